@@ -1,0 +1,5 @@
+"""Allow ``python -m chatkitd``."""
+
+from chatkitd.cli import main
+
+main()

@@ -1,0 +1,48 @@
+"""``create_app(settings)``: the ASGI app, with its middleware composed in one place."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from chatkitd.http import errors, health, openapi, sessions, threads
+from chatkitd.platform import Platform
+from chatkitd.settings import Settings
+
+
+def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Starlette:
+    platform = platform or Platform(settings or Settings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await platform.start()
+        try:
+            yield
+        finally:
+            await platform.stop()
+
+    middleware = []
+    if platform.settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=platform.settings.cors_origins,
+                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+                allow_headers=["authorization", "content-type", "openai-beta", "accept-language"],
+                expose_headers=["retry-after"],
+                max_age=600,
+            )
+        )
+
+    app = Starlette(
+        routes=[*health.routes, *openapi.routes, *sessions.routes, *threads.routes],
+        middleware=middleware,
+        exception_handlers=errors.EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    return app

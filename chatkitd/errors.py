@@ -1,0 +1,74 @@
+"""Errors that reach callers, in OpenAI's envelope.
+
+The ``openai`` SDK maps the status to its exception classes
+(400 BadRequestError, 401 AuthenticationError, 404 NotFoundError, ...), and
+reads ``message``, ``type``, ``param`` and ``code`` from the envelope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class APIError(Exception):
+    status = 400
+    type = "invalid_request_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+
+class InvalidRequest(APIError):
+    status = 400
+
+
+class Unauthenticated(APIError):
+    status = 401
+    type = "authentication_error"
+
+
+class NotFound(APIError):
+    status = 404
+
+
+class MethodNotAllowed(APIError):
+    status = 405
+
+
+class PayloadTooLarge(APIError):
+    status = 413
+
+
+class Unprocessable(APIError):
+    status = 422
+
+
+class RateLimited(APIError):
+    status = 429
+    type = "rate_limit_error"
+
+
+class ServerError(APIError):
+    status = 500
+    type = "server_error"

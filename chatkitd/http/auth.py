@@ -1,0 +1,26 @@
+"""Who is calling: admin keys for the REST API, client secrets for the conversation."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from chatkitd.errors import Unauthenticated
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "Missing bearer token: send 'Authorization: Bearer <key>'.", code="missing_api_key"
+        )
+    return token.strip()
+
+
+async def admin_project(request: Request) -> str:
+    """The project of the admin key presented, or a 401."""
+    token = bearer_token(request)
+    project_id = await request.app.state.platform.project_for_admin_key(token)
+    if project_id is None:
+        raise Unauthenticated("Incorrect API key provided.", code="invalid_api_key")
+    return project_id

@@ -1,0 +1,42 @@
+"""The one object that owns chatkitd's configuration, database, stores and registries.
+
+Both faces of the server reach the store through it; ``create_app`` builds
+the HTTP app around one instance.
+"""
+
+from __future__ import annotations
+
+from chatkitd import credentials
+from chatkitd.settings import Settings
+from chatkitd.store import keys, migrate
+from chatkitd.store.blobs import FileBlobStore
+from chatkitd.store.db import Database
+from chatkitd.store.threads import ThreadStore
+from chatkitd.workflows.registry import WorkflowRegistry
+
+
+class Platform:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.resolved_database_url)
+        self.blobs = FileBlobStore(settings.blob_dir)
+        self.threads = ThreadStore(self.db, self.blobs)
+        self.workflows = WorkflowRegistry()
+        self._env_key_digest = (
+            credentials.digest(settings.api_key.get_secret_value()) if settings.api_key else None
+        )
+        self._env_key_project: str | None = None
+
+    async def start(self) -> None:
+        """Migrate, and make sure the project behind ``CHATKITD_API_KEY`` exists."""
+        await migrate.upgrade(self.db)
+        if self._env_key_digest is not None:
+            self._env_key_project = await keys.ensure_project(self.db, keys.DEFAULT_PROJECT)
+
+    async def stop(self) -> None:
+        await self.db.dispose()
+
+    async def project_for_admin_key(self, token: str) -> str | None:
+        if self._env_key_digest is not None and credentials.matches(token, self._env_key_digest):
+            return self._env_key_project
+        return await keys.project_for_key(self.db, token)

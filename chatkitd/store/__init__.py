@@ -1,0 +1,1 @@
+"""Persistence: one SQL database (SQLite or PostgreSQL) behind SQLAlchemy's async core."""

@@ -1,0 +1,29 @@
+"""Bring a database's schema up to date with the Alembic migrations shipped in the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from chatkitd.store.db import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    config = alembic_config()
+
+    def run(sync_connection) -> None:  # noqa: ANN001
+        config.attributes["connection"] = sync_connection
+        command.upgrade(config, revision)
+
+    async with db.write() as conn:
+        await conn.run_sync(run)

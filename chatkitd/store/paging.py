@@ -1,0 +1,74 @@
+"""Keyset pagination over a table's ``seq`` column, shared by every list.
+
+``after=X`` continues past X in the requested order (what the ``openai``
+SDK's auto-pagination sends); ``before=X`` is the page just before X in that
+order. Cost depends on the page size, never on how deep the page is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Select, Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+Order = Literal["asc", "desc"]
+
+
+class UnknownCursor(LookupError):
+    def __init__(self, param: str, value: str) -> None:
+        super().__init__(f"No such {param} cursor: {value!r}")
+        self.param = param
+        self.value = value
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: int
+    order: Order = "desc"
+    after: str | None = None
+    before: str | None = None
+
+
+async def fetch_page(
+    conn: AsyncConnection,
+    query: Select,
+    table: Table,
+    window: Window,
+    cursor_scope: Select | None = None,
+) -> tuple[list[Any], bool]:
+    """Run ``query`` for one page; returns the rows and whether more lie beyond.
+
+    ``cursor_scope`` is a select of ids that a cursor may name; a cursor outside
+    it is as unknown as one that never existed.
+    """
+    seq = table.c.seq
+    ascending = window.order == "asc"
+
+    async def seq_of(cursor: str, param: str) -> int:
+        lookup = select(seq).where(table.c.id == cursor)
+        if cursor_scope is not None:
+            lookup = lookup.where(table.c.id.in_(cursor_scope))
+        found = await conn.scalar(lookup)
+        if found is None:
+            raise UnknownCursor(param, cursor)
+        return found
+
+    if window.after is not None:
+        after_seq = await seq_of(window.after, "after")
+        query = query.where(seq > after_seq if ascending else seq < after_seq)
+    backwards = window.before is not None and window.after is None
+    if window.before is not None:
+        before_seq = await seq_of(window.before, "before")
+        query = query.where(seq < before_seq if ascending else seq > before_seq)
+
+    # Walking back from `before`, read in the opposite order, then flip the page.
+    read_ascending = ascending != backwards
+    query = query.order_by(seq.asc() if read_ascending else seq.desc()).limit(window.limit + 1)
+    rows = list((await conn.execute(query)).mappings().all())
+    has_more = len(rows) > window.limit
+    rows = rows[: window.limit]
+    if backwards:
+        rows.reverse()
+    return rows, has_more

@@ -1,0 +1,156 @@
+"""Session records: what a client secret was issued for, and its per-minute request log."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from sqlalchemy import delete, func, insert, select, update
+
+from chatkitd import clock
+from chatkitd.store import tables
+from chatkitd.store.db import Database
+
+RATE_WINDOW_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    project_id: str
+    user: str
+    secret_digest: str
+    workflow_id: str
+    workflow_version: str | None
+    resolved_version: str | None
+    state_variables: dict[str, Any] | None
+    tracing_enabled: bool
+    titling_enabled: bool
+    upload_enabled: bool
+    max_files: int
+    max_file_size: int
+    history_enabled: bool
+    recent_threads: int | None
+    rate_limit: int
+    created_at: float
+    expires_at: int
+    cancelled_at: float | None
+
+    def status(self, now: float | None = None) -> Literal["active", "expired", "cancelled"]:
+        if self.cancelled_at is not None:
+            return "cancelled"
+        if (clock.unix() if now is None else now) >= self.expires_at:
+            return "expired"
+        return "active"
+
+    @classmethod
+    def from_row(cls, row: Any) -> SessionRecord:
+        values = dict(row)
+        values.pop("seq", None)
+        raw_state = values.get("state_variables")
+        values["state_variables"] = json.loads(raw_state) if raw_state is not None else None
+        return cls(**values)
+
+    def to_row(self) -> dict[str, Any]:
+        values = asdict(self)
+        if self.state_variables is not None:
+            values["state_variables"] = json.dumps(self.state_variables)
+        return values
+
+
+async def insert_session(db: Database, record: SessionRecord) -> None:
+    async with db.write() as conn:
+        await conn.execute(insert(tables.sessions).values(**record.to_row()))
+
+
+async def get_session(db: Database, session_id: str, project_id: str) -> SessionRecord | None:
+    s = tables.sessions
+    async with db.read() as conn:
+        row = (
+            (
+                await conn.execute(
+                    select(s).where(s.c.id == session_id, s.c.project_id == project_id)
+                )
+            )
+            .mappings()
+            .first()
+        )
+    return SessionRecord.from_row(row) if row else None
+
+
+async def cancel_session(db: Database, session_id: str, project_id: str) -> SessionRecord | None:
+    """Cancel once; later calls leave the first cancellation time in place."""
+    s = tables.sessions
+    async with db.write() as conn:
+        await conn.execute(
+            update(s)
+            .where(s.c.id == session_id, s.c.project_id == project_id, s.c.cancelled_at.is_(None))
+            .values(cancelled_at=clock.unix())
+        )
+        row = (
+            (
+                await conn.execute(
+                    select(s).where(s.c.id == session_id, s.c.project_id == project_id)
+                )
+            )
+            .mappings()
+            .first()
+        )
+    return SessionRecord.from_row(row) if row else None
+
+
+async def list_sessions(
+    db: Database, project_id: str, limit: int = 50, user: str | None = None
+) -> list[SessionRecord]:
+    s = tables.sessions
+    query = select(s).where(s.c.project_id == project_id).order_by(s.c.seq.desc()).limit(limit)
+    if user is not None:
+        query = query.where(s.c.user == user)
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    return [SessionRecord.from_row(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The outcome of presenting a client secret for one request."""
+
+    session: SessionRecord | None
+    retry_after: int | None = None  # set when the rate limit refused the request
+
+
+async def admit_request(db: Database, secret_digest: str) -> Admission:
+    """Find the secret's session and, if it is active, count this request against its limit.
+
+    It all happens in one write transaction, with the session row locked on
+    PostgreSQL, so that concurrent requests in several server processes see
+    each other and together never exceed the limit.
+    """
+    s, log = tables.sessions, tables.session_requests
+    now = clock.unix()
+    async with db.write() as conn:
+        query = select(s).where(s.c.secret_digest == secret_digest)
+        if not db.is_sqlite:
+            query = query.with_for_update()
+        row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            return Admission(None)
+        record = SessionRecord.from_row(row)
+        if record.status(now) != "active":
+            return Admission(record)
+        window_start = now - RATE_WINDOW_SECONDS
+        await conn.execute(
+            delete(log).where(log.c.session_id == record.id, log.c.at <= window_start)
+        )
+        count, oldest = (
+            await conn.execute(
+                select(func.count(), func.min(log.c.at)).where(log.c.session_id == record.id)
+            )
+        ).one()
+        if count >= record.rate_limit:
+            wait = (oldest + RATE_WINDOW_SECONDS) - now
+            return Admission(record, retry_after=max(1, math.ceil(wait)))
+        await conn.execute(insert(log).values(session_id=record.id, at=now))
+    return Admission(record)

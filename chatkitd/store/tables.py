@@ -1,0 +1,148 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations are generated from it.
+
+Every ordered table has an integer ``seq`` that only grows, so order is total:
+two rows created in the same second still page correctly.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("name", String(200)),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("hint", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("project_id", String(64), nullable=False),
+    Column("user", String(512), nullable=False),
+    Column("secret_digest", String(64), nullable=False, unique=True),
+    Column("workflow_id", String(200), nullable=False),
+    Column("workflow_version", String(200)),
+    Column("resolved_version", String(200)),
+    Column("state_variables", Text),
+    Column("tracing_enabled", Boolean, nullable=False),
+    Column("titling_enabled", Boolean, nullable=False),
+    Column("upload_enabled", Boolean, nullable=False),
+    Column("max_files", Integer, nullable=False),
+    Column("max_file_size", Integer, nullable=False),
+    Column("history_enabled", Boolean, nullable=False),
+    Column("recent_threads", Integer),
+    Column("rate_limit", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Integer, nullable=False),
+    Column("cancelled_at", Float),
+    Index(None, "project_id", "seq"),
+)
+
+# One row per admitted request, kept for a minute: the sliding window that
+# enforces a session's per-minute rate limit across server processes.
+session_requests = Table(
+    "session_requests",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("session_id", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Index(None, "session_id", "at"),
+)
+
+threads = Table(
+    "threads",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("project_id", String(64), nullable=False),
+    Column("user", String(512), nullable=False),
+    Column("session_id", String(64)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("title", Text),
+    Column("status", String(16), nullable=False),
+    Column("data", Text, nullable=False),
+    Index(None, "project_id", "seq"),
+    Index(None, "project_id", "user", "seq"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("thread_id", String(64), ForeignKey("threads.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("data", Text, nullable=False),
+    Index(None, "thread_id", "seq"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("project_id", String(64), nullable=False),
+    Column("user", String(512), nullable=False),
+    Column("session_id", String(64)),
+    Column("thread_id", String(64)),
+    Column("mime_type", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("uploaded", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("data", Text, nullable=False),
+    Index(None, "thread_id"),
+    Index(None, "session_id"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), nullable=False),
+    Column("thread_id", String(64), ForeignKey("threads.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("user", String(512), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index(None, "thread_id", "item_id"),
+)

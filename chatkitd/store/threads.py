@@ -1,0 +1,386 @@
+"""Threads, items and attachment records: ``openai-chatkit``'s ``Store`` on SQL.
+
+Both faces of chatkitd use this one class: ``ChatKitServer`` through the
+``Store`` methods, the REST API through ``page_threads`` and ``page_items``.
+Items are kept in the protocol's own model (``chatkit.types``) as JSON, with
+the columns needed to page and filter beside them.
+
+Isolation lives here, in ``_visible_threads``: every query is confined to the
+caller's project, to the user of a client secret, and to the threads the
+session's history settings allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from chatkit.store import NotFoundError, Store, StoreItemType
+from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
+from pydantic import TypeAdapter
+from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chatkitd import clock, ids
+from chatkitd.context import RequestContext
+from chatkitd.store import tables
+from chatkitd.store.blobs import FileBlobStore
+from chatkitd.store.db import Database
+from chatkitd.store.paging import Window, fetch_page
+
+_items = TypeAdapter(ThreadItem)
+_attachments = TypeAdapter(Attachment)
+
+T, I, A = tables.threads, tables.items, tables.attachments  # noqa: E741
+
+
+@dataclass(frozen=True)
+class StoredThread:
+    """A thread as the REST API sees it: the protocol metadata plus its owner."""
+
+    metadata: ThreadMetadata
+    user: str
+    created_at: float
+
+
+def _timestamp(item_or_thread: ThreadItem | ThreadMetadata) -> float:
+    return clock.to_utc(item_or_thread.created_at).timestamp()
+
+
+def _metadata_json(thread: ThreadMetadata) -> str:
+    # save_thread may receive a full Thread; only its metadata is stored.
+    meta = ThreadMetadata.model_validate(thread.model_dump(exclude={"items"}))
+    meta.created_at = clock.to_utc(meta.created_at)
+    return meta.model_dump_json()
+
+
+def _item_json(item: ThreadItem) -> str:
+    return item.model_copy(update={"created_at": clock.to_utc(item.created_at)}).model_dump_json()
+
+
+class ThreadStore(Store[RequestContext]):
+    def __init__(self, db: Database, blobs: FileBlobStore) -> None:
+        self.db = db
+        self.blobs = blobs
+
+    # -- ids: collision-safe, in the REST API's style --------------------------
+
+    def generate_thread_id(self, context: RequestContext) -> str:
+        return ids.new_id(ids.THREAD)
+
+    def generate_item_id(
+        self, item_type: StoreItemType, thread: ThreadMetadata, context: RequestContext
+    ) -> str:
+        return ids.new_id(ids.ITEM)
+
+    # -- isolation ----------------------------------------------------------------
+
+    def _visible_threads(self, context: RequestContext) -> Select:
+        """The ids of the threads this caller may touch."""
+        query = select(T.c.id).where(T.c.project_id == context.project_id)
+        if context.user is not None:
+            query = query.where(T.c.user == context.user)
+        session = context.session
+        if session is not None and not session.history_enabled:
+            query = query.where(T.c.session_id == session.id)
+        elif session is not None and session.recent_threads is not None:
+            recent = (
+                select(T.c.id)
+                .where(T.c.project_id == context.project_id, T.c.user == session.user)
+                .order_by(T.c.seq.desc())
+                .limit(session.recent_threads)
+            )
+            query = query.where(T.c.id.in_(recent))
+        return query
+
+    async def _require_thread(
+        self, conn: AsyncConnection, thread_id: str, context: RequestContext
+    ) -> None:
+        found = await conn.scalar(
+            select(T.c.seq).where(T.c.id == thread_id, T.c.id.in_(self._visible_threads(context)))
+        )
+        if found is None:
+            raise NotFoundError(f"Thread {thread_id} not found")
+
+    # -- threads ------------------------------------------------------------------
+
+    async def load_thread(self, thread_id: str, context: RequestContext) -> ThreadMetadata:
+        return (await self.get_thread(thread_id, context)).metadata
+
+    async def get_thread(self, thread_id: str, context: RequestContext) -> StoredThread:
+        query = select(T.c.data, T.c.user, T.c.created_at).where(
+            T.c.id == thread_id, T.c.id.in_(self._visible_threads(context))
+        )
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFoundError(f"Thread {thread_id} not found")
+        return StoredThread(ThreadMetadata.model_validate_json(row.data), row.user, row.created_at)
+
+    async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
+        now = clock.unix()
+        values = {
+            "data": _metadata_json(thread),
+            "title": thread.title,
+            "status": thread.status.type,
+            "updated_at": now,
+        }
+        async with self.db.write() as conn:
+            existing = await conn.scalar(select(T.c.project_id).where(T.c.id == thread.id))
+            if existing is None:
+                if context.user is None:
+                    raise ValueError("a new thread needs a user in the request context")
+                await conn.execute(
+                    insert(T).values(
+                        id=thread.id,
+                        project_id=context.project_id,
+                        user=context.user,
+                        session_id=context.session.id if context.session else None,
+                        created_at=_timestamp(thread),
+                        **values,
+                    )
+                )
+                return
+            await self._require_thread(conn, thread.id, context)
+            await conn.execute(update(T).where(T.c.id == thread.id).values(**values))
+
+    async def load_threads(
+        self, limit: int, after: str | None, order: str, context: RequestContext
+    ) -> Page[ThreadMetadata]:
+        page, has_more = await self.page_threads(
+            context,
+            Window(limit=limit, order=order, after=after),  # type: ignore[arg-type]
+        )
+        return Page(
+            data=[t.metadata for t in page],
+            has_more=has_more,
+            after=page[-1].metadata.id if page else None,
+        )
+
+    async def page_threads(
+        self, context: RequestContext, window: Window, user: str | None = None
+    ) -> tuple[list[StoredThread], bool]:
+        visible = self._visible_threads(context)
+        query = select(T.c.seq, T.c.data, T.c.user, T.c.created_at).where(
+            T.c.project_id == context.project_id
+        )
+        if context.user is not None or context.session is not None:
+            query = query.where(T.c.id.in_(visible))
+        if user is not None:
+            query = query.where(T.c.user == user)
+        async with self.db.read() as conn:
+            rows, has_more = await fetch_page(conn, query, T, window, cursor_scope=visible)
+        return [
+            StoredThread(ThreadMetadata.model_validate_json(r["data"]), r["user"], r["created_at"])
+            for r in rows
+        ], has_more
+
+    async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
+        async with self.db.write() as conn:
+            await self._require_thread(conn, thread_id, context)
+            blob_ids = (await conn.scalars(select(A.c.id).where(A.c.thread_id == thread_id))).all()
+            await conn.execute(delete(A).where(A.c.thread_id == thread_id))
+            await conn.execute(
+                delete(tables.feedback).where(tables.feedback.c.thread_id == thread_id)
+            )
+            await conn.execute(delete(I).where(I.c.thread_id == thread_id))
+            await conn.execute(delete(T).where(T.c.id == thread_id))
+        # Bytes go after the rows are gone: a crash in between leaves an orphan
+        # file, never a record pointing at nothing.
+        for blob_id in blob_ids:
+            await self.blobs.delete(context.project_id, blob_id)
+
+    # -- items --------------------------------------------------------------------
+
+    async def load_thread_items(
+        self,
+        thread_id: str,
+        after: str | None,
+        limit: int,
+        order: str,
+        context: RequestContext,
+    ) -> Page[ThreadItem]:
+        items, has_more = await self.page_items(
+            thread_id,
+            context,
+            Window(limit=limit, order=order, after=after),  # type: ignore[arg-type]
+        )
+        return Page(data=items, has_more=has_more, after=items[-1].id if items else None)
+
+    async def page_items(
+        self,
+        thread_id: str,
+        context: RequestContext,
+        window: Window,
+        types: Iterable[str] | None = None,
+    ) -> tuple[list[ThreadItem], bool]:
+        """A page of a thread's items, optionally only those of the given protocol types."""
+        query = select(I.c.seq, I.c.data).where(I.c.thread_id == thread_id)
+        if types is not None:
+            query = query.where(I.c.type.in_(list(types)))
+        scope = select(I.c.id).where(I.c.thread_id == thread_id)
+        async with self.db.read() as conn:
+            await self._require_thread(conn, thread_id, context)
+            rows, has_more = await fetch_page(conn, query, I, window, cursor_scope=scope)
+        return [_items.validate_json(r["data"]) for r in rows], has_more
+
+    async def add_thread_item(
+        self, thread_id: str, item: ThreadItem, context: RequestContext
+    ) -> None:
+        async with self.db.write() as conn:
+            await self._require_thread(conn, thread_id, context)
+            await conn.execute(
+                insert(I).values(
+                    id=item.id,
+                    thread_id=thread_id,
+                    type=item.type,
+                    created_at=_timestamp(item),
+                    data=_item_json(item),
+                )
+            )
+            await conn.execute(update(T).where(T.c.id == thread_id).values(updated_at=clock.unix()))
+
+    async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
+        async with self.db.write() as conn:
+            await self._require_thread(conn, thread_id, context)
+            result = await conn.execute(
+                update(I)
+                .where(I.c.id == item.id, I.c.thread_id == thread_id)
+                .values(type=item.type, data=_item_json(item))
+            )
+            if result.rowcount == 0:
+                await conn.execute(
+                    insert(I).values(
+                        id=item.id,
+                        thread_id=thread_id,
+                        type=item.type,
+                        created_at=_timestamp(item),
+                        data=_item_json(item),
+                    )
+                )
+
+    async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
+        async with self.db.read() as conn:
+            await self._require_thread(conn, thread_id, context)
+            data = await conn.scalar(
+                select(I.c.data).where(I.c.id == item_id, I.c.thread_id == thread_id)
+            )
+        if data is None:
+            raise NotFoundError(f"Item {item_id} not found in thread {thread_id}")
+        return _items.validate_json(data)
+
+    async def delete_thread_item(
+        self, thread_id: str, item_id: str, context: RequestContext
+    ) -> None:
+        async with self.db.write() as conn:
+            await self._require_thread(conn, thread_id, context)
+            await conn.execute(delete(I).where(I.c.id == item_id, I.c.thread_id == thread_id))
+
+    # -- attachment records (the bytes live in the blob store) ----------------------
+
+    def _own_attachments(self, context: RequestContext) -> Select:
+        query = select(A.c.id).where(A.c.project_id == context.project_id)
+        if context.user is not None:
+            query = query.where(A.c.user == context.user)
+        return query
+
+    async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:
+        data = attachment.model_dump_json()
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(A)
+                .where(A.c.id == attachment.id, A.c.id.in_(self._own_attachments(context)))
+                .values(data=data, thread_id=attachment.thread_id)
+            )
+            if result.rowcount:
+                return
+            if await conn.scalar(select(A.c.seq).where(A.c.id == attachment.id)) is not None:
+                raise NotFoundError(f"Attachment {attachment.id} not found")
+            if context.user is None:
+                raise ValueError("a new attachment needs a user in the request context")
+            metadata = attachment.metadata or {}
+            await conn.execute(
+                insert(A).values(
+                    id=attachment.id,
+                    project_id=context.project_id,
+                    user=context.user,
+                    session_id=context.session.id if context.session else None,
+                    thread_id=attachment.thread_id,
+                    mime_type=attachment.mime_type,
+                    size=int(metadata.get("size", 0)),
+                    uploaded=bool(metadata.get("uploaded", False)),
+                    created_at=clock.unix(),
+                    data=data,
+                )
+            )
+
+    async def load_attachment(self, attachment_id: str, context: RequestContext) -> Attachment:
+        async with self.db.read() as conn:
+            data = await conn.scalar(
+                select(A.c.data).where(
+                    A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context))
+                )
+            )
+        if data is None:
+            raise NotFoundError(f"Attachment {attachment_id} not found")
+        return _attachments.validate_json(data)
+
+    async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                delete(A).where(A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context)))
+            )
+        if result.rowcount == 0:
+            raise NotFoundError(f"Attachment {attachment_id} not found")
+        await self.blobs.delete(context.project_id, attachment_id)
+
+    async def mark_uploaded(
+        self, attachment_id: str, size: int, attachment: Attachment, context: RequestContext
+    ) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(A)
+                .where(A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context)))
+                .values(uploaded=True, size=size, data=attachment.model_dump_json())
+            )
+
+    async def count_session_uploads(self, session_id: str) -> int:
+        from sqlalchemy import func
+
+        async with self.db.read() as conn:
+            return (
+                await conn.scalar(
+                    select(func.count()).select_from(A).where(A.c.session_id == session_id)
+                )
+                or 0
+            )
+
+    # -- feedback -------------------------------------------------------------------
+
+    async def add_feedback(
+        self, thread_id: str, item_ids: list[str], kind: str, context: RequestContext
+    ) -> None:
+        async with self.db.write() as conn:
+            await self._require_thread(conn, thread_id, context)
+            known = set(
+                (
+                    await conn.scalars(
+                        select(I.c.id).where(I.c.thread_id == thread_id, I.c.id.in_(item_ids))
+                    )
+                ).all()
+            )
+            missing = [item_id for item_id in item_ids if item_id not in known]
+            if missing:
+                raise NotFoundError(f"Item {missing[0]} not found in thread {thread_id}")
+            now = clock.unix()
+            for item_id in item_ids:
+                await conn.execute(
+                    insert(tables.feedback).values(
+                        project_id=context.project_id,
+                        thread_id=thread_id,
+                        item_id=item_id,
+                        user=context.user or "",
+                        kind=kind,
+                        created_at=now,
+                    )
+                )

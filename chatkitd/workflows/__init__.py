@@ -1,0 +1,1 @@
+"""Workflows: what runs when a session's user sends a message."""

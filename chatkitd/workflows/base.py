@@ -1,0 +1,83 @@
+"""What a workflow is to the runtime: something that answers a thread's new input.
+
+The conversation runtime's ``ChatKitServer`` resolves the session's workflow
+(id and version) through the registry and delegates to it. Built-in, YAML
+and Python workflows all implement this one interface.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from chatkit.actions import Action
+from chatkit.types import (
+    AudioInput,
+    SyncCustomActionResponse,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    TranscriptionResult,
+    UserMessageItem,
+    WidgetItem,
+)
+
+from chatkitd.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from chatkitd.context import RequestContext
+    from chatkitd.store.threads import ThreadStore
+
+
+class Workflow(ABC):
+    """One deployed version of a workflow."""
+
+    id: str
+    version: str
+
+    @abstractmethod
+    def respond(
+        self,
+        thread: ThreadMetadata,
+        item: UserMessageItem | None,
+        context: RequestContext,
+        store: ThreadStore,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Stream the answer to ``item`` (None when resuming after a client tool's output)."""
+
+    def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+        store: ThreadStore,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        raise InvalidRequest(
+            f"Workflow '{self.id}' does not handle actions.", param="params.action.type"
+        )
+
+    async def sync_action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+        store: ThreadStore,
+    ) -> SyncCustomActionResponse:
+        raise InvalidRequest(
+            f"Workflow '{self.id}' does not handle actions.", param="params.action.type"
+        )
+
+    async def transcribe(self, audio: AudioInput, context: RequestContext) -> TranscriptionResult:
+        raise InvalidRequest(
+            f"Workflow '{self.id}' does not support input.transcribe.",
+            param="type",
+            code="transcription_not_supported",
+        )
+
+    async def title(
+        self, thread: ThreadMetadata, first_message: str, context: RequestContext
+    ) -> str | None:
+        """A short title for a new thread; None leaves the offline title in place."""
+        return None

@@ -1,0 +1,56 @@
+"""Shared fixtures: a real chatkitd server per database backend, and SDK clients for it.
+
+Every test that takes ``server`` runs twice: on SQLite and on PostgreSQL.
+PostgreSQL tests skip (saying why) when no server answers at 127.0.0.1:5432,
+except in CI (``CI=true``), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openai import OpenAI
+
+from tests.support.servers import PG_ADMIN_URL, RunningServer, postgres_database, start_server
+
+IN_CI = os.environ.get("CI") == "true"
+ADMIN_KEY = "sk-test-" + secrets.token_hex(8)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'chatkitd.db'}"
+        return
+    try:
+        with postgres_database(f"chatkitd_test_{uuid.uuid4().hex[:12]}") as url:
+            yield url
+    except OSError as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_URL} is unreachable: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({error}); set it up or run in CI")
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    data_dir: Path = tmp_path_factory.mktemp("data")
+    with start_server(database_url, data_dir, ADMIN_KEY) as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: RunningServer) -> OpenAI:
+    return server.sdk(ADMIN_KEY)
+
+
+@pytest.fixture
+def user() -> str:
+    """A fresh end-user id, so tests never see each other's threads."""
+    return f"user_{uuid.uuid4().hex[:10]}"

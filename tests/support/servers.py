@@ -1,0 +1,104 @@
+"""Running a real chatkitd (uvicorn on a free port) inside the test process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import uvicorn
+from openai import OpenAI
+
+from chatkitd.app import create_app
+from chatkitd.platform import Platform
+from chatkitd.settings import Settings
+
+T = TypeVar("T")
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    platform: Platform
+    loop: asyncio.AbstractEventLoop
+    settings: Settings
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        """Run a coroutine on the server's own event loop (where its database engine lives)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def sdk(self, api_key: str) -> OpenAI:
+        return OpenAI(
+            base_url=f"{self.base_url}/v1",
+            api_key=api_key,
+            max_retries=0,
+            _strict_response_validation=True,
+        )
+
+
+@contextlib.contextmanager
+def start_server(
+    database_url: str, data_dir: Path, admin_key: str | None, **overrides: Any
+) -> Iterator[RunningServer]:
+    settings = Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        api_key=admin_key,
+        port=free_port(),
+        **overrides,
+    )
+    platform = Platform(settings)
+    config = uvicorn.Config(
+        create_app(settings, platform=platform),
+        host="127.0.0.1",
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("chatkitd test server did not start")
+        time.sleep(0.02)
+    try:
+        yield RunningServer(f"http://127.0.0.1:{settings.port}", platform, loop, settings)
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        loop.close()
+
+
+@contextlib.contextmanager
+def postgres_database(name: str) -> Iterator[str]:
+    """A throwaway database on the local PostgreSQL, dropped afterwards."""
+    import asyncpg
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
