@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from chatkitd.http import errors, health, openapi, sessions, threads
+from chatkitd.http import web as web_ui  # the web UI: /static, /, /admin and its admin JSON
 from chatkitd.platform import Platform
 from chatkitd.settings import Settings
 
@@ -44,5 +45,6 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         exception_handlers=errors.EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    app.router.routes.extend(web_ui.routes)
     app.state.platform = platform
     return app

@@ -1,0 +1,222 @@
+// Renders protocol thread items (chatkit.types ThreadItem) to DOM.
+//
+// Shared by the chat element and the admin console, so an operator sees a
+// conversation exactly as its user did. Rendering is a pure function of the item:
+// the chat re-renders an item whenever a stream event changes it.
+
+import { escapeHtml, markdownToHtml, safeUrl } from "./markdown.js";
+import { render as renderWidget } from "./widgets.js";
+
+function h(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text != null) el.textContent = text;
+  return el;
+}
+
+function sourceLink(source) {
+  const li = h("li", "ck-source");
+  const label = source.title || source.label || source.filename || source.url || "source";
+  const href = source.type === "url" ? safeUrl(source.url) : null;
+  if (href) {
+    const a = h("a", null, label);
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    li.append(a);
+    if (source.attribution) li.append(h("span", "ck-source-attribution", ` — ${source.attribution}`));
+  } else {
+    li.textContent = label;
+  }
+  return li;
+}
+
+function userMessage(item, ctx) {
+  const el = h("div", "ck-bubble");
+  if (item.quoted_text) el.append(h("blockquote", "ck-quote", item.quoted_text));
+  const text = h("div", "ck-user-text");
+  for (const part of item.content || []) {
+    if (part.type === "input_tag") text.append(h("span", "ck-tag", `@${part.text}`));
+    else text.append(document.createTextNode(part.text || ""));
+  }
+  el.append(text);
+  if (item.attachments && item.attachments.length) {
+    const list = h("ul", "ck-attachments");
+    list.setAttribute("aria-label", "Attachments");
+    for (const attachment of item.attachments) {
+      const li = h("li", "ck-attachment");
+      if (attachment.type === "image" && attachment.preview_url && ctx.allowImage(attachment.preview_url)) {
+        const img = h("img", "ck-attachment-preview");
+        img.src = attachment.preview_url;
+        img.alt = attachment.name;
+        li.append(img);
+      }
+      li.append(h("span", "ck-attachment-name", attachment.name));
+      list.append(li);
+    }
+    el.append(list);
+  }
+  const options = item.inference_options || {};
+  if (options.model || (options.tool_choice && options.tool_choice.id)) {
+    const meta = [options.model, options.tool_choice && options.tool_choice.id].filter(Boolean).join(" · ");
+    el.append(h("div", "ck-user-meta", meta));
+  }
+  return el;
+}
+
+function assistantMessage(item) {
+  const el = h("div", "ck-assistant-body");
+  const sources = [];
+  for (const part of item.content || []) {
+    const md = h("div", "ck-markdown");
+    md.innerHTML = markdownToHtml(part.text); // escaped by markdownToHtml
+    el.append(md);
+    for (const annotation of part.annotations || []) if (annotation.source) sources.push(annotation.source);
+  }
+  if (sources.length) {
+    const list = h("ol", "ck-sources");
+    list.setAttribute("aria-label", "Sources");
+    for (const source of sources) list.append(sourceLink(source));
+    el.append(list);
+  }
+  return el;
+}
+
+function json(value) {
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch {
+    return String(value);
+  }
+}
+
+function clientToolCall(item) {
+  const el = h("details", "ck-tool");
+  const summary = h("summary");
+  summary.append(h("span", "ck-tool-name", `Tool: ${item.name}`));
+  const status = h("span", "ck-badge", item.status === "completed" ? "completed" : "waiting for the page");
+  status.dataset.status = item.status;
+  summary.append(status);
+  el.append(summary);
+  el.append(h("div", "ck-tool-label", "Arguments"), h("pre", "ck-json", json(item.arguments)));
+  if (item.status === "completed") el.append(h("div", "ck-tool-label", "Output"), h("pre", "ck-json", json(item.output)));
+  return el;
+}
+
+function taskBody(task) {
+  const body = h("div", "ck-task-body");
+  if (task.content) {
+    const md = h("div", "ck-markdown");
+    md.innerHTML = markdownToHtml(task.content);
+    body.append(md);
+  }
+  if (task.queries && task.queries.length) body.append(h("div", "ck-task-queries", task.queries.join(" · ")));
+  if (task.sources && task.sources.length) {
+    const list = h("ul", "ck-sources");
+    for (const source of task.sources) list.append(sourceLink(source));
+    body.append(list);
+  }
+  return body;
+}
+
+function taskTitle(task) {
+  return task.title || task.title_query || { thought: "Thought", web_search: "Searched the web", file: "Read files", image: "Made an image" }[task.type] || "Task";
+}
+
+/** A task as a collapsible disclosure; its status shows as a spinner or a tick. */
+export function renderTask(task, open = false) {
+  const el = h("details", "ck-task");
+  el.dataset.status = task.status_indicator || "none";
+  el.dataset.taskType = task.type;
+  el.open = open;
+  const summary = h("summary");
+  summary.append(h("span", "ck-task-indicator"), h("span", "ck-task-title", taskTitle(task)));
+  el.append(summary, taskBody(task));
+  return el;
+}
+
+function workflowSummary(workflow) {
+  const summary = workflow.summary;
+  if (summary && summary.title) return summary.title;
+  if (summary && summary.duration != null) return `Worked for ${summary.duration}s`;
+  const n = (workflow.tasks || []).length;
+  return `${n} step${n === 1 ? "" : "s"}`;
+}
+
+function workflowItem(item) {
+  const workflow = item.workflow || {};
+  const el = h("details", "ck-workflow");
+  el.open = !!workflow.expanded;
+  const summary = h("summary");
+  summary.append(h("span", "ck-workflow-title", workflowSummary(workflow)));
+  el.append(summary);
+  const list = h("ol", "ck-workflow-tasks");
+  for (const task of workflow.tasks || []) {
+    const li = h("li");
+    li.append(renderTask(task));
+    list.append(li);
+  }
+  el.append(list);
+  return el;
+}
+
+function structuredInput(item) {
+  const el = h("div", "ck-structured");
+  for (const input of item.inputs || []) {
+    el.append(h("p", "ck-structured-question", input.question));
+    if (input.answer) el.append(h("p", "ck-structured-answer", (input.answer.values || []).join(", ") || "(skipped)"));
+  }
+  return el;
+}
+
+/**
+ * One item -> a DOM node, or null for items the user never sees.
+ * ctx: {scheme, allowImage(url), onAction(action, el, item), readOnly}
+ */
+export function renderItem(item, ctx) {
+  let body;
+  switch (item.type) {
+    case "user_message":
+      body = userMessage(item, ctx);
+      break;
+    case "assistant_message":
+      body = assistantMessage(item);
+      break;
+    case "client_tool_call":
+      body = clientToolCall(item);
+      break;
+    case "widget":
+      body = h("div", "ck-widget");
+      body.append(renderWidget(item.widget, { ...ctx, onAction: (action, el) => ctx.onAction(action, el, item) }));
+      break;
+    case "task":
+      body = renderTask(item.task || {});
+      break;
+    case "workflow":
+      body = workflowItem(item);
+      break;
+    case "generated_image":
+      body = h("div", "ck-generated-image");
+      if (item.image && ctx.allowImage(item.image.url)) {
+        const img = h("img");
+        img.src = item.image.url;
+        img.alt = "Generated image";
+        body.append(img);
+      } else {
+        body.textContent = item.image ? "Image not shown" : "Making an image…";
+      }
+      break;
+    case "structured_input":
+      body = structuredInput(item);
+      break;
+    default:
+      return null; // end_of_turn and hidden context items
+  }
+  const el = h("div", `ck-item ck-item-${item.type.replace(/_/g, "-")}`);
+  el.dataset.itemId = item.id;
+  el.dataset.itemType = item.type;
+  el.append(body);
+  return el;
+}
+
+export { escapeHtml };
