@@ -15,6 +15,7 @@ import { markdownToHtml } from "./markdown.js";
 import { applyUpdate } from "./updates.js";
 import { Uploads } from "./uploads.js";
 import { History } from "./history.js";
+import { icon } from "./icons.js";
 
 const STYLESHEET = new URL("./chatkitd.css", import.meta.url).href;
 const LOCK_CODES = new Set(["thread_locked", "thread_closed"]);
@@ -117,8 +118,7 @@ class ChatkitdChat extends HTMLElement {
       "aria-label": "Toggle history",
       "aria-expanded": "true",
       onclick: () => this._toggleHistory(),
-      text: "☰",
-    });
+    }, icon("menu"));
     const newChat = h("button", { type: "button", class: "ck-button", "aria-label": "New chat", onclick: () => this._openNewThread(true), text: "New chat" });
     const header = h("header", { class: "ck-header" }, this.historyToggle, this.titleEl, newChat);
     this.banner = h("div", { class: "ck-banners", role: "status", "aria-live": "polite" });
@@ -149,7 +149,7 @@ class ChatkitdChat extends HTMLElement {
       this.uploads.add([...this.fileInput.files]);
       this.fileInput.value = "";
     });
-    this.attachButton = h("button", { type: "button", class: "ck-icon-button", "aria-label": "Attach files", text: "＋", onclick: () => this.fileInput.click() });
+    this.attachButton = h("button", { type: "button", class: "ck-icon-button", "aria-label": "Attach files", onclick: () => this.fileInput.click() }, icon("plus"));
     this.modelSelect = h("select", { class: "ck-select", "aria-label": "Model", hidden: true });
     this.toolSelect = h("select", { class: "ck-select", "aria-label": "Tool", hidden: true });
     this.sendButton = h("button", { type: "submit", class: "ck-send", "aria-label": "Send message", text: "Send" });
@@ -332,21 +332,20 @@ class ChatkitdChat extends HTMLElement {
   /** Feedback and retry under an assistant message. */
   _turnActions(item) {
     const bar = h("div", { class: "ck-turn-actions", role: "group", "aria-label": "Response actions" });
-    const thumb = (kind, label, glyph) =>
+    const thumb = (kind, label, name) =>
       h("button", {
         type: "button",
         class: "ck-icon-button ck-feedback",
         "data-kind": kind,
         "aria-label": label,
         "aria-pressed": "false",
-        text: glyph,
         onclick: (event) => this._feedback(item, kind, event.currentTarget),
-      });
+      }, icon(name));
     bar.append(
-      h("button", { type: "button", class: "ck-icon-button ck-copy", "aria-label": "Copy response", text: "⧉", onclick: () => this._copy(item) }),
-      thumb("positive", "Good response", "👍"),
-      thumb("negative", "Bad response", "👎"),
-      h("button", { type: "button", class: "ck-icon-button ck-retry", "aria-label": "Retry", text: "↻", onclick: () => this.retry(item.id) }),
+      h("button", { type: "button", class: "ck-icon-button ck-copy", "aria-label": "Copy response", onclick: () => this._copy(item) }, icon("copy")),
+      thumb("positive", "Good response", "up"),
+      thumb("negative", "Bad response", "down"),
+      h("button", { type: "button", class: "ck-icon-button ck-retry", "aria-label": "Retry", onclick: () => this.retry(item.id) }, icon("retry")),
     );
     return bar;
   }
@@ -580,7 +579,7 @@ class ChatkitdChat extends HTMLElement {
     if (title) el.append(h("strong", { text: title }));
     const body = h("div", { class: "ck-markdown" });
     body.innerHTML = markdownToHtml(message); // escaped by markdownToHtml
-    const close = h("button", { type: "button", class: "ck-icon-button", "aria-label": "Dismiss", text: "×", onclick: () => el.remove() });
+    const close = h("button", { type: "button", class: "ck-icon-button", "aria-label": "Dismiss", onclick: () => el.remove() }, icon("close"));
     el.append(body, close);
     this.banner.append(el);
   }

@@ -4,6 +4,8 @@
 // this session's threads; recent_threads caps the list), so the sidebar shows
 // what threads.list answers and says which limit is in force.
 
+import { icon } from "./icons.js";
+
 const PAGE_SIZE = 30;
 
 function h(tag, attrs = {}, text) {
@@ -80,9 +82,11 @@ export class History {
     li.dataset.threadId = thread.id;
     const open = h("button", { type: "button", class: "ck-thread-open", title }, title);
     open.addEventListener("click", () => this.chat.setThreadId(thread.id));
-    const rename = h("button", { type: "button", class: "ck-icon-button ck-thread-rename", "aria-label": `Rename ${title}` }, "✎");
+    const rename = h("button", { type: "button", class: "ck-icon-button ck-thread-rename", "aria-label": `Rename ${title}` });
+    rename.append(icon("pencil"));
     rename.addEventListener("click", () => this._rename(li, thread));
-    const remove = h("button", { type: "button", class: "ck-icon-button ck-thread-delete", "aria-label": `Delete ${title}` }, "🗑");
+    const remove = h("button", { type: "button", class: "ck-icon-button ck-thread-delete", "aria-label": `Delete ${title}` });
+    remove.append(icon("trash"));
     // Two clicks to delete, without a modal dialog: the first arms, the second deletes.
     remove.addEventListener("click", () => {
       if (remove.dataset.armed) return this._delete(thread);
@@ -92,7 +96,7 @@ export class History {
     });
     remove.addEventListener("blur", () => {
       delete remove.dataset.armed;
-      remove.textContent = "🗑";
+      remove.replaceChildren(icon("trash"));
       remove.setAttribute("aria-label", `Delete ${title}`);
     });
     li.append(open, rename, remove);

@@ -57,10 +57,8 @@ function userMessage(item, ctx) {
     el.append(list);
   }
   const options = item.inference_options || {};
-  if (options.model || (options.tool_choice && options.tool_choice.id)) {
-    const meta = [options.model, options.tool_choice && options.tool_choice.id].filter(Boolean).join(" · ");
-    el.append(h("div", "ck-user-meta", meta));
-  }
+  // The chosen tool changes what the answer is, so it is shown; the model is not.
+  if (options.tool_choice && options.tool_choice.id) el.append(h("div", "ck-user-meta", `Tool: ${options.tool_choice.id}`));
   return el;
 }
 

@@ -16,6 +16,11 @@ window.playground = playground;
 
 // The demo workflow asks the page for these through client tool calls.
 const clientTools = {
+  // The demo's `tool` keyword calls this one.
+  get_client_info: async ({ fields = [] } = {}) => {
+    const info = { locale: navigator.language, time: new Date().toISOString(), page: location.pathname };
+    return Object.fromEntries(Object.entries(info).filter(([key]) => !fields.length || fields.includes(key)));
+  },
   get_time: async () => ({ time: new Date().toISOString(), zone: Intl.DateTimeFormat().resolvedOptions().timeZone }),
   get_location: async () => ({ city: "Playground", country: "Localhost" }),
   get_page_info: async () => ({ title: document.title, url: location.href }),

@@ -5,6 +5,8 @@
 // message, so a user is never left waiting on an upload the server would refuse.
 // The server checks again; its message is shown if it does refuse.
 
+import { icon } from "./icons.js";
+
 const MB = 1024 * 1024;
 
 function h(tag, className, text) {
@@ -111,7 +113,8 @@ export class Uploads {
     } else if (entry.status === "error") {
       li.append(h("span", "ck-upload-error", entry.error));
     }
-    const remove = h("button", "ck-icon-button", "×");
+    const remove = h("button", "ck-icon-button");
+    remove.append(icon("close"));
     remove.type = "button";
     remove.setAttribute("aria-label", `Remove ${entry.file.name}`);
     remove.addEventListener("click", () => this._discard(entry));
