@@ -106,6 +106,13 @@ function start({ keepSession = false } = {}) {
   chat.setOptions(options);
 }
 
+// Query parameters prefill the form (`/?user=alice&workflow=demo&max_file_size=1`),
+// so a playground set-up can be shared as a link.
+for (const [name, value] of new URLSearchParams(location.search)) {
+  const field = form.elements[name];
+  if (field && "value" in field) field.value = value;
+}
+
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   start();

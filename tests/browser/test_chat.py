@@ -1,0 +1,206 @@
+"""<chatkitd-chat> against a real chatkitd and its demo workflow, in Chromium."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ADMIN_KEY
+from tests.browser.support import assistant_messages, composer, open_playground, send, wait_idle
+
+
+def test_streamed_reply_with_annotation_title_and_history(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    with page.expect_response(lambda r: r.url.endswith("/v1/chatkit/conversation")) as first:
+        send(page, "hello there")
+    assert first.value.headers["content-type"].startswith("text/event-stream")
+    reply = assistant_messages(page).last
+    expect(reply).to_contain_text("Echo: hello there")
+    source = reply.get_by_role("link", name="ChatKit Python")
+    expect(source).to_have_attribute("href", "https://openai.github.io/chatkit-python/")
+    wait_idle(page)
+    # The thread's title arrives live (thread.updated) and the sidebar lists it.
+    title = page.locator("chatkitd-chat .ck-title")
+    expect(title).not_to_have_text("New chat")
+    expect(page.locator("chatkitd-chat .ck-thread-open")).to_have_text([title.inner_text()])
+    assert recorded.types()[-1] == "threads.list"
+    assert "threads.create" in recorded.types()
+
+
+def test_keyboard_enter_sends_and_shift_enter_adds_a_line(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    box = composer(page)
+    box.fill("line one")
+    box.press("Shift+Enter")
+    box.type("line two")
+    expect(box).to_have_value("line one\nline two")
+    box.press("Enter")
+    expect(page.locator("chatkitd-chat .ck-item-user-message")).to_have_text("line one\nline two")
+    expect(box).to_have_value("")
+
+
+def test_widget_button_action_comes_back_as_custom_action(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    send(page, "show me a widget")
+    card = page.locator("chatkitd-chat .ck-w-card")
+    expect(card).to_contain_text("Demo counter")
+    expect(card).to_contain_text("Clicked 0 times")
+    wait_idle(page)
+    card.get_by_role("button", name="Click", exact=True).click()
+    expect(card).to_contain_text("Clicked 1 times")
+    wait_idle(page)
+    card.get_by_role("button", name="Click (sync)").click()
+    expect(card).to_contain_text("Clicked 2 times")
+    actions = [op for op in recorded.operations if "custom_action" in op["type"]]
+    assert [op["type"] for op in actions] == ["threads.custom_action", "threads.sync_custom_action"]
+    assert actions[0]["params"]["action"]["type"] == "demo.increment"
+    assert actions[0]["params"]["item_id"].startswith("cthi_")
+
+
+def test_client_tool_round_trip_and_unknown_tool(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    send(page, "use the tool")
+    reply = assistant_messages(page).last
+    expect(reply).to_contain_text("The client tool get_client_info answered:")
+    expect(reply).to_contain_text('"locale": "en-US"')
+    tool = page.locator("chatkitd-chat .ck-item-client-tool-call")
+    expect(tool).to_contain_text("completed")
+    output = [op for op in recorded.operations if op["type"] == "threads.add_client_tool_output"]
+    assert output[0]["params"]["result"]["locale"] == "en-US"
+    wait_idle(page)
+
+    # Without a handler for the tool, the page answers with an error output.
+    page.evaluate(
+        "() => { const c = window.playground.chat; c.setOptions({...c.options, onClientTool: {}}); }"
+    )
+    send(page, "tool again")
+    expect(assistant_messages(page).last).to_contain_text("Unknown client tool: get_client_info")
+
+
+def test_upload_under_the_limit_is_sent_and_over_it_is_refused_before_upload(recorded, ui_user):
+    page = open_playground(recorded, ui_user, max_file_size="1")
+    file_input = page.locator("chatkitd-chat input[type=file]")
+    file_input.set_input_files(
+        [{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello file\n" * 1000}]
+    )
+    pending = page.locator("chatkitd-chat .ck-pending-attachment")
+    expect(pending).to_have_attribute("data-status", "ready")
+    send(page, "here is a file")
+    user_message = page.locator("chatkitd-chat .ck-item-user-message").last
+    expect(user_message.locator(".ck-attachment-name")).to_have_text("notes.txt")
+    expect(pending).to_have_count(0)
+    wait_idle(page)
+
+    creates_before = recorded.types().count("attachments.create")
+    uploads_before = sum("/upload" in url for url in recorded.urls)
+    file_input.set_input_files(
+        [{"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (1024 * 1024 + 1)}]
+    )
+    error = page.locator("chatkitd-chat .ck-composer-error")
+    expect(error).to_have_text("“big.bin” is 1.0 MB; the limit is 1.0 MB per file.")
+    expect(pending).to_have_count(0)
+    assert recorded.types().count("attachments.create") == creates_before
+    assert sum("/upload" in url for url in recorded.urls) == uploads_before
+
+
+def test_history_list_rename_delete(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    send(page, "first conversation")
+    wait_idle(page)
+    expect(assistant_messages(page)).to_have_count(1)
+    page.locator("chatkitd-chat").get_by_role("button", name="New chat").click()
+    expect(page.locator("chatkitd-chat .ck-greeting")).to_be_visible()
+    send(page, "second conversation")
+    wait_idle(page)
+    threads = page.locator("chatkitd-chat .ck-thread")
+    expect(threads).to_have_count(2)
+
+    # Rename the older thread, then open it: the header shows the new title.
+    older = threads.nth(1)
+    older.locator(".ck-thread-rename").click()
+    title_input = page.locator("chatkitd-chat").get_by_label("Conversation title")
+    title_input.fill("Renamed by the test")
+    title_input.press("Enter")
+    expect(threads.nth(1).locator(".ck-thread-open")).to_have_text("Renamed by the test")
+    threads.nth(1).locator(".ck-thread-open").click()
+    expect(page.locator("chatkitd-chat .ck-title")).to_have_text("Renamed by the test")
+    expect(page.locator("chatkitd-chat .ck-item-user-message")).to_have_text("first conversation")
+
+    # Delete it (two clicks: arm, confirm); it is gone after a reload too.
+    delete = threads.nth(1).locator(".ck-thread-delete")
+    delete.click()
+    expect(delete).to_have_attribute("aria-label", "Confirm delete Renamed by the test")
+    delete.click()
+    expect(threads).to_have_count(1)
+    expect(page.locator("chatkitd-chat .ck-title")).to_have_text("New chat")
+    page.reload()
+    expect(page.locator("chatkitd-chat .ck-thread")).to_have_count(1)
+    expect(page.locator("chatkitd-chat .ck-thread-open")).not_to_have_text("Renamed by the test")
+
+
+def test_retry_regenerates_the_last_response(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    send(page, "hello retry")
+    expect(assistant_messages(page)).to_contain_text(["Echo: hello retry"])
+    wait_idle(page)
+    first_id = assistant_messages(page).get_attribute("data-item-id")
+    page.locator("chatkitd-chat").get_by_role("button", name="Retry", exact=True).click()
+    wait_idle(page)
+    expect(assistant_messages(page)).to_have_count(1)
+    expect(assistant_messages(page)).to_contain_text("Echo: hello retry")
+    assert assistant_messages(page).get_attribute("data-item-id") != first_id
+    retry = [op for op in recorded.operations if op["type"] == "threads.retry_after_item"]
+    user_item = page.locator("chatkitd-chat .ck-item-user-message").get_attribute("data-item-id")
+    assert retry[0]["params"]["item_id"] == user_item
+
+
+def test_stop_mid_stream_cancels_and_keeps_the_partial_answer(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    send(page, "a slow answer please")
+    reply = assistant_messages(page).last
+    expect(reply).to_contain_text("word3")
+    page.locator("chatkitd-chat").get_by_role("button", name="Stop").click()
+    wait_idle(page)
+    expect(reply).to_have_class(re.compile("ck-stopped"))
+    shown = reply.locator(".ck-markdown").inner_text()
+    assert "word200" not in shown
+
+    # The server saved what was streamed before the stop, no more.
+    thread_id = page.evaluate("() => window.playground.chat.thread.id")
+    client = recorded.server.sdk(ADMIN_KEY)
+    text = ""
+    for _ in range(50):
+        items = client.beta.chatkit.threads.list_items(thread_id, order="asc").data
+        text = " ".join(c.text for i in items if i.type == "chatkit.assistant_message" for c in i.content)
+        if text:
+            break
+        page.wait_for_timeout(100)
+    assert text.startswith("word1 word2 word3")
+    assert "word200" not in text
+
+
+def test_expired_secret_is_refreshed_through_get_client_secret(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    send(page, "before the cancel")
+    expect(assistant_messages(page).last).to_contain_text("Echo: before the cancel")
+    wait_idle(page)
+    first = page.evaluate("window.playground.sessions.at(-1)")
+    recorded.server.sdk(ADMIN_KEY).beta.chatkit.sessions.cancel(first["id"])
+
+    send(page, "after the cancel")
+    expect(assistant_messages(page).last).to_contain_text("Echo: after the cancel")
+    requests = page.evaluate("window.playground.secretRequests")
+    # The refresh passed the dead secret to getClientSecret, and got a new session.
+    assert requests[-1] == first["client_secret"]
+    assert page.evaluate("window.playground.sessions.at(-1).id") != first["id"]
+    expect(page.locator("chatkitd-chat .ck-error")).to_have_count(0)
+
+
+def test_locked_thread_shows_its_reason_and_disables_the_composer(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    send(page, "please lock this")
+    banner = page.locator("chatkitd-chat .ck-status-banner")
+    # The reason is the workflow's own words, after the status.
+    expect(banner).to_have_text(re.compile(r"^This conversation is locked: The demo workflow \w+ this thread"))
+    expect(composer(page)).to_be_disabled()
