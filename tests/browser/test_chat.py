@@ -202,5 +202,6 @@ def test_locked_thread_shows_its_reason_and_disables_the_composer(recorded, ui_u
     send(page, "please lock this")
     banner = page.locator("chatkitd-chat .ck-status-banner")
     # The reason is the workflow's own words, after the status.
-    expect(banner).to_have_text(re.compile(r"^This conversation is locked: The demo workflow \w+ this thread"))
+    reason = re.compile(r"^This conversation is locked: The demo workflow \w+ this thread")
+    expect(banner).to_have_text(reason)
     expect(composer(page)).to_be_disabled()
