@@ -64,7 +64,9 @@ def parse_request(body: str | bytes | bytearray) -> ChatKitReq:
         kind = first["type"]
         if kind == "json_invalid":
             raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
-        if kind in ("union_tag_invalid", "union_tag_not_found", "model_attributes_type"):
+        if not first["loc"] and kind not in ("union_tag_invalid", "union_tag_not_found"):
+            raise InvalidRequest("The request body must be a JSON object.", code="invalid_json") from None
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
             raise InvalidRequest(
                 f"Invalid 'type': {first['msg']}.", param="type", code="invalid_request_type"
             ) from None
