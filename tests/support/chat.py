@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
+import pytest
 from openai import OpenAI
 
 from tests.support.servers import RunningServer
@@ -59,6 +60,7 @@ class Chat:
     def __init__(self, server: RunningServer, secret: str, headers: dict[str, str] | None = None):
         self.server = server
         self.secret = secret
+        self.session: Any = None  # the SDK's session object, when chat_for made it
         self.http = httpx2.Client(
             base_url=server.base_url,
             headers={"Authorization": f"Bearer {secret}", **(headers or {})},
@@ -91,6 +93,12 @@ class Chat:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self) -> Chat:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def new_session(client: OpenAI, user: str, **options: Any) -> Any:
     """A session on the demo workflow, minted through the SDK like an integrator's backend."""
@@ -102,3 +110,20 @@ def new_session(client: OpenAI, user: str, **options: Any) -> Any:
 def error_of(response: httpx2.Response) -> dict[str, Any]:
     assert response.headers["content-type"].startswith("application/json"), response.text
     return response.json()["error"]
+
+
+@pytest.fixture
+def chat_for(server, client):
+    """``chat_for(user, **session_options)``: a Chat on a new session, closed after the test."""
+    opened: list[Chat] = []
+
+    def make(user: str, sdk: OpenAI | None = None, **options: Any) -> Chat:
+        session = new_session(sdk or client, user, **options)
+        chat = Chat(server, session.client_secret)
+        chat.session = session
+        opened.append(chat)
+        return chat
+
+    yield make
+    for chat in opened:
+        chat.close()
