@@ -197,6 +197,13 @@ def test_transcribe_is_not_supported(chat):
         (b'{"type": "threads.get_by_id", "params": {}}', "params.thread_id", "missing"),
         (b'{"type": "threads.list", "params": {"limit": "many"}}', "params.limit", "int_parsing"),
         (b"[]", None, "invalid_json"),
+        (b'{"type": "threads.list", "params": {"limit": -1}}', "params.limit", "invalid_limit"),
+        (
+            b'{"type": "items.list", "params": {"thread_id": "t", "limit": 101}}',
+            "params.limit",
+            "invalid_limit",
+        ),
+        (b'{"type": "threads.list", "params": {"after": "cthr_nope"}}', "params.after", "invalid_cursor"),
     ],
 )
 def test_malformed_bodies_are_400s(chat, body, param, code):
