@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from chatkitd.http import conversation, errors, health, openapi, sessions, threads, uploads
+from chatkitd.http import conversation, errors, health, metrics, openapi, sessions, threads, uploads
 from chatkitd.http import web as web_ui  # the web UI: /static, /, /admin and its admin JSON
 from chatkitd.platform import Platform
 from chatkitd.settings import Settings
@@ -26,7 +26,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         finally:
             await platform.stop()
 
-    middleware = []
+    app_metrics = metrics.Metrics()
+    middleware = [Middleware(metrics.MetricsMiddleware, metrics=app_metrics)]
     if platform.settings.cors_origins:
         middleware.append(
             Middleware(
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app = Starlette(
         routes=[
             *health.routes,
+            *metrics.routes,
             *openapi.routes,
             *sessions.routes,
             *threads.routes,
@@ -54,4 +56,5 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     )
     app.router.routes.extend(web_ui.routes)
     app.state.platform = platform
+    app.state.metrics = app_metrics
     return app

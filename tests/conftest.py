@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from openai import OpenAI
 
+from tests.support.chat import chat_for  # noqa: F401 - a fixture, shared by the conversation tests
 from tests.support.servers import PG_ADMIN_URL, RunningServer, postgres_database, start_server
 
 IN_CI = os.environ.get("CI") == "true"
@@ -23,9 +24,7 @@ ADMIN_KEY = "sk-test-" + secrets.token_hex(8)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'chatkitd.db'}"
         return

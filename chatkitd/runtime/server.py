@@ -14,15 +14,18 @@ from typing import Any
 from chatkit.actions import Action
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
+    AttachmentsCreateReq,
     AudioInput,
     ChatKitReq,
     FeedbackKind,
+    ItemsListReq,
     SyncCustomActionResponse,
     ThreadMetadata,
     ThreadsAddClientToolOutputReq,
     ThreadsAddStructuredInputReq,
     ThreadsAddUserMessageReq,
     ThreadsCustomActionReq,
+    ThreadsListReq,
     ThreadsRetryAfterItemReq,
     ThreadsSyncCustomActionReq,
     ThreadStreamEvent,
@@ -38,10 +41,12 @@ from chatkitd.errors import InvalidRequest, Unprocessable
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.titles import first_text, offline_title
+from chatkitd.store.paging import UnknownCursor
 from chatkitd.store.threads import ThreadStore
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.registry import WorkflowRegistry
 
+MAX_PAGE = 100
 _requests: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
 
 # Requests that add input to a thread: refused once the thread is locked or closed.
@@ -64,7 +69,9 @@ def parse_request(body: str | bytes | bytearray) -> ChatKitReq:
         kind = first["type"]
         if kind == "json_invalid":
             raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
-        if kind in ("union_tag_invalid", "union_tag_not_found", "model_attributes_type"):
+        if not first["loc"] and kind not in ("union_tag_invalid", "union_tag_not_found"):
+            raise InvalidRequest("The request body must be a JSON object.", code="invalid_json") from None
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
             raise InvalidRequest(
                 f"Invalid 'type': {first['msg']}.", param="type", code="invalid_request_type"
             ) from None
@@ -79,6 +86,20 @@ def parse_request(body: str | bytes | bytearray) -> ChatKitReq:
         raise InvalidRequest(message, param=param, code=kind) from None
 
 
+def _check_bounds(request: ChatKitReq) -> None:
+    """Numbers chatkit accepts as they come, but which only make sense in a range."""
+    if isinstance(request, (ThreadsListReq, ItemsListReq)):
+        limit = request.params.limit
+        if limit is not None and not 0 <= limit <= MAX_PAGE:
+            raise InvalidRequest(
+                f"Invalid 'params.limit': must be between 0 and {MAX_PAGE}, got {limit}.",
+                param="params.limit",
+                code="invalid_limit",
+            )
+    if isinstance(request, AttachmentsCreateReq) and request.params.size < 0:
+        raise InvalidRequest("Invalid 'params.size': must not be negative.", param="params.size")
+
+
 class ConversationServer(ChatKitServer[RequestContext]):
     def __init__(
         self, threads: ThreadStore, attachments: ConversationAttachments, workflows: WorkflowRegistry
@@ -91,12 +112,15 @@ class ConversationServer(ChatKitServer[RequestContext]):
         self, request: str | bytes | bytearray, context: RequestContext
     ) -> StreamingResult | NonStreamingResult:
         parsed = parse_request(request)
+        _check_bounds(parsed)
         if isinstance(parsed, INPUT_REQUESTS):
             await self._check_accepts_input(parsed, context)
         if is_streaming_req(parsed):
             return StreamingResult(_unprocessable_on_value_error(self._process_streaming(parsed, context)))
         try:
             return NonStreamingResult(await self._process_non_streaming(parsed, context))
+        except UnknownCursor as error:
+            raise InvalidRequest(str(error), param="params.after", code="invalid_cursor") from None
         except ValidationError:
             raise
         except ValueError as error:

@@ -148,9 +148,10 @@ class DemoWorkflow(Workflow):
                 async for event in say(words, thread, context, store, delay=SLOW_DELAY):
                     yield event
             case "lock" | "close" as kind:
-                async for event in say(f"This thread is now {kind}d.", thread, context, store):
+                state = "locked" if kind == "lock" else "closed"
+                async for event in say(f"This thread is now {state}.", thread, context, store):
                     yield event
-                reason = f"The demo workflow {kind}d this thread on request."
+                reason = f"The demo workflow {state} this thread on request."
                 thread.status = LockedStatus(reason=reason) if kind == "lock" else ClosedStatus(reason=reason)
             case "tool":
                 yield ThreadItemDoneEvent(item=self._tool_call(thread, context, store))
