@@ -52,7 +52,10 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServe
         yield running
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in
+# this thread while it is open, and the PostgreSQL fixtures of later test modules
+# need asyncio.run() here.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":

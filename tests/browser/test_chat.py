@@ -12,7 +12,10 @@ from tests.browser.support import assistant_messages, composer, open_playground,
 
 def test_streamed_reply_with_annotation_title_and_history(recorded, ui_user):
     page = open_playground(recorded, ui_user)
-    with page.expect_response(lambda r: r.url.endswith("/v1/chatkit/conversation")) as first:
+    def is_create(response) -> bool:
+        return (response.request.post_data_json or {}).get("type") == "threads.create"
+
+    with page.expect_response(is_create) as first:
         send(page, "hello there")
     assert first.value.headers["content-type"].startswith("text/event-stream")
     reply = assistant_messages(page).last
