@@ -12,6 +12,7 @@ from tests.browser.support import assistant_messages, composer, open_playground,
 
 def test_streamed_reply_with_annotation_title_and_history(recorded, ui_user):
     page = open_playground(recorded, ui_user)
+
     def is_create(response) -> bool:
         return (response.request.post_data_json or {}).get("type") == "threads.create"
 

@@ -65,6 +65,7 @@ export class History {
     this.activeId = threadId || null;
     for (const li of this.list.children) {
       const open = li.querySelector(".ck-thread-open");
+      if (!open) continue; // the "no conversations" line, or an entry being renamed
       if (li.dataset.threadId === this.activeId) open.setAttribute("aria-current", "true");
       else open.removeAttribute("aria-current");
     }
