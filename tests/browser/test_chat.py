@@ -209,3 +209,19 @@ def test_locked_thread_shows_its_reason_and_disables_the_composer(recorded, ui_u
     reason = re.compile(r"^This conversation is locked: The demo workflow \w+ this thread")
     expect(banner).to_have_text(reason)
     expect(composer(page)).to_be_disabled()
+
+
+def test_rate_limit_shows_the_time_to_retry_and_keeps_the_message(recorded, ui_user):
+    page = open_playground(recorded, ui_user, max_requests_per_1_minute="3")
+    banner = page.locator("chatkitd-chat .ck-rate-limit")
+    # Loading history, creating the thread and reloading history use up the three.
+    send(page, "one")
+    expect(assistant_messages(page)).to_have_count(1)
+    wait_idle(page)
+    send(page, "two")
+    expect(banner).to_have_text(re.compile(r"^Too many requests\. Try again in \d+ seconds?\.$"))
+    seconds = int(re.search(r"\d+", banner.inner_text()).group())
+    assert 1 <= seconds <= 60
+    expect(page.get_by_role("button", name="Send message")).to_be_disabled()
+    # The refused message is back in the composer, not lost.
+    expect(composer(page)).to_have_value("two")

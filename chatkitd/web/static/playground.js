@@ -51,6 +51,7 @@ function sessionRequest() {
     workflow,
     file_upload: { enabled: true, max_file_size: Number(f.max_file_size.value) || 10, max_files: Number(f.max_files.value) || 20 },
   };
+  if (f.max_requests_per_1_minute.value) body.max_requests_per_1_minute = Number(f.max_requests_per_1_minute.value);
   if (f.recent_threads.value) body.history = { enabled: true, recent_threads: Number(f.recent_threads.value) };
   return body;
 }
