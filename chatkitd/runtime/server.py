@@ -113,6 +113,8 @@ class ConversationServer(ChatKitServer[RequestContext]):
     async def process(
         self, request: str | bytes | bytearray, context: RequestContext
     ) -> StreamingResult | NonStreamingResult:
+        # chatkit's own process() parses and dispatches in one go; this does the
+        # same through its (pinned, 1.6.5) dispatch methods, with checks between.
         parsed = parse_request(request)
         _check_bounds(parsed)
         if isinstance(parsed, INPUT_REQUESTS):
