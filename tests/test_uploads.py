@@ -49,6 +49,7 @@ def test_two_phase_upload_then_use_in_a_message(server, client, user, chat_for):
     message = stream.done_items("user_message")[0]
     assert [a["id"] for a in message["attachments"]] == [created["id"]]
     assert message["attachments"][0]["thread_id"] == stream.thread_id
+    assert "metadata" not in message["attachments"][0]
     rest = client.beta.chatkit.threads.list_items(stream.thread_id, order="asc").data[0]
     assert [(a.id, a.name, a.mime_type) for a in rest.attachments] == [
         (created["id"], "notes.txt", "text/plain")
