@@ -99,9 +99,7 @@ def test_before_gives_the_page_just_before_the_cursor(client, user, threads, ite
 
     thread_id, item_ids = items
     expected = item_ids if order == "asc" else item_ids[::-1]
-    page = client.beta.chatkit.threads.list_items(
-        thread_id, before=expected[4], limit=3, order=order
-    )
+    page = client.beta.chatkit.threads.list_items(thread_id, before=expected[4], limit=3, order=order)
     assert [i.id for i in page.data] == expected[1:4]
     assert page.has_more is True
 
