@@ -377,7 +377,9 @@ def report(best: dict[str, Result], bodies: dict[str, str], args: argparse.Names
         f"chatkitd REST bench on SQLite: {THREADS} threads, one of {BIG_ITEMS} items; "
         f"{args.concurrency} connections, best of {args.rounds} x {args.duration:.0f}s"
     )
-    print(f"body sizes: threads.list {len(bodies['threads.list'])} B, list_items {len(bodies['list_items'])} B")
+    print(
+        f"body sizes: threads.list {len(bodies['threads.list'])} B, list_items {len(bodies['list_items'])} B"
+    )
     print()
     print(f"{'scenario':<38} {'req/s':>9}")
     for name, value in rps.items():

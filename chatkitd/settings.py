@@ -29,9 +29,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy async URL. Default: SQLite file in the data dir."
     )
-    api_key: SecretStr | None = Field(
-        None, description="An admin key accepted for the `default` project."
-    )
+    api_key: SecretStr | None = Field(None, description="An admin key accepted for the `default` project.")
     host: str = Field("127.0.0.1", description="Address `chatkitd serve` binds.")
     port: int = Field(8000, description="Port `chatkitd serve` binds.")
     public_url: str | None = Field(
@@ -50,9 +48,7 @@ class Settings(BaseSettings):
         None,
         description="Key that signs preview URLs. Default: generated once and kept in the data dir.",
     )
-    workflows_dir: Path | None = Field(
-        None, description="Folder of workflow definitions to deploy."
-    )
+    workflows_dir: Path | None = Field(None, description="Folder of workflow definitions to deploy.")
     log_level: str = Field("info", description="Log level for the server.")
 
     @field_validator("cors_origins", mode="before")

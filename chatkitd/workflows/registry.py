@@ -24,14 +24,10 @@ class WorkflowRegistry:
     def __init__(self, builtins: tuple[str, ...] = ("demo",)) -> None:
         self.builtins = builtins
 
-    async def resolve(
-        self, project_id: str, workflow_id: str, version: str | None
-    ) -> ResolvedWorkflow:
+    async def resolve(self, project_id: str, workflow_id: str, version: str | None) -> ResolvedWorkflow:
         """The version to run; None means the latest. Unknown ids and versions are 404s."""
         if workflow_id not in self.builtins:
             raise NotFound(f"No workflow with id '{workflow_id}'.", param="workflow.id")
         if version is not None and version != BUILTIN_VERSION:
-            raise NotFound(
-                f"Workflow '{workflow_id}' has no version '{version}'.", param="workflow.version"
-            )
+            raise NotFound(f"Workflow '{workflow_id}' has no version '{version}'.", param="workflow.version")
         return ResolvedWorkflow(workflow_id, BUILTIN_VERSION)
