@@ -10,10 +10,11 @@ a short message), against two servers started in subprocesses, in one run:
   ``ChatKitServer`` subclass on an in-memory store, served by Starlette and
   uvicorn the way chatkit's quickstart serves it, streaming the same reply.
 
-Prints a table and the overhead ratios. Targets: zero errors at 200
+The servers take turns, round by round, so that noise from elsewhere on the
+machine lands on both. Prints a table and the overhead ratios. Targets: zero errors at 200
 concurrent streams, TTFE within 1.5x of the reference.
 
-    .venv/bin/python bench/conversation.py [--concurrency 200] [--sequential 30]
+    .venv/bin/python bench/conversation.py [--concurrency 200] [--rounds 3] [--sequential 40]
 """
 
 from __future__ import annotations
@@ -221,16 +222,20 @@ async def one_stream(port: int, path: str, secret: str | None, run: Run) -> None
     run.stream_rates.append(count / duration)
 
 
-async def measure(port: int, path: str, secret: str | None, concurrency: int, repeat: int) -> Run:
-    run = Run()
+async def measure(port: int, path: str, secret: str | None, concurrency: int, run: Run) -> None:
+    """One round: a single stream, or ``concurrency`` streams started together."""
     start = time.perf_counter()
-    if concurrency == 1:
-        for _ in range(repeat):
-            await one_stream(port, path, secret, run)
-    else:
-        await asyncio.gather(*(one_stream(port, path, secret, run) for _ in range(concurrency)))
-    run.wall = time.perf_counter() - start
-    return run
+    await asyncio.gather(*(one_stream(port, path, secret, run) for _ in range(concurrency)))
+    run.wall += time.perf_counter() - start
+
+
+def compare(targets: list[tuple], concurrency: int, rounds: int) -> dict[str, Run]:
+    """Alternate the servers round by round, so load from elsewhere hits both alike."""
+    runs = {name: Run() for name, *_ in targets}
+    for _ in range(rounds):
+        for name, port, path, key in targets:
+            asyncio.run(measure(port, path, key, concurrency, runs[name]))
+    return runs
 
 
 # -- orchestration ------------------------------------------------------------------------------------
@@ -307,7 +312,8 @@ def main() -> None:
     )
     parser.add_argument("--reference", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--sequential", type=int, default=30, help="streams in the one-at-a-time run")
+    parser.add_argument("--sequential", type=int, default=40, help="streams in the one-at-a-time run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the concurrent run")
     parser.add_argument("--database-url", default=None, help="chatkitd's database (default: SQLite)")
     args = parser.parse_args()
     if args.reference:
@@ -338,19 +344,15 @@ def main() -> None:
             ("reference", ref, "/chatkit", None),
         ]
         rows = []
-        for _name, port, path, key in targets:  # warm up both
-            asyncio.run(measure(port, path, key, 1, 5))
-        for label, concurrency, repeat in (
+        compare(targets, 1, 5)  # warm up both
+        for label, concurrency, rounds in (
             ("1 stream", 1, args.sequential),
-            (f"{args.concurrency} concurrent", args.concurrency, 1),
+            (f"{args.concurrency} concurrent", args.concurrency, args.rounds),
         ):
-            for name, port, path, key in targets:
-                rows.append(
-                    summarize(name, label, asyncio.run(measure(port, path, key, concurrency, repeat)))
-                )
-                if rows[-1]["errors"]:
-                    errors = asyncio.run(measure(port, path, key, 1, 1)).errors
-                    print(f"  {name} {label}: sample error: {errors[:1]}", file=sys.stderr)
+            for name, run in compare(targets, concurrency, rounds).items():
+                rows.append(summarize(name, label, run))
+                if run.errors:
+                    print(f"  {name} {label}: first error: {run.errors[0]}", file=sys.stderr)
         print_table(rows)
     finally:
         for process in processes:

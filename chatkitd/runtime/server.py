@@ -13,6 +13,7 @@ from typing import Any
 
 from chatkit.actions import Action
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.store import NotFoundError
 from chatkit.types import (
     AttachmentsCreateReq,
     AudioInput,
@@ -24,6 +25,7 @@ from chatkit.types import (
     ThreadsAddClientToolOutputReq,
     ThreadsAddStructuredInputReq,
     ThreadsAddUserMessageReq,
+    ThreadsCreateReq,
     ThreadsCustomActionReq,
     ThreadsListReq,
     ThreadsRetryAfterItemReq,
@@ -37,7 +39,7 @@ from chatkit.types import (
 from pydantic import TypeAdapter, ValidationError
 
 from chatkitd.context import RequestContext
-from chatkitd.errors import InvalidRequest, Unprocessable
+from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.titles import first_text, offline_title
@@ -111,10 +113,14 @@ class ConversationServer(ChatKitServer[RequestContext]):
     async def process(
         self, request: str | bytes | bytearray, context: RequestContext
     ) -> StreamingResult | NonStreamingResult:
+        # chatkit's own process() parses and dispatches in one go; this does the
+        # same through its (pinned, 1.6.5) dispatch methods, with checks between.
         parsed = parse_request(request)
         _check_bounds(parsed)
         if isinstance(parsed, INPUT_REQUESTS):
             await self._check_accepts_input(parsed, context)
+        if isinstance(parsed, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
+            await self._check_attachments(parsed.params.input.attachments, context)
         if is_streaming_req(parsed):
             return StreamingResult(_unprocessable_on_value_error(self._process_streaming(parsed, context)))
         try:
@@ -143,6 +149,21 @@ class ConversationServer(ChatKitServer[RequestContext]):
             if not isinstance(item, UserMessageItem):
                 raise Unprocessable(
                     f"Item {item.id} is not a user message.", param="params.item_id", code="invalid_item"
+                )
+
+    async def _check_attachments(self, attachment_ids: list[str], context: RequestContext) -> None:
+        """The user's own, uploaded attachments only, refused before a thread is created."""
+        for index, attachment_id in enumerate(attachment_ids):
+            param = f"params.input.attachments[{index}]"
+            try:
+                attachment = await self.threads.load_attachment(attachment_id, context)
+            except NotFoundError:
+                raise NotFound(f"No attachment found with id '{attachment_id}'.", param=param) from None
+            if not (attachment.metadata or {}).get("uploaded"):
+                raise Unprocessable(
+                    f"Attachment {attachment_id} has no bytes yet: upload it first.",
+                    param=param,
+                    code="attachment_not_uploaded",
                 )
 
     async def workflow_for(self, context: RequestContext) -> Workflow:

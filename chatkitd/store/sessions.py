@@ -77,13 +77,23 @@ async def get_session(db: Database, session_id: str, project_id: str) -> Session
 
 
 async def cancel_session(db: Database, session_id: str, project_id: str) -> SessionRecord | None:
-    """Cancel once; later calls leave the first cancellation time in place."""
+    """Cancel an active session once; later calls leave the first cancellation in place.
+
+    A session that has already expired is left as it is and keeps reading
+    ``expired``: its secret is unusable either way, and its record stays true.
+    """
     s = tables.sessions
+    now = clock.unix()
     async with db.write() as conn:
         await conn.execute(
             update(s)
-            .where(s.c.id == session_id, s.c.project_id == project_id, s.c.cancelled_at.is_(None))
-            .values(cancelled_at=clock.unix())
+            .where(
+                s.c.id == session_id,
+                s.c.project_id == project_id,
+                s.c.cancelled_at.is_(None),
+                s.c.expires_at > now,
+            )
+            .values(cancelled_at=now)
         )
         row = (
             (await conn.execute(select(s).where(s.c.id == session_id, s.c.project_id == project_id)))
