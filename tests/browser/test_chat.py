@@ -225,3 +225,17 @@ def test_rate_limit_shows_the_time_to_retry_and_keeps_the_message(recorded, ui_u
     expect(page.get_by_role("button", name="Send message")).to_be_disabled()
     # The refused message is back in the composer, not lost.
     expect(composer(page)).to_have_value("two")
+
+
+def test_structured_input_is_answered_in_place(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    send(page, "ask me a question")
+    form = page.locator("chatkitd-chat form.ck-structured")
+    form.get_by_label("green").check()
+    form.get_by_label("What should I call you?").fill("Tester")
+    form.get_by_role("button", name="Submit").click()
+    expect(assistant_messages(page).last).to_contain_text("You answered: colour=green; name=Tester")
+    answered = page.locator("chatkitd-chat .ck-item-structured-input")
+    expect(answered.locator(".ck-structured-answer")).to_have_text(["green", "Tester"])
+    sent = [op for op in recorded.operations if op["type"] == "threads.add_structured_input"]
+    assert sent[0]["params"]["input"]["answers"]["colour"] == {"values": ["green"], "skipped": False}

@@ -295,6 +295,7 @@ class ChatkitdChat extends HTMLElement {
       scheme,
       allowImage: (src) => sameServer(src) || samePage(src),
       onAction: (action, el, item) => this._onWidgetAction(action, el, item),
+      onStructuredInput: (item, input) => this._answerStructuredInput(item, input),
       readOnly: false,
     };
   }
@@ -546,6 +547,11 @@ class ChatkitdChat extends HTMLElement {
     if (result === undefined) result = null;
     this._upsert({ ...item, status: "completed", output: result }, false);
     await this._run("threads.add_client_tool_output", { thread_id: this.thread.id, result });
+  }
+
+  async _answerStructuredInput(item, input) {
+    if (!this.thread || this.streaming) return;
+    await this._run("threads.add_structured_input", { thread_id: this.thread.id, item_id: item.id, input });
   }
 
   async _onWidgetAction(action, el, item) {

@@ -158,12 +158,60 @@ function workflowItem(item) {
   return el;
 }
 
-function structuredInput(item) {
-  const el = h("div", "ck-structured");
+/** Questions the workflow asked; while pending (and not read-only) they form a form to answer. */
+function structuredInput(item, ctx) {
+  const pending = item.status === "pending" && !ctx.readOnly && typeof ctx.onStructuredInput === "function";
+  const el = h(pending ? "form" : "div", "ck-structured");
   for (const input of item.inputs || []) {
-    el.append(h("p", "ck-structured-question", input.question));
-    if (input.answer) el.append(h("p", "ck-structured-answer", (input.answer.values || []).join(", ") || "(skipped)"));
+    const fieldset = h("fieldset", "ck-structured-input");
+    fieldset.append(h("legend", "ck-structured-question", input.question));
+    if (!pending) {
+      const values = input.answer ? (input.answer.values || []).join(", ") : "";
+      fieldset.append(h("p", "ck-structured-answer", input.answer ? values || "(skipped)" : "(not answered)"));
+    } else if (input.type === "multiple_choice") {
+      for (const option of input.options || []) {
+        const control = h("input");
+        control.type = input.multiple ? "checkbox" : "radio";
+        control.name = input.id;
+        control.value = option.value;
+        const label = h("label", "ck-w-check");
+        label.append(control, h("span", null, option.value));
+        fieldset.append(label);
+      }
+    } else {
+      const text = h("textarea", "ck-w-input");
+      text.name = input.id;
+      text.rows = 2;
+      text.setAttribute("aria-label", input.question);
+      if (input.description) text.placeholder = input.description;
+      fieldset.append(text);
+    }
+    el.append(fieldset);
   }
+  if (!pending) return el;
+  const collect = (skipped) => {
+    const answers = {};
+    for (const input of item.inputs || []) {
+      const controls = [...el.querySelectorAll(`[name="${CSS.escape(input.id)}"]`)];
+      const values = controls
+        .filter((c) => (c.type === "radio" || c.type === "checkbox" ? c.checked : c.value.trim()))
+        .map((c) => c.value.trim());
+      answers[input.id] = { values: skipped ? [] : values, skipped: skipped || values.length === 0 };
+    }
+    return { status: skipped ? "skipped" : "answered", answers };
+  };
+  const submit = h("button", "ck-w-button", "Submit");
+  submit.type = "submit";
+  const skip = h("button", "ck-w-button", "Skip");
+  skip.type = "button";
+  skip.dataset.style = "secondary";
+  skip.addEventListener("click", () => ctx.onStructuredInput(item, collect(true)));
+  el.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ctx.onStructuredInput(item, collect(false));
+  });
+  el.append(h("div", "ck-w-card-actions"));
+  el.lastChild.append(skip, submit);
   return el;
 }
 
@@ -205,7 +253,7 @@ export function renderItem(item, ctx) {
       }
       break;
     case "structured_input":
-      body = structuredInput(item);
+      body = structuredInput(item, ctx);
       break;
     default:
       return null; // end_of_turn and hidden context items
