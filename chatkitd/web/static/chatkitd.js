@@ -13,25 +13,13 @@ import { renderItem } from "./items.js";
 import { imagePolicy } from "./widgets.js";
 import { markdownToHtml } from "./markdown.js";
 import { applyUpdate } from "./updates.js";
-import { Uploads } from "./uploads.js";
+import { buildComposer, autosize, applyComposerOptions } from "./composer.js";
+import { h } from "./dom.js";
 import { History } from "./history.js";
 import { icon } from "./icons.js";
 
 const STYLESHEET = new URL("./chatkitd.css", import.meta.url).href;
 const LOCK_CODES = new Set(["thread_locked", "thread_closed"]);
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  el.append(...children);
-  return el;
-}
 
 class ChatkitdChat extends HTMLElement {
   constructor() {
@@ -135,40 +123,11 @@ class ChatkitdChat extends HTMLElement {
   }
 
   _buildComposer() {
-    this.textarea = h("textarea", { class: "ck-input", rows: "1", "aria-label": "Message", placeholder: "Message" });
-    this.textarea.addEventListener("keydown", (event) => {
-      // Enter sends, Shift+Enter is a newline; never send mid IME composition.
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        this._submit();
-      }
-    });
-    this.textarea.addEventListener("input", () => this._autosize());
-    this.fileInput = h("input", { type: "file", multiple: true, hidden: true, "aria-hidden": "true", tabindex: "-1" });
-    this.fileInput.addEventListener("change", () => {
-      this.uploads.add([...this.fileInput.files]);
-      this.fileInput.value = "";
-    });
-    this.attachButton = h("button", { type: "button", class: "ck-icon-button", "aria-label": "Attach files", onclick: () => this.fileInput.click() }, icon("plus"));
-    this.modelSelect = h("select", { class: "ck-select", "aria-label": "Model", hidden: true });
-    this.toolSelect = h("select", { class: "ck-select", "aria-label": "Tool", hidden: true });
-    this.sendButton = h("button", { type: "submit", class: "ck-send", "aria-label": "Send message", text: "Send" });
-    this.stopButton = h("button", { type: "button", class: "ck-stop", "aria-label": "Stop", text: "Stop", hidden: true, onclick: () => this.stop() });
-    this.composerError = h("div", { class: "ck-composer-error", role: "alert" });
-    const attachmentsEl = h("ul", { class: "ck-pending-attachments", "aria-label": "Files to send" });
-    this.uploads = new Uploads(this, attachmentsEl);
-    const row = h("div", { class: "ck-composer-row" }, this.attachButton, this.textarea, this.modelSelect, this.toolSelect, this.sendButton, this.stopButton);
-    const form = h("form", { class: "ck-composer", "aria-label": "Compose message" }, attachmentsEl, row, this.composerError, this.fileInput);
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this._submit();
-    });
-    return form;
+    return buildComposer(this);
   }
 
   _autosize() {
-    this.textarea.style.height = "auto";
-    this.textarea.style.height = `${Math.min(this.textarea.scrollHeight, 200)}px`;
+    autosize(this);
   }
 
   _applyTheme() {
@@ -182,23 +141,7 @@ class ChatkitdChat extends HTMLElement {
   }
 
   _applyComposerOptions() {
-    const composer = this.options.composer || {};
-    this.textarea.placeholder = composer.placeholder || "Message";
-    const fill = (select, choices, label) => {
-      select.replaceChildren();
-      for (const choice of choices || []) {
-        const option = h("option", { value: choice.id, text: choice.label || choice.id });
-        if (choice.default) option.selected = true;
-        select.append(option);
-      }
-      if (label === "Tool" && choices && choices.length) select.prepend(h("option", { value: "", text: "No tool" }));
-      select.hidden = !(choices && choices.length);
-    };
-    fill(this.modelSelect, composer.models, "Model");
-    fill(this.toolSelect, composer.tools, "Tool");
-    if (composer.tools && !composer.tools.some((t) => t.default)) this.toolSelect.value = "";
-    this.uploads.refreshLimits();
-    this.history.setEnabled(!(this.options.history && this.options.history.enabled === false));
+    applyComposerOptions(this);
   }
 
   _renderStartScreen() {
