@@ -239,3 +239,63 @@ def test_structured_input_is_answered_in_place(recorded, ui_user):
     expect(answered.locator(".ck-structured-answer")).to_have_text(["green", "Tester"])
     sent = [op for op in recorded.operations if op["type"] == "threads.add_structured_input"]
     assert sent[0]["params"]["input"]["answers"]["colour"] == {"values": ["green"], "skipped": False}
+
+
+def tiny_png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    pixels = zlib.compress(b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2)))
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def test_upload_shows_progress_and_an_image_preview_loads(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    held = []
+    # Hold the upload itself, to see the file while it is in flight.
+    page.route("**/v1/chatkit/files/*/upload*", lambda route: held.append(route))
+    page.locator("chatkitd-chat input[type=file]").set_input_files(
+        [{"name": "dot.png", "mimeType": "image/png", "buffer": tiny_png()}]
+    )
+    pending = page.locator("chatkitd-chat .ck-pending-attachment")
+    expect(pending).to_have_attribute("data-status", "uploading")
+    expect(pending.get_by_role("progressbar", name="Uploading dot.png")).to_be_visible()
+    # Sending waits for uploads: Enter does nothing yet.
+    send(page, "look at this")
+    expect(page.locator("chatkitd-chat .ck-item-user-message")).to_have_count(0)
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the upload request was not made"
+    held[0].continue_()
+    expect(pending).to_have_attribute("data-status", "ready")
+    page.get_by_role("button", name="Send message").click()
+    preview = page.locator("chatkitd-chat .ck-item-user-message img.ck-attachment-preview")
+    expect(preview).to_have_attribute("alt", "dot.png")
+    page.wait_for_function(
+        """() => {
+          const root = document.querySelector("chatkitd-chat").shadowRoot;
+          const img = root.querySelector(".ck-attachment-preview");
+          return img && img.complete && img.naturalWidth === 2;
+        }"""
+    )
+
+
+def test_history_honours_recent_threads(recorded, ui_user):
+    page = open_playground(recorded, ui_user, recent_threads="1")
+    note = page.locator("chatkitd-chat .ck-history-note")
+    expect(note).to_have_text("Showing your 1 most recent conversations.")
+    send(page, "older thread")
+    wait_idle(page)
+    page.locator("chatkitd-chat").get_by_role("button", name="New chat").click()
+    send(page, "newer thread")
+    wait_idle(page)
+    threads = page.locator("chatkitd-chat .ck-thread-open")
+    expect(threads).to_have_count(1)
+    expect(threads).to_have_text(re.compile("newer thread"))
