@@ -8,6 +8,7 @@ automatic title when the session asks for one, and feedback is stored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -88,6 +89,30 @@ def parse_request(body: str | bytes | bytearray) -> ChatKitReq:
         raise InvalidRequest(message, param=param, code=kind) from None
 
 
+def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """Where a NUL character sits in decoded JSON, if anywhere."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        if isinstance(key, str) and "\x00" in key:
+            return (*path, key)
+        if (found := _nul_path(child, (*path, key))) is not None:
+            return found
+    return None
+
+
+def _refuse_nul(body: str | bytes | bytearray) -> None:
+    # PostgreSQL text cannot hold NUL, and no id, title or name needs one.
+    raw = body.encode() if isinstance(body, str) else bytes(body)
+    if b"\\u0000" not in raw:
+        return
+    path = _nul_path(json.loads(raw))
+    if path is not None:
+        param = param_path(path)
+        raise InvalidRequest(f"Invalid '{param}': must not contain NUL characters.", param=param)
+
+
 def _check_bounds(request: ChatKitReq) -> None:
     """Numbers chatkit accepts as they come, but which only make sense in a range."""
     if isinstance(request, (ThreadsListReq, ItemsListReq)):
@@ -116,6 +141,7 @@ class ConversationServer(ChatKitServer[RequestContext]):
         # chatkit's own process() parses and dispatches in one go; this does the
         # same through its (pinned, 1.6.5) dispatch methods, with checks between.
         parsed = parse_request(request)
+        _refuse_nul(request)
         _check_bounds(parsed)
         if isinstance(parsed, INPUT_REQUESTS):
             await self._check_accepts_input(parsed, context)
