@@ -169,11 +169,13 @@ def test_admin_trace_timeline_renders_spans(recorded, ui_user):
         ],
     }
     page = recorded.page
-    # Stand in for the traces API, which lives on another branch.
+    # Stand in for the traces API (workflows branch): the list omits spans, the trace has them.
+    summary = {key: value for key, value in trace.items() if key != "spans"}
     page.route(
         "**/v1/chatkit/traces?*",
-        lambda route: route.fulfill(json={"object": "list", "data": [trace], "has_more": False}),
+        lambda route: route.fulfill(json={"object": "list", "data": [summary], "has_more": False}),
     )
+    page.route("**/v1/chatkit/traces/trace_1", lambda route: route.fulfill(json=trace))
     page.goto(server.base_url + "/admin")
     page.get_by_label("Admin key").fill(ADMIN_KEY)
     page.get_by_role("button", name="Sign in").click()
