@@ -299,3 +299,36 @@ def test_history_honours_recent_threads(recorded, ui_user):
     threads = page.locator("chatkitd-chat .ck-thread-open")
     expect(threads).to_have_count(1)
     expect(threads).to_have_text(re.compile("newer thread"))
+
+
+def test_workflow_error_keeps_the_message_and_offers_retry(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    send(page, "please fail")
+    error = page.locator("chatkitd-chat .ck-error")
+    expect(error).to_contain_text("Something went wrong")
+    expect(page.locator("chatkitd-chat .ck-item-user-message")).to_have_text("please fail")
+    error.get_by_role("button", name="Retry response").click()
+    wait_idle(page)
+    expect(page.locator("chatkitd-chat .ck-error")).to_have_count(1)  # it fails again, once
+    assert recorded.types().count("threads.retry_after_item") == 1
+
+
+def test_dark_theme_and_compact_density(recorded, ui_user):
+    from tests.browser.conftest import SCREENSHOTS
+
+    page = open_playground(recorded, ui_user, scheme="dark")
+    root = page.locator("chatkitd-chat .ck-root")
+    expect(root).to_have_attribute("data-scheme", "dark")
+    background = root.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background == "rgb(21, 23, 28)"
+    send(page, "show a widget in the dark")
+    expect(page.locator("chatkitd-chat .ck-w-card")).to_contain_text("Demo counter")
+    wait_idle(page)
+    theme = {"colorScheme": "dark", "density": "compact", "accent": "#0f766e"}
+    page.evaluate(
+        "(theme) => { const c = window.playground.chat; c.setOptions({...c.options, theme}); }", theme
+    )
+    expect(root).to_have_attribute("data-density", "compact")
+    accent = root.evaluate("el => getComputedStyle(el).getPropertyValue('--ck-accent').trim()")
+    assert accent == "#0f766e"
+    page.locator("chatkitd-chat").screenshot(path=str(SCREENSHOTS / "playground-dark.png"))
