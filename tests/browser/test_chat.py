@@ -332,3 +332,33 @@ def test_dark_theme_and_compact_density(recorded, ui_user):
     accent = root.evaluate("el => getComputedStyle(el).getPropertyValue('--ck-accent').trim()")
     assert accent == "#0f766e"
     page.locator("chatkitd-chat").screenshot(path=str(SCREENSHOTS / "playground-dark.png"))
+
+
+def test_public_methods_dom_events_and_history_off(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    page.evaluate(
+        """() => {
+          const c = window.playground.chat;
+          window.domEvents = [];
+          for (const name of ["chatkit.response.start", "chatkit.response.end", "chatkit.thread.change"]) {
+            c.addEventListener(name, (e) => window.domEvents.push([name, e.detail]));
+          }
+          return c.sendUserMessage({ text: "sent by the page" });
+        }"""
+    )
+    expect(assistant_messages(page)).to_contain_text(["Echo: sent by the page"])
+    thread_id = page.evaluate("() => window.playground.chat.thread.id")
+    names = [name for name, _ in page.evaluate("() => window.domEvents")]
+    assert names[:3] == ["chatkit.response.start", "chatkit.thread.change", "chatkit.response.end"]
+
+    page.evaluate("() => window.playground.chat.setThreadId(null)")
+    expect(page.locator("chatkitd-chat .ck-title")).to_have_text("New chat")
+    expect(assistant_messages(page)).to_have_count(0)
+    page.evaluate("(id) => window.playground.chat.setThreadId(id)", thread_id)
+    expect(assistant_messages(page)).to_contain_text(["Echo: sent by the page"])
+
+    page.evaluate(
+        "() => { const c = window.playground.chat; c.setOptions({...c.options, history: {enabled: false}}); }"
+    )
+    expect(page.locator("chatkitd-chat .ck-history")).to_be_hidden()
+    expect(page.locator("chatkitd-chat").get_by_role("button", name="Toggle history")).to_be_hidden()
