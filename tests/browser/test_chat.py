@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import expect
@@ -362,3 +363,32 @@ def test_public_methods_dom_events_and_history_off(recorded, ui_user):
     )
     expect(page.locator("chatkitd-chat .ck-history")).to_be_hidden()
     expect(page.locator("chatkitd-chat").get_by_role("button", name="Toggle history")).to_be_hidden()
+
+
+def test_opening_a_long_thread_loads_every_page_of_items(recorded, ui_user):
+    import httpx2
+
+    page = open_playground(recorded, ui_user)
+    secret = page.evaluate("() => window.playground.sessions.at(-1).client_secret")
+    url = recorded.server.base_url + "/v1/chatkit/conversation"
+    headers = {"authorization": f"Bearer {secret}"}
+
+    def user_input(text):
+        return {"content": [{"type": "input_text", "text": text}], "attachments": [], "inference_options": {}}
+
+    created = httpx2.post(
+        url, json={"type": "threads.create", "params": {"input": user_input("message 1")}}, headers=headers
+    )
+    thread_id = json.loads(created.text.split("\n\n")[0][len("data: ") :])["thread"]["id"]
+    for n in range(2, 16):  # 15 exchanges: 30 items, more than one page of 20
+        body = {
+            "type": "threads.add_user_message",
+            "params": {"thread_id": thread_id, "input": user_input(f"message {n}")},
+        }
+        assert httpx2.post(url, json=body, headers=headers, timeout=30).status_code == 200
+    page.reload()
+    page.locator("chatkitd-chat .ck-thread-open").first.click()
+    users = page.locator("chatkitd-chat .ck-item-user-message")
+    expect(users).to_have_count(15)
+    expect(users.last).to_have_text("message 15")
+    expect(assistant_messages(page).last).to_contain_text("Echo: message 15")

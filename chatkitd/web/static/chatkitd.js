@@ -38,8 +38,9 @@ class ChatkitdChat extends HTMLElement {
 
   /** Configure (or reconfigure) the chat. A new api object starts a new conversation client. */
   setOptions(options) {
+    options = options || {};
     const apiChanged = !this.options.api || options.api !== this.options.api;
-    this.options = options || {};
+    this.options = options;
     this._applyTheme();
     this._applyComposerOptions();
     this._renderStartScreen();
