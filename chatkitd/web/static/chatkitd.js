@@ -262,10 +262,13 @@ class ChatkitdChat extends HTMLElement {
       if (before.length === after.length) before.forEach((d, i) => (after[i].open = d.open));
     }
     node.classList.toggle("ck-streaming", !!streaming);
-    if (item.type === "assistant_message") node.append(this._turnActions(item));
     if (old) old.replaceWith(node);
     else this.log.append(node);
     this.nodes.set(item.id, node);
+    if (item.type === "assistant_message") {
+      node.append(this._turnActions(item));
+      this._refreshTurnActions();
+    }
   }
 
   _remove(itemId) {
@@ -384,6 +387,7 @@ class ChatkitdChat extends HTMLElement {
     this.log.setAttribute("aria-busy", "true");
     this.sendButton.hidden = true;
     this.stopButton.hidden = false;
+    this.stopButton.disabled = false; // until stream_options says the run cannot be cancelled
     this.banner.querySelectorAll(".ck-transient").forEach((el) => el.remove());
     this._refreshTurnActions();
     this._emit("response.start", {});
