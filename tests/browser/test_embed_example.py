@@ -63,3 +63,16 @@ def test_example_page_chats_through_chatkitd(browser, integrator):
     # The session was minted through the SDK for the page's user, in chatkitd.
     [thread] = chatkitd.sdk(ADMIN_KEY).beta.chatkit.threads.list().data
     assert thread.user.startswith("user_")
+
+
+def test_playground_says_it_is_off_in_production(browser, integrator):
+    chatkitd, _ = integrator  # this chatkitd runs in production mode
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto(chatkitd.base_url + "/")
+        error = page.locator("chatkitd-chat .ck-error")
+        expect(error).to_have_text("The playground is off: chatkitd runs in production mode.")
+    finally:
+        context.close()
