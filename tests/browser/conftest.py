@@ -21,8 +21,6 @@ import pytest
 
 from tests.support.servers import RunningServer, start_server
 
-pytestmark = pytest.mark.browser
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -38,6 +36,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in this folder `browser`, so `-m "not browser"` leaves them out."""
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.fspath).parents:

@@ -210,6 +210,12 @@ def test_locked_thread_shows_its_reason_and_disables_the_composer(recorded, ui_u
     reason = re.compile(r"^This conversation is locked: The demo workflow \w+ this thread")
     expect(banner).to_have_text(reason)
     expect(composer(page)).to_be_disabled()
+    # A message sent anyway (by the page) is refused by the server with the same reason.
+    page.evaluate("() => window.playground.chat.sendUserMessage({ text: 'still there?' })")
+    expect(page.locator("chatkitd-chat .ck-status-banner")).to_contain_text("locked")
+    assert recorded.types()[-1] == "threads.add_user_message"
+    expect(composer(page)).to_have_value("still there?")
+    expect(page.locator("chatkitd-chat .ck-item-user-message")).to_have_count(1)
 
 
 def test_rate_limit_shows_the_time_to_retry_and_keeps_the_message(recorded, ui_user):

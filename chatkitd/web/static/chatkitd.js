@@ -8,18 +8,17 @@
 // little change. Everything it needs is served by chatkitd itself: no CDN, no
 // fonts or icons from elsewhere, so it works with no internet at all.
 
-import { ChatKitError, Conversation } from "./api.js";
+import { Conversation } from "./api.js";
 import { renderItem } from "./items.js";
 import { imagePolicy } from "./widgets.js";
-import { markdownToHtml } from "./markdown.js";
 import { applyUpdate } from "./updates.js";
 import { buildComposer, autosize, applyComposerOptions } from "./composer.js";
 import { h } from "./dom.js";
 import { History } from "./history.js";
 import { icon } from "./icons.js";
+import { notice, showError, streamError } from "./notices.js";
 
 const STYLESHEET = new URL("./chatkitd.css", import.meta.url).href;
-const LOCK_CODES = new Set(["thread_locked", "thread_closed"]);
 
 class ChatkitdChat extends HTMLElement {
   constructor() {
@@ -526,65 +525,18 @@ class ChatkitdChat extends HTMLElement {
     }
   }
 
-  // -- messages to the user -------------------------------------------------------------
+  // -- messages to the user (notices.js) ---------------------------------------------------
 
   _notice(level, message, title) {
-    const el = h("div", { class: "ck-banner ck-notice ck-transient", "data-level": level || "info" });
-    if (title) el.append(h("strong", { text: title }));
-    const body = h("div", { class: "ck-markdown" });
-    body.innerHTML = markdownToHtml(message); // escaped by markdownToHtml
-    const close = h("button", { type: "button", class: "ck-icon-button", "aria-label": "Dismiss", onclick: () => el.remove() }, icon("close"));
-    el.append(body, close);
-    this.banner.append(el);
+    notice(this, level, message, title);
   }
 
   _streamError(event) {
-    const messages = { "stream.error": "Something went wrong while answering." };
-    const text = event.message || messages[event.code] || "Something went wrong.";
-    const el = h("div", { class: "ck-banner ck-error ck-transient", "data-level": "danger", role: "alert" }, h("span", { text }));
-    if (event.allow_retry) {
-      el.append(h("button", { type: "button", class: "ck-button", text: "Retry", "aria-label": "Retry response", onclick: () => { el.remove(); this.retry(null); } }));
-    }
-    this.banner.append(el);
-    this._emit("error", { error: new Error(text) });
+    streamError(this, event);
   }
 
-  /** Show a request error in the words the user needs: what happened and what to do. */
   _showError(error) {
-    let text = (error && error.message) || String(error);
-    let countdown = null;
-    if (error instanceof ChatKitError) {
-      if (error.status === 429) {
-        countdown = error.retryAfter ?? 60;
-        text = null;
-      } else if (LOCK_CODES.has(error.code) && this.thread) {
-        this.thread = { ...this.thread, status: { type: error.code === "thread_locked" ? "locked" : "closed", reason: error.message } };
-        this._updateHeader();
-        text = null;
-      }
-    }
-    if (text) this.banner.append(h("div", { class: "ck-banner ck-error ck-transient", "data-level": "danger", role: "alert", text }));
-    if (countdown != null) this._rateLimited(countdown);
-    this._emit("error", { error });
-  }
-
-  _rateLimited(seconds) {
-    const el = h("div", { class: "ck-banner ck-rate-limit ck-transient", "data-level": "warning", role: "alert" });
-    this.banner.append(el);
-    let left = seconds;
-    const tick = () => {
-      if (left <= 0) {
-        el.textContent = "You can send messages again.";
-        this.sendButton.disabled = false;
-        clearInterval(timer);
-        return;
-      }
-      el.textContent = `Too many requests. Try again in ${left} second${left === 1 ? "" : "s"}.`;
-      left -= 1;
-    };
-    this.sendButton.disabled = true;
-    const timer = setInterval(tick, 1000);
-    tick();
+    showError(this, error);
   }
 
   _emit(name, detail) {
