@@ -398,3 +398,14 @@ def test_opening_a_long_thread_loads_every_page_of_items(recorded, ui_user):
     expect(users).to_have_count(15)
     expect(users.last).to_have_text("message 15")
     expect(assistant_messages(page).last).to_contain_text("Echo: message 15")
+
+
+def test_max_files_is_checked_before_upload(recorded, ui_user):
+    page = open_playground(recorded, ui_user, max_files="1")
+    file_input = page.locator("chatkitd-chat input[type=file]")
+    file_input.set_input_files([{"name": "a.txt", "mimeType": "text/plain", "buffer": b"a"}])
+    expect(page.locator("chatkitd-chat .ck-pending-attachment")).to_have_attribute("data-status", "ready")
+    file_input.set_input_files([{"name": "b.txt", "mimeType": "text/plain", "buffer": b"b"}])
+    error = page.locator("chatkitd-chat .ck-composer-error")
+    expect(error).to_have_text("You can attach at most 1 file in this session.")
+    assert recorded.types().count("attachments.create") == 1
