@@ -85,3 +85,32 @@ def test_session_callers_see_only_what_their_session_allows(server, user):
         assert set(everything) == {mine.id, *(t.id for t in old)}
 
     server.run(scenario())
+
+
+def test_attachment_records_belong_to_their_user_and_project(server, user):
+    store = server.platform.threads
+
+    async def scenario():
+        owner = await seed.project_context(store, "default", user)
+        thread = await seed.make_thread(store, owner)
+        attachment = await seed.attach_file(store, thread, owner, b"bytes")
+        assert (await store.load_attachment(attachment.id, owner)).name == "notes.txt"
+        # The project's admin sees it; another user or another project does not.
+        admin = RequestContext(project_id=owner.project_id)
+        assert (await store.load_attachment(attachment.id, admin)).id == attachment.id
+        stranger = await seed.project_context(store, "default", user + "_x")
+        elsewhere = await seed.project_context(store, f"p_{uuid.uuid4().hex[:6]}", user)
+        for other in (stranger, elsewhere):
+            with pytest.raises(NotFoundError):
+                await store.load_attachment(attachment.id, other)
+            with pytest.raises(NotFoundError):
+                await store.delete_attachment(attachment.id, other)
+            with pytest.raises(NotFoundError):
+                await store.save_attachment(attachment, other)
+        assert store.blobs.path(owner.project_id, attachment.id).read_bytes() == b"bytes"
+        await store.delete_attachment(attachment.id, owner)
+        assert not store.blobs.path(owner.project_id, attachment.id).exists()
+        with pytest.raises(NotFoundError):
+            await store.load_attachment(attachment.id, owner)
+
+    server.run(scenario())

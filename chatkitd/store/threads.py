@@ -272,18 +272,22 @@ class ThreadStore(Store[RequestContext]):
 
     # -- attachment records (the bytes live in the blob store) ----------------------
 
-    def _own_attachments(self, context: RequestContext) -> Select:
-        query = select(A.c.id).where(A.c.project_id == context.project_id)
+    def _attachment_filters(self, context: RequestContext) -> list[ColumnElement[bool]]:
+        """Conditions an ``attachments`` row must meet for this caller (row predicates, as above)."""
+        filters = [A.c.project_id == context.project_id]
         if context.user is not None:
-            query = query.where(A.c.user == context.user)
-        return query
+            filters.append(A.c.user == context.user)
+        return filters
+
+    def _own_attachments(self, context: RequestContext) -> Select:
+        return select(A.c.id).where(*self._attachment_filters(context))
 
     async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:
         data = attachment.model_dump_json()
         async with self.db.write() as conn:
             result = await conn.execute(
                 update(A)
-                .where(A.c.id == attachment.id, A.c.id.in_(self._own_attachments(context)))
+                .where(A.c.id == attachment.id, *self._attachment_filters(context))
                 .values(data=data, thread_id=attachment.thread_id)
             )
             if result.rowcount:
@@ -311,7 +315,7 @@ class ThreadStore(Store[RequestContext]):
     async def load_attachment(self, attachment_id: str, context: RequestContext) -> Attachment:
         async with self.db.read() as conn:
             data = await conn.scalar(
-                select(A.c.data).where(A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context)))
+                select(A.c.data).where(A.c.id == attachment_id, *self._attachment_filters(context))
             )
         if data is None:
             raise NotFoundError(f"Attachment {attachment_id} not found")
@@ -320,7 +324,7 @@ class ThreadStore(Store[RequestContext]):
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         async with self.db.write() as conn:
             result = await conn.execute(
-                delete(A).where(A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context)))
+                delete(A).where(A.c.id == attachment_id, *self._attachment_filters(context))
             )
         if result.rowcount == 0:
             raise NotFoundError(f"Attachment {attachment_id} not found")
@@ -332,7 +336,7 @@ class ThreadStore(Store[RequestContext]):
         async with self.db.write() as conn:
             await conn.execute(
                 update(A)
-                .where(A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context)))
+                .where(A.c.id == attachment_id, *self._attachment_filters(context))
                 .values(uploaded=True, size=size, data=attachment.model_dump_json())
             )
 
