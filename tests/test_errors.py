@@ -55,6 +55,18 @@ def test_malformed_json_is_400(raw, body):
     assert error["type"] == "invalid_request_error"
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_400_and_store_nothing(server, raw, number):
+    before = session_count(server)
+    body = '{"user": "u", "workflow": {"id": "demo", "state_variables": {"x": NUMBER}}}'
+    body = body.replace("NUMBER", number)
+    response = raw.post(SESSIONS, content=body, headers={"Content-Type": "application/json"})
+    error = envelope(response, 400)
+    assert error["code"] == "invalid_json"
+    assert number in error["message"]
+    assert session_count(server) == before
+
+
 @pytest.mark.parametrize("body", ["[]", "[1, 2]", '"text"', "42", "null", "true"])
 def test_non_object_json_is_400(raw, body):
     error = envelope(raw.post(SESSIONS, content=body, headers={"Content-Type": "application/json"}), 400)
