@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from chatkitd.http import errors, health, metrics, openapi, sessions, threads
+from chatkitd.http import conversation, errors, health, metrics, openapi, sessions, threads, uploads
 from chatkitd.platform import Platform
 from chatkitd.settings import Settings
 
@@ -40,7 +40,15 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         )
 
     app = Starlette(
-        routes=[*health.routes, *metrics.routes, *openapi.routes, *sessions.routes, *threads.routes],
+        routes=[
+            *health.routes,
+            *metrics.routes,
+            *openapi.routes,
+            *sessions.routes,
+            *threads.routes,
+            *conversation.routes,
+            *uploads.routes,
+        ],
         middleware=middleware,
         exception_handlers=errors.EXCEPTION_HANDLERS,
         lifespan=lifespan,
