@@ -372,7 +372,12 @@ def main() -> None:
 
 
 async def cpu_per_request(
-    data_dir: Path, token: str, paths: dict[str, str], bodies: dict[str, str], n: int = 300
+    data_dir: Path,
+    token: str,
+    paths: dict[str, str],
+    bodies: dict[str, str],
+    n: int = 100,
+    rounds: int = 5,
 ) -> dict[str, float]:
     """Microseconds of this process's CPU per request, calling each ASGI app directly.
 
@@ -425,15 +430,20 @@ async def cpu_per_request(
 
     targets = {f"bare {name} body": (bare, f"/bare/{name}") for name in bodies}
     targets |= {name: (app, url) for name, url in paths.items()}
-    result = {}
+    result: dict[str, float] = {}
     try:
-        for name, (target, url) in targets.items():
+        for target, url in targets.values():
             for _ in range(20):
                 await call(target, url)
-            started = time.process_time()
-            for _ in range(n):
-                await call(target, url)
-            result[name] = (time.process_time() - started) / n * 1e6
+        # Alternate the targets, several times, and keep each one's cheapest batch:
+        # other processes only ever add to a batch's time.
+        for _ in range(rounds):
+            for name, (target, url) in targets.items():
+                started = time.process_time()
+                for _ in range(n):
+                    await call(target, url)
+                micros = (time.process_time() - started) / n * 1e6
+                result[name] = min(result.get(name, micros), micros)
     finally:
         await app.state.platform.stop()
     return result
