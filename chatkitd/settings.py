@@ -29,9 +29,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy async URL. Default: SQLite file in the data dir."
     )
-    api_key: SecretStr | None = Field(
-        None, description="An admin key accepted for the `default` project."
-    )
+    api_key: SecretStr | None = Field(None, description="An admin key accepted for the `default` project.")
     host: str = Field("127.0.0.1", description="Address `chatkitd serve` binds.")
     port: int = Field(8000, description="Port `chatkitd serve` binds.")
     public_url: str | None = Field(
@@ -50,8 +48,19 @@ class Settings(BaseSettings):
         None,
         description="Key that signs preview URLs. Default: generated once and kept in the data dir.",
     )
-    workflows_dir: Path | None = Field(
-        None, description="Folder of workflow definitions to deploy."
+    workflows_dir: Path | None = Field(None, description="Folder of workflow definitions to deploy.")
+    model_base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible Chat Completions endpoint (Ollama, vLLM, a gateway) for workflows "
+        "that name no provider. Default: OpenAI's Responses API with `OPENAI_API_KEY`.",
+    )
+    model_api_key: SecretStr | None = Field(
+        None, description="Key for `CHATKITD_MODEL_BASE_URL`. Server-side only; never sent to clients."
+    )
+    model: str | None = Field(None, description="Model for workflows that name none (and for titling).")
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP traces endpoint; when set, recorded traces are also exported there.",
     )
     log_level: str = Field("info", description="Log level for the server.")
 

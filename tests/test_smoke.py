@@ -8,9 +8,7 @@ def test_thread_written_through_store_is_listed(server, client, user):
         context = await project_context(store, "default", user)
         thread = await make_thread(store, context, title="Hello")
         await store.add_thread_item(thread.id, user_message(store, thread, context, "hi"), context)
-        await store.add_thread_item(
-            thread.id, assistant_message(store, thread, context, "yo"), context
-        )
+        await store.add_thread_item(thread.id, assistant_message(store, thread, context, "yo"), context)
         return thread
 
     thread = server.run(seed())

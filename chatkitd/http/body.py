@@ -44,7 +44,5 @@ def list_window(request: Request) -> Window:
             )
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
-        raise InvalidRequest(
-            f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.", param="order"
-        )
+        raise InvalidRequest(f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.", param="order")
     return Window(limit=limit, order=order, after=query.get("after"), before=query.get("before"))

@@ -18,18 +18,14 @@ async def create_session(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
     body = parse(sessions.SessionCreateBody, await json_object(request))
     platform = request.app.state.platform
-    record, secret = await sessions.create_session(
-        platform.db, platform.workflows, project_id, body
-    )
+    record, secret = await sessions.create_session(platform.db, platform.workflows, project_id, body)
     return JSONResponse(sessions.session_resource(record, secret))
 
 
 async def cancel_session(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
     session_id = request.path_params["session_id"]
-    record = await session_store.cancel_session(
-        request.app.state.platform.db, session_id, project_id
-    )
+    record = await session_store.cancel_session(request.app.state.platform.db, session_id, project_id)
     if record is None:
         raise NotFound(f"No session found with id '{session_id}'.", param="session_id")
     return JSONResponse(sessions.session_resource(record))

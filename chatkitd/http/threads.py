@@ -27,9 +27,7 @@ async def list_threads(request: Request) -> JSONResponse:
     context = await _admin_context(request)
     window = list_window(request)
     store = request.app.state.platform.threads
-    threads, has_more = await store.page_threads(
-        context, window, user=request.query_params.get("user")
-    )
+    threads, has_more = await store.page_threads(context, window, user=request.query_params.get("user"))
     return JSONResponse(list_resource([thread_resource(t) for t in threads], has_more))
 
 

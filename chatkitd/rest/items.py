@@ -76,9 +76,7 @@ def _annotations(item: AssistantMessageItem, index: int) -> list[dict[str, Any]]
         if isinstance(source, URLSource):
             annotations.append({"type": "url", "source": {"type": "url", "url": source.url}})
         elif isinstance(source, FileSource):
-            annotations.append(
-                {"type": "file", "source": {"type": "file", "filename": source.filename}}
-            )
+            annotations.append({"type": "file", "source": {"type": "file", "filename": source.filename}})
         # Entity annotations have no REST shape and are dropped.
     return annotations
 
@@ -103,18 +101,14 @@ def to_rest(item: ThreadItem) -> dict[str, Any] | None:
                         "type": a.type,
                         "name": a.name,
                         "mime_type": a.mime_type,
-                        "preview_url": str(a.preview_url)
-                        if getattr(a, "preview_url", None)
-                        else None,
+                        "preview_url": str(a.preview_url) if getattr(a, "preview_url", None) else None,
                     }
                     for a in item.attachments
                 ],
                 "inference_options": (
                     {
                         "model": options.model,
-                        "tool_choice": {"id": options.tool_choice.id}
-                        if options.tool_choice
-                        else None,
+                        "tool_choice": {"id": options.tool_choice.id} if options.tool_choice else None,
                     }
                     if options and (options.model or options.tool_choice)
                     else None

@@ -33,9 +33,7 @@ class FileBlobStore:
                 raise ValueError(f"unsafe blob path component: {part!r}")
         return self.root / project_id / blob_id
 
-    async def write(
-        self, project_id: str, blob_id: str, chunks: AsyncIterator[bytes], limit: int
-    ) -> int:
+    async def write(self, project_id: str, blob_id: str, chunks: AsyncIterator[bytes], limit: int) -> int:
         """Store the stream; raise BlobTooLarge as soon as it passes ``limit`` bytes."""
         target = self.path(project_id, blob_id)
         await anyio.Path(target.parent).mkdir(parents=True, exist_ok=True)

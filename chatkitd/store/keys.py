@@ -31,27 +31,19 @@ class ApiKeyRecord:
 async def ensure_project(db: Database, name: str) -> str:
     """The id of the project named ``name``, creating it if needed."""
     async with db.read() as conn:
-        found = await conn.scalar(
-            select(tables.projects.c.id).where(tables.projects.c.name == name)
-        )
+        found = await conn.scalar(select(tables.projects.c.id).where(tables.projects.c.name == name))
     if found:
         return found
     async with db.write() as conn:
-        found = await conn.scalar(
-            select(tables.projects.c.id).where(tables.projects.c.name == name)
-        )
+        found = await conn.scalar(select(tables.projects.c.id).where(tables.projects.c.name == name))
         if found:
             return found
         project_id = ids.new_id(ids.PROJECT)
-        await conn.execute(
-            insert(tables.projects).values(id=project_id, name=name, created_at=clock.unix())
-        )
+        await conn.execute(insert(tables.projects).values(id=project_id, name=name, created_at=clock.unix()))
         return project_id
 
 
-async def create_key(
-    db: Database, project: str, name: str | None = None
-) -> tuple[str, ApiKeyRecord]:
+async def create_key(db: Database, project: str, name: str | None = None) -> tuple[str, ApiKeyRecord]:
     """Make a key for ``project``; returns the plaintext key, which is never stored."""
     project_id = await ensure_project(db, project)
     token = credentials.new_admin_key()
@@ -121,9 +113,7 @@ async def project_for_key(db: Database, token: str) -> str | None:
     async with db.read() as conn:
         row = (
             await conn.execute(
-                select(k.c.project_id, k.c.digest).where(
-                    k.c.digest == token_digest, k.c.revoked_at.is_(None)
-                )
+                select(k.c.project_id, k.c.digest).where(k.c.digest == token_digest, k.c.revoked_at.is_(None))
             )
         ).first()
     if row is None or not credentials.matches(token, row.digest):

@@ -69,11 +69,7 @@ async def get_session(db: Database, session_id: str, project_id: str) -> Session
     s = tables.sessions
     async with db.read() as conn:
         row = (
-            (
-                await conn.execute(
-                    select(s).where(s.c.id == session_id, s.c.project_id == project_id)
-                )
-            )
+            (await conn.execute(select(s).where(s.c.id == session_id, s.c.project_id == project_id)))
             .mappings()
             .first()
         )
@@ -90,11 +86,7 @@ async def cancel_session(db: Database, session_id: str, project_id: str) -> Sess
             .values(cancelled_at=clock.unix())
         )
         row = (
-            (
-                await conn.execute(
-                    select(s).where(s.c.id == session_id, s.c.project_id == project_id)
-                )
-            )
+            (await conn.execute(select(s).where(s.c.id == session_id, s.c.project_id == project_id)))
             .mappings()
             .first()
         )
@@ -141,13 +133,9 @@ async def admit_request(db: Database, secret_digest: str) -> Admission:
         if record.status(now) != "active":
             return Admission(record)
         window_start = now - RATE_WINDOW_SECONDS
-        await conn.execute(
-            delete(log).where(log.c.session_id == record.id, log.c.at <= window_start)
-        )
+        await conn.execute(delete(log).where(log.c.session_id == record.id, log.c.at <= window_start))
         count, oldest = (
-            await conn.execute(
-                select(func.count(), func.min(log.c.at)).where(log.c.session_id == record.id)
-            )
+            await conn.execute(select(func.count(), func.min(log.c.at)).where(log.c.session_id == record.id))
         ).one()
         if count >= record.rate_limit:
             wait = (oldest + RATE_WINDOW_SECONDS) - now

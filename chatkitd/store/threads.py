@@ -93,9 +93,7 @@ class ThreadStore(Store[RequestContext]):
             query = query.where(T.c.id.in_(recent))
         return query
 
-    async def _require_thread(
-        self, conn: AsyncConnection, thread_id: str, context: RequestContext
-    ) -> None:
+    async def _require_thread(self, conn: AsyncConnection, thread_id: str, context: RequestContext) -> None:
         found = await conn.scalar(
             select(T.c.seq).where(T.c.id == thread_id, T.c.id.in_(self._visible_threads(context)))
         )
@@ -180,9 +178,7 @@ class ThreadStore(Store[RequestContext]):
             await self._require_thread(conn, thread_id, context)
             blob_ids = (await conn.scalars(select(A.c.id).where(A.c.thread_id == thread_id))).all()
             await conn.execute(delete(A).where(A.c.thread_id == thread_id))
-            await conn.execute(
-                delete(tables.feedback).where(tables.feedback.c.thread_id == thread_id)
-            )
+            await conn.execute(delete(tables.feedback).where(tables.feedback.c.thread_id == thread_id))
             await conn.execute(delete(I).where(I.c.thread_id == thread_id))
             await conn.execute(delete(T).where(T.c.id == thread_id))
         # Bytes go after the rows are gone: a crash in between leaves an orphan
@@ -224,9 +220,7 @@ class ThreadStore(Store[RequestContext]):
             rows, has_more = await fetch_page(conn, query, I, window, cursor_scope=scope)
         return [_items.validate_json(r["data"]) for r in rows], has_more
 
-    async def add_thread_item(
-        self, thread_id: str, item: ThreadItem, context: RequestContext
-    ) -> None:
+    async def add_thread_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
             await conn.execute(
@@ -262,16 +256,12 @@ class ThreadStore(Store[RequestContext]):
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         async with self.db.read() as conn:
             await self._require_thread(conn, thread_id, context)
-            data = await conn.scalar(
-                select(I.c.data).where(I.c.id == item_id, I.c.thread_id == thread_id)
-            )
+            data = await conn.scalar(select(I.c.data).where(I.c.id == item_id, I.c.thread_id == thread_id))
         if data is None:
             raise NotFoundError(f"Item {item_id} not found in thread {thread_id}")
         return _items.validate_json(data)
 
-    async def delete_thread_item(
-        self, thread_id: str, item_id: str, context: RequestContext
-    ) -> None:
+    async def delete_thread_item(self, thread_id: str, item_id: str, context: RequestContext) -> None:
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
             await conn.execute(delete(I).where(I.c.id == item_id, I.c.thread_id == thread_id))
@@ -317,9 +307,7 @@ class ThreadStore(Store[RequestContext]):
     async def load_attachment(self, attachment_id: str, context: RequestContext) -> Attachment:
         async with self.db.read() as conn:
             data = await conn.scalar(
-                select(A.c.data).where(
-                    A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context))
-                )
+                select(A.c.data).where(A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context)))
             )
         if data is None:
             raise NotFoundError(f"Attachment {attachment_id} not found")
@@ -349,9 +337,7 @@ class ThreadStore(Store[RequestContext]):
 
         async with self.db.read() as conn:
             return (
-                await conn.scalar(
-                    select(func.count()).select_from(A).where(A.c.session_id == session_id)
-                )
+                await conn.scalar(select(func.count()).select_from(A).where(A.c.session_id == session_id))
                 or 0
             )
 
@@ -364,9 +350,7 @@ class ThreadStore(Store[RequestContext]):
             await self._require_thread(conn, thread_id, context)
             known = set(
                 (
-                    await conn.scalars(
-                        select(I.c.id).where(I.c.thread_id == thread_id, I.c.id.in_(item_ids))
-                    )
+                    await conn.scalars(select(I.c.id).where(I.c.thread_id == thread_id, I.c.id.in_(item_ids)))
                 ).all()
             )
             missing = [item_id for item_id in item_ids if item_id not in known]

@@ -53,9 +53,7 @@ class Workflow(ABC):
         context: RequestContext,
         store: ThreadStore,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        raise InvalidRequest(
-            f"Workflow '{self.id}' does not handle actions.", param="params.action.type"
-        )
+        raise InvalidRequest(f"Workflow '{self.id}' does not handle actions.", param="params.action.type")
 
     async def sync_action(
         self,
@@ -65,9 +63,7 @@ class Workflow(ABC):
         context: RequestContext,
         store: ThreadStore,
     ) -> SyncCustomActionResponse:
-        raise InvalidRequest(
-            f"Workflow '{self.id}' does not handle actions.", param="params.action.type"
-        )
+        raise InvalidRequest(f"Workflow '{self.id}' does not handle actions.", param="params.action.type")
 
     async def transcribe(self, audio: AudioInput, context: RequestContext) -> TranscriptionResult:
         raise InvalidRequest(
@@ -76,8 +72,6 @@ class Workflow(ABC):
             code="transcription_not_supported",
         )
 
-    async def title(
-        self, thread: ThreadMetadata, first_message: str, context: RequestContext
-    ) -> str | None:
+    async def title(self, thread: ThreadMetadata, first_message: str, context: RequestContext) -> str | None:
         """A short title for a new thread; None leaves the offline title in place."""
         return None

@@ -25,9 +25,7 @@ async def project_context(store: ThreadStore, project: str, user: str) -> Reques
 async def make_thread(
     store: ThreadStore, context: RequestContext, title: str | None = None
 ) -> ThreadMetadata:
-    thread = ThreadMetadata(
-        id=store.generate_thread_id(context), created_at=datetime.now(), title=title
-    )
+    thread = ThreadMetadata(id=store.generate_thread_id(context), created_at=datetime.now(), title=title)
     await store.save_thread(thread, context)
     return thread
 
@@ -42,9 +40,7 @@ def user_message(store: ThreadStore, thread: ThreadMetadata, context: RequestCon
     )
 
 
-def assistant_message(
-    store: ThreadStore, thread: ThreadMetadata, context: RequestContext, text: str
-):
+def assistant_message(store: ThreadStore, thread: ThreadMetadata, context: RequestContext, text: str):
     return AssistantMessageItem(
         id=store.generate_item_id("message", thread, context),
         thread_id=thread.id,

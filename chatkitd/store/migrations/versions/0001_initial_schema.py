@@ -98,9 +98,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("secret_digest", name=op.f("uq_sessions_secret_digest")),
     )
     with op.batch_alter_table("sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_sessions_project_id_seq"), ["project_id", "seq"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_sessions_project_id_seq"), ["project_id", "seq"], unique=False)
 
     op.create_table(
         "threads",
@@ -123,9 +121,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("id", name=op.f("uq_threads_id")),
     )
     with op.batch_alter_table("threads", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_threads_project_id_seq"), ["project_id", "seq"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_threads_project_id_seq"), ["project_id", "seq"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_threads_project_id_user_seq"),
             ["project_id", "user", "seq"],
@@ -197,9 +193,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("id", name=op.f("uq_items_id")),
     )
     with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_items_thread_id_seq"), ["thread_id", "seq"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_items_thread_id_seq"), ["thread_id", "seq"], unique=False)
 
     # ### end Alembic commands ###
 
