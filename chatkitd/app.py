@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from chatkitd.http import errors, health, openapi, sessions, threads
+from chatkitd.http import errors, health, openapi, sessions, threads, traces
 from chatkitd.platform import Platform
 from chatkitd.settings import Settings
 
@@ -39,7 +39,13 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         )
 
     app = Starlette(
-        routes=[*health.routes, *openapi.routes, *sessions.routes, *threads.routes],
+        routes=[
+            *health.routes,
+            *openapi.routes,
+            *sessions.routes,
+            *threads.routes,
+            *traces.routes,
+        ],
         middleware=middleware,
         exception_handlers=errors.EXCEPTION_HANDLERS,
         lifespan=lifespan,

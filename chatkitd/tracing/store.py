@@ -88,10 +88,13 @@ def _span_resource(row: Any) -> dict[str, Any]:
 
 
 async def list_traces(
-    db: Database, project_id: str, thread_id: str | None = None, limit: int = 50
+    db: Database, project_id: str | None, thread_id: str | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
+    """The newest traces first; ``project_id=None`` lists every project's (the operator's CLI)."""
     t = tables.traces
-    query = select(t).where(t.c.project_id == project_id).order_by(t.c.seq.desc()).limit(limit)
+    query = select(t).order_by(t.c.seq.desc()).limit(limit)
+    if project_id is not None:
+        query = query.where(t.c.project_id == project_id)
     if thread_id is not None:
         query = query.where(t.c.thread_id == thread_id)
     async with db.read() as conn:
@@ -99,11 +102,17 @@ async def list_traces(
     return [_trace_resource(row) for row in rows]
 
 
-async def get_trace(db: Database, project_id: str, trace_id: str) -> dict[str, Any] | None:
-    """One trace with its spans and the feedback given on its items; None outside the project."""
+async def get_trace(db: Database, project_id: str | None, trace_id: str) -> dict[str, Any] | None:
+    """One trace with its spans and the feedback given on its items; None outside the project.
+
+    ``project_id=None`` (the operator's CLI) finds a trace in any project.
+    """
     t, s, f = tables.traces, tables.spans, tables.feedback
+    query = select(t).where(t.c.id == trace_id)
+    if project_id is not None:
+        query = query.where(t.c.project_id == project_id)
     async with db.read() as conn:
-        row = (await conn.execute(select(t).where(t.c.id == trace_id, t.c.project_id == project_id))).first()
+        row = (await conn.execute(query)).first()
         if row is None:
             return None
         span_rows = (await conn.execute(select(s).where(s.c.trace_id == trace_id).order_by(s.c.seq))).all()
