@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from chatkitd.http import errors, health, openapi, sessions, threads, traces
+from chatkitd.http import conversation, errors, health, openapi, sessions, threads, traces, uploads
 from chatkitd.platform import Platform
 from chatkitd.settings import Settings
 
@@ -45,6 +45,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *sessions.routes,
             *threads.routes,
             *traces.routes,
+            *conversation.routes,
+            *uploads.routes,
         ],
         middleware=middleware,
         exception_handlers=errors.EXCEPTION_HANDLERS,

@@ -7,6 +7,10 @@ the HTTP app around one instance.
 from __future__ import annotations
 
 from chatkitd import credentials
+from chatkitd.runtime.attachments import ConversationAttachments
+from chatkitd.runtime.detached import wait_for_detached
+from chatkitd.runtime.server import ConversationServer
+from chatkitd.runtime.signing import Signer
 from chatkitd.settings import Settings
 from chatkitd.store import keys, migrate
 from chatkitd.store.blobs import FileBlobStore
@@ -24,6 +28,10 @@ class Platform:
         self.blobs = FileBlobStore(settings.blob_dir)
         self.threads = ThreadStore(self.db, self.blobs)
         self.workflows = WorkflowRegistry(self.db, settings)
+        self.signer = Signer.from_settings(settings)
+        self.attachments = ConversationAttachments(self.threads, self.blobs, self.signer)
+        # One conversation runtime per app: chatkit's server on this platform's store.
+        self.conversation = ConversationServer(self.threads, self.attachments, self.workflows)
         self._env_key_digest = (
             credentials.digest(settings.api_key.get_secret_value()) if settings.api_key else None
         )
@@ -40,6 +48,8 @@ class Platform:
             await deploy_folder(self, self.settings.workflows_dir)
 
     async def stop(self) -> None:
+        # Cancelled streams may still be saving their partial messages.
+        await wait_for_detached()
         await self.db.dispose()
 
     async def project_for_admin_key(self, token: str) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from openai import OpenAI
 
+from tests.support.chat import chat_for  # noqa: F401 - a fixture, shared by the conversation tests
 from tests.support.servers import PG_ADMIN_URL, RunningServer, postgres_database, start_server
 
 IN_CI = os.environ.get("CI") == "true"

@@ -47,7 +47,9 @@ async def deploy_yaml(platform: Any, text: str, project: str = "default") -> str
     definition = parse_yaml(text)
     project_id = await ensure_project(platform.db, project)
     version, _ = await platform.workflows.deploy(
-        project_id, Deployable(id=definition.id, name=definition.name, kind="yaml", definition=text)
+        project_id,
+        Deployable(id=definition.id, name=definition.name, kind="yaml", definition=text),
+        only_if_changed=True,
     )
     return version.version
 

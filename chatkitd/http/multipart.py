@@ -1,0 +1,104 @@
+"""Streaming the ``file`` field out of a multipart body, without buffering it.
+
+python-multipart's push parser is fed the request as it arrives; the bytes of
+the ``file`` part come out as an async iterator, so the blob store can write
+them (and stop at its size limit) while the client is still sending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from chatkitd.errors import InvalidRequest
+
+FILE_FIELD = "file"
+
+
+@dataclass
+class FilePart:
+    """What the ``file`` part's headers said; filled in as the body is parsed."""
+
+    filename: str | None = None
+    content_type: str | None = None
+    seen: bool = False
+    _headers: dict[bytes, bytes] = field(default_factory=dict)
+
+
+def boundary_of(content_type: str | None) -> bytes:
+    kind, params = parse_options_header(content_type or "")
+    if kind != b"multipart/form-data" or b"boundary" not in params:
+        raise InvalidRequest(
+            "Uploads must be multipart/form-data with a 'file' field.",
+            param="file",
+            code="invalid_upload",
+        )
+    return params[b"boundary"]
+
+
+async def file_chunks(
+    body: AsyncIterator[bytes], content_type: str | None, part: FilePart
+) -> AsyncIterator[bytes]:
+    """The bytes of the ``file`` field; ``part`` gets its filename and content type."""
+    parser_state: dict[str, object] = {"in_file": False, "field": b"", "value": b""}
+    ready: list[bytes] = []
+
+    def on_part_begin() -> None:
+        part._headers = {}
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        parser_state["field"] = bytes(parser_state["field"]) + data[start:end]  # type: ignore[arg-type]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        parser_state["value"] = bytes(parser_state["value"]) + data[start:end]  # type: ignore[arg-type]
+
+    def on_header_end() -> None:
+        name = bytes(parser_state["field"]).lower()  # type: ignore[arg-type]
+        part._headers[name] = bytes(parser_state["value"])  # type: ignore[arg-type]
+        parser_state["field"], parser_state["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        _, options = parse_options_header(part._headers.get(b"content-disposition", b""))
+        is_file = options.get(b"name") == FILE_FIELD.encode() and not part.seen
+        parser_state["in_file"] = is_file
+        if is_file:
+            part.seen = True
+            filename = options.get(b"filename")
+            part.filename = filename.decode("utf-8", "replace") if filename else None
+            content_type = part._headers.get(b"content-type")
+            part.content_type = content_type.decode("latin-1") if content_type else None
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if parser_state["in_file"]:
+            ready.append(data[start:end])
+
+    def on_part_end() -> None:
+        parser_state["in_file"] = False
+
+    parser = MultipartParser(
+        boundary_of(content_type),
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        async for chunk in body:
+            parser.write(chunk)
+            while ready:
+                yield ready.pop(0)
+        parser.finalize()
+    except FormParserError as error:
+        raise InvalidRequest(
+            f"The multipart body is malformed: {error}", param="file", code="invalid_upload"
+        ) from None
+    if not part.seen:
+        raise InvalidRequest("The upload has no 'file' field.", param="file", code="invalid_upload")

@@ -1,0 +1,177 @@
+"""Attachments: records in the thread store, bytes in the blob store, limits from the session.
+
+Two ways in, as ChatKit.js knows them:
+
+- two-phase: ``attachments.create`` records the attachment and returns an
+  ``upload_descriptor`` whose URL is signed for that one attachment; the bytes
+  are then POSTed there (``complete_upload``);
+- direct: one multipart POST with the client secret (``direct_upload``).
+
+``max_file_size`` is in MB of 1024 × 1024 bytes. It is checked on the declared
+size, then again on the bytes as they stream to disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from chatkit.store import AttachmentStore
+from chatkit.types import (
+    Attachment,
+    AttachmentCreateParams,
+    AttachmentUploadDescriptor,
+    FileAttachment,
+    ImageAttachment,
+)
+
+from chatkitd import ids
+from chatkitd.context import RequestContext
+from chatkitd.errors import InvalidRequest, PayloadTooLarge, Unauthenticated
+from chatkitd.runtime.signing import PREVIEW, UPLOAD, Signer
+from chatkitd.store.blobs import BlobTooLarge, FileBlobStore
+from chatkitd.store.sessions import SessionRecord
+from chatkitd.store.threads import ThreadStore
+from chatkitd.store.uploads import AttachmentRecord
+
+MB = 1024 * 1024
+
+
+class FileDescription(Protocol):
+    filename: str | None
+    content_type: str | None
+
+
+UPLOAD_URL_TTL = 60 * 60
+PREVIEW_URL_TTL = 30 * 24 * 60 * 60
+
+
+def max_bytes(session: SessionRecord) -> int:
+    return session.max_file_size * MB
+
+
+def _too_large(session: SessionRecord, param: str | None) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"Files may be at most {session.max_file_size} MB ({max_bytes(session)} bytes).",
+        param=param,
+        code="file_too_large",
+    )
+
+
+class ConversationAttachments(AttachmentStore[RequestContext]):
+    def __init__(self, threads: ThreadStore, blobs: FileBlobStore, signer: Signer) -> None:
+        self.threads = threads
+        self.blobs = blobs
+        self.signer = signer
+
+    def generate_attachment_id(self, mime_type: str, context: RequestContext) -> str:
+        return ids.new_id(ids.ATTACHMENT)
+
+    # -- URLs -----------------------------------------------------------------------
+
+    def upload_url(self, base_url: str, attachment_id: str) -> str:
+        query = self.signer.query(UPLOAD, attachment_id, UPLOAD_URL_TTL)
+        return f"{base_url}/v1/chatkit/files/{attachment_id}/upload?{query}"
+
+    def preview_url(self, base_url: str, attachment_id: str) -> str:
+        query = self.signer.query(PREVIEW, attachment_id, PREVIEW_URL_TTL)
+        return f"{base_url}/v1/chatkit/files/{attachment_id}/preview?{query}"
+
+    # -- the session's limits ------------------------------------------------------------
+
+    async def check_allowed(self, context: RequestContext, declared_size: int | None = None) -> SessionRecord:
+        session = context.session
+        if session is None:
+            raise Unauthenticated("Uploads need a session's client secret.", code="invalid_client_secret")
+        if not session.upload_enabled:
+            raise InvalidRequest("File uploads are disabled for this session.", code="file_upload_disabled")
+        if declared_size is not None and declared_size > max_bytes(session):
+            raise _too_large(session, "params.size")
+        if await self.threads.count_session_uploads(session.id) >= session.max_files:
+            raise InvalidRequest(
+                f"This session may upload at most {session.max_files} files.",
+                code="max_files_exceeded",
+            )
+        return session
+
+    # -- records ---------------------------------------------------------------------
+
+    def _build(
+        self, context: RequestContext, attachment_id: str, name: str, mime_type: str, **fields: Any
+    ) -> Attachment:
+        base_url = context.extras["base_url"]
+        if mime_type.lower().startswith("image/"):
+            preview = self.preview_url(base_url, attachment_id)
+            return ImageAttachment(
+                id=attachment_id, name=name, mime_type=mime_type, preview_url=preview, **fields
+            )
+        return FileAttachment(id=attachment_id, name=name, mime_type=mime_type, **fields)
+
+    async def create_attachment(self, input: AttachmentCreateParams, context: RequestContext) -> Attachment:
+        """Phase one: a record, and where to send the bytes (chatkit saves the record)."""
+        await self.check_allowed(context, input.size)
+        attachment_id = self.generate_attachment_id(input.mime_type, context)
+        descriptor = AttachmentUploadDescriptor(
+            url=self.upload_url(context.extras["base_url"], attachment_id),  # type: ignore[arg-type]
+            method="POST",
+            headers={},
+        )
+        return self._build(
+            context,
+            attachment_id,
+            input.name,
+            input.mime_type,
+            upload_descriptor=descriptor,
+            metadata={"size": input.size, "uploaded": False},
+        )
+
+    async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
+        # Ownership first: load_attachment is confined to the caller's user and project.
+        await self.threads.load_attachment(attachment_id, context)
+        await self.blobs.delete(context.project_id, attachment_id)
+
+    # -- bytes ------------------------------------------------------------------------
+
+    async def _write(self, attachment_id: str, chunks: AsyncIterator[bytes], context: RequestContext) -> int:
+        session = context.session
+        assert session is not None
+        try:
+            return await self.blobs.write(context.project_id, attachment_id, chunks, max_bytes(session))
+        except BlobTooLarge:
+            raise _too_large(session, "file") from None
+
+    async def complete_upload(
+        self, record: AttachmentRecord, chunks: AsyncIterator[bytes], context: RequestContext
+    ) -> Attachment:
+        """Phase two: the bytes for an attachment created by ``attachments.create``."""
+        if record.uploaded:
+            raise InvalidRequest("This attachment has already been uploaded.", code="already_uploaded")
+        size = await self._write(record.attachment.id, chunks, context)
+        attachment = record.attachment.model_copy(
+            update={"upload_descriptor": None, "metadata": {"size": size, "uploaded": True}}
+        )
+        await self.threads.mark_uploaded(attachment.id, size, attachment, context)
+        return attachment
+
+    async def direct_upload(
+        self,
+        chunks: AsyncIterator[bytes],
+        part: FileDescription,
+        context: RequestContext,
+    ) -> Attachment:
+        """One request: stream the bytes, then record the attachment.
+
+        ``part`` is read after the bytes: its name and type arrive with them.
+        """
+        await self.check_allowed(context)
+        attachment_id = self.generate_attachment_id("", context)
+        size = await self._write(attachment_id, chunks, context)
+        attachment = self._build(
+            context,
+            attachment_id,
+            part.filename or attachment_id,
+            part.content_type or "application/octet-stream",
+            metadata={"size": size, "uploaded": True},
+        )
+        await self.threads.save_attachment(attachment, context)
+        return attachment

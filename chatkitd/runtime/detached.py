@@ -1,0 +1,68 @@
+"""Run a stream in its own task, so a client's disconnect cancels it exactly once.
+
+Starlette cancels a response through an anyio cancel scope when the client
+goes away. anyio cancellation is level-triggered: every later ``await`` in
+that task is cancelled again, so chatkit's ``handle_stream_cancelled`` could
+never save the partial assistant message. Here the chatkit generator runs in
+a separate asyncio task that feeds a queue; when the consumer is cancelled,
+the producer gets one plain ``CancelledError`` and its cleanup can still
+await the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# Strong references: a task nobody holds may be garbage-collected mid-run.
+_running: set[asyncio.Task[None]] = set()
+
+
+@dataclass
+class _Failed:
+    error: BaseException
+
+
+_END = object()
+
+
+async def detached(source: AsyncIterable[T]) -> AsyncIterator[T]:
+    # Unbounded on purpose: the producer must only ever wait inside ``source``,
+    # so that cancellation lands there and chatkit's cleanup runs.
+    queue: asyncio.Queue[object] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async for value in source:
+                queue.put_nowait(value)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer
+            queue.put_nowait(_Failed(error))
+        else:
+            queue.put_nowait(_END)
+
+    task = asyncio.create_task(pump())
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    try:
+        while True:
+            value = await queue.get()
+            if value is _END:
+                return
+            if isinstance(value, _Failed):
+                raise value.error
+            yield value  # type: ignore[misc]
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+async def wait_for_detached() -> None:
+    """Let cancelled producers finish their cleanup (used on shutdown)."""
+    if _running:
+        await asyncio.gather(*list(_running), return_exceptions=True)

@@ -1,0 +1,209 @@
+"""``ConversationServer``: chatkit's ``ChatKitServer`` on chatkitd's store, running the session's workflow.
+
+It adds what the hosted service does around chatkit's request handling:
+requests are parsed into clear 400s, locked and closed threads refuse new
+input, chatkit's ``ValueError``s about wrong items become 422s, threads get an
+automatic title when the session asks for one, and feedback is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from chatkit.actions import Action
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.types import (
+    AudioInput,
+    ChatKitReq,
+    FeedbackKind,
+    SyncCustomActionResponse,
+    ThreadMetadata,
+    ThreadsAddClientToolOutputReq,
+    ThreadsAddStructuredInputReq,
+    ThreadsAddUserMessageReq,
+    ThreadsCustomActionReq,
+    ThreadsRetryAfterItemReq,
+    ThreadsSyncCustomActionReq,
+    ThreadStreamEvent,
+    TranscriptionResult,
+    UserMessageItem,
+    WidgetItem,
+    is_streaming_req,
+)
+from pydantic import TypeAdapter, ValidationError
+
+from chatkitd.context import RequestContext
+from chatkitd.errors import InvalidRequest, Unprocessable
+from chatkitd.rest.validation import param_path
+from chatkitd.runtime.attachments import ConversationAttachments
+from chatkitd.runtime.titles import first_text, offline_title
+from chatkitd.store.threads import ThreadStore
+from chatkitd.workflows.base import Workflow
+from chatkitd.workflows.registry import WorkflowRegistry
+
+_requests: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
+
+# Requests that add input to a thread: refused once the thread is locked or closed.
+INPUT_REQUESTS = (
+    ThreadsAddUserMessageReq,
+    ThreadsAddClientToolOutputReq,
+    ThreadsAddStructuredInputReq,
+    ThreadsRetryAfterItemReq,
+    ThreadsCustomActionReq,
+    ThreadsSyncCustomActionReq,
+)
+
+
+def parse_request(body: str | bytes | bytearray) -> ChatKitReq:
+    """The request, or a 400 naming the offending param."""
+    try:
+        return _requests.validate_json(body)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        kind = first["type"]
+        if kind == "json_invalid":
+            raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
+        if not first["loc"] and kind not in ("union_tag_invalid", "union_tag_not_found"):
+            raise InvalidRequest("The request body must be a JSON object.", code="invalid_json") from None
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            raise InvalidRequest(
+                f"Invalid 'type': {first['msg']}.", param="type", code="invalid_request_type"
+            ) from None
+        # The first location is the request type (the union's tag), not a param.
+        param = param_path(first["loc"][1:]) or None
+        if kind == "extra_forbidden":
+            message = f"Unknown parameter: '{param}'."
+        elif kind == "missing":
+            message = f"Missing required parameter: '{param}'."
+        else:
+            message = f"Invalid value for '{param}': {first['msg']}."
+        raise InvalidRequest(message, param=param, code=kind) from None
+
+
+class ConversationServer(ChatKitServer[RequestContext]):
+    def __init__(
+        self, threads: ThreadStore, attachments: ConversationAttachments, workflows: WorkflowRegistry
+    ) -> None:
+        super().__init__(threads, attachments)
+        self.threads = threads
+        self.workflows = workflows
+
+    async def process(
+        self, request: str | bytes | bytearray, context: RequestContext
+    ) -> StreamingResult | NonStreamingResult:
+        parsed = parse_request(request)
+        if isinstance(parsed, INPUT_REQUESTS):
+            await self._check_accepts_input(parsed, context)
+        if is_streaming_req(parsed):
+            return StreamingResult(_unprocessable_on_value_error(self._process_streaming(parsed, context)))
+        try:
+            return NonStreamingResult(await self._process_non_streaming(parsed, context))
+        except ValidationError:
+            raise
+        except ValueError as error:
+            raise Unprocessable(str(error), code="invalid_item") from None
+
+    async def _check_accepts_input(self, request: Any, context: RequestContext) -> None:
+        thread_id = request.params.thread_id
+        thread = await self.threads.load_thread(thread_id, context)
+        status = thread.status
+        if status.type != "active":
+            reason = f": {status.reason}" if status.reason else "."
+            raise Unprocessable(
+                f"Thread {thread_id} is {status.type} and accepts no new input{reason}",
+                param="params.thread_id",
+                code=f"thread_{status.type}",
+            )
+        if isinstance(request, ThreadsRetryAfterItemReq):
+            # chatkit silently streams nothing for an unknown item; say so instead.
+            item = await self.threads.load_item(thread_id, request.params.item_id, context)
+            if not isinstance(item, UserMessageItem):
+                raise Unprocessable(
+                    f"Item {item.id} is not a user message.", param="params.item_id", code="invalid_item"
+                )
+
+    async def workflow_for(self, context: RequestContext) -> Workflow:
+        session = context.session
+        if session is None:
+            raise InvalidRequest("The conversation needs a session's client secret.")
+        return await self.workflows.load(session.project_id, session.workflow_id, session.resolved_version)
+
+    # -- delegation to the session's workflow ---------------------------------------------
+
+    def respond(
+        self, thread: ThreadMetadata, input_user_message: UserMessageItem | None, context: RequestContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        return self._respond(thread, input_user_message, context)
+
+    async def _respond(
+        self, thread: ThreadMetadata, item: UserMessageItem | None, context: RequestContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        workflow = await self.workflow_for(context)
+        async for event in workflow.respond(thread, item, context, self.threads):
+            yield event
+        if item is not None:
+            await self._title(thread, item, workflow, context)
+
+    async def _title(
+        self, thread: ThreadMetadata, item: UserMessageItem, workflow: Workflow, context: RequestContext
+    ) -> None:
+        """Name an untitled thread after its first exchange.
+
+        Setting ``thread.title`` is enough: chatkit notices the change, saves the
+        thread and sends ``thread.updated``.
+        """
+        if thread.title is not None or context.session is None or not context.session.titling_enabled:
+            return
+        text = first_text(item)
+        thread.title = await workflow.title(thread, text, context) or offline_title(text)
+
+    def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        return self._action(thread, action, sender, context)
+
+    async def _action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        workflow = await self.workflow_for(context)
+        async for event in workflow.action(thread, action, sender, context, self.threads):
+            yield event
+
+    async def sync_action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ) -> SyncCustomActionResponse:
+        workflow = await self.workflow_for(context)
+        return await workflow.sync_action(thread, action, sender, context, self.threads)
+
+    async def transcribe(self, audio_input: AudioInput, context: RequestContext) -> TranscriptionResult:
+        workflow = await self.workflow_for(context)
+        return await workflow.transcribe(audio_input, context)
+
+    async def add_feedback(
+        self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext
+    ) -> None:
+        await self.threads.add_feedback(thread_id, item_ids, feedback, context)
+
+
+async def _unprocessable_on_value_error(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """chatkit raises ``ValueError`` for a wrong item (not a pending tool call, ...): a 422."""
+    try:
+        async for chunk in stream:
+            yield chunk
+    except ValidationError:
+        raise
+    except ValueError as error:
+        raise Unprocessable(str(error), code="invalid_item") from None
