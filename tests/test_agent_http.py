@@ -28,8 +28,14 @@ def test_client_tool_round_trip_and_model_title(client, agent_chat, user):
     chat = agent_chat(user, state_variables={"customer": "Ada"})
     first = chat.create("Where am I? locate me")
     [call] = first.done_items("client_tool_call")
-    assert (call["name"], call["arguments"], call["status"]) == ("get_location", {"precision": "city"}, "pending")
-    resumed = chat.stream("threads.add_client_tool_output", thread_id=first.thread_id, result={"city": "Lyon"})
+    assert (call["name"], call["arguments"], call["status"]) == (
+        "get_location",
+        {"precision": "city"},
+        "pending",
+    )
+    resumed = chat.stream(
+        "threads.add_client_tool_output", thread_id=first.thread_id, result={"city": "Lyon"}
+    )
     assert resumed.text() == 'You are in {"city": "Lyon"}.'
     # The title came from the workflow's model, not the offline fallback.
     [updated] = first.of("thread.updated")
@@ -53,14 +59,19 @@ def test_feedback_in_chat_shows_on_the_trace(server, agent_chat, user):
     listing = httpx2.get(
         f"{server.base_url}/v1/chatkit/traces", params={"thread_id": stream.thread_id}, headers=headers
     ).json()
-    trace = httpx2.get(f"{server.base_url}/v1/chatkit/traces/{listing['data'][0]['id']}", headers=headers).json()
+    trace = httpx2.get(
+        f"{server.base_url}/v1/chatkit/traces/{listing['data'][0]['id']}", headers=headers
+    ).json()
     assert [(f["item_id"], f["kind"]) for f in trace["feedback"]] == [(answer, "negative")]
 
 
 def test_a_closed_thread_refuses_new_input_with_the_reason(agent_chat, user):
     chat = agent_chat(user)
     stream = chat.create("ok bye")
-    assert stream.of("thread.updated")[-1]["thread"]["status"] == {"type": "closed", "reason": "Resolved, thanks!"}
+    assert stream.of("thread.updated")[-1]["thread"]["status"] == {
+        "type": "closed",
+        "reason": "Resolved, thanks!",
+    }
     response = chat.post("threads.add_user_message", thread_id=stream.thread_id, input=user_input("hello?"))
     assert response.status_code == 422
     error = error_of(response)

@@ -6,8 +6,9 @@ variable), so nothing secret is ever stored with a workflow or a session.
 
 from __future__ import annotations
 
+import asyncio
 import os
-from functools import lru_cache
+import weakref
 
 from agents.models.interface import Model
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
@@ -25,10 +26,27 @@ class ModelUnavailable(RuntimeError):
     """No model can be built: missing key, or no model name."""
 
 
-@lru_cache(maxsize=32)
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str | None, str], AsyncOpenAI]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _client(base_url: str | None, api_key: str) -> AsyncOpenAI:
-    # One client (and connection pool) per endpoint and key, shared by every run.
-    return AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=1)
+    """One client (and connection pool) per endpoint and key, shared by every run on this loop.
+
+    Per loop, because a client's connections belong to the loop that opened them.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=1)
+    per_loop = _clients.setdefault(loop, {})
+    client = per_loop.get((base_url, api_key))
+    if client is None:
+        client = per_loop[(base_url, api_key)] = AsyncOpenAI(
+            base_url=base_url, api_key=api_key, max_retries=1
+        )
+    return client
 
 
 def effective_provider(provider: ProviderDefinition | None, settings: Settings) -> ProviderDefinition:

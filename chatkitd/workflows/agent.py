@@ -23,6 +23,7 @@ from agents.tracing import gen_trace_id
 from chatkit.agents import ThreadItemConverter, stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
+    AssistantMessageItem,
     Attachment,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
@@ -32,7 +33,7 @@ from chatkit.types import (
     UserMessageItem,
     UserMessageTagContent,
 )
-from openai.types.responses import ResponseInputTextParam
+from openai.types.responses import EasyInputMessageParam, ResponseInputTextParam
 
 from chatkitd.context import RequestContext
 from chatkitd.models.providers import build_model
@@ -82,6 +83,13 @@ class _Converter(ThreadItemConverter):
 
     async def tag_to_message_content(self, tag: UserMessageTagContent) -> Any:
         return ResponseInputTextParam(type="input_text", text=f"@{tag.text}: {tag.data}")
+
+    async def assistant_message_to_input(self, item: AssistantMessageItem) -> Any:
+        # Plain text content: chatkit's `output_text` parts are refused by the SDK's
+        # Chat Completions converter, and a string works for every provider.
+        return EasyInputMessageParam(
+            type="message", role="assistant", content="".join(part.text for part in item.content)
+        )
 
 
 _CONVERTER = _Converter()
