@@ -8,14 +8,14 @@ import httpx2
 import pytest
 
 from tests.conftest import ADMIN_KEY
-from tests.support.chat import chat_for, error_of, user_input  # noqa: F401 - fixture
+from tests.support.chat import error_of, user_input
 from tests.support.harness import deploy_yaml
 
 SCRIPTED = (Path(__file__).parent / "workflows_data" / "scripted.yaml").read_text()
 
 
 @pytest.fixture
-def agent_chat(server, chat_for):  # noqa: F811
+def agent_chat(server, chat_for):
     server.run(deploy_yaml(server.platform, SCRIPTED))
 
     def make(user: str, **workflow):

@@ -8,7 +8,6 @@ from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from chatkitd.models.providers import ModelUnavailable, build_model
 from chatkitd.settings import Settings
 from chatkitd.workflows.definitions import ProviderDefinition
-from tests.support.chat import chat_for  # noqa: F401 - fixture
 from tests.support.fake_llm import fake_llm
 from tests.support.harness import deploy_yaml
 
@@ -32,7 +31,7 @@ def llm():
         yield fake
 
 
-def test_streaming_text_tools_and_titles_over_http(server, chat_for, user, llm, request, monkeypatch):  # noqa: F811
+def test_streaming_text_tools_and_titles_over_http(server, chat_for, user, llm, request, monkeypatch):
     monkeypatch.setenv("FAKE_LLM_KEY", "sk-local-test")
     suffix = request.node.callspec.id
     server.run(deploy_yaml(server.platform, WORKFLOW.format(suffix=suffix, base_url=llm.base_url)))

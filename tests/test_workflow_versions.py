@@ -6,7 +6,6 @@ import openai
 import pytest
 
 from chatkitd.store import sessions as session_store
-from tests.support.chat import chat_for  # noqa: F401 - fixture
 from tests.support.harness import deploy_yaml
 
 VERSIONED = """
