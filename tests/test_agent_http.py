@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from chatkitd.store.keys import ensure_project
 from tests.conftest import ADMIN_KEY
 from tests.support.chat import error_of, user_input
 from tests.support.harness import deploy_yaml
@@ -90,3 +91,21 @@ def test_a_model_the_workflow_does_not_allow_is_refused(agent_chat, user):
         "threads.create", input=user_input("which model?") | {"inference_options": {"model": "script-b"}}
     )
     assert allowed.text() == "I am script-b"
+
+
+def test_an_unreachable_model_is_a_clear_error_and_titles_fall_back(server, chat_for, user, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    server.run(deploy_yaml(server.platform, "id: needs-openai\nmodel: gpt-4.1-mini\n"))
+    chat = chat_for(user, workflow={"id": "needs-openai"})
+    stream = chat.create("Hello there, how are you today?")
+    [error] = stream.of("error")
+    assert error["message"] == "This assistant's model is not available right now."
+    assert stream.done_items("user_message")  # the user's message is kept
+
+    async def title():
+        workflow = await server.platform.workflows.load(chat.session_project, "needs-openai", None)
+        return await workflow.title(None, "Hello there", None)
+
+    # No title from the model: the runtime falls back to the offline title.
+    chat.session_project = server.run(ensure_project(server.platform.db, "default"))
+    assert server.run(title()) is None

@@ -36,7 +36,7 @@ from chatkit.types import (
 from openai.types.responses import EasyInputMessageParam, ResponseInputTextParam
 
 from chatkitd.context import RequestContext
-from chatkitd.models.providers import build_model
+from chatkitd.models.providers import ModelUnavailable, build_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
 from chatkitd.tracing import store as trace_store
@@ -131,9 +131,14 @@ class AgentWorkflow(Workflow):
         return requested
 
     async def build_agent(self, run: AgentRun, tool_choice: str | None) -> Agent[Any]:
-        agent = self.factory(run)
-        if inspect.isawaitable(agent):
-            agent = await agent
+        try:
+            agent = self.factory(run)
+            if inspect.isawaitable(agent):
+                agent = await agent
+        except ModelUnavailable as error:
+            # The operator's configuration is at fault: say so in the log, not to the user.
+            logger.error("workflow %s v%s: %s", self.id, self.version, error)
+            raise CustomStreamError("This assistant's model is not available right now.") from None
         if tool_choice is not None:
             names = {getattr(tool, "name", None) for tool in agent.tools}
             if tool_choice not in names:
