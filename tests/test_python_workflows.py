@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -68,7 +69,9 @@ def test_the_examples_deploy_and_build(server, monkeypatch):
         )
 
     support = server.run(build("support-agent"))
-    assert "talking to Ada" in support.instructions and "pro plan" in support.instructions
+    run = SimpleNamespace(context=SimpleNamespace(state_variables={"customer_name": "Ada", "plan": "pro"}))
+    instructions = support.instructions(run, support)
+    assert "talking to Ada" in instructions and "pro plan" in instructions
     assert [t.name for t in support.tools] == ["close_thread", "current_time", "get_location"]
     python_agent = server.run(build("python-agent"))
     assert python_agent.model == "gpt-4.1-mini"

@@ -97,7 +97,6 @@ class ScriptedModel(Model):
     def __init__(self, script: list[dict[str, Any]], name: str = "scripted") -> None:
         self.script = script
         self.name = name
-        self.calls: list[dict[str, Any]] = []  # what each call received, for tests
 
     def step_for(self, input: str | list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         user, done, tool_output = turn_state(input)
@@ -110,16 +109,6 @@ class ScriptedModel(Model):
         else:
             step = {"text": ""}
         return step, {"user": user, "tool_output": tool_output, "done": done}
-
-    def _remember(self, system_instructions, input, model_settings, tools) -> None:  # noqa: ANN001
-        self.calls.append(
-            {
-                "instructions": system_instructions,
-                "input": input,
-                "tool_choice": model_settings.tool_choice,
-                "tools": [getattr(t, "name", None) for t in tools],
-            }
-        )
 
     async def get_response(
         self,
@@ -177,7 +166,6 @@ class ScriptedModel(Model):
         conversation_id=None,
         prompt=None,
     ) -> AsyncIterator[TResponseStreamEvent]:
-        self._remember(system_instructions, input, model_settings, tools)
         step, variables = self.step_for(input)
         variables.update(instructions=system_instructions or "", model=self.name)
         forced = model_settings.tool_choice

@@ -22,6 +22,7 @@ from agents.models.interface import Model, ModelProvider, ModelTracing
 from agents.tracing import gen_trace_id
 from chatkit.agents import ThreadItemConverter, stream_agent_response
 from chatkit.errors import CustomStreamError
+from chatkit.store import Page
 from chatkit.types import (
     AssistantMessageItem,
     Attachment,
@@ -168,7 +169,7 @@ class AgentWorkflow(Workflow):
         agent_input = await _CONVERTER.to_agent_input(list(reversed(page.data)))
         run_context = WorkflowRunContext(
             thread=thread,
-            store=store,
+            store=_Preloaded(store, thread.id, page),
             request_context=context,
             workflow_id=self.id,
             workflow_version=self.version,
@@ -261,6 +262,29 @@ class AgentWorkflow(Workflow):
         )
         title = " ".join(text.strip().strip("\"'").split())
         return title[:100] or None
+
+
+class _Preloaded:
+    """The store, answering chatkit's look at the thread's last items from the history just read.
+
+    ``stream_agent_response`` starts by reading the last two items; the run
+    has read them already, so one database round trip per run is saved.
+    """
+
+    def __init__(self, store: Any, thread_id: str, newest_first: Page[Any]) -> None:
+        self._store = store
+        self._thread_id = thread_id
+        self._page: Page[Any] | None = newest_first
+
+    async def load_thread_items(self, thread_id, after, limit, order, context):  # noqa: ANN001, ANN201
+        page, self._page = self._page, None  # only the first look: later ones must see new items
+        if page is not None and (thread_id, after, order) == (self._thread_id, None, "desc"):
+            if limit <= len(page.data) or not page.has_more:
+                return Page(data=page.data[:limit], has_more=page.has_more or limit < len(page.data))
+        return await self._store.load_thread_items(thread_id, after, limit, order, context)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 class _PlainAnnotations:

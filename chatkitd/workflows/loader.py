@@ -13,7 +13,7 @@ import sys
 import types
 from typing import Any
 
-from agents import Agent, ModelSettings, StopAtTools
+from agents import Agent, ModelSettings, RunContextWrapper, StopAtTools
 
 from chatkitd.models.providers import build_model
 from chatkitd.workflows import templating
@@ -46,23 +46,34 @@ def _from_target(target: Any, workflow_id: str, version: str, env: RunEnvironmen
 
 
 def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noqa: ANN201
-    """The factory building a declarative agent for one turn."""
+    """The factory of a declarative agent: one Agent per model, shared by every turn.
+
+    Instructions render per run from the run context's state variables, so
+    one agent serves every session.
+    """
     server_tools = [resolve_server_tool(t) for t in definition.tools]
     client_tools = [client_tool(t) for t in definition.client_tools]
     settings = ModelSettings(**definition.model_settings)
+    agents: dict[str | None, Agent[Any]] = {}
+
+    def instructions(ctx: RunContextWrapper[Any], agent: Agent[Any]) -> str:
+        return templating.render(definition.instructions, getattr(ctx.context, "state_variables", None))
 
     def build(run: AgentRun) -> Agent[Any]:
-        return Agent(
-            name=definition.name or definition.id,
-            instructions=templating.render(definition.instructions, run.state_variables),
-            model=build_model(definition.provider, run.model, env.settings),
-            model_settings=settings,
-            tools=[*server_tools, *client_tools],
-            # A client tool's call ends the run; the client's output resumes it.
-            tool_use_behavior=StopAtTools(stop_at_tool_names=[t.name for t in client_tools])
-            if client_tools
-            else "run_llm_again",
-        )
+        agent = agents.get(run.model)
+        if agent is None:
+            agent = agents[run.model] = Agent(
+                name=definition.name or definition.id,
+                instructions=instructions,
+                model=build_model(definition.provider, run.model, env.settings),
+                model_settings=settings,
+                tools=[*server_tools, *client_tools],
+                # A client tool's call ends the run; the client's output resumes it.
+                tool_use_behavior=StopAtTools(stop_at_tool_names=[t.name for t in client_tools])
+                if client_tools
+                else "run_llm_again",
+            )
+        return agent
 
     return build
 

@@ -86,6 +86,9 @@ class WorkflowRegistry:
         if workflow_id in self.builtins:
             await self.resolve(project_id, workflow_id, version)
             return _builtin_instance(workflow_id)
+        if version is not None and (project_id, workflow_id, version) in self._loaded:
+            # Sessions always name their resolved version: every turn after the first skips the database.
+            return self._loaded[(project_id, workflow_id, version)]
         row = await self._version_row(project_id, workflow_id, version)
         key = (project_id, workflow_id, str(row.version))
         workflow = self._loaded.get(key)
