@@ -69,6 +69,7 @@ class RunEnvironment:
     settings: Settings
     db: Database
     processor: DatabaseTraceProcessor
+    otlp: Any = None  # an OtlpExporter when CHATKITD_OTLP_ENDPOINT is set
     provider: ProviderDefinition | None = None
     models: list[str] = field(default_factory=list)
     max_turns: int = 10
@@ -231,6 +232,8 @@ class AgentWorkflow(Workflow):
             await asyncio.shield(trace_store.save_trace(self.env.db, recorder))
         except Exception:  # noqa: BLE001 - losing a trace must never fail the chat
             logger.exception("could not save trace %s", recorder.trace_id)
+        if self.env.otlp is not None:
+            self.env.otlp.export_soon(recorder)
 
     async def title(self, thread: ThreadMetadata, first_message: str, context: RequestContext) -> str | None:
         """Ask the workflow's default model for a title; None (offline title) on any failure."""
