@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from chatkitd.http import conversation, errors, health, openapi, sessions, threads, traces, uploads
+from chatkitd.http import conversation, errors, health, metrics, openapi, sessions, threads, traces, uploads
 from chatkitd.platform import Platform
 from chatkitd.settings import Settings
 
@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         finally:
             await platform.stop()
 
-    middleware = []
+    app_metrics = metrics.Metrics()
+    middleware = [Middleware(metrics.MetricsMiddleware, metrics=app_metrics)]
     if platform.settings.cors_origins:
         middleware.append(
             Middleware(
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app = Starlette(
         routes=[
             *health.routes,
+            *metrics.routes,
             *openapi.routes,
             *sessions.routes,
             *threads.routes,
@@ -53,4 +55,5 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         lifespan=lifespan,
     )
     app.state.platform = platform
+    app.state.metrics = app_metrics
     return app
