@@ -174,3 +174,44 @@ def test_title_comes_from_the_model(server, scripted, user):
         return await workflow.title(None, "Is it raining in Paris?", context)
 
     assert server.run(go()) == "Weather in Paris"
+
+
+def test_workflow_locks_its_thread_with_a_reason(server, scripted, user):
+    context, events = chat(server, scripted, user, "hold on please")
+    [updated] = [e for e in events if e["type"] == "thread.updated"]
+    assert updated["thread"]["status"] == {"type": "locked", "reason": "An agent will take over."}
+
+
+def test_a_failing_title_model_gives_no_title(server, user):
+    text = """
+id: title-fails
+provider:
+  type: scripted
+  script:
+    - when: "^Write a short title"
+      steps: [{error: "the model is down"}]
+    - steps: [{text: "fine"}]
+"""
+
+    async def go():
+        await deploy_yaml(server.platform, text)
+        context = await session_context(server.platform, user, {"id": "title-fails"})
+        workflow = await server.platform.workflows.load(context.project_id, "title-fails", None)
+        return await workflow.title(None, "Is it raining in Paris?", context)
+
+    assert server.run(go()) is None
+
+
+def test_a_yaml_file_can_name_a_python_factory(server, user):
+    text = "id: via-factory\nfactory: tests.workflows_data.python_scripted:build_agent\n"
+
+    async def go():
+        await deploy_yaml(server.platform, text)
+        context = await session_context(
+            server.platform, user, {"id": "via-factory", "state_variables": {"customer_name": "Bo"}}
+        )
+        return await WorkflowHarness(server.platform).request(
+            context, "threads.create", input=user_input("hello")
+        )
+
+    assert texts(server.run(go())) == ["v1: Help Bo."]

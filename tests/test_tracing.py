@@ -150,3 +150,38 @@ def test_only_chatkitd_processes_traces_and_nothing_leaves_the_host(server, harn
     flush_traces()
     assert any(e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message" for e in events)
     assert outside == []
+
+
+def test_handoffs_and_guardrails_are_spans(server, user):
+    from chatkitd.workflows.deploy import deploy_file
+
+    path = Path(__file__).parent / "workflows_data" / "handoff_agent.py"
+    server.run(deploy_file(server.platform.workflows, "default", path, only_if_changed=True))
+    harness = WorkflowHarness(server.platform)
+
+    async def go(text):
+        context = await session_context(server.platform, user, {"id": "handoff-agent"})
+        return await harness.request(context, "threads.create", input=user_input(text))
+
+    events = server.run(go("I have a question about my bill"))
+    assert [
+        e["item"]["content"][0]["text"]
+        for e in events
+        if e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message"
+    ] == ["Billing here."]
+    _, listing = get(server, "/v1/chatkit/traces", thread_id=events[0]["thread"]["id"])
+    _, trace = get(server, f"/v1/chatkit/traces/{listing['data'][0]['id']}")
+    kinds = {(s["kind"], s["name"]) for s in trace["spans"]}
+    assert ("handoff", "triage -> billing") in kinds
+    assert ("guardrail", "no_forbidden_words") in kinds
+    assert {("agent", "triage"), ("agent", "billing")} <= kinds
+    [guardrail] = [s for s in trace["spans"] if s["kind"] == "guardrail"]
+    assert guardrail["data"]["triggered"] is False
+
+    tripped = server.run(go("something forbidden"))
+    assert [e["type"] for e in tripped if e["type"] == "error"] == ["error"]
+    _, listing = get(server, "/v1/chatkit/traces", thread_id=tripped[0]["thread"]["id"])
+    _, trace = get(server, f"/v1/chatkit/traces/{listing['data'][0]['id']}")
+    assert "InputGuardrailTripwireTriggered" in trace["error"]
+    [guardrail] = [s for s in trace["spans"] if s["kind"] == "guardrail"]
+    assert guardrail["data"]["triggered"] is True
