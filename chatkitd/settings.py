@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         None,
-        description="Key that signs preview URLs. Default: generated once and kept in the data dir.",
+        description="Signs upload and preview URLs. Default: generated once and kept in the data dir.",
     )
     workflows_dir: Path | None = Field(None, description="Folder of workflow definitions to deploy.")
     model_base_url: str | None = Field(

@@ -45,8 +45,9 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture
-def client(server: RunningServer) -> OpenAI:
-    return server.sdk(ADMIN_KEY)
+def client(server: RunningServer) -> Iterator[OpenAI]:
+    with server.sdk(ADMIN_KEY) as sdk:
+        yield sdk
 
 
 @pytest.fixture

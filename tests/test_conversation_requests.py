@@ -197,6 +197,13 @@ def test_transcribe_is_not_supported(chat):
         (b'{"type": "threads.get_by_id", "params": {}}', "params.thread_id", "missing"),
         (b'{"type": "threads.list", "params": {"limit": "many"}}', "params.limit", "int_parsing"),
         (b"[]", None, "invalid_json"),
+        (b'{"type": "threads.list", "params": {"limit": -1}}', "params.limit", "invalid_limit"),
+        (
+            b'{"type": "items.list", "params": {"thread_id": "t", "limit": 101}}',
+            "params.limit",
+            "invalid_limit",
+        ),
+        (b'{"type": "threads.list", "params": {"after": "cthr_nope"}}', "params.after", "invalid_cursor"),
     ],
 )
 def test_malformed_bodies_are_400s(chat, body, param, code):
@@ -224,3 +231,18 @@ def test_ids_are_long_and_prefixed(chat):
     stream = chat.create("ids")
     assert stream.thread_id.startswith("cthr_") and len(stream.thread_id) == 37
     assert all(i["id"].startswith("cthi_") for i in stream.done_items())
+
+
+def test_nul_characters_are_400s_not_database_errors(chat):
+    thread_id = chat.create("hello").thread_id
+    for kind, params, param in [
+        ("threads.get_by_id", {"thread_id": "cthr_\x00"}, "params.thread_id"),
+        ("threads.update", {"thread_id": thread_id, "title": "a\x00b"}, "params.title"),
+        ("threads.add_user_message", {"thread_id": thread_id, "input": user_input("a\x00")}, None),
+        ("items.list", {"thread_id": thread_id, "after": "\x00"}, "params.after"),
+    ]:
+        response = chat.post(kind, **params)
+        assert response.status_code == 400, (kind, response.text)
+        if param:
+            assert error_of(response)["param"] == param
+    assert error_of(response)["param"] == "params.after"

@@ -49,6 +49,7 @@ def test_two_phase_upload_then_use_in_a_message(server, client, user, chat_for):
     message = stream.done_items("user_message")[0]
     assert [a["id"] for a in message["attachments"]] == [created["id"]]
     assert message["attachments"][0]["thread_id"] == stream.thread_id
+    assert "metadata" not in message["attachments"][0]
     rest = client.beta.chatkit.threads.list_items(stream.thread_id, order="asc").data[0]
     assert [(a.id, a.name, a.mime_type) for a in rest.attachments] == [
         (created["id"], "notes.txt", "text/plain")
@@ -201,3 +202,17 @@ def test_uploads_count_toward_the_rate_limit(user, chat_for):
     assert _direct(chat, b"2").status_code == 200
     third = _direct(chat, b"3")
     assert third.status_code == 429 and "retry-after" in third.headers
+
+
+def test_messages_only_take_the_users_uploaded_attachments(user, chat_for):
+    owner = chat_for(user, chatkit_configuration=UPLOADS)
+    mine = _direct(owner, b"mine").json()["id"]
+    pending = owner.call("attachments.create", name="later.txt", size=5, mime_type="text/plain")["id"]
+    stranger = chat_for(user + "_y", chatkit_configuration=UPLOADS)
+
+    stolen = stranger.post("threads.create", input=user_input("look", [mine]))
+    assert stolen.status_code == 404 and error_of(stolen)["param"] == "params.input.attachments[0]"
+    early = owner.post("threads.create", input=user_input("look", [mine, pending]))
+    assert early.status_code == 422 and error_of(early)["code"] == "attachment_not_uploaded"
+    # Neither refusal left a thread behind.
+    assert owner.call("threads.list")["data"] == [] and stranger.call("threads.list")["data"] == []

@@ -7,15 +7,44 @@ from typing import Any
 
 from starlette.requests import Request
 
-from chatkitd.errors import InvalidRequest
+from chatkitd.errors import InvalidRequest, PayloadTooLarge
 from chatkitd.store.paging import Window
 
 MAX_LIST_LIMIT = 100
 DEFAULT_LIST_LIMIT = 20
+# JSON bodies of the REST API are small; uploads have their own, per-session limit.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused with a 413 as soon as it passes ``limit`` bytes.
+
+    A declared Content-Length over the limit is refused before anything is
+    read; a chunked body is counted while it streams, so an oversized request
+    never sits in memory whole.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The request body is larger than the limit of {limit} bytes.",
+        code="request_too_large",
+    )
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    raw = await read_body(request)
     try:
         data = json.loads(raw) if raw else None
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -23,6 +52,23 @@ async def json_object(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
     return data
+
+
+def _no_nul(value: str | None, param: str) -> str | None:
+    # PostgreSQL text cannot hold NUL; no id, cursor or user contains one.
+    if value is not None and "\x00" in value:
+        raise InvalidRequest(f"Invalid '{param}': must not contain NUL characters.", param=param)
+    return value
+
+
+def query_text(request: Request, name: str) -> str | None:
+    """An optional text query parameter."""
+    return _no_nul(request.query_params.get(name), name)
+
+
+def path_id(request: Request, name: str) -> str:
+    """An id from the path, e.g. ``thread_id``."""
+    return _no_nul(request.path_params[name], name) or ""
 
 
 def list_window(request: Request) -> Window:
@@ -45,4 +91,9 @@ def list_window(request: Request) -> Window:
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
         raise InvalidRequest(f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.", param="order")
-    return Window(limit=limit, order=order, after=query.get("after"), before=query.get("before"))
+    return Window(
+        limit=limit,
+        order=order,
+        after=query_text(request, "after"),
+        before=query_text(request, "before"),
+    )

@@ -16,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from chatkitd.http.admission import client_context
+from chatkitd.http.body import read_body
 from chatkitd.runtime.detached import detached
 
 logger = logging.getLogger("chatkitd")
@@ -28,7 +29,7 @@ _BROKEN_STREAM = (
 async def conversation(request: Request) -> Response:
     context = await client_context(request)
     server = request.app.state.platform.conversation
-    result = await server.process(await request.body(), context)
+    result = await server.process(await read_body(request), context)
     if isinstance(result, NonStreamingResult):
         return Response(result.json, media_type="application/json")
     stream = detached(result)

@@ -38,7 +38,12 @@ def as_api_error(exc: Exception) -> APIError:
         case HTTPException(status_code=404):
             return NotFound("Unknown route.", code="unknown_route")
         case HTTPException(status_code=405):
-            return MethodNotAllowed("Method not allowed for this route.", code="method_not_allowed")
+            # Keep Starlette's Allow header: it tells the caller what would work.
+            return MethodNotAllowed(
+                "Method not allowed for this route.",
+                code="method_not_allowed",
+                headers=dict(exc.headers or {}),
+            )
         case HTTPException():
             error = APIError(exc.detail or "Request failed.")
             error.status = exc.status_code

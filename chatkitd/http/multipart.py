@@ -67,9 +67,9 @@ async def file_chunks(
         if is_file:
             part.seen = True
             filename = options.get(b"filename")
-            part.filename = filename.decode("utf-8", "replace") if filename else None
+            part.filename = filename.decode("utf-8", "replace").replace("\x00", "") if filename else None
             content_type = part._headers.get(b"content-type")
-            part.content_type = content_type.decode("latin-1") if content_type else None
+            part.content_type = content_type.decode("latin-1").replace("\x00", "") if content_type else None
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         if parser_state["in_file"]:

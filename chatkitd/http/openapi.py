@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ SPEC = Path(__file__).parent / "openapi" / "chatkit-openapi.yaml"
 
 @functools.cache
 def _document() -> dict[str, Any]:
-    return yaml.safe_load(SPEC.read_text())
+    # YAML reads unquoted dates in examples (`version: 2024-10-01`) as dates;
+    # JSON has none, so they go out as the strings they were written as.
+    return json.loads(json.dumps(yaml.safe_load(SPEC.read_text()), default=str))
 
 
 async def openapi(request: Request) -> JSONResponse:

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from chatkitd.errors import NotFound
 from chatkitd.http.auth import admin_project
-from chatkitd.http.body import json_object
+from chatkitd.http.body import json_object, path_id
 from chatkitd.rest import sessions
 from chatkitd.rest.validation import parse
 from chatkitd.store import sessions as session_store
@@ -24,7 +24,7 @@ async def create_session(request: Request) -> JSONResponse:
 
 async def cancel_session(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
-    session_id = request.path_params["session_id"]
+    session_id = path_id(request, "session_id")
     record = await session_store.cancel_session(request.app.state.platform.db, session_id, project_id)
     if record is None:
         raise NotFound(f"No session found with id '{session_id}'.", param="session_id")

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from chatkitd.context import RequestContext
 from chatkitd.errors import NotFound
 from chatkitd.http.auth import admin_project
-from chatkitd.http.body import list_window
+from chatkitd.http.body import list_window, path_id, query_text
 from chatkitd.rest.items import REST_VISIBLE_TYPES, to_rest
 from chatkitd.rest.threads import deleted_resource, list_resource, thread_resource
 
@@ -27,13 +27,13 @@ async def list_threads(request: Request) -> JSONResponse:
     context = await _admin_context(request)
     window = list_window(request)
     store = request.app.state.platform.threads
-    threads, has_more = await store.page_threads(context, window, user=request.query_params.get("user"))
+    threads, has_more = await store.page_threads(context, window, user=query_text(request, "user"))
     return JSONResponse(list_resource([thread_resource(t) for t in threads], has_more))
 
 
 async def retrieve_thread(request: Request) -> JSONResponse:
     context = await _admin_context(request)
-    thread_id = request.path_params["thread_id"]
+    thread_id = path_id(request, "thread_id")
     try:
         thread = await request.app.state.platform.threads.get_thread(thread_id, context)
     except NotFoundError:
@@ -43,7 +43,7 @@ async def retrieve_thread(request: Request) -> JSONResponse:
 
 async def delete_thread(request: Request) -> JSONResponse:
     context = await _admin_context(request)
-    thread_id = request.path_params["thread_id"]
+    thread_id = path_id(request, "thread_id")
     try:
         await request.app.state.platform.threads.delete_thread(thread_id, context)
     except NotFoundError:
@@ -54,7 +54,7 @@ async def delete_thread(request: Request) -> JSONResponse:
 async def list_items(request: Request) -> JSONResponse:
     context = await _admin_context(request)
     window = list_window(request)
-    thread_id = request.path_params["thread_id"]
+    thread_id = path_id(request, "thread_id")
     try:
         items, has_more = await request.app.state.platform.threads.page_items(
             thread_id, context, window, types=REST_VISIBLE_TYPES
@@ -65,9 +65,15 @@ async def list_items(request: Request) -> JSONResponse:
     return JSONResponse(list_resource(data, has_more))
 
 
+async def thread(request: Request) -> JSONResponse:
+    # One route for both methods, so a 405 on this path lists them both in Allow.
+    if request.method == "DELETE":
+        return await delete_thread(request)
+    return await retrieve_thread(request)
+
+
 routes = [
     Route("/v1/chatkit/threads", list_threads, methods=["GET"]),
-    Route("/v1/chatkit/threads/{thread_id}", retrieve_thread, methods=["GET"]),
-    Route("/v1/chatkit/threads/{thread_id}", delete_thread, methods=["DELETE"]),
+    Route("/v1/chatkit/threads/{thread_id}", thread, methods=["GET", "DELETE"]),
     Route("/v1/chatkit/threads/{thread_id}/items", list_items, methods=["GET"]),
 ]

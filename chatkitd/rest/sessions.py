@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 
 from chatkitd import clock, credentials, ids
 from chatkitd.store import sessions as session_store
@@ -19,12 +28,24 @@ DEFAULT_EXPIRES_SECONDS = 600
 DEFAULT_RATE_LIMIT = 10
 DEFAULT_MAX_FILES = 10
 MAX_FILE_SIZE_MB = 512
+# Counts are stored in 32-bit integer columns; larger values are refused, not overflowed.
+MAX_COUNT = 2**31 - 1
+# The width of the workflow id and version columns.
+MAX_WORKFLOW_REF = 200
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _no_nul(value: str) -> str:
+    # PostgreSQL text columns cannot hold NUL; refuse it up front rather than fail on insert.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_no_nul)]
 StateKey = Annotated[str, Field(min_length=1, max_length=64)]
 StateValue = StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=10485760)]
 
@@ -34,8 +55,8 @@ class TracingParam(_Strict):
 
 
 class WorkflowParam(_Strict):
-    id: Annotated[StrictStr, Field(min_length=1)]
-    version: StrictStr | None = None
+    id: Annotated[Text, Field(min_length=1, max_length=MAX_WORKFLOW_REF)]
+    version: Annotated[Text, Field(max_length=MAX_WORKFLOW_REF)] | None = None
     state_variables: Annotated[dict[StateKey, StateValue], Field(max_length=64)] | None = None
     tracing: TracingParam | None = None
 
@@ -46,7 +67,7 @@ class ExpiresAfterParam(_Strict):
 
 
 class RateLimitsParam(_Strict):
-    max_requests_per_1_minute: Annotated[StrictInt, Field(ge=1)] = DEFAULT_RATE_LIMIT
+    max_requests_per_1_minute: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] = DEFAULT_RATE_LIMIT
 
 
 class AutomaticThreadTitlingParam(_Strict):
@@ -56,12 +77,12 @@ class AutomaticThreadTitlingParam(_Strict):
 class FileUploadParam(_Strict):
     enabled: StrictBool = False
     max_file_size: Annotated[StrictInt, Field(ge=1, le=MAX_FILE_SIZE_MB)] = MAX_FILE_SIZE_MB
-    max_files: Annotated[StrictInt, Field(ge=1)] = DEFAULT_MAX_FILES
+    max_files: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] = DEFAULT_MAX_FILES
 
 
 class HistoryParam(_Strict):
     enabled: StrictBool = True
-    recent_threads: Annotated[StrictInt, Field(ge=1)] | None = None
+    recent_threads: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] | None = None
 
 
 class ChatKitConfigurationParam(_Strict):
@@ -71,7 +92,7 @@ class ChatKitConfigurationParam(_Strict):
 
 
 class SessionCreateBody(_Strict):
-    user: Annotated[StrictStr, Field(min_length=1, max_length=512, pattern=r"\S")]
+    user: Annotated[Text, Field(min_length=1, max_length=512, pattern=r"\S")]
     workflow: WorkflowParam
     chatkit_configuration: ChatKitConfigurationParam = ChatKitConfigurationParam()
     expires_after: ExpiresAfterParam | None = None

@@ -62,7 +62,10 @@ async def detached(source: AsyncIterable[T]) -> AsyncIterator[T]:
             task.cancel()
 
 
-async def wait_for_detached() -> None:
-    """Let cancelled producers finish their cleanup (used on shutdown)."""
-    if _running:
-        await asyncio.gather(*list(_running), return_exceptions=True)
+async def wait_for_detached(timeout: float = 10.0) -> None:
+    """Let cancelled producers finish their cleanup (used on shutdown), then cancel stragglers."""
+    if not _running:
+        return
+    _, pending = await asyncio.wait(list(_running), timeout=timeout)
+    for task in pending:
+        task.cancel()

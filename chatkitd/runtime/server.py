@@ -8,21 +8,27 @@ automatic title when the session asks for one, and feedback is stored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from chatkit.actions import Action
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.store import NotFoundError
 from chatkit.types import (
+    AttachmentsCreateReq,
     AudioInput,
     ChatKitReq,
     FeedbackKind,
+    ItemsListReq,
     SyncCustomActionResponse,
     ThreadMetadata,
     ThreadsAddClientToolOutputReq,
     ThreadsAddStructuredInputReq,
     ThreadsAddUserMessageReq,
+    ThreadsCreateReq,
     ThreadsCustomActionReq,
+    ThreadsListReq,
     ThreadsRetryAfterItemReq,
     ThreadsSyncCustomActionReq,
     ThreadStreamEvent,
@@ -34,14 +40,16 @@ from chatkit.types import (
 from pydantic import TypeAdapter, ValidationError
 
 from chatkitd.context import RequestContext
-from chatkitd.errors import InvalidRequest, Unprocessable
+from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.titles import first_text, offline_title
+from chatkitd.store.paging import UnknownCursor
 from chatkitd.store.threads import ThreadStore
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.registry import WorkflowRegistry
 
+MAX_PAGE = 100
 _requests: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
 
 # Requests that add input to a thread: refused once the thread is locked or closed.
@@ -81,6 +89,44 @@ def parse_request(body: str | bytes | bytearray) -> ChatKitReq:
         raise InvalidRequest(message, param=param, code=kind) from None
 
 
+def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """Where a NUL character sits in decoded JSON, if anywhere."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        if isinstance(key, str) and "\x00" in key:
+            return (*path, key)
+        if (found := _nul_path(child, (*path, key))) is not None:
+            return found
+    return None
+
+
+def _refuse_nul(body: str | bytes | bytearray) -> None:
+    # PostgreSQL text cannot hold NUL, and no id, title or name needs one.
+    raw = body.encode() if isinstance(body, str) else bytes(body)
+    if b"\\u0000" not in raw:
+        return
+    path = _nul_path(json.loads(raw))
+    if path is not None:
+        param = param_path(path)
+        raise InvalidRequest(f"Invalid '{param}': must not contain NUL characters.", param=param)
+
+
+def _check_bounds(request: ChatKitReq) -> None:
+    """Numbers chatkit accepts as they come, but which only make sense in a range."""
+    if isinstance(request, (ThreadsListReq, ItemsListReq)):
+        limit = request.params.limit
+        if limit is not None and not 0 <= limit <= MAX_PAGE:
+            raise InvalidRequest(
+                f"Invalid 'params.limit': must be between 0 and {MAX_PAGE}, got {limit}.",
+                param="params.limit",
+                code="invalid_limit",
+            )
+    if isinstance(request, AttachmentsCreateReq) and request.params.size < 0:
+        raise InvalidRequest("Invalid 'params.size': must not be negative.", param="params.size")
+
+
 class ConversationServer(ChatKitServer[RequestContext]):
     def __init__(
         self, threads: ThreadStore, attachments: ConversationAttachments, workflows: WorkflowRegistry
@@ -92,13 +138,21 @@ class ConversationServer(ChatKitServer[RequestContext]):
     async def process(
         self, request: str | bytes | bytearray, context: RequestContext
     ) -> StreamingResult | NonStreamingResult:
+        # chatkit's own process() parses and dispatches in one go; this does the
+        # same through its (pinned, 1.6.5) dispatch methods, with checks between.
         parsed = parse_request(request)
+        _refuse_nul(request)
+        _check_bounds(parsed)
         if isinstance(parsed, INPUT_REQUESTS):
             await self._check_accepts_input(parsed, context)
+        if isinstance(parsed, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
+            await self._check_attachments(parsed.params.input.attachments, context)
         if is_streaming_req(parsed):
             return StreamingResult(_unprocessable_on_value_error(self._process_streaming(parsed, context)))
         try:
             return NonStreamingResult(await self._process_non_streaming(parsed, context))
+        except UnknownCursor as error:
+            raise InvalidRequest(str(error), param="params.after", code="invalid_cursor") from None
         except ValidationError:
             raise
         except ValueError as error:
@@ -121,6 +175,21 @@ class ConversationServer(ChatKitServer[RequestContext]):
             if not isinstance(item, UserMessageItem):
                 raise Unprocessable(
                     f"Item {item.id} is not a user message.", param="params.item_id", code="invalid_item"
+                )
+
+    async def _check_attachments(self, attachment_ids: list[str], context: RequestContext) -> None:
+        """The user's own, uploaded attachments only, refused before a thread is created."""
+        for index, attachment_id in enumerate(attachment_ids):
+            param = f"params.input.attachments[{index}]"
+            try:
+                attachment = await self.threads.load_attachment(attachment_id, context)
+            except NotFoundError:
+                raise NotFound(f"No attachment found with id '{attachment_id}'.", param=param) from None
+            if not (attachment.metadata or {}).get("uploaded"):
+                raise Unprocessable(
+                    f"Attachment {attachment_id} has no bytes yet: upload it first.",
+                    param=param,
+                    code="attachment_not_uploaded",
                 )
 
     async def workflow_for(self, context: RequestContext) -> Workflow:

@@ -14,6 +14,7 @@ from chatkitd.store import tables
 from chatkitd.store.db import Database
 
 RATE_WINDOW_SECONDS = 60.0
+PRUNE_EVERY = 16
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,23 @@ async def get_session(db: Database, session_id: str, project_id: str) -> Session
 
 
 async def cancel_session(db: Database, session_id: str, project_id: str) -> SessionRecord | None:
-    """Cancel once; later calls leave the first cancellation time in place."""
+    """Cancel an active session once; later calls leave the first cancellation in place.
+
+    A session that has already expired is left as it is and keeps reading
+    ``expired``: its secret is unusable either way, and its record stays true.
+    """
     s = tables.sessions
+    now = clock.unix()
     async with db.write() as conn:
         await conn.execute(
             update(s)
-            .where(s.c.id == session_id, s.c.project_id == project_id, s.c.cancelled_at.is_(None))
-            .values(cancelled_at=clock.unix())
+            .where(
+                s.c.id == session_id,
+                s.c.project_id == project_id,
+                s.c.cancelled_at.is_(None),
+                s.c.expires_at > now,
+            )
+            .values(cancelled_at=now)
         )
         row = (
             (await conn.execute(select(s).where(s.c.id == session_id, s.c.project_id == project_id)))
@@ -125,6 +136,10 @@ async def admit_request(db: Database, secret_digest: str) -> Admission:
     async with db.write() as conn:
         query = select(s).where(s.c.secret_digest == secret_digest)
         if not db.is_sqlite:
+            # The request log needs to be visible to other processes at once, not
+            # durable: a crash may forget a few counted requests, which is
+            # harmless, and the commit skips waiting for the WAL flush.
+            await conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             query = query.with_for_update()
         row = (await conn.execute(query)).mappings().first()
         if row is None:
@@ -133,12 +148,14 @@ async def admit_request(db: Database, secret_digest: str) -> Admission:
         if record.status(now) != "active":
             return Admission(record)
         window_start = now - RATE_WINDOW_SECONDS
-        await conn.execute(delete(log).where(log.c.session_id == record.id, log.c.at <= window_start))
-        count, oldest = (
-            await conn.execute(select(func.count(), func.min(log.c.at)).where(log.c.session_id == record.id))
-        ).one()
+        in_window = (log.c.session_id == record.id) & (log.c.at > window_start)
+        count, oldest = (await conn.execute(select(func.count(), func.min(log.c.at)).where(in_window))).one()
         if count >= record.rate_limit:
             wait = (oldest + RATE_WINDOW_SECONDS) - now
             return Admission(record, retry_after=max(1, math.ceil(wait)))
         await conn.execute(insert(log).values(session_id=record.id, at=now))
+        if count % PRUNE_EVERY == 0:
+            # Rows out of the window no longer count; clearing them now and
+            # then, not on every request, saves a statement per request.
+            await conn.execute(delete(log).where(log.c.session_id == record.id, log.c.at <= window_start))
     return Admission(record)

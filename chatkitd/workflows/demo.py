@@ -78,7 +78,19 @@ SLOW_WORDS = 200
 SLOW_DELAY = 0.05
 INCREMENT = "demo.increment"
 _widgets: TypeAdapter[WidgetRoot] = TypeAdapter(WidgetRoot)
-_KEYWORDS = ("fail", "slow", "lock", "close", "tool", "widget", "think", "task", "progress", "question")
+KEYWORDS = (
+    "fail",
+    "slow",
+    "lock",
+    "close",
+    "tool",
+    "widget",
+    "think",
+    "task",
+    "progress",
+    "question",
+    "state",
+)
 
 
 def message_text(item: UserMessageItem) -> str:
@@ -87,7 +99,7 @@ def message_text(item: UserMessageItem) -> str:
 
 def keyword(text: str) -> str | None:
     words = set(re.findall(r"[a-z]+", text.lower()))
-    return next((word for word in (*_KEYWORDS, "state") if word in words), None)
+    return next((word for word in KEYWORDS if word in words), None)
 
 
 def counter_widget(count: int) -> WidgetRoot:

@@ -1,0 +1,421 @@
+"""REST API throughput on SQLite, next to a bare Starlette endpoint in the same run.
+
+    .venv/bin/python bench/rest.py [--duration 3] [--concurrency 32] [--rounds 2]
+
+What it does:
+
+1. Seeds a fresh SQLite database (migrated as ``chatkitd serve`` does):
+   - a 100-item thread written through ``ThreadStore.save_thread`` and
+     ``add_thread_item``, the methods the runtime uses (the representative subset);
+   - 10 000 threads and one thread of 100 000 items, bulk-inserted with
+     SQLAlchemy Core for speed. Their ``data`` column is produced by the same
+     serializers ``ThreadStore`` writes with (``_metadata_json``, ``_item_json``),
+     and their other columns as ``save_thread``/``add_thread_item`` fill them.
+2. Runs ``chatkitd serve`` in a subprocess, and a bare Starlette app in another,
+   both under ``uvicorn.run`` with the same options. The bare app answers with
+   precomputed bodies copied from chatkitd's real responses, so the bodies are
+   the same size.
+3. Drives each with a bounded load generator: ``--concurrency`` keep-alive
+   HTTP/1.1 connections on raw asyncio streams (lighter than any HTTP client
+   library, so the generator is not what is measured), each sending its next
+   request when the previous answer is complete, for ``--duration`` seconds.
+   Every scenario runs ``--rounds`` times, alternating, and the best round counts,
+   which damps noise from other work on the machine.
+
+Targets (from issue 2): threads.list and list_items at >= 60 % of the bare
+endpoint; list_items deep in the 100 000-item thread at most 1.2x the time of
+the 100-item thread. sessions.create per second is reported without a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+THREADS = 10_000
+BIG_ITEMS = 100_000
+SMALL_ITEMS = 100
+USERS = 100
+
+
+# -- seeding --------------------------------------------------------------------------
+
+
+async def seed(data_dir: Path) -> dict[str, object]:
+    from chatkit.types import (
+        AssistantMessageContent,
+        AssistantMessageItem,
+        InferenceOptions,
+        ThreadMetadata,
+        UserMessageItem,
+        UserMessageTextContent,
+    )
+    from sqlalchemy import insert
+
+    from chatkitd import ids
+    from chatkitd.context import RequestContext
+    from chatkitd.settings import Settings
+    from chatkitd.store import keys, migrate, tables
+    from chatkitd.store.blobs import FileBlobStore
+    from chatkitd.store.db import Database
+    from chatkitd.store.threads import ThreadStore, _item_json, _metadata_json
+
+    settings = Settings(data_dir=data_dir)
+    db = Database(settings.resolved_database_url)
+    await migrate.upgrade(db)
+    token, _ = await keys.create_key(db, "default", name="bench")
+    project_id = await keys.ensure_project(db, "default")
+    store = ThreadStore(db, FileBlobStore(settings.blob_dir))
+    start = datetime.now(UTC) - timedelta(days=30)
+
+    def message(thread_id: str, n: int, at: datetime):
+        if n % 2 == 0:
+            return UserMessageItem(
+                id=ids.new_id(ids.ITEM),
+                thread_id=thread_id,
+                created_at=at,
+                content=[UserMessageTextContent(text=f"Question number {n}: what about the weather?")],
+                inference_options=InferenceOptions(),
+            )
+        return AssistantMessageItem(
+            id=ids.new_id(ids.ITEM),
+            thread_id=thread_id,
+            created_at=at,
+            content=[AssistantMessageContent(text=f"Answer {n}: sunny with a light breeze, 21 degrees.")],
+        )
+
+    # 10 000 threads, bulk.
+    t = time.monotonic()
+    rows = []
+    for n in range(THREADS):
+        at = start + timedelta(seconds=n)
+        meta = ThreadMetadata(id=ids.new_id(ids.THREAD), created_at=at, title=f"Thread {n}")
+        rows.append(
+            {
+                "id": meta.id,
+                "project_id": project_id,
+                "user": f"user_{n % USERS}",
+                "session_id": None,
+                "created_at": at.timestamp(),
+                "updated_at": at.timestamp(),
+                "title": meta.title,
+                "status": "active",
+                "data": _metadata_json(meta),
+            }
+        )
+    big = ThreadMetadata(id=ids.new_id(ids.THREAD), created_at=start, title="Big thread")
+    rows.append({**rows[-1], "id": big.id, "title": big.title, "data": _metadata_json(big)})
+    async with db.write() as conn:
+        await conn.execute(insert(tables.threads), rows)
+    print(f"seeded {len(rows)} threads in {time.monotonic() - t:.1f}s", file=sys.stderr)
+
+    # One thread of 100 000 items, bulk, in chunks.
+    t = time.monotonic()
+    big_ids = []
+    for chunk_start in range(0, BIG_ITEMS, 5000):
+        chunk = []
+        for n in range(chunk_start, chunk_start + 5000):
+            item = message(big.id, n, start + timedelta(milliseconds=n))
+            big_ids.append(item.id)
+            chunk.append(
+                {
+                    "id": item.id,
+                    "thread_id": big.id,
+                    "type": item.type,
+                    "created_at": item.created_at.timestamp(),
+                    "data": _item_json(item),
+                }
+            )
+        async with db.write() as conn:
+            await conn.execute(insert(tables.items), chunk)
+    print(f"seeded {BIG_ITEMS} items in {time.monotonic() - t:.1f}s", file=sys.stderr)
+
+    # The 100-item thread, through the Store methods the runtime uses.
+    t = time.monotonic()
+    context = RequestContext(project_id=project_id, user="user_small")
+    small = ThreadMetadata(id=store.generate_thread_id(context), created_at=datetime.now(), title="Small")
+    await store.save_thread(small, context)
+    small_ids = []
+    for n in range(SMALL_ITEMS):
+        item = message(small.id, n, datetime.now())
+        small_ids.append(item.id)
+        await store.add_thread_item(small.id, item, context)
+    print(f"seeded {SMALL_ITEMS} items via ThreadStore in {time.monotonic() - t:.1f}s", file=sys.stderr)
+    await db.dispose()
+    return {
+        "token": token,
+        "big": big.id,
+        "big_cursor": big_ids[BIG_ITEMS - 1000],  # deep: 99 000 items in
+        "small": small.id,
+        "small_cursor": small_ids[40],
+    }
+
+
+# -- servers --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited early: {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server never answered: {url}")
+
+
+def serve_bare(port: int, bodies_file: str) -> None:
+    """The baseline: Starlette returning precomputed bodies, under uvicorn.run like chatkitd."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    bodies = {name: body.encode() for name, body in json.loads(Path(bodies_file).read_text()).items()}
+
+    async def bare(request):
+        return Response(bodies[request.path_params["name"]], media_type="application/json")
+
+    async def healthz(request):
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    app = Starlette(routes=[Route("/bare/{name}", bare), Route("/healthz", healthz)])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=True)
+
+
+# -- load -----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    requests: int
+    errors: int
+    seconds: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+def http_request(method: str, path: str, token: str | None, body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    if token:
+        lines.append(f"Authorization: Bearer {token}")
+    if body:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def drive(port: int, request: bytes, duration: float, concurrency: int) -> Result:
+    done = errors = 0
+    end = time.monotonic() + duration
+
+    async def worker() -> None:
+        nonlocal done, errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.monotonic() < end:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                if head[9:12] == b"200":
+                    done += 1
+                else:
+                    errors += 1
+        finally:
+            writer.close()
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Result(done, errors, time.monotonic() - started)
+
+
+def measure(port, request, duration, concurrency) -> Result:
+    asyncio.run(drive(port, request, 0.5, concurrency))  # warm up
+    return asyncio.run(drive(port, request, duration, concurrency))
+
+
+# -- main -----------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=3.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--data-dir", help="seed here once and reuse it on later runs")
+    parser.add_argument("--only", help="run only scenarios whose name contains this")
+    parser.add_argument("--bare", nargs=2, metavar=("PORT", "BODIES"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:
+        serve_bare(int(args.bare[0]), args.bare[1])
+        return
+
+    try:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
+
+    with tempfile.TemporaryDirectory(prefix="chatkitd-bench-") as tmp:
+        data_dir = Path(args.data_dir or tmp)
+        # --data-dir keeps the seeded database between runs, to iterate on the server faster.
+        seed_file = data_dir / "seed.json"
+        if seed_file.exists():
+            seeded = json.loads(seed_file.read_text())
+        else:
+            seeded = asyncio.run(seed(data_dir))
+            seed_file.write_text(json.dumps(seeded))
+        token = str(seeded["token"])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHATKITD_")}
+        env.update(CHATKITD_DATA_DIR=str(data_dir), CHATKITD_LOG_LEVEL="warning")
+        ck_port, bare_port = free_port(), free_port()
+        chatkitd = subprocess.Popen(
+            [str(Path(sys.executable).with_name("chatkitd")), "serve", "--port", str(ck_port)], env=env
+        )
+        servers = [chatkitd]
+        try:
+            wait_for(f"http://127.0.0.1:{ck_port}/healthz", chatkitd)
+            paths = {
+                "threads.list": "/v1/chatkit/threads?limit=20",
+                "list_items": f"/v1/chatkit/threads/{seeded['small']}/items?limit=20",
+                "list_items 100-item, after #40": (
+                    f"/v1/chatkit/threads/{seeded['small']}/items?limit=20&order=asc"
+                    f"&after={seeded['small_cursor']}"
+                ),
+                "list_items 100k-item, after #99000": (
+                    f"/v1/chatkit/threads/{seeded['big']}/items?limit=20&order=asc"
+                    f"&after={seeded['big_cursor']}"
+                ),
+                "list_items 100k-item, newest": f"/v1/chatkit/threads/{seeded['big']}/items?limit=20",
+            }
+            bodies = {}
+            for name in ("threads.list", "list_items"):
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{ck_port}{paths[name]}",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                with urllib.request.urlopen(request) as response:
+                    bodies[name] = response.read().decode()
+            bodies_file = data_dir / "bodies.json"
+            bodies_file.write_text(json.dumps(bodies))
+            bare = subprocess.Popen(
+                [sys.executable, __file__, "--bare", str(bare_port), str(bodies_file)], env=env
+            )
+            servers.append(bare)
+            wait_for(f"http://127.0.0.1:{bare_port}/healthz", bare)
+
+            scenarios = {
+                "bare threads.list body": (bare_port, http_request("GET", "/bare/threads.list", None)),
+                "bare list_items body": (bare_port, http_request("GET", "/bare/list_items", None)),
+                **{name: (ck_port, http_request("GET", path, token)) for name, path in paths.items()},
+                "sessions.create": (
+                    ck_port,
+                    http_request(
+                        "POST",
+                        "/v1/chatkit/sessions",
+                        token,
+                        json.dumps({"user": "bench", "workflow": {"id": "demo"}}).encode(),
+                    ),
+                ),
+            }
+            if args.only:
+                scenarios = {k: v for k, v in scenarios.items() if args.only in k}
+            best: dict[str, Result] = {}
+            for _ in range(args.rounds):
+                for name, (port, request) in scenarios.items():
+                    result = measure(port, request, args.duration, args.concurrency)
+                    if result.errors:
+                        raise SystemExit(f"{name}: {result.errors} non-200 answers")
+                    if name not in best or result.rps > best[name].rps:
+                        best[name] = result
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(30)
+
+    if args.only:
+        for name, result in best.items():
+            print(f"{name:<38} {result.rps:>9.0f}")
+        return
+    report(best, bodies, args)
+
+
+def report(best: dict[str, Result], bodies: dict[str, str], args: argparse.Namespace) -> None:
+    rps = {name: result.rps for name, result in best.items()}
+    print()
+    print(
+        f"chatkitd REST bench on SQLite: {THREADS} threads, one of {BIG_ITEMS} items; "
+        f"{args.concurrency} connections, best of {args.rounds} x {args.duration:.0f}s"
+    )
+    print(
+        f"body sizes: threads.list {len(bodies['threads.list'])} B, list_items {len(bodies['list_items'])} B"
+    )
+    print()
+    print(f"{'scenario':<38} {'req/s':>9}")
+    for name, value in rps.items():
+        print(f"{name:<38} {value:>9.0f}")
+    checks = [
+        (
+            "threads.list vs bare",
+            rps["threads.list"] / rps["bare threads.list body"],
+            ">= 0.60",
+            lambda r: r >= 0.60,
+        ),
+        (
+            "list_items vs bare",
+            rps["list_items"] / rps["bare list_items body"],
+            ">= 0.60",
+            lambda r: r >= 0.60,
+        ),
+        (
+            "deep 100k page time / 100-item page",
+            rps["list_items 100-item, after #40"] / rps["list_items 100k-item, after #99000"],
+            "<= 1.20",
+            lambda r: r <= 1.20,
+        ),
+        (
+            "newest 100k page time / 100-item page",
+            rps["list_items"] / rps["list_items 100k-item, newest"],
+            "<= 1.20",
+            lambda r: r <= 1.20,
+        ),
+    ]
+    print()
+    print(f"{'check':<38} {'ratio':>7} {'target':>8}  result")
+    for name, ratio, target, ok in checks:
+        print(f"{name:<38} {ratio:>7.2f} {target:>8}  {'PASS' if ok(ratio) else 'FAIL'}")
+    print(f"{'sessions.create':<38} {rps['sessions.create']:>7.0f}/s {'(no target)':>8}")
+
+
+if __name__ == "__main__":
+    main()
