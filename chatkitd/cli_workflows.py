@@ -108,7 +108,8 @@ def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
 @click.option("--limit", default=20, show_default=True)
 def traces_list(thread_id: str | None, limit: int) -> None:
     """The newest traces, across projects."""
-    for trace in _with_db(lambda db: trace_store.list_traces(db, None, thread_id, limit)):
+    traces, _ = _with_db(lambda db: trace_store.list_traces(db, None, thread_id, limit))
+    for trace in traces:
         workflow = trace["workflow"]
         took = (trace["ended_at"] or trace["started_at"]) - trace["started_at"]
         click.echo(

@@ -185,3 +185,12 @@ def test_handoffs_and_guardrails_are_spans(server, user):
     assert "InputGuardrailTripwireTriggered" in trace["error"]
     [guardrail] = [s for s in trace["spans"] if s["kind"] == "guardrail"]
     assert guardrail["data"]["triggered"] is True
+
+
+def test_listing_pages_with_limit(server, harness, user):
+    first = run_chat(server, harness, user, "hello")[1][0]["thread"]["id"]
+    status, listing = get(server, "/v1/chatkit/traces", limit="1")
+    assert status == 200 and len(listing["data"]) == 1 and listing["has_more"] is True
+    status, body = get(server, "/v1/chatkit/traces", limit="0")
+    assert status == 400 and body["error"]["param"] == "limit"
+    assert first

@@ -18,13 +18,13 @@ async def list_traces(request: Request) -> JSONResponse:
     raw_limit = request.query_params.get("limit", "20")
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
         raise InvalidRequest(f"Invalid 'limit': expected 1-{MAX_LIMIT}.", param="limit")
-    data = await trace_store.list_traces(
+    data, has_more = await trace_store.list_traces(
         request.app.state.platform.db,
         project_id,
         thread_id=request.query_params.get("thread_id"),
         limit=int(raw_limit),
     )
-    return JSONResponse({"object": "list", "data": data, "has_more": False})
+    return JSONResponse({"object": "list", "data": data, "has_more": has_more})
 
 
 async def retrieve_trace(request: Request) -> JSONResponse:

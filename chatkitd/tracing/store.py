@@ -89,17 +89,17 @@ def _span_resource(row: Any) -> dict[str, Any]:
 
 async def list_traces(
     db: Database, project_id: str | None, thread_id: str | None = None, limit: int = 50
-) -> list[dict[str, Any]]:
-    """The newest traces first; ``project_id=None`` lists every project's (the operator's CLI)."""
+) -> tuple[list[dict[str, Any]], bool]:
+    """The newest traces first, and whether there are more; ``project_id=None`` spans every project."""
     t = tables.traces
-    query = select(t).order_by(t.c.seq.desc()).limit(limit)
+    query = select(t).order_by(t.c.seq.desc()).limit(limit + 1)
     if project_id is not None:
         query = query.where(t.c.project_id == project_id)
     if thread_id is not None:
         query = query.where(t.c.thread_id == thread_id)
     async with db.read() as conn:
         rows = (await conn.execute(query)).all()
-    return [_trace_resource(row) for row in rows]
+    return [_trace_resource(row) for row in rows[:limit]], len(rows) > limit
 
 
 async def get_trace(db: Database, project_id: str | None, trace_id: str) -> dict[str, Any] | None:

@@ -189,6 +189,7 @@ class WorkflowRegistry:
         return self.db
 
     async def _version_row(self, project_id: str, workflow_id: str, version: str | None) -> Any:
+        """The stored row for a version (None: the latest); 404s name what is unknown."""
         w = tables.workflow_versions
         query = select(w).where(w.c.project_id == project_id, w.c.workflow_id == workflow_id)
         if version is None:
@@ -196,20 +197,16 @@ class WorkflowRegistry:
         elif version.isdigit() and len(version) < 10:
             query = query.where(w.c.version == int(version))
         else:
-            raise (
-                _no_version(workflow_id, version)
-                if await self._exists(project_id, workflow_id)
-                else _no_id(workflow_id)
-            )
-        if self.db is None:
-            raise _no_id(workflow_id)
-        async with self.db.read() as conn:
-            row = (await conn.execute(query)).first()
-        if row is None:
-            if version is not None and await self._exists(project_id, workflow_id):
-                raise _no_version(workflow_id, version)
-            raise _no_id(workflow_id)
-        return row
+            query = None  # not a version number: no such version, whatever the workflow
+        row = None
+        if query is not None and self.db is not None:
+            async with self.db.read() as conn:
+                row = (await conn.execute(query)).first()
+        if row is not None:
+            return row
+        if version is not None and await self._exists(project_id, workflow_id):
+            raise _no_version(workflow_id, version)
+        raise _no_id(workflow_id)
 
     async def _exists(self, project_id: str, workflow_id: str) -> bool:
         if self.db is None:
