@@ -94,3 +94,18 @@ def test_invalid_definitions_are_refused_clearly(tmp_path, name, text, message):
     path.write_text(text)
     with pytest.raises(InvalidRequest, match=message):
         read_deployable(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("broken.py", "ID = 'broken'\nimport no_such_module_here\n", "ModuleNotFoundError"),
+        ("empty.py", "ID = 'empty'\n", "neither build_agent nor WORKFLOW"),
+        ("tools.yaml", "id: tools\ntools: [{builtin: rm_rf}]\n", "Unknown built-in tool 'rm_rf'"),
+    ],
+)
+def test_a_file_that_does_not_load_is_not_deployed(server, tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InvalidRequest, match=message):
+        server.run(deploy_file(server.platform.workflows, "default", path))

@@ -15,6 +15,7 @@ def test_the_folder_is_deployed_at_start_and_redeployed_only_when_changed(tmp_pa
     folder.mkdir()
     (folder / "support-agent.yaml").write_text((ROOT / "examples" / "support-agent.yaml").read_text())
     (folder / "notes.txt").write_text("not a workflow")
+    (folder / "broken.yaml").write_text("id: broken\nmodel: [1]\n")  # logged and skipped
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'chatkitd.db'}"
 
     def versions_after_start() -> list[str]:

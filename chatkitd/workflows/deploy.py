@@ -6,8 +6,9 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chatkitd.errors import InvalidRequest
 from chatkitd.store import keys
-from chatkitd.workflows.definitions import definition_files, read_deployable
+from chatkitd.workflows.definitions import Deployable, definition_files, read_deployable
 from chatkitd.workflows.registry import WorkflowRegistry, WorkflowVersion
 
 if TYPE_CHECKING:
@@ -21,14 +22,45 @@ async def deploy_file(
 ) -> tuple[WorkflowVersion, bool]:
     """Deploy one file into a project (by name, created if needed) as its workflow's new latest."""
     assert registry.db is not None
-    project_id = await keys.ensure_project(registry.db, project)
     deployable = read_deployable(path)
+    check_loads(deployable, registry)
+    project_id = await keys.ensure_project(registry.db, project)
     return await registry.deploy(project_id, deployable, only_if_changed=only_if_changed)
 
 
+def check_loads(deployable: Deployable, registry: WorkflowRegistry) -> None:
+    """Load the definition once, so a broken file fails its deploy rather than its first chat.
+
+    This imports a Python workflow's module (and a YAML workflow's tools), as the
+    server will; agents themselves are built only when a turn runs.
+    """
+    from chatkitd.tracing.processor import DatabaseTraceProcessor
+    from chatkitd.workflows.agent import RunEnvironment
+    from chatkitd.workflows.loader import load_version
+
+    assert registry.db is not None
+    env = RunEnvironment(registry.settings, registry.db, DatabaseTraceProcessor())
+    try:
+        load_version(deployable.id, "0", deployable.kind, deployable.definition, deployable.source_path, env)
+    except Exception as error:  # noqa: BLE001 - any failure is the file's, reported to the operator
+        raise InvalidRequest(
+            f"Workflow '{deployable.id}' from {deployable.source_path} does not load: "
+            f"{type(error).__name__}: {error}",
+            param="definition",
+        ) from None
+
+
 async def deploy_folder(platform: Platform, folder: Path, project: str = keys.DEFAULT_PROJECT) -> None:
-    """Deploy every definition in ``folder`` whose content changed since its latest version."""
+    """Deploy every definition in ``folder`` whose content changed since its latest version.
+
+    A file that does not parse or load is logged and skipped.
+    """
     for path in definition_files(folder):
-        version, created = await deploy_file(platform.workflows, project, path, only_if_changed=True)
+        try:
+            version, created = await deploy_file(platform.workflows, project, path, only_if_changed=True)
+        except InvalidRequest as error:
+            # One broken file must not keep the others (or the server) down.
+            logger.error("not deploying %s: %s", path, error.message)
+            continue
         if created:
             logger.info("deployed workflow %s version %s from %s", version.workflow_id, version.version, path)
