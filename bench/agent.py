@@ -213,5 +213,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--tokens", type=int, default=400)
+    parser.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="uvloop is what `chatkitd serve` runs on",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.tokens))
+    if args.loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main(args.runs, args.tokens))
+    else:
+        asyncio.run(main(args.runs, args.tokens))

@@ -37,7 +37,7 @@ from chatkitd.tracing.processor import DatabaseTraceProcessor, TraceRecorder
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ProviderDefinition
-from chatkitd.workflows.streaming import HistoryConverter, PlainAnnotations, Preloaded, unique_ids
+from chatkitd.workflows.streaming import ConverterInput, HistoryConverter, ItemIds, Preloaded
 
 logger = logging.getLogger(__name__)
 
@@ -169,8 +169,9 @@ class AgentWorkflow(Workflow):
                 run_config=run_config,
                 max_turns=self.env.max_turns,
             )
-            stream = stream_agent_response(run_context, PlainAnnotations(result))
-            async for event in unique_ids(stream, store, thread, context):
+            ids = ItemIds(store, thread, context)
+            async for event in stream_agent_response(run_context, ConverterInput(result)):
+                ids.fix(event)
                 if recorder is not None and isinstance(event, ThreadItemDoneEvent):
                     recorder.item_ids.append(event.item.id)
                 yield event

@@ -67,12 +67,30 @@ class Preloaded:
         return getattr(self._store, name)
 
 
-class PlainAnnotations:
-    """A run result whose annotation events carry plain dicts.
+# The raw events chatkit's converter acts on; it skips every other one, so they
+# need not pass through its merge (one task per event).
+_CONVERTED = frozenset(
+    {
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.output_text.annotation.added",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.image_generation_call.partial_image",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_summary_text.done",
+    }
+)
 
-    openai 3.x parses ``annotation`` into an event-specific class that
-    chatkit's converter rejects; as a dict it converts (URL citations
-    reach the client as annotations instead of failing the stream).
+
+class ConverterInput:
+    """The run result as chatkit's converter should see it.
+
+    - Annotation events carry plain dicts: openai 3.x parses ``annotation``
+      into an event-specific class that chatkit's converter rejects (the
+      stream would fail); as a dict, URL citations reach the client.
+    - Events the converter ignores are left out before its per-event merge.
     """
 
     def __init__(self, result: Any) -> None:
@@ -80,31 +98,42 @@ class PlainAnnotations:
 
     async def stream_events(self) -> AsyncIterator[Any]:
         async for event in self._result.stream_events():
-            data = getattr(event, "data", None)
-            if getattr(data, "type", None) == "response.output_text.annotation.added":
-                annotation = data.annotation
-                if hasattr(annotation, "model_dump"):
-                    data.annotation = annotation.model_dump()
+            kind = event.type
+            if kind == "raw_response_event":
+                data = event.data
+                if data.type not in _CONVERTED:
+                    continue
+                if data.type == "response.output_text.annotation.added" and hasattr(
+                    data.annotation, "model_dump"
+                ):
+                    data.annotation = data.annotation.model_dump()
+            elif kind == "run_item_stream_event":
+                if event.item.type != "tool_call_item":
+                    continue
+            else:
+                continue
             yield event
 
 
-async def unique_ids(
-    events: AsyncIterator[ThreadStreamEvent], store: Any, thread: ThreadMetadata, context: Any
-) -> AsyncIterator[ThreadStreamEvent]:
-    """Give items from Chat Completions models real ids.
+class ItemIds:
+    """Gives items from Chat Completions models real ids, event by event.
 
     Those models stream every message under the SDK's placeholder id, and
     chatkit reuses a model's message id as the item id; two messages would
     then collide in the store.
     """
-    current: str | None = None
-    async for event in events:
-        if isinstance(event, ThreadItemAddedEvent) and event.item.id == FAKE_RESPONSES_ID:
-            current = store.generate_item_id("message", thread, context)
-            event.item.id = current
-        elif isinstance(event, ThreadItemUpdatedEvent) and event.item_id == FAKE_RESPONSES_ID:
-            event.item_id = current or event.item_id
+
+    def __init__(self, store: Any, thread: ThreadMetadata, context: Any) -> None:
+        self._new_id = lambda: store.generate_item_id("message", thread, context)
+        self._current: str | None = None
+
+    def fix(self, event: ThreadStreamEvent) -> None:
+        if isinstance(event, ThreadItemUpdatedEvent):
+            if event.item_id == FAKE_RESPONSES_ID:
+                event.item_id = self._current or event.item_id
+        elif isinstance(event, ThreadItemAddedEvent):
+            if event.item.id == FAKE_RESPONSES_ID:
+                self._current = event.item.id = self._new_id()
         elif isinstance(event, ThreadItemDoneEvent) and event.item.id == FAKE_RESPONSES_ID:
-            event.item.id = current or store.generate_item_id("message", thread, context)
-            current = None
-        yield event
+            event.item.id = self._current or self._new_id()
+            self._current = None
