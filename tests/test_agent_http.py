@@ -37,7 +37,7 @@ def test_client_tool_round_trip_and_model_title(client, agent_chat, user):
     resumed = chat.stream(
         "threads.add_client_tool_output", thread_id=first.thread_id, result={"city": "Lyon"}
     )
-    assert resumed.text() == 'You are in {"city": "Lyon"}.'
+    assert resumed.text() == 'You are in {"city": "Lyon"} (script-a).'
     # The title came from the workflow's model, not the offline fallback.
     [updated] = first.of("thread.updated")
     assert updated["thread"]["title"] == "Weather in Paris"

@@ -102,7 +102,7 @@ def test_client_tool_call_then_resume_with_output(server, scripted, user):
     resumed = server.run(
         scripted.request(context, "threads.add_client_tool_output", thread_id=thread_id, result="Lyon")
     )
-    assert texts(resumed) == ['You are in "Lyon".']
+    assert texts(resumed) == ['You are in "Lyon" (script-a).']
     items = stored(server, context, thread_id)
     assert [i["type"] for i in items] == ["user_message", "client_tool_call", "assistant_message"]
     assert items[1]["status"] == "completed" and items[1]["output"] == "Lyon"
@@ -215,3 +215,12 @@ def test_a_yaml_file_can_name_a_python_factory(server, user):
         )
 
     assert texts(server.run(go())) == ["v1: Help Bo."]
+
+
+def test_resuming_after_a_client_tool_keeps_the_chosen_model(server, scripted, user):
+    context, events = chat(server, scripted, user, "locate me", model="script-b")
+    thread_id = events[0]["thread"]["id"]
+    resumed = server.run(
+        scripted.request(context, "threads.add_client_tool_output", thread_id=thread_id, result="Oslo")
+    )
+    assert texts(resumed) == ['You are in "Oslo" (script-b).']

@@ -133,14 +133,18 @@ class AgentWorkflow(Workflow):
         context: RequestContext,
         store: Any,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        options = item.inference_options if item is not None else None
+        page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
+        if item is not None:
+            options = item.inference_options
+            tool_choice = options.tool_choice.id if options.tool_choice else None
+        else:
+            # Resuming after a client tool: keep the model the user picked for this turn.
+            last = next((i for i in page.data if isinstance(i, UserMessageItem)), None)
+            options, tool_choice = (last.inference_options if last else None), None
         model = self._pick_model(options.model if options else None)
-        tool_choice = options.tool_choice.id if options and options.tool_choice else None
         session = context.session
         state = dict(session.state_variables or {}) if session else {}
         agent = await self.build_agent(AgentRun(state, model, context), tool_choice)
-
-        page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
         agent_input = await _CONVERTER.to_agent_input(list(reversed(page.data)))
         run_context = WorkflowRunContext(
             thread=thread,
