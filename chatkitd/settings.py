@@ -48,7 +48,11 @@ class Settings(BaseSettings):
         None,
         description="Signs upload and preview URLs. Default: generated once and kept in the data dir.",
     )
-    workflows_dir: Path | None = Field(None, description="Folder of workflow definitions to deploy.")
+    workflows_dir: Path | None = Field(
+        None,
+        description="Folder of workflow definitions (.yaml, .py) deployed into the `default` project "
+        "at serve start; a file whose content changed becomes a new version.",
+    )
     model_base_url: str | None = Field(
         None,
         description="OpenAI-compatible Chat Completions endpoint (Ollama, vLLM, a gateway) for workflows "

@@ -86,3 +86,22 @@ def test_workflows_of_another_project_are_not_found(server, client, user, reques
     with pytest.raises(openai.NotFoundError) as raised:
         client.beta.chatkit.sessions.create(user=user, workflow={"id": f"versioned-{suffix}"})
     assert raised.value.body["param"] == "workflow.id"
+
+
+def test_concurrent_deploys_take_distinct_versions(server, request):
+    import asyncio
+
+    suffix = "race-" + request.node.callspec.id
+
+    async def race():
+        texts = [VERSIONED.format(suffix=suffix, label=f"v{i}") for i in range(4)]
+        return await asyncio.gather(*(deploy_yaml(server.platform, text) for text in texts))
+
+    assert sorted(server.run(race()), key=int) == ["1", "2", "3", "4"]
+
+
+def test_the_builtin_demo_cannot_be_deployed_over(server):
+    from chatkitd.errors import InvalidRequest
+
+    with pytest.raises(InvalidRequest, match="built-in"):
+        server.run(deploy_yaml(server.platform, "id: demo\n"))

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from chatkitd import clock
-from chatkitd.errors import NotFound
+from chatkitd.errors import InvalidRequest, NotFound
 from chatkitd.settings import Settings
 from chatkitd.store import tables
 from chatkitd.store.db import Database
@@ -112,10 +113,24 @@ class WorkflowRegistry:
 
         With ``only_if_changed``, a definition identical to the latest is not
         deployed again (serve start redeploys the workflows folder every time).
+        Two processes deploying at once both succeed: the one that loses the
+        race for a version number takes the next one (or, unchanged, none).
         """
         if deployable.id in self.builtins:
-            raise ValueError(f"'{deployable.id}' is a built-in workflow and cannot be redeployed.")
+            raise InvalidRequest(
+                f"'{deployable.id}' is a built-in workflow and cannot be deployed.", param="id"
+            )
         digest = hashlib.sha256(f"{deployable.kind}\n{deployable.definition}".encode()).hexdigest()
+        for _ in range(5):
+            try:
+                return await self._insert_version(project_id, deployable, digest, only_if_changed)
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"could not deploy '{deployable.id}': too many concurrent deploys")
+
+    async def _insert_version(
+        self, project_id: str, deployable: Deployable, digest: str, only_if_changed: bool
+    ) -> tuple[WorkflowVersion, bool]:
         w = tables.workflow_versions
         async with self._db().write() as conn:
             latest = (
