@@ -13,8 +13,9 @@ step that calls a tool is followed by the step that uses its output.
 A step may carry ``reasoning`` (a summary), ``text`` (streamed one word per
 delta; ``{{ user }}``, ``{{ tool_output }}``, ``{{ instructions }}`` and
 ``{{ model }}`` are filled in), ``url`` (``{url, title}``, an annotation on
-the text), ``call`` (``{name, arguments}``, a function call) and ``error``
-(the call fails with it). A tool forced by ``tool_choice`` is called first.
+the text), ``call`` (``{name, arguments}``, a function call), ``delay``
+(seconds before each text delta) and ``error`` (the call fails with it). A
+tool forced by ``tool_choice`` is called first.
 """
 
 from __future__ import annotations
@@ -185,9 +186,10 @@ class ScriptedModel(Model):
                 "input_tokens": usage.input_tokens,
                 "output_tokens": usage.output_tokens,
             }
+            delay = float(step.get("delay", 0))
             for event in events:
                 # Hand control back between events, as a model reading the network does.
-                await asyncio.sleep(0)
+                await asyncio.sleep(delay if event.type == "response.output_text.delta" else 0)
                 yield event
 
 

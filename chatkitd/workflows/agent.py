@@ -165,6 +165,7 @@ class AgentWorkflow(Workflow):
         if recorder is not None:
             recorder.item_ids.extend([item.id] if item is not None else [])
             self.env.processor.register(recorder)
+        result = None
         try:
             result = Runner.run_streamed(
                 agent,
@@ -188,6 +189,10 @@ class AgentWorkflow(Workflow):
                 recorder.error = f"{type(error).__name__}: {error}"
             raise
         finally:
+            if result is not None and not result.is_complete:
+                # A client that went away (or a failure) must not leave the run working,
+                # and paying for tokens, in the background.
+                result.cancel()
             if recorder is not None:
                 await self._save(recorder)
 
