@@ -66,4 +66,5 @@ def test_disconnect_keeps_partial_text_and_records_the_trace(server, client, use
     assert "word200" not in answers[0].content[0].text
     [trace] = traces
     assert trace["error"].startswith("CancelledError")
+    assert trace["started_at"] < trace["ended_at"]
     assert chat.say(thread_id, "hello again").text() == "You said: hello again"

@@ -28,6 +28,7 @@ from chatkit.types import (
     UserMessageItem,
 )
 
+from chatkitd import clock
 from chatkitd.context import RequestContext
 from chatkitd.models.providers import ModelUnavailable, build_model
 from chatkitd.settings import Settings
@@ -211,6 +212,8 @@ class AgentWorkflow(Workflow):
 
     async def _save(self, recorder: TraceRecorder) -> None:
         self.env.processor.release(recorder.trace_id)
+        if recorder.ended_at is None:  # the run was cancelled or failed before its trace closed
+            recorder.ended_at = clock.unix()
         # A cancelled stream still records its trace; shielding keeps the write whole.
         try:
             await asyncio.shield(trace_store.save_trace(self.env.db, recorder))
