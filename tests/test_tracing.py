@@ -151,6 +151,19 @@ def test_only_chatkitd_processes_traces_and_nothing_leaves_the_host(server, harn
     assert any(e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message" for e in events)
     assert outside == []
 
+    # The guard does catch an export: the SDK's own exporter, used directly, is stopped by it.
+    from agents.tracing import trace
+    from agents.tracing.processors import BackendSpanExporter
+
+    exporter = BackendSpanExporter(
+        api_key="sk-not-a-real-key", max_retries=1, base_delay=0.01, max_delay=0.01
+    )
+    with trace("guard check", disabled=False) as probe:
+        pass
+    exporter.export([probe])
+    exporter.close()
+    assert outside and "openai.com" in str(outside[0])
+
 
 def test_handoffs_and_guardrails_are_spans(server, user):
     from chatkitd.workflows.deploy import deploy_file
