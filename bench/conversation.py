@@ -5,7 +5,7 @@ one stream at a time and for 200 concurrent streams (``threads.create`` with
 a short message), against two servers started in subprocesses, in one run:
 
 - ``chatkitd``: ``python -m chatkitd serve`` (SQLite in a temporary data dir,
-  or ``--database-url``), a session minted through the REST API;
+  or ``--database-url``), one session per concurrent stream, minted over REST;
 - ``reference``: this file run with ``--reference PORT``: a minimal
   ``ChatKitServer`` subclass on an in-memory store, served by Starlette and
   uvicorn the way chatkit's quickstart serves it, streaming the same reply.
@@ -222,10 +222,10 @@ async def one_stream(port: int, path: str, secret: str | None, run: Run) -> None
     run.stream_rates.append(count / duration)
 
 
-async def measure(port: int, path: str, secret: str | None, concurrency: int, run: Run) -> None:
-    """One round: a single stream, or ``concurrency`` streams started together."""
+async def measure(port: int, path: str, keys: list[str | None], concurrency: int, run: Run) -> None:
+    """One round: a single stream, or ``concurrency`` streams started together, one per user."""
     start = time.perf_counter()
-    await asyncio.gather(*(one_stream(port, path, secret, run) for _ in range(concurrency)))
+    await asyncio.gather(*(one_stream(port, path, keys[n % len(keys)], run) for n in range(concurrency)))
     run.wall += time.perf_counter() - start
 
 
@@ -274,10 +274,10 @@ def _answers(url: str) -> bool:
     return True
 
 
-def mint_session(port: int, admin_key: str) -> str:
+def mint_session(port: int, admin_key: str, user: str) -> str:
     body = json.dumps(
         {
-            "user": "bench",
+            "user": user,
             "workflow": {"id": "demo"},
             "rate_limits": {"max_requests_per_1_minute": 1_000_000},
             "expires_after": {"anchor": "created_at", "seconds": 600},
@@ -338,10 +338,11 @@ def main() -> None:
     try:
         wait_until_up(f"http://127.0.0.1:{ours}/healthz", processes[0])
         wait_until_up(f"http://127.0.0.1:{ref}/chatkit", processes[1])
-        secret = mint_session(ours, admin_key)
+        # One session per concurrent stream, as 200 browsers would each hold their own.
+        secrets_ = [mint_session(ours, admin_key, f"bench_{n}") for n in range(args.concurrency)]
         targets = [
-            ("chatkitd", ours, "/v1/chatkit/conversation", secret),
-            ("reference", ref, "/chatkit", None),
+            ("chatkitd", ours, "/v1/chatkit/conversation", secrets_),
+            ("reference", ref, "/chatkit", [None]),
         ]
         rows = []
         compare(targets, 1, 5)  # warm up both

@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from chatkitd.http import conversation, errors, health, metrics, openapi, sessions, threads, traces, uploads
+from chatkitd.http import web as web_ui  # the web UI: /static, /, /admin and its admin JSON
 from chatkitd.platform import Platform
 from chatkitd.settings import Settings
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         exception_handlers=errors.EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    app.router.routes.extend(web_ui.routes)
     app.state.platform = platform
     app.state.metrics = app_metrics
     return app

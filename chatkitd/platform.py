@@ -36,6 +36,7 @@ class Platform:
             credentials.digest(settings.api_key.get_secret_value()) if settings.api_key else None
         )
         self._env_key_project: str | None = None
+        self._key_cache = keys.KeyCache()
 
     async def start(self) -> None:
         """Migrate, and make sure the project behind ``CHATKITD_API_KEY`` exists."""
@@ -55,4 +56,4 @@ class Platform:
     async def project_for_admin_key(self, token: str) -> str | None:
         if self._env_key_digest is not None and credentials.matches(token, self._env_key_digest):
             return self._env_key_project
-        return await keys.project_for_key(self.db, token)
+        return await keys.project_for_key(self.db, token, self._key_cache)

@@ -174,11 +174,11 @@ def test_task_group_tasks_and_progress(chat, client):
     ]
 
 
-def test_session_state_variables_reach_the_workflow(server, client, user):
+def test_state_variables_and_locale_reach_the_workflow(server, client, user):
     session = new_session(client, user, workflow={"id": "demo", "state_variables": {"plan": "pro"}})
-    chat = Chat(server, session.client_secret)
-    assert chat.create("what is my state").text() == 'State variables: {"plan": "pro"}'
-    chat.close()
+    with Chat(server, session.client_secret, headers={"Accept-Language": "fr-FR,fr;q=0.9"}) as chat:
+        text = chat.create("what is my state").text()
+    assert text == 'State variables: {"plan": "pro"}; locale: fr-FR,fr;q=0.9'
 
 
 def test_transcribe_is_not_supported(chat):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from starlette.requests import Request
@@ -43,10 +44,23 @@ def _too_large(limit: int) -> PayloadTooLarge:
     )
 
 
+def _not_finite(value: str) -> float:
+    # Python's json accepts NaN, Infinity and 1e999; JSON does not, and nothing
+    # chatkitd stores could be written back out.
+    raise InvalidRequest(
+        f"The request body is not valid JSON: {value} is not a finite number.", code="invalid_json"
+    )
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    return value if math.isfinite(value) else _not_finite(text)
+
+
 async def json_object(request: Request) -> dict[str, Any]:
     raw = await read_body(request)
     try:
-        data = json.loads(raw) if raw else None
+        data = json.loads(raw, parse_constant=_not_finite, parse_float=_finite) if raw else None
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):

@@ -6,6 +6,7 @@ last four characters, so an operator can tell keys apart in `keys list`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
@@ -93,12 +94,15 @@ async def list_keys(db: Database, include_revoked: bool = False) -> list[ApiKeyR
 
 
 async def revoke_key(db: Database, key_id: str) -> bool:
+    global _revocations
     async with db.write() as conn:
         result = await conn.execute(
             update(tables.api_keys)
             .where(tables.api_keys.c.id == key_id, tables.api_keys.c.revoked_at.is_(None))
             .values(revoked_at=clock.unix())
         )
+    # After the commit: a lookup racing the update cannot re-cache the key.
+    _revocations += 1
     return result.rowcount > 0
 
 
@@ -106,9 +110,46 @@ async def count_active_keys(db: Database) -> int:
     return len(await list_keys(db))
 
 
-async def project_for_key(db: Database, token: str) -> str | None:
+# Every revocation made in this process bumps it, ending all cached lookups at once.
+_revocations = 0
+
+
+class KeyCache:
+    """Admin keys verified in the last ``ttl`` seconds, so a busy integration is not
+    looked up in the database on every request.
+
+    Only keys found valid are kept, by digest. A revocation made in this process
+    takes effect at once; one made by another process (``chatkitd keys revoke``
+    against a running server) within ``ttl`` seconds.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float = 1.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[str, float, int]] = {}
+
+    def get(self, token_digest: str) -> str | None:
+        entry = self._entries.get(token_digest)
+        if entry is None:
+            return None
+        project_id, expires, revocations = entry
+        if revocations != _revocations or time.monotonic() >= expires:
+            self._entries.pop(token_digest, None)
+            return None
+        return project_id
+
+    def put(self, token_digest: str, project_id: str) -> None:
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[token_digest] = (project_id, time.monotonic() + self.ttl, _revocations)
+
+
+async def project_for_key(db: Database, token: str, cache: KeyCache | None = None) -> str | None:
     """The project an admin key belongs to, or None if it is unknown or revoked."""
     token_digest = credentials.digest(token)
+    if cache is not None and (cached := cache.get(token_digest)) is not None:
+        return cached
     k = tables.api_keys
     async with db.read() as conn:
         row = (
@@ -118,4 +159,6 @@ async def project_for_key(db: Database, token: str) -> str | None:
         ).first()
     if row is None or not credentials.matches(token, row.digest):
         return None
+    if cache is not None:
+        cache.put(token_digest, row.project_id)
     return row.project_id

@@ -7,10 +7,11 @@ order. Cost depends on the page size, never on how deep the page is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Order = Literal["asc", "desc"]
@@ -37,17 +38,20 @@ async def fetch_page(
     table: Table,
     window: Window,
     cursor_scope: Select | None = None,
+    cursor_where: Iterable[ColumnElement[bool]] = (),
 ) -> tuple[list[Any], bool]:
     """Run ``query`` for one page; returns the rows and whether more lie beyond.
 
-    ``cursor_scope`` is a select of ids that a cursor may name; a cursor outside
-    it is as unknown as one that never existed.
+    A cursor must name a row of ``table`` that meets every condition in
+    ``cursor_where`` (and, if given, is among the ids ``cursor_scope`` selects);
+    a cursor outside them is as unknown as one that never existed. Prefer
+    ``cursor_where``: SQLite materializes an ``IN (subquery)`` on every lookup.
     """
     seq = table.c.seq
     ascending = window.order == "asc"
 
     async def seq_of(cursor: str, param: str) -> int:
-        lookup = select(seq).where(table.c.id == cursor)
+        lookup = select(seq).where(table.c.id == cursor, *cursor_where)
         if cursor_scope is not None:
             lookup = lookup.where(table.c.id.in_(cursor_scope))
         found = await conn.scalar(lookup)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
-from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy import ColumnElement, Select, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatkitd import clock, ids
@@ -75,14 +75,19 @@ class ThreadStore(Store[RequestContext]):
 
     # -- isolation ----------------------------------------------------------------
 
-    def _visible_threads(self, context: RequestContext) -> Select:
-        """The ids of the threads this caller may touch."""
-        query = select(T.c.id).where(T.c.project_id == context.project_id)
+    def _thread_filters(self, context: RequestContext) -> list[ColumnElement[bool]]:
+        """Conditions a ``threads`` row must meet for this caller to touch it.
+
+        They are plain predicates on the row, not ``id IN (subquery)``: SQLite
+        materializes such a subquery on every execution, which made each lookup
+        cost as much as reading the whole project.
+        """
+        filters = [T.c.project_id == context.project_id]
         if context.user is not None:
-            query = query.where(T.c.user == context.user)
+            filters.append(T.c.user == context.user)
         session = context.session
         if session is not None and not session.history_enabled:
-            query = query.where(T.c.session_id == session.id)
+            filters.append(T.c.session_id == session.id)
         elif session is not None and session.recent_threads is not None:
             recent = (
                 select(T.c.id)
@@ -90,13 +95,15 @@ class ThreadStore(Store[RequestContext]):
                 .order_by(T.c.seq.desc())
                 .limit(session.recent_threads)
             )
-            query = query.where(T.c.id.in_(recent))
-        return query
+            filters.append(T.c.id.in_(recent))
+        return filters
+
+    def _visible_threads(self, context: RequestContext) -> Select:
+        """The ids of the threads this caller may touch."""
+        return select(T.c.id).where(*self._thread_filters(context))
 
     async def _require_thread(self, conn: AsyncConnection, thread_id: str, context: RequestContext) -> None:
-        found = await conn.scalar(
-            select(T.c.seq).where(T.c.id == thread_id, T.c.id.in_(self._visible_threads(context)))
-        )
+        found = await conn.scalar(select(T.c.seq).where(T.c.id == thread_id, *self._thread_filters(context)))
         if found is None:
             raise NotFoundError(f"Thread {thread_id} not found")
 
@@ -107,7 +114,7 @@ class ThreadStore(Store[RequestContext]):
 
     async def get_thread(self, thread_id: str, context: RequestContext) -> StoredThread:
         query = select(T.c.data, T.c.user, T.c.created_at).where(
-            T.c.id == thread_id, T.c.id.in_(self._visible_threads(context))
+            T.c.id == thread_id, *self._thread_filters(context)
         )
         async with self.db.read() as conn:
             row = (await conn.execute(query)).first()
@@ -158,16 +165,12 @@ class ThreadStore(Store[RequestContext]):
     async def page_threads(
         self, context: RequestContext, window: Window, user: str | None = None
     ) -> tuple[list[StoredThread], bool]:
-        visible = self._visible_threads(context)
-        query = select(T.c.seq, T.c.data, T.c.user, T.c.created_at).where(
-            T.c.project_id == context.project_id
-        )
-        if context.user is not None or context.session is not None:
-            query = query.where(T.c.id.in_(visible))
+        visible = self._thread_filters(context)
+        query = select(T.c.seq, T.c.data, T.c.user, T.c.created_at).where(*visible)
         if user is not None:
             query = query.where(T.c.user == user)
         async with self.db.read() as conn:
-            rows, has_more = await fetch_page(conn, query, T, window, cursor_scope=visible)
+            rows, has_more = await fetch_page(conn, query, T, window, cursor_where=visible)
         return [
             StoredThread(ThreadMetadata.model_validate_json(r["data"]), r["user"], r["created_at"])
             for r in rows
@@ -214,10 +217,11 @@ class ThreadStore(Store[RequestContext]):
         query = select(I.c.seq, I.c.data).where(I.c.thread_id == thread_id)
         if types is not None:
             query = query.where(I.c.type.in_(list(types)))
-        scope = select(I.c.id).where(I.c.thread_id == thread_id)
         async with self.db.read() as conn:
             await self._require_thread(conn, thread_id, context)
-            rows, has_more = await fetch_page(conn, query, I, window, cursor_scope=scope)
+            rows, has_more = await fetch_page(
+                conn, query, I, window, cursor_where=[I.c.thread_id == thread_id]
+            )
         return [_items.validate_json(r["data"]) for r in rows], has_more
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
@@ -268,18 +272,22 @@ class ThreadStore(Store[RequestContext]):
 
     # -- attachment records (the bytes live in the blob store) ----------------------
 
-    def _own_attachments(self, context: RequestContext) -> Select:
-        query = select(A.c.id).where(A.c.project_id == context.project_id)
+    def _attachment_filters(self, context: RequestContext) -> list[ColumnElement[bool]]:
+        """Conditions an ``attachments`` row must meet for this caller (row predicates, as above)."""
+        filters = [A.c.project_id == context.project_id]
         if context.user is not None:
-            query = query.where(A.c.user == context.user)
-        return query
+            filters.append(A.c.user == context.user)
+        return filters
+
+    def _own_attachments(self, context: RequestContext) -> Select:
+        return select(A.c.id).where(*self._attachment_filters(context))
 
     async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:
         data = attachment.model_dump_json()
         async with self.db.write() as conn:
             result = await conn.execute(
                 update(A)
-                .where(A.c.id == attachment.id, A.c.id.in_(self._own_attachments(context)))
+                .where(A.c.id == attachment.id, *self._attachment_filters(context))
                 .values(data=data, thread_id=attachment.thread_id)
             )
             if result.rowcount:
@@ -307,7 +315,7 @@ class ThreadStore(Store[RequestContext]):
     async def load_attachment(self, attachment_id: str, context: RequestContext) -> Attachment:
         async with self.db.read() as conn:
             data = await conn.scalar(
-                select(A.c.data).where(A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context)))
+                select(A.c.data).where(A.c.id == attachment_id, *self._attachment_filters(context))
             )
         if data is None:
             raise NotFoundError(f"Attachment {attachment_id} not found")
@@ -316,7 +324,7 @@ class ThreadStore(Store[RequestContext]):
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         async with self.db.write() as conn:
             result = await conn.execute(
-                delete(A).where(A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context)))
+                delete(A).where(A.c.id == attachment_id, *self._attachment_filters(context))
             )
         if result.rowcount == 0:
             raise NotFoundError(f"Attachment {attachment_id} not found")
@@ -328,7 +336,7 @@ class ThreadStore(Store[RequestContext]):
         async with self.db.write() as conn:
             await conn.execute(
                 update(A)
-                .where(A.c.id == attachment_id, A.c.id.in_(self._own_attachments(context)))
+                .where(A.c.id == attachment_id, *self._attachment_filters(context))
                 .values(uploaded=True, size=size, data=attachment.model_dump_json())
             )
 

@@ -19,7 +19,7 @@ it produce every item kind the REST API lists:
 | `progress` | three `progress_update` events, then a reply |
 | `question` | a structured input item; after `threads.add_structured_input`, a reply |
 |            | listing the answers |
-| `state` | a reply with the session's `state_variables` |
+| `state` | a reply with the session's `state_variables` and the request's locale |
 | anything else | `Echo: <text>` streamed word by word, with a URL annotation |
 """
 
@@ -205,7 +205,8 @@ class DemoWorkflow(Workflow):
                 yield ThreadItemDoneEvent(item=self._question(thread, context, store))
             case "state":
                 state = json.dumps((context.session.state_variables if context.session else None) or {})
-                async for event in say(f"State variables: {state}", thread, context, store):
+                reply = f"State variables: {state}; locale: {context.locale or 'unknown'}"
+                async for event in say(reply, thread, context, store):
                     yield event
             case _:
                 source = URLSource(title="ChatKit Python", url=DOCS_URL)

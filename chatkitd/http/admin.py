@@ -1,0 +1,95 @@
+"""Admin-only JSON for the console: sessions, feedback, and a thread's protocol items.
+
+The official API has no endpoint to list sessions or feedback, so these live
+under ``/v1/chatkit/admin/``. They take an admin key and see only its project,
+like the REST API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatkit.store import NotFoundError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from chatkitd.context import RequestContext
+from chatkitd.errors import NotFound
+from chatkitd.http.auth import admin_project
+from chatkitd.http.body import list_window
+from chatkitd.rest.sessions import session_resource
+from chatkitd.rest.threads import list_resource
+from chatkitd.store import feedback as feedback_store
+from chatkitd.store import sessions as session_store
+
+HIDDEN_TYPES = ("hidden_context_item", "sdk_hidden_context")
+
+
+async def list_sessions(request: Request) -> JSONResponse:
+    project_id = await admin_project(request)
+    window = list_window(request)
+    records = await session_store.list_sessions(
+        request.app.state.platform.db,
+        project_id,
+        limit=window.limit,
+        user=request.query_params.get("user"),
+    )
+    data = [{**session_resource(r), "created_at": int(r.created_at)} for r in records]
+    return JSONResponse(list_resource(data, has_more=False))
+
+
+def _feedback_resource(record: feedback_store.FeedbackRecord) -> dict[str, Any]:
+    return {
+        "id": f"fb_{record.id}",
+        "object": "chatkit.feedback",
+        "thread_id": record.thread_id,
+        "item_id": record.item_id,
+        "user": record.user,
+        "kind": record.kind,
+        "created_at": int(record.created_at),
+    }
+
+
+async def list_feedback(request: Request) -> JSONResponse:
+    project_id = await admin_project(request)
+    window = list_window(request)
+    records = await feedback_store.list_feedback(
+        request.app.state.platform.db,
+        project_id,
+        thread_id=request.query_params.get("thread_id"),
+        limit=window.limit,
+    )
+    return JSONResponse(list_resource([_feedback_resource(r) for r in records], has_more=False))
+
+
+async def thread_items(request: Request) -> JSONResponse:
+    """A thread's items in the protocol's own shape, so the console renders them as the user saw them."""
+    context = RequestContext(project_id=await admin_project(request))
+    thread_id = request.path_params["thread_id"]
+    store = request.app.state.platform.threads
+    try:
+        items, has_more = await store.page_items(thread_id, context, list_window(request))
+    except NotFoundError:
+        raise NotFound(f"No thread found with id '{thread_id}'.", param="thread_id") from None
+    data = [
+        item.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for item in items
+        if item.type not in HIDDEN_TYPES
+    ]
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": data,
+            "first_id": items[0].id if items else None,
+            "last_id": items[-1].id if items else None,
+            "has_more": has_more,
+        }
+    )
+
+
+routes = [
+    Route("/v1/chatkit/admin/sessions", list_sessions, methods=["GET"]),
+    Route("/v1/chatkit/admin/feedback", list_feedback, methods=["GET"]),
+    Route("/v1/chatkit/admin/threads/{thread_id}/items", thread_items, methods=["GET"]),
+]

@@ -1,0 +1,151 @@
+// The history sidebar: the user's threads, to open, rename and delete.
+//
+// The server applies the session's history settings (disabled history shows only
+// this session's threads; recent_threads caps the list), so the sidebar shows
+// what threads.list answers and says which limit is in force.
+
+import { icon } from "./icons.js";
+
+const PAGE_SIZE = 30;
+
+function h(tag, attrs = {}, text) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") el.className = value;
+    else el.setAttribute(key, value);
+  }
+  if (text != null) el.textContent = text;
+  return el;
+}
+
+export class History {
+  constructor(chat, container) {
+    this.chat = chat;
+    this.container = container;
+    this.threads = [];
+    this.activeId = null;
+    this.enabled = true;
+    this.note = h("p", { class: "ck-history-note" });
+    this.list = h("ul", { class: "ck-thread-list" });
+    container.append(h("h3", { class: "ck-history-title" }, "History"), this.note, this.list);
+  }
+
+  setEnabled(enabled) {
+    this.enabled = enabled;
+    this.chat.root.classList.toggle("ck-no-history", !enabled);
+    this.chat.historyToggle.hidden = !enabled;
+  }
+
+  setSessionLimits(history) {
+    if (!history) return;
+    if (history.enabled === false) this.note.textContent = "Showing this session's conversations only.";
+    else if (history.recent_threads) this.note.textContent = `Showing your ${history.recent_threads} most recent conversations.`;
+    else this.note.textContent = "";
+  }
+
+  async load() {
+    if (!this.enabled || !this.chat.conversation) return;
+    try {
+      const page = await this.chat.conversation.request("threads.list", { limit: PAGE_SIZE, order: "desc" });
+      this.threads = page.data || [];
+      this.render();
+    } catch (error) {
+      this.chat._showError(error);
+    }
+  }
+
+  upsert(thread, atTop) {
+    const index = this.threads.findIndex((t) => t.id === thread.id);
+    if (index !== -1) this.threads[index] = { ...this.threads[index], ...thread };
+    else if (atTop) this.threads.unshift(thread);
+    this.render();
+  }
+
+  markActive(threadId) {
+    this.activeId = threadId || null;
+    for (const li of this.list.children) {
+      const open = li.querySelector(".ck-thread-open");
+      if (!open) continue; // the "no conversations" line, or an entry being renamed
+      if (li.dataset.threadId === this.activeId) open.setAttribute("aria-current", "true");
+      else open.removeAttribute("aria-current");
+    }
+  }
+
+  render() {
+    this.list.replaceChildren(...this.threads.map((thread) => this._entry(thread)));
+    if (!this.threads.length) this.list.append(h("li", { class: "ck-thread-empty" }, "No conversations yet."));
+    this.markActive(this.activeId);
+  }
+
+  _entry(thread) {
+    const title = thread.title || "New conversation";
+    const li = h("li", { class: "ck-thread" });
+    li.dataset.threadId = thread.id;
+    const open = h("button", { type: "button", class: "ck-thread-open", title }, title);
+    open.addEventListener("click", () => this.chat.setThreadId(thread.id));
+    const rename = h("button", { type: "button", class: "ck-icon-button ck-thread-rename", "aria-label": `Rename ${title}` });
+    rename.append(icon("pencil"));
+    rename.addEventListener("click", () => this._rename(li, thread));
+    const remove = h("button", { type: "button", class: "ck-icon-button ck-thread-delete", "aria-label": `Delete ${title}` });
+    remove.append(icon("trash"));
+    // Two clicks to delete, without a modal dialog: the first arms, the second deletes.
+    remove.addEventListener("click", () => {
+      if (remove.dataset.armed) return this._delete(thread);
+      remove.dataset.armed = "true";
+      remove.textContent = "Delete?";
+      remove.setAttribute("aria-label", `Confirm delete ${title}`);
+    });
+    remove.addEventListener("blur", () => {
+      delete remove.dataset.armed;
+      remove.replaceChildren(icon("trash"));
+      remove.setAttribute("aria-label", `Delete ${title}`);
+    });
+    li.append(open, rename, remove);
+    return li;
+  }
+
+  _rename(li, thread) {
+    const input = h("input", { class: "ck-thread-title-input", "aria-label": "Conversation title" });
+    input.value = thread.title || "";
+    const open = li.querySelector(".ck-thread-open");
+    open.replaceWith(input);
+    input.focus();
+    input.select();
+    let done = false;
+    const finish = async (save) => {
+      if (done) return;
+      done = true;
+      const title = input.value.trim();
+      if (save && title && title !== thread.title) {
+        try {
+          const updated = await this.chat.conversation.request("threads.update", { thread_id: thread.id, title });
+          this.upsert({ ...thread, ...updated, title }, false);
+          if (this.chat.thread && this.chat.thread.id === thread.id) {
+            this.chat.thread = { ...this.chat.thread, title };
+            this.chat._updateHeader();
+          }
+          return;
+        } catch (error) {
+          this.chat._showError(error);
+        }
+      }
+      this.render();
+    };
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") finish(true);
+      if (event.key === "Escape") finish(false);
+    });
+    input.addEventListener("blur", () => finish(true));
+  }
+
+  async _delete(thread) {
+    try {
+      await this.chat.conversation.request("threads.delete", { thread_id: thread.id });
+      this.threads = this.threads.filter((t) => t.id !== thread.id);
+      this.render();
+      if (this.chat.thread && this.chat.thread.id === thread.id) this.chat._openNewThread();
+    } catch (error) {
+      this.chat._showError(error);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+// The composer's files: limit checks, two-phase or direct upload with progress,
+// and the list of files waiting to be sent.
+//
+// Limits are checked before a single byte leaves the page, with the limit's own
+// message, so a user is never left waiting on an upload the server would refuse.
+// The server checks again; its message is shown if it does refuse.
+
+import { icon } from "./icons.js";
+
+const MB = 1024 * 1024;
+
+function h(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text != null) el.textContent = text;
+  return el;
+}
+
+function formatSize(bytes) {
+  if (bytes >= MB) return `${(bytes / MB).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} bytes`;
+}
+
+export class Uploads {
+  constructor(chat, listEl) {
+    this.chat = chat;
+    this.listEl = listEl;
+    this.entries = []; // {file, status: uploading|ready|error, progress, attachment, controller, el}
+    this.sessionCount = 0; // files created in this session: max_files counts them all
+  }
+
+  reset() {
+    this.sessionCount = 0;
+  }
+
+  /** The effective limits: the session's, narrowed by the page's composer.attachments options. */
+  get limits() {
+    const option = (this.chat.options.composer && this.chat.options.composer.attachments) || {};
+    const session = this.chat.sessionConfig && this.chat.sessionConfig.file_upload;
+    const enabled = option.enabled !== false && (session ? !!session.enabled : option.enabled === true);
+    let maxBytes = session && session.max_file_size ? session.max_file_size * MB : null;
+    if (option.maxSize && (!maxBytes || option.maxSize < maxBytes)) maxBytes = option.maxSize;
+    let maxFiles = session && session.max_files ? session.max_files : null;
+    if (option.maxCount && (!maxFiles || option.maxCount < maxFiles)) maxFiles = option.maxCount;
+    return { enabled, maxBytes, maxFiles, accept: option.accept || null };
+  }
+
+  get enabled() {
+    return this.limits.enabled;
+  }
+
+  get busy() {
+    return this.entries.some((e) => e.status === "uploading");
+  }
+
+  refreshLimits() {
+    const { enabled } = this.limits;
+    this.chat.attachButton.hidden = !enabled;
+    this.chat.attachButton.disabled = !enabled;
+  }
+
+  readyIds() {
+    return this.entries.filter((e) => e.status === "ready").map((e) => e.attachment.id);
+  }
+
+  /** Remove the ready files from the composer (they are being sent); returned so a refusal can restore them. */
+  takeReady() {
+    const ready = this.entries.filter((e) => e.status === "ready");
+    this.entries = this.entries.filter((e) => e.status !== "ready");
+    for (const entry of ready) entry.el.remove();
+    return ready;
+  }
+
+  restore(entries) {
+    for (const entry of entries) {
+      this.entries.push(entry);
+      this.listEl.append(entry.el);
+    }
+  }
+
+  _refuse(message) {
+    this.chat.composerError.textContent = message;
+  }
+
+  /** Check every file first; none is uploaded if any breaks a limit. */
+  add(files) {
+    this.chat.composerError.textContent = "";
+    const { enabled, maxBytes, maxFiles } = this.limits;
+    if (!enabled) return this._refuse("File uploads are turned off for this chat.");
+    if (maxFiles != null && this.sessionCount + files.length > maxFiles) {
+      return this._refuse(`You can attach at most ${maxFiles} file${maxFiles === 1 ? "" : "s"} in this session.`);
+    }
+    for (const file of files) {
+      if (maxBytes != null && file.size > maxBytes) {
+        return this._refuse(`“${file.name}” is ${formatSize(file.size)}; the limit is ${formatSize(maxBytes)} per file.`);
+      }
+    }
+    for (const file of files) this._upload(file);
+  }
+
+  _render(entry) {
+    const li = entry.el || h("li", "ck-pending-attachment");
+    li.replaceChildren();
+    li.dataset.status = entry.status;
+    li.append(h("span", "ck-attachment-name", entry.file.name));
+    if (entry.status === "uploading") {
+      const bar = h("progress", "ck-upload-progress");
+      bar.max = 1;
+      bar.value = entry.progress;
+      bar.setAttribute("aria-label", `Uploading ${entry.file.name}`);
+      li.append(bar);
+    } else if (entry.status === "error") {
+      li.append(h("span", "ck-upload-error", entry.error));
+    }
+    const remove = h("button", "ck-icon-button");
+    remove.append(icon("close"));
+    remove.type = "button";
+    remove.setAttribute("aria-label", `Remove ${entry.file.name}`);
+    remove.addEventListener("click", () => this._discard(entry));
+    li.append(remove);
+    entry.el = li;
+    return li;
+  }
+
+  async _upload(file) {
+    const entry = { file, status: "uploading", progress: 0, attachment: null, controller: new AbortController(), el: null };
+    this.entries.push(entry);
+    this.listEl.append(this._render(entry));
+    this.sessionCount += 1;
+    const conversation = this.chat.conversation;
+    const strategy = (this.chat.options.api && this.chat.options.api.uploadStrategy) || { type: "two_phase" };
+    const onProgress = (fraction) => {
+      entry.progress = fraction;
+      const bar = entry.el.querySelector("progress");
+      if (bar) bar.value = fraction;
+    };
+    try {
+      if (strategy.type === "direct") {
+        entry.attachment = await conversation.upload({ url: strategy.uploadUrl, method: "POST" }, file, onProgress, { signal: entry.controller.signal });
+      } else {
+        const mime = file.type || "application/octet-stream";
+        const attachment = await conversation.request("attachments.create", { name: file.name, size: file.size, mime_type: mime });
+        entry.attachment = attachment;
+        if (attachment.upload_descriptor) {
+          const uploaded = await conversation.upload(attachment.upload_descriptor, file, onProgress, { signal: entry.controller.signal });
+          if (uploaded && uploaded.id) entry.attachment = uploaded;
+        }
+      }
+      entry.status = "ready";
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      entry.status = "error";
+      entry.error = error.message || "Upload failed";
+      this._refuse(entry.error);
+    }
+    if (this.entries.includes(entry)) this._render(entry);
+  }
+
+  _discard(entry) {
+    entry.controller.abort();
+    this.entries = this.entries.filter((e) => e !== entry);
+    entry.el.remove();
+    if (entry.attachment) {
+      this.chat.conversation.request("attachments.delete", { attachment_id: entry.attachment.id }).catch(() => {});
+    }
+  }
+}

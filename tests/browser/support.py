@@ -1,0 +1,40 @@
+"""Steps the browser tests share: open the playground, send a message, wait for replies."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.conftest import RecordedPage
+
+
+def open_playground(recorded: RecordedPage, user: str, **fields: str) -> Page:
+    """Load `/` with the session form prefilled from the query string; wait for its session."""
+    page = recorded.page
+    page.goto(f"{recorded.server.base_url}/?{urlencode({'user': user, **fields})}")
+    # An arrow function, not a bare expression: the page's CSP forbids eval.
+    page.wait_for_function(
+        f"() => window.playground && window.playground.sessions.some(s => s.user === {json.dumps(user)})"
+    )
+    return page
+
+
+def composer(page: Page) -> Locator:
+    return page.get_by_role("textbox", name="Message", exact=True)
+
+
+def send(page: Page, text: str) -> None:
+    box = composer(page)
+    box.fill(text)
+    box.press("Enter")
+
+
+def assistant_messages(page: Page) -> Locator:
+    return page.locator("chatkitd-chat .ck-item-assistant-message")
+
+
+def wait_idle(page: Page) -> None:
+    """Until no response is streaming (the Send button is back)."""
+    expect(page.get_by_role("button", name="Send message")).to_be_visible()

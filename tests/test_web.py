@@ -1,0 +1,84 @@
+"""The web UI's routes: pages, static files, and the development-only playground session."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+
+from chatkitd.web import STATIC_DIR
+from tests.conftest import ADMIN_KEY
+from tests.support.servers import start_server
+
+
+def test_pages_and_static_files_are_served_with_a_strict_csp(server):
+    for path, marker in (("/", "<chatkitd-chat"), ("/admin", "admin console")):
+        response = httpx2.get(server.base_url + path)
+        assert response.status_code == 200
+        assert marker in response.text
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "connect-src 'self'" in csp
+    script = httpx2.get(server.base_url + "/static/chatkitd.js")
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    assert 'customElements.define("chatkitd-chat"' in script.text
+    assert httpx2.get(server.base_url + "/static/nope.js").status_code == 404
+
+
+def test_static_modules_import_only_each_other():
+    """No CDN: every import in the shipped modules is a relative file that ships too."""
+    import re
+
+    for module in STATIC_DIR.glob("*.js"):
+        for target in re.findall(r'^import .*?from "([^"]+)"|^import "([^"]+)"', module.read_text(), re.M):
+            name = next(t for t in target if t)
+            assert name.startswith("./"), f"{module.name} imports {name}"
+            assert (STATIC_DIR / name[2:]).exists(), f"{module.name} imports missing {name}"
+
+
+def test_playground_session_in_development_mode(server, client):
+    response = httpx2.post(
+        server.base_url + "/playground/session",
+        json={"user": "pg-user", "workflow": {"id": "demo", "state_variables": {"plan": "pro"}}},
+    )
+    assert response.status_code == 200
+    session = response.json()
+    assert session["object"] == "chatkit.session"
+    assert session["user"] == "pg-user"
+    assert session["workflow"]["state_variables"] == {"plan": "pro"}
+    assert session["chatkit_configuration"]["file_upload"]["enabled"] is True
+    assert session["rate_limits"]["max_requests_per_1_minute"] == 1000
+    assert session["client_secret"].startswith("ck_") or len(session["client_secret"]) > 20
+    assert ADMIN_KEY not in response.text
+    # The session is in the default project, where the admin key can cancel it.
+    cancelled = client.beta.chatkit.sessions.cancel(session["id"])
+    assert cancelled.status == "cancelled"
+
+
+def test_playground_session_defaults_and_bad_input(server):
+    session = httpx2.post(server.base_url + "/playground/session").json()
+    assert session["user"] == "playground-user"
+    assert session["workflow"]["id"] == "demo"
+    bad = httpx2.post(server.base_url + "/playground/session", json={"workflow": {"id": "nope"}})
+    assert bad.status_code == 404
+    assert bad.json()["error"]["param"] == "workflow.id"
+    too_big = httpx2.post(
+        server.base_url + "/playground/session", json={"file_upload": {"max_file_size": 9999}}
+    )
+    assert too_big.status_code == 400
+    assert too_big.json()["error"]["param"] == "chatkit_configuration.file_upload.max_file_size"
+
+
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("prod")
+    url = f"sqlite+aiosqlite:///{data_dir / 'chatkitd.db'}"
+    with start_server(url, data_dir, ADMIN_KEY, mode="production") as running:
+        yield running
+
+
+def test_playground_session_is_off_in_production(production_server):
+    response = httpx2.post(production_server.base_url + "/playground/session", json={})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "unknown_route"
+    # The pages still load; the playground says the route is off when it gets the 404.
+    assert httpx2.get(production_server.base_url + "/admin").status_code == 200
