@@ -1,14 +1,15 @@
 """Turning a stored version into a runnable ``Workflow``.
 
-YAML agents are built from their definition on every turn (state variables
-and the chosen model differ per session). Python versions run the source
-stored with the version, in a module of their own, so two versions of one
-workflow can run side by side.
+A YAML agent is built once per model it runs on; its instructions render
+on every turn from the session's state variables. Python versions run the
+source stored with the version, in a module of their own, so two versions
+of one workflow (or two projects' workflows of one id) run side by side.
 """
 
 from __future__ import annotations
 
 import importlib
+import itertools
 import sys
 import types
 from typing import Any
@@ -21,6 +22,8 @@ from chatkitd.workflows.agent import AgentRun, AgentWorkflow, RunEnvironment
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.definitions import AgentDefinition, parse_yaml
 from chatkitd.workflows.tools import client_tool, resolve_server_tool
+
+_module_numbers = itertools.count(1)
 
 
 def _import(path: str) -> Any:
@@ -92,9 +95,8 @@ def load_version(
         if agent.factory:
             return _from_target(_import(agent.factory), workflow_id, version, env)
         return AgentWorkflow(workflow_id, version, yaml_agent_factory(agent, env), env)
-    module = types.ModuleType(
-        f"chatkitd_workflow_{workflow_id.replace('-', '_').replace('.', '_')}_v{version}"
-    )
+    safe_id = workflow_id.replace("-", "_").replace(".", "_")
+    module = types.ModuleType(f"chatkitd_workflow_{safe_id}_v{version}_{next(_module_numbers)}")
     module.__file__ = source_path or f"<workflow {workflow_id} v{version}>"
     # Registered so that dataclasses and pydantic models defined in it resolve their module.
     sys.modules[module.__name__] = module
