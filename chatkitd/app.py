@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from chatkitd.http import conversation, errors, health, metrics, openapi, sessions, threads, uploads
+from chatkitd.http import conversation, errors, health, metrics, openapi, sessions, threads, traces, uploads
 from chatkitd.http import web as web_ui  # the web UI: /static, /, /admin and its admin JSON
 from chatkitd.platform import Platform
 from chatkitd.settings import Settings
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *openapi.routes,
             *sessions.routes,
             *threads.routes,
+            *traces.routes,
             *conversation.routes,
             *uploads.routes,
         ],

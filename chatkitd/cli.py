@@ -117,3 +117,14 @@ def keys_revoke(key_id: str) -> None:
     if not _with_db(lambda db: keys.revoke_key(db, key_id)):
         raise click.ClickException(f"No active key with id {key_id}")
     click.echo(f"Revoked {key_id}")
+
+
+def _register_subcommands() -> None:
+    # Imported late: these import the registry and tracing, which `serve` alone does not need.
+    from chatkitd.cli_workflows import traces_group, workflows_group
+
+    main.add_command(workflows_group)
+    main.add_command(traces_group)
+
+
+_register_subcommands()

@@ -16,6 +16,8 @@ from chatkitd.store import keys, migrate
 from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.threads import ThreadStore
+from chatkitd.tracing import processor as trace_processor
+from chatkitd.workflows.deploy import deploy_folder
 from chatkitd.workflows.registry import WorkflowRegistry
 
 
@@ -25,7 +27,7 @@ class Platform:
         self.db = Database(settings.resolved_database_url)
         self.blobs = FileBlobStore(settings.blob_dir)
         self.threads = ThreadStore(self.db, self.blobs)
-        self.workflows = WorkflowRegistry()
+        self.workflows = WorkflowRegistry(self.db, settings)
         self.signer = Signer.from_settings(settings)
         self.attachments = ConversationAttachments(self.threads, self.blobs, self.signer)
         # One conversation runtime per app: chatkit's server on this platform's store.
@@ -41,6 +43,10 @@ class Platform:
         await migrate.upgrade(self.db)
         if self._env_key_digest is not None:
             self._env_key_project = await keys.ensure_project(self.db, keys.DEFAULT_PROJECT)
+        # Before any agent runs: the SDK must never export traces to OpenAI.
+        trace_processor.install()
+        if self.settings.workflows_dir is not None:
+            await deploy_folder(self, self.settings.workflows_dir)
 
     async def stop(self) -> None:
         # Cancelled streams may still be saving their partial messages.

@@ -48,7 +48,24 @@ class Settings(BaseSettings):
         None,
         description="Signs upload and preview URLs. Default: generated once and kept in the data dir.",
     )
-    workflows_dir: Path | None = Field(None, description="Folder of workflow definitions to deploy.")
+    workflows_dir: Path | None = Field(
+        None,
+        description="Folder of workflow definitions (.yaml, .py) deployed into the `default` project "
+        "at serve start; a file whose content changed becomes a new version.",
+    )
+    model_base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible Chat Completions endpoint (Ollama, vLLM, a gateway) for workflows "
+        "that name no provider. Default: OpenAI's Responses API with `OPENAI_API_KEY`.",
+    )
+    model_api_key: SecretStr | None = Field(
+        None, description="Key for `CHATKITD_MODEL_BASE_URL`. Server-side only; never sent to clients."
+    )
+    model: str | None = Field(None, description="Model for workflows that name none (and for titling).")
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP traces endpoint; when set, recorded traces are also exported there.",
+    )
     log_level: str = Field("info", description="Log level for the server.")
 
     @field_validator("cors_origins", mode="before")

@@ -146,3 +146,58 @@ feedback = Table(
     Column("created_at", Float, nullable=False),
     Index(None, "thread_id", "item_id"),
 )
+
+# One row per deployed version of a workflow. Versions are immutable: a
+# redeploy adds a row, so sessions that resolved an older one keep running it.
+workflow_versions = Table(
+    "workflow_versions",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), nullable=False),
+    Column("workflow_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(200)),
+    Column("definition", Text, nullable=False),
+    Column("source_path", Text),
+    Column("digest", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index(None, "project_id", "workflow_id", "version", unique=True),
+)
+
+# One row per agent run with tracing enabled; its spans below.
+traces = Table(
+    "traces",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("project_id", String(64), nullable=False),
+    Column("thread_id", String(64)),
+    Column("session_id", String(64)),
+    Column("workflow_id", String(200)),
+    Column("workflow_version", String(200)),
+    Column("name", String(200)),
+    # JSON list of the thread item ids the run answered and produced: the
+    # join key for feedback given on those items.
+    Column("item_ids", Text, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("ended_at", Float),
+    Column("error", Text),
+    Index(None, "project_id", "thread_id", "seq"),
+)
+
+spans = Table(
+    "spans",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False),
+    Column("trace_id", String(64), ForeignKey("traces.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", String(64)),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(200)),
+    Column("started_at", Float),
+    Column("ended_at", Float),
+    Column("data", Text, nullable=False),
+    Column("error", Text),
+    Index(None, "trace_id", "seq"),
+)

@@ -1,15 +1,29 @@
-"""Which workflows exist, and which version a session gets.
+"""Which workflows exist, which version a session gets, and the runnable workflow for it.
 
-Built-in workflows (the offline ``demo``) are always present, in every project.
+Deployed workflows live in the database, one immutable row per version
+(``1``, ``2``, ...; the highest is the latest). A session resolves its
+version once, at creation, so a redeploy never changes what a running
+session talks to. Built-in workflows (the offline ``demo``) are always
+present, in every project.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkitd.errors import NotFound
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from chatkitd import clock
+from chatkitd.errors import InvalidRequest, NotFound
+from chatkitd.settings import Settings
+from chatkitd.store import tables
+from chatkitd.store.db import Database
+from chatkitd.tracing import processor as trace_processor
 from chatkitd.workflows.base import Workflow
+from chatkitd.workflows.definitions import Deployable
 
 BUILTIN_VERSION = "1"
 
@@ -21,22 +35,216 @@ class ResolvedWorkflow:
     definition: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class WorkflowVersion:
+    project_id: str
+    workflow_id: str
+    version: str
+    kind: str
+    name: str | None
+    definition: str
+    source_path: str | None
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: Any) -> WorkflowVersion:
+        return cls(
+            row.project_id,
+            row.workflow_id,
+            str(row.version),
+            row.kind,
+            row.name,
+            row.definition,
+            row.source_path,
+            row.created_at,
+        )
+
+
 class WorkflowRegistry:
-    def __init__(self, builtins: tuple[str, ...] = ("demo",)) -> None:
+    def __init__(
+        self,
+        db: Database | None = None,
+        settings: Settings | None = None,
+        builtins: tuple[str, ...] = ("demo",),
+    ) -> None:
+        self.db = db
+        self.settings = settings or Settings()
         self.builtins = builtins
+        # Versions never change, so a loaded workflow serves every later turn.
+        self._loaded: dict[tuple[str, str, str], Workflow] = {}
+        self._otlp_exporter: Any = None
 
     async def resolve(self, project_id: str, workflow_id: str, version: str | None) -> ResolvedWorkflow:
         """The version to run; None means the latest. Unknown ids and versions are 404s."""
-        if workflow_id not in self.builtins:
-            raise NotFound(f"No workflow with id '{workflow_id}'.", param="workflow.id")
-        if version is not None and version != BUILTIN_VERSION:
-            raise NotFound(f"Workflow '{workflow_id}' has no version '{version}'.", param="workflow.version")
-        return ResolvedWorkflow(workflow_id, BUILTIN_VERSION)
+        if workflow_id in self.builtins:
+            if version is not None and version != BUILTIN_VERSION:
+                raise _no_version(workflow_id, version)
+            return ResolvedWorkflow(workflow_id, BUILTIN_VERSION)
+        row = await self._version_row(project_id, workflow_id, version)
+        return ResolvedWorkflow(workflow_id, str(row.version))
 
     async def load(self, project_id: str, workflow_id: str, version: str | None) -> Workflow:
         """The runnable workflow for a session's id and resolved version."""
-        resolved = await self.resolve(project_id, workflow_id, version)
-        return _builtin_instance(resolved.id)
+        if workflow_id in self.builtins:
+            await self.resolve(project_id, workflow_id, version)
+            return _builtin_instance(workflow_id)
+        if version is not None and (project_id, workflow_id, version) in self._loaded:
+            # Sessions always name their resolved version: every turn after the first skips the database.
+            return self._loaded[(project_id, workflow_id, version)]
+        row = await self._version_row(project_id, workflow_id, version)
+        key = (project_id, workflow_id, str(row.version))
+        workflow = self._loaded.get(key)
+        if workflow is None:
+            from chatkitd.workflows.agent import RunEnvironment
+            from chatkitd.workflows.loader import load_version
+
+            assert self.db is not None
+            env = RunEnvironment(self.settings, self.db, trace_processor.install(), otlp=self._otlp())
+            workflow = load_version(
+                workflow_id, str(row.version), row.kind, row.definition, row.source_path, env
+            )
+            self._loaded[key] = workflow
+        return workflow
+
+    async def deploy(
+        self, project_id: str, deployable: Deployable, *, only_if_changed: bool = False
+    ) -> tuple[WorkflowVersion, bool]:
+        """Add a new version and make it the latest; returns it and whether it is new.
+
+        With ``only_if_changed``, a definition identical to the latest is not
+        deployed again (serve start redeploys the workflows folder every time).
+        Two processes deploying at once both succeed: the one that loses the
+        race for a version number takes the next one (or, unchanged, none).
+        """
+        if deployable.id in self.builtins:
+            raise InvalidRequest(
+                f"'{deployable.id}' is a built-in workflow and cannot be deployed.", param="id"
+            )
+        digest = hashlib.sha256(f"{deployable.kind}\n{deployable.definition}".encode()).hexdigest()
+        for _ in range(5):
+            try:
+                return await self._insert_version(project_id, deployable, digest, only_if_changed)
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"could not deploy '{deployable.id}': too many concurrent deploys")
+
+    async def _insert_version(
+        self, project_id: str, deployable: Deployable, digest: str, only_if_changed: bool
+    ) -> tuple[WorkflowVersion, bool]:
+        w = tables.workflow_versions
+        async with self._db().write() as conn:
+            latest = (
+                await conn.execute(
+                    select(w)
+                    .where(w.c.project_id == project_id, w.c.workflow_id == deployable.id)
+                    .order_by(w.c.version.desc())
+                    .limit(1)
+                )
+            ).first()
+            if latest is not None and only_if_changed and latest.digest == digest:
+                return WorkflowVersion.from_row(latest), False
+            values = dict(
+                project_id=project_id,
+                workflow_id=deployable.id,
+                version=(latest.version if latest else 0) + 1,
+                kind=deployable.kind,
+                name=deployable.name,
+                definition=deployable.definition,
+                source_path=deployable.source_path,
+                digest=digest,
+                created_at=clock.unix(),
+            )
+            await conn.execute(insert(w).values(**values))
+        return WorkflowVersion.from_row(_Row(values)), True
+
+    async def latest_versions(self, project_id: str) -> list[tuple[WorkflowVersion, int]]:
+        """Each deployed workflow's latest version, with its number of versions."""
+        w = tables.workflow_versions
+        newest = (
+            select(w.c.workflow_id, func.max(w.c.version).label("version"), func.count().label("n"))
+            .where(w.c.project_id == project_id)
+            .group_by(w.c.workflow_id)
+            .subquery()
+        )
+        query = (
+            select(w, newest.c.n)
+            .join(newest, (w.c.workflow_id == newest.c.workflow_id) & (w.c.version == newest.c.version))
+            .where(w.c.project_id == project_id)
+            .order_by(w.c.workflow_id)
+        )
+        async with self._db().read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(WorkflowVersion.from_row(row), row.n) for row in rows]
+
+    async def versions(self, project_id: str, workflow_id: str) -> list[WorkflowVersion]:
+        w = tables.workflow_versions
+        async with self._db().read() as conn:
+            rows = (
+                await conn.execute(
+                    select(w)
+                    .where(w.c.project_id == project_id, w.c.workflow_id == workflow_id)
+                    .order_by(w.c.version)
+                )
+            ).all()
+        return [WorkflowVersion.from_row(row) for row in rows]
+
+    def _otlp(self) -> Any:
+        """One OTLP exporter per registry, made only when the operator configured an endpoint."""
+        if self.settings.otlp_endpoint is None:
+            return None
+        if self._otlp_exporter is None:
+            from chatkitd.tracing.otlp import OtlpExporter
+
+            self._otlp_exporter = OtlpExporter(self.settings.otlp_endpoint)
+        return self._otlp_exporter
+
+    def _db(self) -> Database:
+        if self.db is None:
+            raise RuntimeError("this registry has no database; it knows only the built-ins")
+        return self.db
+
+    async def _version_row(self, project_id: str, workflow_id: str, version: str | None) -> Any:
+        """The stored row for a version (None: the latest); 404s name what is unknown."""
+        w = tables.workflow_versions
+        query = select(w).where(w.c.project_id == project_id, w.c.workflow_id == workflow_id)
+        if version is None:
+            query = query.order_by(w.c.version.desc()).limit(1)
+        elif version.isdigit() and len(version) < 10:
+            query = query.where(w.c.version == int(version))
+        else:
+            query = None  # not a version number: no such version, whatever the workflow
+        row = None
+        if query is not None and self.db is not None:
+            async with self.db.read() as conn:
+                row = (await conn.execute(query)).first()
+        if row is not None:
+            return row
+        if version is not None and await self._exists(project_id, workflow_id):
+            raise _no_version(workflow_id, version)
+        raise _no_id(workflow_id)
+
+    async def _exists(self, project_id: str, workflow_id: str) -> bool:
+        if self.db is None:
+            return False
+        w = tables.workflow_versions
+        async with self.db.read() as conn:
+            found = await conn.execute(
+                select(w.c.seq).where(w.c.project_id == project_id, w.c.workflow_id == workflow_id).limit(1)
+            )
+            return found.first() is not None
+
+
+class _Row:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _no_id(workflow_id: str) -> NotFound:
+    return NotFound(f"No workflow with id '{workflow_id}'.", param="workflow.id")
+
+
+def _no_version(workflow_id: str, version: str) -> NotFound:
+    return NotFound(f"Workflow '{workflow_id}' has no version '{version}'.", param="workflow.version")
 
 
 def _builtin_instance(workflow_id: str) -> Workflow:

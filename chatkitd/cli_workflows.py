@@ -1,0 +1,153 @@
+"""``chatkitd workflows ...`` and ``chatkitd traces ...``: deploy and inspect workflows and runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from chatkitd.errors import APIError
+from chatkitd.settings import Settings
+from chatkitd.store import keys
+from chatkitd.store.db import Database
+from chatkitd.tracing import store as trace_store
+from chatkitd.workflows.deploy import deploy_file
+from chatkitd.workflows.registry import WorkflowRegistry
+
+T = TypeVar("T")
+
+
+def _with_registry(work: Callable[[WorkflowRegistry], Awaitable[T]]) -> T:
+    from chatkitd.cli import _with_db
+
+    return _with_db(lambda db: work(WorkflowRegistry(db, Settings())))
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@click.group("workflows")
+def workflows_group() -> None:
+    """Deploy and list workflows."""
+
+
+@workflows_group.command("list")
+@click.option("--project", default=keys.DEFAULT_PROJECT, show_default=True)
+def workflows_list(project: str) -> None:
+    """Each workflow's latest version (the built-in `demo` is always there too)."""
+
+    async def work(registry: WorkflowRegistry) -> list[Any]:
+        project_id = await keys.ensure_project(registry.db, project)  # type: ignore[arg-type]
+        return await registry.latest_versions(project_id)
+
+    click.echo("demo\tv1\tbuilt-in\t1 version\tOffline demo workflow")
+    for version, count in _with_registry(work):
+        plural = "s" if count != 1 else ""
+        click.echo(
+            f"{version.workflow_id}\tv{version.version}\t{version.kind}\t{count} version{plural}"
+            f"\t{version.name or ''}\t{_when(version.created_at)}"
+        )
+
+
+@workflows_group.command("show")
+@click.argument("workflow_id")
+@click.option("--project", default=keys.DEFAULT_PROJECT, show_default=True)
+@click.option("--version", default=None, help="A version number (default: the latest).")
+def workflows_show(workflow_id: str, project: str, version: str | None) -> None:
+    """Print a workflow's versions and the definition of one (default: the latest)."""
+
+    async def work(registry: WorkflowRegistry) -> list[Any]:
+        project_id = await keys.ensure_project(registry.db, project)  # type: ignore[arg-type]
+        return await registry.versions(project_id, workflow_id)
+
+    versions = _with_registry(work)
+    if not versions:
+        raise click.ClickException(f"No workflow '{workflow_id}' in project '{project}'.")
+    chosen = versions[-1] if version is None else next((v for v in versions if v.version == version), None)
+    if chosen is None:
+        raise click.ClickException(f"Workflow '{workflow_id}' has no version '{version}'.")
+    for v in versions:
+        marker = "*" if v is chosen else " "
+        click.echo(f"{marker} v{v.version}\t{v.kind}\t{_when(v.created_at)}\t{v.source_path or ''}")
+    click.echo("")
+    click.echo(chosen.definition.rstrip())
+
+
+@workflows_group.command("deploy")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--project", default=keys.DEFAULT_PROJECT, show_default=True)
+def workflows_deploy(path: Path, project: str) -> None:
+    """Deploy PATH (.yaml or .py) as a new version of its workflow, and make it the latest."""
+    try:
+        version, _ = _with_registry(lambda registry: deploy_file(registry, project, path))
+    except (APIError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Deployed {version.workflow_id} version {version.version} to project '{project}'.")
+
+
+@click.group("traces")
+def traces_group() -> None:
+    """Read recorded traces of agent runs."""
+
+
+def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
+    from chatkitd.cli import _with_db as with_db
+
+    return with_db(work)
+
+
+@traces_group.command("list")
+@click.option("--thread", "thread_id", default=None, help="Only this thread's traces.")
+@click.option("--limit", default=20, show_default=True)
+def traces_list(thread_id: str | None, limit: int) -> None:
+    """The newest traces, across projects."""
+    traces, _ = _with_db(lambda db: trace_store.list_traces(db, None, thread_id, limit))
+    for trace in traces:
+        workflow = trace["workflow"]
+        took = (trace["ended_at"] or trace["started_at"]) - trace["started_at"]
+        click.echo(
+            f"{trace['id']}\t{_when(trace['started_at'])}\t{took * 1000:.0f} ms\t"
+            f"{workflow['id']} v{workflow['version']}\t{trace['thread_id']}\t{trace['error'] or ''}"
+        )
+
+
+@traces_group.command("show")
+@click.argument("trace_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON, as the API returns it.")
+def traces_show(trace_id: str, as_json: bool) -> None:
+    """A trace's spans as a tree, with timings, token usage, errors and feedback."""
+    trace = _with_db(lambda db: trace_store.get_trace(db, None, trace_id))
+    if trace is None:
+        raise click.ClickException(f"No trace '{trace_id}'.")
+    if as_json:
+        click.echo(json.dumps(trace, indent=2))
+        return
+    workflow = trace["workflow"]
+    click.echo(f"trace {trace['id']}  {workflow['id']} v{workflow['version']}  thread {trace['thread_id']}")
+    if trace["error"]:
+        click.echo(f"error: {trace['error']}")
+    children: dict[str | None, list[dict]] = {}
+    for span in trace["spans"]:
+        children.setdefault(span["parent_id"], []).append(span)
+
+    def show(parent: str | None, depth: int) -> None:
+        for span in children.get(parent, []):
+            took = ((span["ended_at"] or 0) - (span["started_at"] or 0)) * 1000
+            usage = span["data"].get("usage")
+            extra = (
+                f"  tokens in {usage.get('input_tokens')} out {usage.get('output_tokens')}" if usage else ""
+            )
+            error = f"  ERROR {span['error'].get('message')}" if span["error"] else ""
+            click.echo(f"{'  ' * depth}- {span['kind']} {span['name'] or ''}  {took:.1f} ms{extra}{error}")
+            show(span["id"], depth + 1)
+
+    show(None, 1)
+    for feedback in trace["feedback"]:
+        click.echo(f"feedback: {feedback['kind']} on {feedback['item_id']} by {feedback['user']}")

@@ -1,0 +1,1 @@
+"""Models a workflow can run on: OpenAI, any OpenAI-compatible server, or an offline script."""

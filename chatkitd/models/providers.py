@@ -1,0 +1,89 @@
+"""Turning a workflow's provider and a model name into an Agents SDK ``Model``.
+
+Keys come from the server's environment only (``api_key_env`` names a
+variable), so nothing secret is ever stored with a workflow or a session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+
+from agents.models.interface import Model
+from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
+from agents.models.openai_responses import OpenAIResponsesModel
+from openai import AsyncOpenAI
+
+from chatkitd.models.scripted import ScriptedModel
+from chatkitd.settings import Settings
+from chatkitd.workflows.definitions import ProviderDefinition
+
+DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+
+
+class ModelUnavailable(RuntimeError):
+    """No model can be built: missing key, or no model name."""
+
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str | None, str], AsyncOpenAI]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _client(base_url: str | None, api_key: str) -> AsyncOpenAI:
+    """One client (and connection pool) per endpoint and key, shared by every run on this loop.
+
+    Per loop, because a client's connections belong to the loop that opened them.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=1)
+    per_loop = _clients.setdefault(loop, {})
+    client = per_loop.get((base_url, api_key))
+    if client is None:
+        client = per_loop[(base_url, api_key)] = AsyncOpenAI(
+            base_url=base_url, api_key=api_key, max_retries=1
+        )
+    return client
+
+
+def effective_provider(provider: ProviderDefinition | None, settings: Settings) -> ProviderDefinition:
+    """The workflow's provider, or the server-wide one from settings."""
+    if provider is not None:
+        return provider
+    if settings.model_base_url:
+        return ProviderDefinition(type="chat_completions", base_url=settings.model_base_url)
+    return ProviderDefinition(type="openai")
+
+
+def _key(provider: ProviderDefinition, settings: Settings) -> str | None:
+    if provider.api_key_env:
+        return os.environ.get(provider.api_key_env)
+    if provider.type == "chat_completions":
+        if settings.model_api_key is not None:
+            return settings.model_api_key.get_secret_value()
+        # Local servers such as Ollama accept any key; the client library insists on one.
+        return os.environ.get("OPENAI_API_KEY") or "unused"
+    return os.environ.get("OPENAI_API_KEY")
+
+
+def build_model(provider: ProviderDefinition | None, model_name: str | None, settings: Settings) -> Model:
+    resolved = effective_provider(provider, settings)
+    if resolved.type == "scripted":
+        return ScriptedModel(resolved.script or [], name=model_name or "scripted")
+    name = model_name or settings.model or (DEFAULT_OPENAI_MODEL if resolved.type == "openai" else None)
+    if not name:
+        raise ModelUnavailable("No model configured: set `model` in the workflow or CHATKITD_MODEL.")
+    key = _key(resolved, settings)
+    if not key:
+        raise ModelUnavailable(
+            f"No API key for the {resolved.type} provider: set "
+            f"{resolved.api_key_env or 'OPENAI_API_KEY'} in the server's environment."
+        )
+    base_url = resolved.base_url or (settings.model_base_url if resolved.type == "chat_completions" else None)
+    client = _client(base_url, key)
+    if resolved.type == "chat_completions":
+        return OpenAIChatCompletionsModel(model=name, openai_client=client)
+    return OpenAIResponsesModel(model=name, openai_client=client)

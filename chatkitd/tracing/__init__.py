@@ -1,0 +1,1 @@
+"""Traces of agent runs, kept in chatkitd's own database and never sent to OpenAI."""

@@ -1,0 +1,133 @@
+"""Reading and writing recorded traces, with feedback on the traced items joined in."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from chatkitd.store import tables
+from chatkitd.store.db import Database
+from chatkitd.tracing.processor import TraceRecorder
+
+
+async def save_trace(db: Database, recorder: TraceRecorder) -> None:
+    """Write a finished run's trace and spans in one transaction."""
+    spans = sorted(recorder.spans, key=lambda s: s.started_at or 0.0)
+    async with db.write() as conn:
+        await conn.execute(
+            insert(tables.traces).values(
+                id=recorder.trace_id,
+                project_id=recorder.project_id,
+                thread_id=recorder.thread_id,
+                session_id=recorder.session_id,
+                workflow_id=recorder.workflow_id,
+                workflow_version=recorder.workflow_version,
+                name=recorder.name,
+                item_ids=json.dumps(recorder.item_ids),
+                started_at=recorder.started_at,
+                ended_at=recorder.ended_at,
+                error=recorder.error,
+            )
+        )
+        if spans:
+            await conn.execute(
+                insert(tables.spans),
+                [
+                    {
+                        "id": s.id,
+                        "trace_id": recorder.trace_id,
+                        "parent_id": s.parent_id,
+                        "kind": s.kind,
+                        "name": (s.name or "")[:200] or None,
+                        "started_at": s.started_at,
+                        "ended_at": s.ended_at,
+                        "data": json.dumps(s.data),
+                        "error": json.dumps(s.error) if s.error else None,
+                    }
+                    for s in spans
+                ],
+            )
+
+
+def _trace_resource(
+    row: Any, spans: list[dict[str, Any]] | None = None, feedback: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    resource = {
+        "id": row.id,
+        "object": "chatkit.trace",
+        "thread_id": row.thread_id,
+        "session_id": row.session_id,
+        "workflow": {"id": row.workflow_id, "version": row.workflow_version},
+        "name": row.name,
+        "item_ids": json.loads(row.item_ids),
+        "started_at": row.started_at,
+        "ended_at": row.ended_at,
+        "error": row.error,
+    }
+    if spans is not None:
+        resource["spans"] = spans
+    if feedback is not None:
+        resource["feedback"] = feedback
+    return resource
+
+
+def _span_resource(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "object": "chatkit.trace.span",
+        "parent_id": row.parent_id,
+        "kind": row.kind,
+        "name": row.name,
+        "started_at": row.started_at,
+        "ended_at": row.ended_at,
+        "data": json.loads(row.data),
+        "error": json.loads(row.error) if row.error else None,
+    }
+
+
+async def list_traces(
+    db: Database, project_id: str | None, thread_id: str | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], bool]:
+    """The newest traces first, and whether there are more; ``project_id=None`` spans every project."""
+    t = tables.traces
+    query = select(t).order_by(t.c.seq.desc()).limit(limit + 1)
+    if project_id is not None:
+        query = query.where(t.c.project_id == project_id)
+    if thread_id is not None:
+        query = query.where(t.c.thread_id == thread_id)
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).all()
+    return [_trace_resource(row) for row in rows[:limit]], len(rows) > limit
+
+
+async def get_trace(db: Database, project_id: str | None, trace_id: str) -> dict[str, Any] | None:
+    """One trace with its spans and the feedback given on its items; None outside the project.
+
+    ``project_id=None`` (the operator's CLI) finds a trace in any project.
+    """
+    t, s, f = tables.traces, tables.spans, tables.feedback
+    query = select(t).where(t.c.id == trace_id)
+    if project_id is not None:
+        query = query.where(t.c.project_id == project_id)
+    async with db.read() as conn:
+        row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        span_rows = (await conn.execute(select(s).where(s.c.trace_id == trace_id).order_by(s.c.seq))).all()
+        item_ids = json.loads(row.item_ids)
+        feedback_rows = []
+        if item_ids and row.thread_id:
+            feedback_rows = (
+                await conn.execute(
+                    select(f)
+                    .where(f.c.thread_id == row.thread_id, f.c.item_id.in_(item_ids))
+                    .order_by(f.c.seq)
+                )
+            ).all()
+    feedback = [
+        {"item_id": fb.item_id, "kind": fb.kind, "user": fb.user, "created_at": fb.created_at}
+        for fb in feedback_rows
+    ]
+    return _trace_resource(row, [_span_resource(r) for r in span_rows], feedback)

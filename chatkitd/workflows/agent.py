@@ -1,0 +1,254 @@
+"""Agent workflows: one Agents SDK run per turn, streamed to ChatKit by chatkit's converter.
+
+Each turn loads the thread's history as input, builds the agent for the
+session (state variables, chosen model, forced tool), runs it with
+``Runner.run_streamed`` and streams it through
+``chatkit.agents.stream_agent_response``. When the session has tracing on,
+the run's spans are recorded in chatkitd's database and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents import Agent, ModelSettings, RunConfig, Runner
+from agents.models.interface import Model, ModelProvider, ModelTracing
+from agents.tracing import gen_trace_id
+from chatkit.agents import stream_agent_response
+from chatkit.errors import CustomStreamError
+from chatkit.types import (
+    ThreadItemDoneEvent,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+)
+
+from chatkitd import clock
+from chatkitd.context import RequestContext
+from chatkitd.models.providers import ModelUnavailable, build_model
+from chatkitd.settings import Settings
+from chatkitd.store.db import Database
+from chatkitd.tracing import store as trace_store
+from chatkitd.tracing.processor import DatabaseTraceProcessor, TraceRecorder
+from chatkitd.workflows.base import Workflow
+from chatkitd.workflows.context import WorkflowRunContext
+from chatkitd.workflows.definitions import ProviderDefinition
+from chatkitd.workflows.streaming import ConverterInput, HistoryConverter, ItemIds, Preloaded
+
+logger = logging.getLogger(__name__)
+
+HISTORY_LIMIT = 200
+TITLE_PROMPT = "Write a short title (at most six words, no quotes) for a conversation that starts with:"
+TITLE_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass
+class AgentRun:
+    """What an agent factory receives to build the agent for one turn."""
+
+    state_variables: dict[str, Any]
+    model: str | None
+    request_context: RequestContext
+
+
+@dataclass
+class RunEnvironment:
+    """Server-side things every agent run needs: settings, the database, the trace processor."""
+
+    settings: Settings
+    db: Database
+    processor: DatabaseTraceProcessor
+    otlp: Any = None  # an OtlpExporter when CHATKITD_OTLP_ENDPOINT is set
+    provider: ProviderDefinition | None = None
+    models: list[str] = field(default_factory=list)
+    max_turns: int = 10
+
+
+_CONVERTER = HistoryConverter()
+
+
+class _Provider(ModelProvider):
+    """Resolves model *names* an agent carries (``Agent(model="...")``) with chatkitd's settings."""
+
+    def __init__(self, env: RunEnvironment) -> None:
+        self.env = env
+
+    def get_model(self, model_name: str | None) -> Model:
+        return build_model(self.env.provider, model_name, self.env.settings)
+
+
+AgentFactory = Callable[[AgentRun], "Agent[Any] | Awaitable[Agent[Any]]"]
+
+
+class AgentWorkflow(Workflow):
+    """A workflow whose turns are Agents SDK runs."""
+
+    def __init__(self, id: str, version: str, factory: AgentFactory, env: RunEnvironment) -> None:
+        self.id = id
+        self.version = version
+        self.factory = factory
+        self.env = env
+        self._provider = _Provider(env)
+
+    def _pick_model(self, requested: str | None) -> str | None:
+        allowed = self.env.models
+        if requested is None:
+            return allowed[0] if allowed else None
+        if requested not in allowed:
+            choices = ", ".join(allowed) if allowed else "only its default model"
+            raise CustomStreamError(
+                f"Model '{requested}' is not available in workflow '{self.id}'. It allows: {choices}.",
+                allow_retry=False,
+            )
+        return requested
+
+    async def build_agent(self, run: AgentRun, tool_choice: str | None) -> Agent[Any]:
+        try:
+            agent = self.factory(run)
+            if inspect.isawaitable(agent):
+                agent = await agent
+        except ModelUnavailable as error:
+            # The operator's configuration is at fault: say so in the log, not to the user.
+            logger.error("workflow %s v%s: %s", self.id, self.version, error)
+            raise CustomStreamError("This assistant's model is not available right now.") from None
+        if tool_choice is not None:
+            names = {getattr(tool, "name", None) for tool in agent.tools}
+            if tool_choice not in names:
+                raise CustomStreamError(
+                    f"Workflow '{self.id}' has no tool '{tool_choice}' to choose.", allow_retry=False
+                )
+            agent = agent.clone(
+                model_settings=agent.model_settings.resolve(ModelSettings(tool_choice=tool_choice))
+            )
+        return agent
+
+    async def respond(
+        self,
+        thread: ThreadMetadata,
+        item: UserMessageItem | None,
+        context: RequestContext,
+        store: Any,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
+        if item is not None:
+            options = item.inference_options
+            tool_choice = options.tool_choice.id if options.tool_choice else None
+        else:
+            # Resuming after a client tool: keep the model the user picked for this turn.
+            last = next((i for i in page.data if isinstance(i, UserMessageItem)), None)
+            options, tool_choice = (last.inference_options if last else None), None
+        model = self._pick_model(options.model if options else None)
+        session = context.session
+        state = dict(session.state_variables or {}) if session else {}
+        agent = await self.build_agent(AgentRun(state, model, context), tool_choice)
+        agent_input = await _CONVERTER.to_agent_input(list(reversed(page.data)))
+        run_context = WorkflowRunContext(
+            thread=thread,
+            store=Preloaded(store, thread.id, page),
+            request_context=context,
+            workflow_id=self.id,
+            workflow_version=self.version,
+            state_variables=state,
+        )
+        recorder = self._recorder(thread, context)
+        run_config = RunConfig(
+            model_provider=self._provider,
+            tracing_disabled=recorder is None,
+            trace_id=recorder.trace_id if recorder else None,
+            workflow_name=f"{self.id} v{self.version}",
+            group_id=thread.id,
+        )
+        if recorder is not None:
+            recorder.item_ids.extend([item.id] if item is not None else [])
+            self.env.processor.register(recorder)
+        result = None
+        try:
+            result = Runner.run_streamed(
+                agent,
+                agent_input,
+                context=run_context,
+                run_config=run_config,
+                max_turns=self.env.max_turns,
+            )
+            ids = ItemIds(store, thread, context)
+            async for event in stream_agent_response(run_context, ConverterInput(result)):
+                ids.fix(event)
+                if recorder is not None and isinstance(event, ThreadItemDoneEvent):
+                    recorder.item_ids.append(event.item.id)
+                yield event
+        except BaseException as error:
+            # chatkit leaves its side-queue reader waiting when the run fails. Wake it with
+            # an item nobody reads, so no task outlives the stream (a sentinel would end it
+            # with an exception nobody retrieves).
+            run_context._events.put_nowait(None)  # type: ignore[arg-type]
+            if recorder is not None:
+                recorder.error = f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            if result is not None and not result.is_complete:
+                # A client that went away (or a failure) must not leave the run working,
+                # and paying for tokens, in the background.
+                result.cancel()
+            if recorder is not None:
+                await self._save(recorder)
+
+    def _recorder(self, thread: ThreadMetadata, context: RequestContext) -> TraceRecorder | None:
+        session = context.session
+        if session is None or not session.tracing_enabled:
+            return None
+        return TraceRecorder(
+            trace_id=gen_trace_id(),
+            project_id=context.project_id,
+            thread_id=thread.id,
+            session_id=session.id,
+            workflow_id=self.id,
+            workflow_version=self.version,
+        )
+
+    async def _save(self, recorder: TraceRecorder) -> None:
+        self.env.processor.release(recorder.trace_id)
+        if recorder.ended_at is None:  # the run was cancelled or failed before its trace closed
+            recorder.ended_at = clock.unix()
+        # A cancelled stream still records its trace; shielding keeps the write whole.
+        try:
+            await asyncio.shield(trace_store.save_trace(self.env.db, recorder))
+        except Exception:  # noqa: BLE001 - losing a trace must never fail the chat
+            logger.exception("could not save trace %s", recorder.trace_id)
+        if self.env.otlp is not None:
+            self.env.otlp.export_soon(recorder)
+
+    async def title(self, thread: ThreadMetadata, first_message: str, context: RequestContext) -> str | None:
+        """Ask the workflow's default model for a title; None (offline title) on any failure."""
+        try:
+            model = build_model(self.env.provider, self._pick_model(None), self.env.settings)
+            response = await asyncio.wait_for(
+                model.get_response(
+                    None,
+                    f"{TITLE_PROMPT}\n\n{first_message[:2000]}",
+                    ModelSettings(),
+                    [],
+                    None,
+                    [],
+                    ModelTracing.DISABLED,
+                    previous_response_id=None,
+                    conversation_id=None,
+                    prompt=None,
+                ),
+                TITLE_TIMEOUT_SECONDS,
+            )
+        except Exception as error:  # noqa: BLE001
+            logger.info("titling with %s failed, using the offline title: %s", self.id, error)
+            return None
+        text = "".join(
+            getattr(part, "text", "")
+            for out in response.output
+            if getattr(out, "type", None) == "message"
+            for part in getattr(out, "content", [])
+        )
+        title = " ".join(text.strip().strip("\"'").split())
+        return title[:100] or None

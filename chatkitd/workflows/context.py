@@ -1,0 +1,18 @@
+"""The run context every agent tool receives (``ctx.context`` in a ``function_tool``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from chatkit.agents import AgentContext
+from pydantic import Field, SkipValidation
+
+
+class WorkflowRunContext(AgentContext[Any]):
+    """chatkit's AgentContext (thread, store, request context, task helpers) plus the session's state."""
+
+    # Passed through as is: the store needs the very same context object.
+    request_context: Annotated[Any, SkipValidation]  # a RequestContext
+    workflow_id: str = ""
+    workflow_version: str = ""
+    state_variables: dict[str, Any] = Field(default_factory=dict)

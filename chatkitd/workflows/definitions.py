@@ -1,0 +1,145 @@
+"""Workflow definitions: what an operator deploys, parsed and validated.
+
+Two kinds of file deploy:
+
+- ``.yaml`` / ``.yml``: a declarative agent (``AgentDefinition``), or a YAML
+  that names a Python factory by import path (``factory: pkg.module:attr``).
+- ``.py``: a Python module whose *source* is stored with the version, so a
+  later redeploy never changes what an older version runs. It sets ``ID``
+  (and optionally ``NAME``) and defines ``build_agent(run)`` returning an
+  ``agents.Agent``, or a ``WORKFLOW`` class subclassing ``Workflow``.
+
+Parsing never runs the Python; ``chatkitd.workflows.loader`` does that.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from chatkitd.errors import InvalidRequest
+
+WORKFLOW_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProviderDefinition(_Strict):
+    """Where the model runs. Keys are named by environment variable, never inlined."""
+
+    type: Literal["openai", "chat_completions", "scripted"] = "openai"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    # For `scripted` (offline, deterministic): a script, see chatkitd.models.scripted.
+    script: list[dict[str, Any]] | None = None
+
+
+class ClientToolDefinition(_Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class ToolDefinition(_Strict):
+    """A server tool: one of chatkitd's built-ins, or a Python import path to a FunctionTool."""
+
+    builtin: str | None = None
+    python: Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ToolDefinition:
+        if (self.builtin is None) == (self.python is None):
+            raise ValueError("a tool sets exactly one of `builtin` or `python`")
+        return self
+
+
+class AgentDefinition(_Strict):
+    """A declarative agent workflow (the YAML form)."""
+
+    id: Annotated[str, Field(pattern=WORKFLOW_ID)]
+    name: str | None = None
+    instructions: str = ""
+    model: str | None = None
+    allowed_models: list[str] = Field(default_factory=list)
+    model_settings: dict[str, Any] = Field(default_factory=dict)
+    provider: ProviderDefinition | None = None
+    tools: list[ToolDefinition] = Field(default_factory=list)
+    client_tools: list[ClientToolDefinition] = Field(default_factory=list)
+    # Instead of the fields above: `pkg.module:attr` returning an Agent (or a Workflow class).
+    factory: Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")] | None = None
+    max_turns: Annotated[int, Field(ge=1, le=100)] = 10
+
+    @property
+    def models(self) -> list[str]:
+        """Models a user may pick with ``inference_options.model``; the default comes first."""
+        picks = [self.model] if self.model else []
+        return picks + [m for m in self.allowed_models if m not in picks]
+
+
+class Deployable(BaseModel):
+    """A parsed file, ready to become a new version."""
+
+    id: str
+    name: str | None
+    kind: Literal["yaml", "python"]
+    definition: str
+    source_path: str | None = None
+
+
+def parse_yaml(text: str) -> AgentDefinition:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise InvalidRequest(f"Workflow YAML does not parse: {error}", param="definition") from None
+    if not isinstance(raw, dict):
+        raise InvalidRequest("Workflow YAML must be a mapping.", param="definition")
+    try:
+        return AgentDefinition.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "definition"
+        raise InvalidRequest(f"Invalid workflow definition: {where}: {first['msg']}", param=where) from None
+
+
+def python_module_id(source: str) -> tuple[str, str | None]:
+    """``ID`` and ``NAME`` assigned as string literals at a module's top level, read without running it."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise InvalidRequest(f"Python workflow does not parse: {error}", param="definition") from None
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and isinstance(node.value, ast.Constant):
+                if isinstance(node.value.value, str):
+                    found[target.id] = node.value.value
+    workflow_id = found.get("ID")
+    if not workflow_id or not re.match(WORKFLOW_ID, workflow_id):
+        raise InvalidRequest("A Python workflow sets ID = '<workflow id>' at module level.", param="ID")
+    return workflow_id, found.get("NAME")
+
+
+def read_deployable(path: Path) -> Deployable:
+    """Parse a definition file; invalid files raise InvalidRequest naming what is wrong."""
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        agent = parse_yaml(text)
+        return Deployable(id=agent.id, name=agent.name, kind="yaml", definition=text, source_path=str(path))
+    if suffix == ".py":
+        workflow_id, name = python_module_id(text)
+        return Deployable(id=workflow_id, name=name, kind="python", definition=text, source_path=str(path))
+    raise InvalidRequest(f"Cannot deploy '{path.name}': use a .yaml or .py file.", param="path")
+
+
+def definition_files(folder: Path) -> list[Path]:
+    """The deployable files in a folder, in a stable order."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".py"))

@@ -1,0 +1,66 @@
+"""Deploying definition files: one file, or the whole ``CHATKITD_WORKFLOWS_DIR`` at serve start."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chatkitd.errors import InvalidRequest
+from chatkitd.store import keys
+from chatkitd.workflows.definitions import Deployable, definition_files, read_deployable
+from chatkitd.workflows.registry import WorkflowRegistry, WorkflowVersion
+
+if TYPE_CHECKING:
+    from chatkitd.platform import Platform
+
+logger = logging.getLogger(__name__)
+
+
+async def deploy_file(
+    registry: WorkflowRegistry, project: str, path: Path, *, only_if_changed: bool = False
+) -> tuple[WorkflowVersion, bool]:
+    """Deploy one file into a project (by name, created if needed) as its workflow's new latest."""
+    assert registry.db is not None
+    deployable = read_deployable(path)
+    check_loads(deployable, registry)
+    project_id = await keys.ensure_project(registry.db, project)
+    return await registry.deploy(project_id, deployable, only_if_changed=only_if_changed)
+
+
+def check_loads(deployable: Deployable, registry: WorkflowRegistry) -> None:
+    """Load the definition once, so a broken file fails its deploy rather than its first chat.
+
+    This imports a Python workflow's module (and a YAML workflow's tools), as the
+    server will; agents themselves are built only when a turn runs.
+    """
+    from chatkitd.tracing.processor import DatabaseTraceProcessor
+    from chatkitd.workflows.agent import RunEnvironment
+    from chatkitd.workflows.loader import load_version
+
+    assert registry.db is not None
+    env = RunEnvironment(registry.settings, registry.db, DatabaseTraceProcessor())
+    try:
+        load_version(deployable.id, "0", deployable.kind, deployable.definition, deployable.source_path, env)
+    except Exception as error:  # noqa: BLE001 - any failure is the file's, reported to the operator
+        raise InvalidRequest(
+            f"Workflow '{deployable.id}' from {deployable.source_path} does not load: "
+            f"{type(error).__name__}: {error}",
+            param="definition",
+        ) from None
+
+
+async def deploy_folder(platform: Platform, folder: Path, project: str = keys.DEFAULT_PROJECT) -> None:
+    """Deploy every definition in ``folder`` whose content changed since its latest version.
+
+    A file that does not parse or load is logged and skipped.
+    """
+    for path in definition_files(folder):
+        try:
+            version, created = await deploy_file(platform.workflows, project, path, only_if_changed=True)
+        except InvalidRequest as error:
+            # One broken file must not keep the others (or the server) down.
+            logger.error("not deploying %s: %s", path, error.message)
+            continue
+        if created:
+            logger.info("deployed workflow %s version %s from %s", version.workflow_id, version.version, path)

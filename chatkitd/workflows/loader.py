@@ -1,0 +1,108 @@
+"""Turning a stored version into a runnable ``Workflow``.
+
+A YAML agent is built once per model it runs on; its instructions render
+on every turn from the session's state variables. Python versions run the
+source stored with the version, in a module of their own, so two versions
+of one workflow (or two projects' workflows of one id) run side by side.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import sys
+import types
+from typing import Any
+
+from agents import Agent, ModelSettings, RunContextWrapper, StopAtTools
+
+from chatkitd.models.providers import build_model
+from chatkitd.workflows import templating
+from chatkitd.workflows.agent import AgentRun, AgentWorkflow, RunEnvironment
+from chatkitd.workflows.base import Workflow
+from chatkitd.workflows.definitions import AgentDefinition, parse_yaml
+from chatkitd.workflows.tools import client_tool, resolve_server_tool
+
+_module_numbers = itertools.count(1)
+
+
+def _import(path: str) -> Any:
+    module_name, _, attr = path.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def _from_target(target: Any, workflow_id: str, version: str, env: RunEnvironment) -> Workflow:
+    """A Workflow subclass is used as is (full control); anything else is an agent factory."""
+    if isinstance(target, type) and issubclass(target, Workflow):
+        workflow = target()
+        workflow.id, workflow.version = workflow_id, version
+        return workflow
+    if isinstance(target, Agent):
+        agent = target
+        return AgentWorkflow(workflow_id, version, lambda run: agent, env)
+    if callable(target):
+        return AgentWorkflow(workflow_id, version, target, env)
+    raise ValueError(f"Workflow '{workflow_id}' names neither an agent factory nor a Workflow class.")
+
+
+def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noqa: ANN201
+    """The factory of a declarative agent: one Agent per model, shared by every turn.
+
+    Instructions render per run from the run context's state variables, so
+    one agent serves every session.
+    """
+    server_tools = [resolve_server_tool(t) for t in definition.tools]
+    client_tools = [client_tool(t) for t in definition.client_tools]
+    settings = ModelSettings(**definition.model_settings)
+    agents: dict[str | None, Agent[Any]] = {}
+
+    def instructions(ctx: RunContextWrapper[Any], agent: Agent[Any]) -> str:
+        return templating.render(definition.instructions, getattr(ctx.context, "state_variables", None))
+
+    def build(run: AgentRun) -> Agent[Any]:
+        agent = agents.get(run.model)
+        if agent is None:
+            agent = agents[run.model] = Agent(
+                name=definition.name or definition.id,
+                instructions=instructions,
+                model=build_model(definition.provider, run.model, env.settings),
+                model_settings=settings,
+                tools=[*server_tools, *client_tools],
+                # A client tool's call ends the run; the client's output resumes it.
+                tool_use_behavior=StopAtTools(stop_at_tool_names=[t.name for t in client_tools])
+                if client_tools
+                else "run_llm_again",
+            )
+        return agent
+
+    return build
+
+
+def load_version(
+    workflow_id: str,
+    version: str,
+    kind: str,
+    definition: str,
+    source_path: str | None,
+    env: RunEnvironment,
+) -> Workflow:
+    if kind == "yaml":
+        agent = parse_yaml(definition)
+        env.provider, env.models, env.max_turns = agent.provider, agent.models, agent.max_turns
+        if agent.factory:
+            return _from_target(_import(agent.factory), workflow_id, version, env)
+        return AgentWorkflow(workflow_id, version, yaml_agent_factory(agent, env), env)
+    safe_id = workflow_id.replace("-", "_").replace(".", "_")
+    module = types.ModuleType(f"chatkitd_workflow_{safe_id}_v{version}_{next(_module_numbers)}")
+    module.__file__ = source_path or f"<workflow {workflow_id} v{version}>"
+    # Registered so that dataclasses and pydantic models defined in it resolve their module.
+    sys.modules[module.__name__] = module
+    exec(compile(definition, module.__file__, "exec"), module.__dict__)
+    env.models = list(getattr(module, "MODELS", []))
+    target = getattr(module, "WORKFLOW", None) or getattr(module, "build_agent", None)
+    if target is None:
+        raise ValueError(f"Python workflow '{workflow_id}' defines neither build_agent nor WORKFLOW.")
+    return _from_target(target, workflow_id, version, env)

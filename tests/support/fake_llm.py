@@ -1,0 +1,118 @@
+"""A tiny OpenAI-compatible Chat Completions server, for tests of the chat_completions provider.
+
+It speaks ``POST /v1/chat/completions`` (streaming SSE and plain JSON) over
+real HTTP on a free loopback port, and records each request it gets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+
+from tests.support.servers import free_port
+
+
+@dataclass
+class FakeLLM:
+    base_url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _reply(body: dict[str, Any]) -> dict[str, Any]:
+    """What to answer: a tool call when asked the time (and offered the tool), else text."""
+    messages = body["messages"]
+    last = messages[-1]
+    tools = [t["function"]["name"] for t in body.get("tools") or []]
+    if last["role"] == "tool":
+        return {"text": f"The time is {last['content']}."}
+    text = last["content"] if isinstance(last["content"], str) else last["content"][0]["text"]
+    if "time" in text and "current_time" in tools:
+        return {"call": "current_time"}
+    return {"text": f"Echo: {text}"}
+
+
+def _chunk(model: str, delta: dict[str, Any], finish: str | None = None, usage: dict | None = None) -> str:
+    payload: dict[str, Any] = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    if usage is not None:
+        payload["usage"] = usage
+    return f"data: {json.dumps(payload)}\n\n"
+
+
+def app(fake: FakeLLM) -> Starlette:
+    async def completions(request: Request):
+        body = await request.json()
+        fake.requests.append({"body": body, "authorization": request.headers.get("authorization")})
+        reply, model = _reply(body), body["model"]
+        usage = {"prompt_tokens": 11, "completion_tokens": 5, "total_tokens": 16}
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": reply.get("text", "")}
+            return JSONResponse(
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "usage": usage,
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                }
+            )
+
+        async def stream():
+            yield _chunk(model, {"role": "assistant", "content": ""})
+            if "call" in reply:
+                call = {
+                    "index": 0,
+                    "id": "call_fake1",
+                    "type": "function",
+                    "function": {"name": reply["call"], "arguments": "{}"},
+                }
+                yield _chunk(model, {"tool_calls": [call]})
+                yield _chunk(model, {}, "tool_calls")
+            else:
+                for word in reply["text"].split(" "):
+                    await asyncio.sleep(0)
+                    yield _chunk(model, {"content": word + " "})
+                yield _chunk(model, {}, "stop")
+            yield _chunk(model, {}, None, usage) if body.get("stream_options") else ""
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
+
+
+@contextlib.contextmanager
+def fake_llm() -> Iterator[FakeLLM]:
+    port = free_port()
+    fake = FakeLLM(f"http://127.0.0.1:{port}/v1")
+    server = uvicorn.Server(uvicorn.Config(app(fake), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("fake LLM did not start")
+        time.sleep(0.02)
+    try:
+        yield fake
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -1,0 +1,79 @@
+"""The chat_completions provider over real HTTP, against a local fake OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import pytest
+from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
+
+from chatkitd.models.providers import ModelUnavailable, build_model
+from chatkitd.settings import Settings
+from chatkitd.workflows.definitions import ProviderDefinition
+from tests.support.fake_llm import fake_llm
+from tests.support.harness import deploy_yaml
+
+WORKFLOW = """
+id: compat-{suffix}
+name: Compat
+instructions: "Be brief with {{{{ customer }}}}."
+model: llama3.2
+provider:
+  type: chat_completions
+  base_url: {base_url}
+  api_key_env: FAKE_LLM_KEY
+tools:
+  - builtin: current_time
+"""
+
+
+@pytest.fixture(scope="module")
+def llm():
+    with fake_llm() as fake:
+        yield fake
+
+
+def test_streaming_text_tools_and_titles_over_http(server, chat_for, user, llm, request, monkeypatch):
+    monkeypatch.setenv("FAKE_LLM_KEY", "sk-local-test")
+    suffix = request.node.callspec.id
+    server.run(deploy_yaml(server.platform, WORKFLOW.format(suffix=suffix, base_url=llm.base_url)))
+    chat = chat_for(user, workflow={"id": f"compat-{suffix}", "state_variables": {"customer": "Ada"}})
+    llm.requests.clear()
+
+    stream = chat.create("hello model")
+    deltas = [
+        e["update"]["delta"]
+        for e in stream.of("thread.item.updated")
+        if e["update"]["type"] == "assistant_message.content_part.text_delta"
+    ]
+    assert deltas == ["Echo: ", "hello ", "model "]
+    assert stream.text() == "Echo: hello model "
+    first = llm.requests[0]
+    assert first["authorization"] == "Bearer sk-local-test"
+    assert first["body"]["model"] == "llama3.2" and first["body"]["stream"] is True
+    assert first["body"]["messages"][0] == {"role": "system", "content": "Be brief with Ada."}
+    # The title was asked of the same model, without streaming.
+    assert llm.requests[-1]["body"].get("stream") in (None, False)
+
+    # A tool call, run on the server, then the model's answer from its output.
+    second = chat.say(stream.thread_id, "what time is it?")
+    [workflow] = second.done_items("workflow")
+    assert workflow["workflow"]["tasks"][0]["title"] == "Current time"
+    assert second.text().startswith("The time is 20")
+    # Two messages in one thread: each got its own item id, none the SDK's placeholder.
+    ids = [m["id"] for m in stream.done_items("assistant_message") + second.done_items("assistant_message")]
+    assert len(set(ids)) == 2 and "__fake_id__" not in ids
+    history = llm.requests[-1]["body"]["messages"]
+    assert [m["role"] for m in history] == ["system", "user", "assistant", "user", "assistant", "tool"]
+
+
+def test_global_endpoint_from_settings():
+    settings = Settings(model_base_url="http://127.0.0.1:11434/v1", model="llama3.2")
+    model = build_model(None, None, settings)
+    assert isinstance(model, OpenAIChatCompletionsModel)
+    assert model.model == "llama3.2"
+    assert str(model._client.base_url) == "http://127.0.0.1:11434/v1/"
+
+
+def test_missing_openai_key_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(ModelUnavailable, match="OPENAI_API_KEY"):
+        build_model(ProviderDefinition(type="openai"), "gpt-4.1-mini", Settings())

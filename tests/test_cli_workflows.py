@@ -1,0 +1,73 @@
+"""``chatkitd workflows ...`` and ``chatkitd traces ...`` through click's CliRunner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from chatkitd.cli import main
+from tests.support.harness import WorkflowHarness, deploy_yaml, session_context, user_input
+
+ROOT = Path(__file__).parents[1]
+
+
+def cli(*args: str, env: dict[str, str]):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_deploy_list_show(tmp_path):
+    env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    result = cli("workflows", "deploy", str(ROOT / "examples" / "support-agent.yaml"), env=env)
+    assert result.output == "Deployed support-agent version 1 to project 'default'.\n"
+    result = cli("workflows", "deploy", str(ROOT / "examples" / "support-agent.yaml"), env=env)
+    assert "version 2" in result.output
+    cli("workflows", "deploy", str(ROOT / "examples" / "python_agent.py"), "--project", "shop", env=env)
+
+    listing = cli("workflows", "list", env=env).output.splitlines()
+    assert listing[0].startswith("demo\tv1\tbuilt-in")
+    assert listing[1].startswith("support-agent\tv2\tyaml\t2 versions\tSupport agent")
+    assert len(listing) == 2  # python-agent went to another project
+    shop = cli("workflows", "list", "--project", "shop", env=env).output
+    assert "python-agent\tv1\tpython\t1 version\tOrder assistant" in shop
+
+    shown = cli("workflows", "show", "support-agent", env=env).output
+    assert shown.splitlines()[0].startswith("  v1\tyaml")
+    assert shown.splitlines()[1].startswith("* v2\tyaml")
+    assert "id: support-agent" in shown
+    old = cli("workflows", "show", "support-agent", "--version", "1", env=env).output
+    assert old.splitlines()[0].startswith("* v1")
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path):
+    env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\nunknown_field: 1\n")
+    result = CliRunner().invoke(main, ["workflows", "deploy", str(bad)], env=env)
+    assert result.exit_code == 1 and "unknown_field" in result.output
+    result = CliRunner().invoke(main, ["workflows", "show", "nope"], env=env)
+    assert result.exit_code == 1 and "No workflow 'nope'" in result.output
+    result = CliRunner().invoke(main, ["traces", "show", "trace_nope"], env=env)
+    assert result.exit_code == 1 and "No trace 'trace_nope'" in result.output
+
+
+def test_traces_list_and_show(server, user):
+    text = (Path(__file__).parent / "workflows_data" / "scripted.yaml").read_text()
+    harness = WorkflowHarness(server.platform)
+
+    async def run():
+        await deploy_yaml(server.platform, text)
+        context = await session_context(server.platform, user, {"id": "scripted-support"})
+        return await harness.request(context, "threads.create", input=user_input("what is the weather?"))
+
+    thread_id = server.run(run())[0]["thread"]["id"]
+    env = {"CHATKITD_DATABASE_URL": server.settings.resolved_database_url}
+    [line] = cli("traces", "list", "--thread", thread_id, env=env).output.splitlines()
+    trace_id = line.split("\t")[0]
+    assert "scripted-support v1" in line and thread_id in line
+    shown = cli("traces", "show", trace_id, env=env).output
+    assert f"trace {trace_id}  scripted-support v1  thread {thread_id}" in shown
+    assert "  - custom task" in shown
+    assert "      - generation script-a" in shown and "tokens in" in shown
+    assert "      - function current_time" in shown
+    assert '"object": "chatkit.trace"' in cli("traces", "show", trace_id, "--json", env=env).output

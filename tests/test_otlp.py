@@ -1,0 +1,77 @@
+"""OTLP export: only when an endpoint is set, and then each run's spans reach it, parents kept."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tests.conftest import ADMIN_KEY
+from tests.support.harness import WorkflowHarness, deploy_yaml, session_context, user_input
+from tests.support.servers import free_port, start_server
+
+SCRIPTED = (Path(__file__).parent / "workflows_data" / "scripted.yaml").read_text()
+
+
+@contextlib.contextmanager
+def collector():
+    received: list[ExportTraceServiceRequest] = []
+
+    async def traces(request: Request) -> Response:
+        message = ExportTraceServiceRequest()
+        message.ParseFromString(await request.body())
+        received.append(message)
+        return Response(b"", media_type="application/x-protobuf")
+
+    port = free_port()
+    app = Starlette(routes=[Route("/v1/traces", traces, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}/v1/traces", received
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_runs_are_exported_to_the_configured_collector(tmp_path, user):
+    with collector() as (endpoint, received):
+        database_url = f"sqlite+aiosqlite:///{tmp_path / 'chatkitd.db'}"
+        with start_server(database_url, tmp_path / "data", ADMIN_KEY, otlp_endpoint=endpoint) as server:
+            harness = WorkflowHarness(server.platform)
+
+            async def run():
+                await deploy_yaml(server.platform, SCRIPTED)
+                context = await session_context(server.platform, user, {"id": "scripted-support"})
+                return await harness.request(
+                    context, "threads.create", input=user_input("what is the weather?")
+                )
+
+            server.run(run())
+            deadline = time.monotonic() + 15
+            while not received and time.monotonic() < deadline:
+                time.sleep(0.05)
+    [request] = received
+    spans = [span for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
+    by_name = {span.name: span for span in spans}
+    agent = by_name["agent Scripted support"]
+    tool = by_name["function current_time"]
+    generations = [s for s in spans if s.name == "generation script-a"]
+    assert len(generations) == 2
+    assert all(span.trace_id == agent.trace_id for span in spans)
+    turn_ids = {s.span_id for s in spans if s.name == "custom turn"}
+    assert tool.parent_span_id in turn_ids and all(g.parent_span_id in turn_ids for g in generations)
+    assert by_name["custom turn"].parent_span_id == agent.span_id
+    usage = {a.key: a.value.int_value for a in generations[0].attributes if a.key.startswith("gen_ai.usage")}
+    assert usage["gen_ai.usage.output_tokens"] > 0
