@@ -9,7 +9,8 @@ What it does:
      ``add_thread_item``, the methods the runtime uses (the representative subset);
    - 10 000 threads and one thread of 100 000 items, bulk-inserted with
      SQLAlchemy Core for speed. Their ``data`` column is produced by the same
-     serializers ``ThreadStore`` writes with (``_metadata_json``, ``_item_json``),
+     serializers ``ThreadStore`` writes with (``_metadata_json``, ``_item_json``,
+     and the REST projections ``thread_rest``/``item_rest``),
      and their other columns as ``save_thread``/``add_thread_item`` fill them.
 2. Runs ``chatkitd serve`` in a subprocess, and a bare Starlette app in another,
    both under ``uvicorn.run`` with the same options. The bare app answers with
@@ -72,6 +73,7 @@ async def seed(data_dir: Path) -> dict[str, object]:
     from chatkitd.store import keys, migrate, tables
     from chatkitd.store.blobs import FileBlobStore
     from chatkitd.store.db import Database
+    from chatkitd.store.projection import item_rest, thread_rest
     from chatkitd.store.threads import ThreadStore, _item_json, _metadata_json
 
     settings = Settings(data_dir=data_dir)
@@ -115,10 +117,19 @@ async def seed(data_dir: Path) -> dict[str, object]:
                 "title": meta.title,
                 "status": "active",
                 "data": _metadata_json(meta),
+                "rest": thread_rest(meta, f"user_{n % USERS}", at.timestamp()),
             }
         )
     big = ThreadMetadata(id=ids.new_id(ids.THREAD), created_at=start, title="Big thread")
-    rows.append({**rows[-1], "id": big.id, "title": big.title, "data": _metadata_json(big)})
+    rows.append(
+        {
+            **rows[-1],
+            "id": big.id,
+            "title": big.title,
+            "data": _metadata_json(big),
+            "rest": thread_rest(big, rows[-1]["user"], rows[-1]["created_at"]),
+        }
+    )
     async with db.write() as conn:
         await conn.execute(insert(tables.threads), rows)
     print(f"seeded {len(rows)} threads in {time.monotonic() - t:.1f}s", file=sys.stderr)
@@ -138,6 +149,7 @@ async def seed(data_dir: Path) -> dict[str, object]:
                     "type": item.type,
                     "created_at": item.created_at.timestamp(),
                     "data": _item_json(item),
+                    "rest": item_rest(item),
                 }
             )
         async with db.write() as conn:

@@ -15,6 +15,7 @@ from chatkitd.settings import Settings
 from chatkitd.store import keys, migrate
 from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
+from chatkitd.store.rest_pages import RestPages
 from chatkitd.store.threads import ThreadStore
 from chatkitd.tracing import processor as trace_processor
 from chatkitd.workflows.deploy import deploy_folder
@@ -27,6 +28,7 @@ class Platform:
         self.db = Database(settings.resolved_database_url)
         self.blobs = FileBlobStore(settings.blob_dir)
         self.threads = ThreadStore(self.db, self.blobs)
+        self.rest_pages = RestPages(self.db)
         self.workflows = WorkflowRegistry(self.db, settings)
         self.signer = Signer.from_settings(settings)
         self.attachments = ConversationAttachments(self.threads, self.blobs, self.signer)

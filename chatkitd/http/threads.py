@@ -1,18 +1,21 @@
-"""The REST thread endpoints: list, retrieve, delete, and list a thread's items."""
+"""The REST thread endpoints: list, retrieve, delete, and list a thread's items.
+
+Reads answer with the REST shapes the store keeps beside each row
+(``chatkitd.store.rest_pages``); only deletion goes through the ``Store``.
+"""
 
 from __future__ import annotations
 
 from chatkit.store import NotFoundError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chatkitd.context import RequestContext
 from chatkitd.errors import NotFound
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import list_window, path_id, query_text
-from chatkitd.rest.items import REST_VISIBLE_TYPES, to_rest
-from chatkitd.rest.threads import deleted_resource, list_resource, thread_resource
+from chatkitd.rest.threads import deleted_resource, list_body
 
 
 async def _admin_context(request: Request) -> RequestContext:
@@ -23,22 +26,25 @@ def _thread_not_found(thread_id: str) -> NotFound:
     return NotFound(f"No thread found with id '{thread_id}'.", param="thread_id")
 
 
-async def list_threads(request: Request) -> JSONResponse:
-    context = await _admin_context(request)
+def _json(body: str | bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+async def list_threads(request: Request) -> Response:
+    project_id = await admin_project(request)
     window = list_window(request)
-    store = request.app.state.platform.threads
-    threads, has_more = await store.page_threads(context, window, user=query_text(request, "user"))
-    return JSONResponse(list_resource([thread_resource(t) for t in threads], has_more))
+    pages = request.app.state.platform.rest_pages
+    rows, has_more = await pages.threads(project_id, window, user=query_text(request, "user"))
+    return _json(list_body(rows, has_more))
 
 
-async def retrieve_thread(request: Request) -> JSONResponse:
-    context = await _admin_context(request)
+async def retrieve_thread(request: Request) -> Response:
+    project_id = await admin_project(request)
     thread_id = path_id(request, "thread_id")
     try:
-        thread = await request.app.state.platform.threads.get_thread(thread_id, context)
+        return _json(await request.app.state.platform.rest_pages.thread(project_id, thread_id))
     except NotFoundError:
         raise _thread_not_found(thread_id) from None
-    return JSONResponse(thread_resource(thread))
 
 
 async def delete_thread(request: Request) -> JSONResponse:
@@ -51,21 +57,18 @@ async def delete_thread(request: Request) -> JSONResponse:
     return JSONResponse(deleted_resource(thread_id))
 
 
-async def list_items(request: Request) -> JSONResponse:
-    context = await _admin_context(request)
+async def list_items(request: Request) -> Response:
+    project_id = await admin_project(request)
     window = list_window(request)
     thread_id = path_id(request, "thread_id")
     try:
-        items, has_more = await request.app.state.platform.threads.page_items(
-            thread_id, context, window, types=REST_VISIBLE_TYPES
-        )
+        rows, has_more = await request.app.state.platform.rest_pages.items(project_id, thread_id, window)
     except NotFoundError:
         raise _thread_not_found(thread_id) from None
-    data = [rest for rest in map(to_rest, items) if rest is not None]
-    return JSONResponse(list_resource(data, has_more))
+    return _json(list_body(rows, has_more))
 
 
-async def thread(request: Request) -> JSONResponse:
+async def thread(request: Request) -> Response:
     # One route for both methods, so a 405 on this path lists them both in Allow.
     if request.method == "DELETE":
         return await delete_thread(request)

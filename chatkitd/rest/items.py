@@ -10,8 +10,8 @@
 | workflow           | chatkit.task_group         |
 
 Every other item (hidden context, end of turn, generated images, structured
-input) has no REST type; ``REST_VISIBLE_TYPES`` lets the store skip them in
-SQL, so they never make a page short.
+input) has no REST type: ``to_rest`` returns None, the store keeps no REST
+shape for it, and REST pages skip it in SQL, so it never makes a page short.
 """
 
 from __future__ import annotations
@@ -36,15 +36,6 @@ from chatkit.types import (
 )
 
 from chatkitd import clock
-
-REST_VISIBLE_TYPES = (
-    "user_message",
-    "assistant_message",
-    "widget",
-    "client_tool_call",
-    "task",
-    "workflow",
-)
 
 
 def _json(value: Any) -> str:

@@ -32,6 +32,48 @@ class Window:
     before: str | None = None
 
 
+@dataclass(frozen=True)
+class Plan:
+    """How to read one window: which bounds apply, and in which direction to scan."""
+
+    after: bool
+    before: bool
+    ascending: bool  # the order the caller asked for
+    read_ascending: bool  # the order the rows are read in
+    backwards: bool  # walking back from `before`: read reversed, then flip
+
+
+def plan(window: Window) -> Plan:
+    ascending = window.order == "asc"
+    backwards = window.before is not None and window.after is None
+    return Plan(
+        after=window.after is not None,
+        before=window.before is not None,
+        ascending=ascending,
+        read_ascending=ascending != backwards,
+        backwards=backwards,
+    )
+
+
+def bound_conditions(seq: ColumnElement[Any], how: Plan, after_seq: Any, before_seq: Any) -> list:
+    """The ``seq`` conditions of a window, given the cursors' own ``seq`` values."""
+    conditions = []
+    if how.after:
+        conditions.append(seq > after_seq if how.ascending else seq < after_seq)
+    if how.before:
+        conditions.append(seq < before_seq if how.ascending else seq > before_seq)
+    return conditions
+
+
+def trim(rows: list[Any], window: Window, how: Plan) -> tuple[list[Any], bool]:
+    """The page out of ``limit + 1`` rows read, and whether more lie beyond."""
+    has_more = len(rows) > window.limit
+    rows = rows[: window.limit]
+    if how.backwards:
+        rows.reverse()
+    return rows, has_more
+
+
 async def fetch_page(
     conn: AsyncConnection,
     query: Select,
@@ -48,7 +90,7 @@ async def fetch_page(
     ``cursor_where``: SQLite materializes an ``IN (subquery)`` on every lookup.
     """
     seq = table.c.seq
-    ascending = window.order == "asc"
+    how = plan(window)
 
     async def seq_of(cursor: str, param: str) -> int:
         lookup = select(seq).where(table.c.id == cursor, *cursor_where)
@@ -59,20 +101,9 @@ async def fetch_page(
             raise UnknownCursor(param, cursor)
         return found
 
-    if window.after is not None:
-        after_seq = await seq_of(window.after, "after")
-        query = query.where(seq > after_seq if ascending else seq < after_seq)
-    backwards = window.before is not None and window.after is None
-    if window.before is not None:
-        before_seq = await seq_of(window.before, "before")
-        query = query.where(seq < before_seq if ascending else seq > before_seq)
-
-    # Walking back from `before`, read in the opposite order, then flip the page.
-    read_ascending = ascending != backwards
-    query = query.order_by(seq.asc() if read_ascending else seq.desc()).limit(window.limit + 1)
+    after_seq = await seq_of(window.after, "after") if window.after is not None else None
+    before_seq = await seq_of(window.before, "before") if window.before is not None else None
+    query = query.where(*bound_conditions(seq, how, after_seq, before_seq))
+    query = query.order_by(seq.asc() if how.read_ascending else seq.desc()).limit(window.limit + 1)
     rows = list((await conn.execute(query)).mappings().all())
-    has_more = len(rows) > window.limit
-    rows = rows[: window.limit]
-    if backwards:
-        rows.reverse()
-    return rows, has_more
+    return trim(rows, window, how)

@@ -100,6 +100,8 @@ threads = Table(
     Column("title", Text),
     Column("status", String(16), nullable=False),
     Column("data", Text, nullable=False),
+    # The REST shape, serialized when the row is written: lists splice it as is.
+    Column("rest", Text),
     Index(None, "project_id", "seq"),
     Index(None, "project_id", "user", "seq"),
 )
@@ -113,6 +115,8 @@ items = Table(
     Column("type", String(32), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("data", Text, nullable=False),
+    # The REST shape, or NULL for items the REST API does not list.
+    Column("rest", Text),
     Index(None, "thread_id", "seq"),
 )
 

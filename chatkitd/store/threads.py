@@ -27,6 +27,7 @@ from chatkitd.store import tables
 from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Window, fetch_page
+from chatkitd.store.projection import item_rest, thread_rest
 
 _items = TypeAdapter(ThreadItem)
 _attachments = TypeAdapter(Attachment)
@@ -123,31 +124,35 @@ class ThreadStore(Store[RequestContext]):
         return StoredThread(ThreadMetadata.model_validate_json(row.data), row.user, row.created_at)
 
     async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
-        now = clock.unix()
         values = {
             "data": _metadata_json(thread),
             "title": thread.title,
             "status": thread.status.type,
-            "updated_at": now,
+            "updated_at": clock.unix(),
         }
         async with self.db.write() as conn:
-            existing = await conn.scalar(select(T.c.project_id).where(T.c.id == thread.id))
+            existing = (
+                await conn.execute(select(T.c.user, T.c.created_at).where(T.c.id == thread.id))
+            ).first()
             if existing is None:
                 if context.user is None:
                     raise ValueError("a new thread needs a user in the request context")
+                created_at = _timestamp(thread)
                 await conn.execute(
                     insert(T).values(
                         id=thread.id,
                         project_id=context.project_id,
                         user=context.user,
                         session_id=context.session.id if context.session else None,
-                        created_at=_timestamp(thread),
+                        created_at=created_at,
+                        rest=thread_rest(thread, context.user, created_at),
                         **values,
                     )
                 )
                 return
             await self._require_thread(conn, thread.id, context)
-            await conn.execute(update(T).where(T.c.id == thread.id).values(**values))
+            rest = thread_rest(thread, existing.user, existing.created_at)
+            await conn.execute(update(T).where(T.c.id == thread.id).values(rest=rest, **values))
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: RequestContext
@@ -234,6 +239,7 @@ class ThreadStore(Store[RequestContext]):
                     type=item.type,
                     created_at=_timestamp(item),
                     data=_item_json(item),
+                    rest=item_rest(item),
                 )
             )
             await conn.execute(update(T).where(T.c.id == thread_id).values(updated_at=clock.unix()))
@@ -244,7 +250,7 @@ class ThreadStore(Store[RequestContext]):
             result = await conn.execute(
                 update(I)
                 .where(I.c.id == item.id, I.c.thread_id == thread_id)
-                .values(type=item.type, data=_item_json(item))
+                .values(type=item.type, data=_item_json(item), rest=item_rest(item))
             )
             if result.rowcount == 0:
                 await conn.execute(
@@ -254,6 +260,7 @@ class ThreadStore(Store[RequestContext]):
                         type=item.type,
                         created_at=_timestamp(item),
                         data=_item_json(item),
+                        rest=item_rest(item),
                     )
                 )
 
