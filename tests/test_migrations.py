@@ -1,0 +1,113 @@
+"""Migrations: a database made by an older release keeps working after `upgrade`.
+
+Revision 0003 adds the stored REST shapes; rows written before it must be
+listed by the REST API exactly as rows written after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import datetime
+
+import pytest
+from chatkit.types import ThreadMetadata
+from sqlalchemy import insert, select
+
+from chatkitd.context import RequestContext
+from chatkitd.store import keys, migrate, tables
+from chatkitd.store.blobs import FileBlobStore
+from chatkitd.store.db import Database
+from chatkitd.store.paging import Window
+from chatkitd.store.rest_pages import RestPages
+from chatkitd.store.threads import ThreadStore, _item_json, _metadata_json
+from tests.conftest import IN_CI
+from tests.support.seed import assistant_message, user_message
+from tests.support.servers import PG_ADMIN_URL, postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+        return
+    try:
+        with postgres_database(f"chatkitd_migrate_{uuid.uuid4().hex[:12]}") as url:
+            yield url
+    except OSError as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_URL} is unreachable: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({error})")
+
+
+def test_rows_from_before_the_rest_projection_are_listed_after_upgrade(fresh_url, tmp_path):
+    async def scenario():
+        db = Database(fresh_url)
+        try:
+            await migrate.upgrade(db, "0002")
+            project_id = await keys.ensure_project(db, "default")
+            store = ThreadStore(db, FileBlobStore(tmp_path / "blobs"))
+            context = RequestContext(project_id=project_id, user="old_user")
+            thread = ThreadMetadata(
+                id=store.generate_thread_id(context), created_at=datetime.now(), title="Old"
+            )
+            items = [
+                user_message(store, thread, context, "written before 0003"),
+                assistant_message(store, thread, context, "so was this"),
+            ]
+            # Written the way release 0002 wrote them: no REST shape column yet.
+            async with db.write() as conn:
+                await conn.execute(
+                    insert(tables.threads).values(
+                        id=thread.id,
+                        project_id=project_id,
+                        user="old_user",
+                        session_id=None,
+                        created_at=1_700_000_000.0,
+                        updated_at=1_700_000_000.0,
+                        title="Old",
+                        status="active",
+                        data=_metadata_json(thread),
+                    )
+                )
+                for item in items:
+                    await conn.execute(
+                        insert(tables.items).values(
+                            id=item.id,
+                            thread_id=thread.id,
+                            type=item.type,
+                            created_at=item.created_at.timestamp(),
+                            data=_item_json(item),
+                        )
+                    )
+            await migrate.upgrade(db)
+            pages = RestPages(db)
+            threads, _ = await pages.threads(project_id, Window(limit=10))
+            listed, has_more = await pages.items(project_id, thread.id, Window(limit=10, order="asc"))
+            async with db.read() as conn:
+                missing = (
+                    await conn.execute(select(tables.items.c.id).where(tables.items.c.rest.is_(None)))
+                ).all()
+            return thread, items, threads, listed, has_more, missing
+        finally:
+            await db.dispose()
+
+    thread, items, threads, listed, has_more, missing = asyncio.run(scenario())
+    assert [json.loads(rest) for _, rest in threads] == [
+        {
+            "id": thread.id,
+            "object": "chatkit.thread",
+            "created_at": 1_700_000_000,
+            "status": {"type": "active"},
+            "title": "Old",
+            "user": "old_user",
+        }
+    ]
+    shapes = [json.loads(rest) for _, rest in listed]
+    assert [s["id"] for s in shapes] == [item.id for item in items]
+    assert [s["type"] for s in shapes] == ["chatkit.user_message", "chatkit.assistant_message"]
+    assert shapes[0]["content"] == [{"type": "input_text", "text": "written before 0003"}]
+    assert shapes[1]["content"][0]["text"] == "so was this"
+    assert has_more is False
+    assert missing == []
