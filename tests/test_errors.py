@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx2
@@ -222,8 +223,6 @@ def test_sdk_maps_413_to_api_status_error(client):
 
 def test_body_just_under_the_limit_is_read(raw):
     # Whitespace is valid JSON padding: the limit, not the content, is what is tested.
-    import json
-
     body = json.dumps(VALID).encode()
     body += b" " * (MAX_BODY_BYTES - len(body))
     response = raw.post(SESSIONS, content=body, headers={"Content-Type": "application/json"})

@@ -5,6 +5,7 @@ Every bound and default here comes from the ChatKit API reference.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -127,7 +128,8 @@ async def create_session(
         recent_threads=config.history.recent_threads,
         rate_limit=body.rate_limits.max_requests_per_1_minute,
         created_at=created_at,
-        expires_at=int(created_at) + seconds,
+        # Rounded up, so a session never lives less than it was given.
+        expires_at=math.ceil(created_at + seconds),
         cancelled_at=None,
     )
     await session_store.insert_session(db, record)

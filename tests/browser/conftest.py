@@ -32,7 +32,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ADMIN_KEY = "sk-ui-" + secrets.token_hex(8)
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's screenshots are rewritten only on request (`make screenshots`), so a
+# test run leaves the work tree clean.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("CHATKITD_UPDATE_SCREENSHOTS") == "1"
+    else Path(os.environ.get("TMPDIR", "/tmp")) / "chatkitd-screenshots"
+)
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
