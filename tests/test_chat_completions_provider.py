@@ -77,3 +77,33 @@ def test_missing_openai_key_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ModelUnavailable, match="OPENAI_API_KEY"):
         build_model(ProviderDefinition(type="openai"), "gpt-4.1-mini", Settings())
+
+
+def test_the_support_agent_example_with_its_client_tool(server, chat_for, user, llm, request, monkeypatch):
+    """examples/support-agent.yaml, pointed at the fake server: a client tool over Chat Completions."""
+    from pathlib import Path
+
+    example = (Path(__file__).parents[1] / "examples" / "support-agent.yaml").read_text()
+    suffix = request.node.callspec.id
+    text = example.replace("id: support-agent", f"id: support-{suffix}").replace(
+        "model: gpt-4.1-mini\n",
+        f"model: gpt-4.1-mini\nprovider: {{type: chat_completions, base_url: '{llm.base_url}'}}\n",
+    )
+    server.run(deploy_yaml(server.platform, text))
+    chat = chat_for(
+        user, workflow={"id": f"support-{suffix}", "state_variables": {"customer_name": "Ada", "plan": "pro"}}
+    )
+    llm.requests.clear()
+    first = chat.create("where is the nearest store?")
+    [call] = first.done_items("client_tool_call")
+    assert (call["name"], call["arguments"]) == ("get_location", {"precision": "city"})
+    system = llm.requests[0]["body"]["messages"][0]["content"]
+    assert "talking to Ada" in system and "pro plan" in system
+    assert llm.requests[0]["body"]["temperature"] == 0.3
+    resumed = chat.stream("threads.add_client_tool_output", thread_id=first.thread_id, result="Lyon")
+    assert resumed.text() == 'The time is "Lyon". '
+    # The model saw its call and the browser's output, tied by the call's id.
+    messages = llm.requests[-1]["body"]["messages"]
+    tool_call = messages[-2]["tool_calls"][0]
+    assert tool_call["function"]["name"] == "get_location"
+    assert messages[-1] == {"role": "tool", "tool_call_id": tool_call["id"], "content": '"Lyon"'}

@@ -1,7 +1,5 @@
-"""Migrations: a database made by an older release keeps working after `upgrade`.
-
-Revision 0003 adds the stored REST shapes; rows written before it must be
-listed by the REST API exactly as rows written after it.
+"""Migrations: they build exactly the schema ``tables.py`` declares, on both databases,
+and a database made by an older release keeps working after ``upgrade``.
 """
 
 from __future__ import annotations
@@ -12,6 +10,8 @@ import uuid
 from datetime import datetime
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from chatkit.types import ThreadMetadata
 from sqlalchemy import insert, select
 
@@ -21,12 +21,23 @@ from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Window
 from chatkitd.store.rest_pages import RestPages
+from chatkitd.store.tables import metadata
 from chatkitd.store.threads import ThreadStore, _item_json, _metadata_json
 from tests.conftest import IN_CI
 from tests.support.seed import assistant_message, user_message
 from tests.support.servers import PG_ADMIN_URL, postgres_database
 
 
+def test_migrated_schema_matches_the_tables(server):
+    async def diff():
+        async with server.platform.db.read() as conn:
+            return await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+
+    assert server.run(diff()) == []
+
+
+# Revision 0003 adds the stored REST shapes; rows written before it must be
+# listed by the REST API exactly as rows written after it.
 @pytest.fixture(params=["sqlite", "postgres"])
 def fresh_url(request, tmp_path):
     if request.param == "sqlite":

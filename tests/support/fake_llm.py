@@ -40,6 +40,8 @@ def _reply(body: dict[str, Any]) -> dict[str, Any]:
     text = last["content"] if isinstance(last["content"], str) else last["content"][0]["text"]
     if "time" in text and "current_time" in tools:
         return {"call": "current_time"}
+    if "store" in text and "get_location" in tools:
+        return {"call": "get_location", "arguments": {"precision": "city"}}
     return {"text": f"Echo: {text}"}
 
 
@@ -80,9 +82,9 @@ def app(fake: FakeLLM) -> Starlette:
             if "call" in reply:
                 call = {
                     "index": 0,
-                    "id": "call_fake1",
+                    "id": f"call_fake{len(fake.requests)}",
                     "type": "function",
-                    "function": {"name": reply["call"], "arguments": "{}"},
+                    "function": {"name": reply["call"], "arguments": json.dumps(reply.get("arguments", {}))},
                 }
                 yield _chunk(model, {"tool_calls": [call]})
                 yield _chunk(model, {}, "tool_calls")
