@@ -5,9 +5,11 @@ Both faces of chatkitd use this one class: ``ChatKitServer`` through the
 Items are kept in the protocol's own model (``chatkit.types``) as JSON, with
 the columns needed to page and filter beside them.
 
-Isolation lives here, in ``_visible_threads``: every query is confined to the
+Isolation lives here, in ``_thread_filters``: every query is confined to the
 caller's project, to the user of a client secret, and to the threads the
-session's history settings allow.
+session's history settings allow. The protocol's hot reads (a thread, an item,
+a page of items) state the same conditions as cached statements with bind
+parameters, in ``chatkitd.store.visible``: the two must stay in step.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatkitd import clock, ids
 from chatkitd.context import RequestContext
-from chatkitd.store import tables
+from chatkitd.store import tables, visible
 from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
-from chatkitd.store.paging import Window, fetch_page
+from chatkitd.store.paging import UnknownCursor, Window, fetch_page, plan, trim
 from chatkitd.store.projection import item_rest, thread_rest
 
 _items = TypeAdapter(ThreadItem)
@@ -81,7 +83,8 @@ class ThreadStore(Store[RequestContext]):
 
         They are plain predicates on the row, not ``id IN (subquery)``: SQLite
         materializes such a subquery on every execution, which made each lookup
-        cost as much as reading the whole project.
+        cost as much as reading the whole project. ``visible.conditions`` states
+        the same conditions for the cached read statements.
         """
         filters = [T.c.project_id == context.project_id]
         if context.user is not None:
@@ -114,14 +117,14 @@ class ThreadStore(Store[RequestContext]):
         return (await self.get_thread(thread_id, context)).metadata
 
     async def get_thread(self, thread_id: str, context: RequestContext) -> StoredThread:
-        query = select(T.c.data, T.c.user, T.c.created_at).where(
-            T.c.id == thread_id, *self._thread_filters(context)
+        where = visible.scope(context)
+        rows = await self.db.fetch_all(
+            visible.thread_row(where.shape), {**where.params, "thread_id": thread_id}
         )
-        async with self.db.read() as conn:
-            row = (await conn.execute(query)).first()
-        if row is None:
+        if not rows:
             raise NotFoundError(f"Thread {thread_id} not found")
-        return StoredThread(ThreadMetadata.model_validate_json(row.data), row.user, row.created_at)
+        data, user, created_at = rows[0]
+        return StoredThread(ThreadMetadata.model_validate_json(data), user, created_at)
 
     async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
         values = {
@@ -218,16 +221,38 @@ class ThreadStore(Store[RequestContext]):
         window: Window,
         types: Iterable[str] | None = None,
     ) -> tuple[list[ThreadItem], bool]:
-        """A page of a thread's items, optionally only those of the given protocol types."""
-        query = select(I.c.seq, I.c.data).where(I.c.thread_id == thread_id)
-        if types is not None:
-            query = query.where(I.c.type.in_(list(types)))
-        async with self.db.read() as conn:
-            await self._require_thread(conn, thread_id, context)
-            rows, has_more = await fetch_page(
-                conn, query, I, window, cursor_where=[I.c.thread_id == thread_id]
+        """A page of a thread's items, optionally only those of the given protocol types.
+
+        Without a cursor (how every run reads its history) this is one query.
+        """
+        where = visible.scope(context)
+        how = plan(window)
+        kinds = frozenset(types) if types is not None else None
+        params = {**where.params, "thread_id": thread_id, "limit": window.limit + 1}
+        if window.after is None and window.before is None:
+            rows = await self.db.fetch_all(visible.first_page(where.shape, how.ascending, kinds), params)
+            if not rows:
+                raise NotFoundError(f"Thread {thread_id} not found")
+            if rows[0][0] is None:  # the thread, with no items in the window
+                rows = []
+        else:
+            found = await self.db.fetch_all(
+                visible.cursors(where.shape), {**params, "after": window.after, "before": window.before}
             )
-        return [_items.validate_json(r["data"]) for r in rows], has_more
+            if not found:
+                raise NotFoundError(f"Thread {thread_id} not found")
+            _, after_seq, before_seq = found[0]
+            for param, cursor, seq in (
+                ("after", window.after, after_seq),
+                ("before", window.before, before_seq),
+            ):
+                if cursor is not None and seq is None:
+                    raise UnknownCursor(param, cursor)
+            rows = await self.db.fetch_all(
+                visible.later_page(how, kinds), {**params, "after_seq": after_seq, "before_seq": before_seq}
+            )
+        rows, has_more = trim(rows, window, how)
+        return [_items.validate_json(data) for _, data in rows], has_more
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         async with self.db.write() as conn:
@@ -265,12 +290,15 @@ class ThreadStore(Store[RequestContext]):
                 )
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
-        async with self.db.read() as conn:
-            await self._require_thread(conn, thread_id, context)
-            data = await conn.scalar(select(I.c.data).where(I.c.id == item_id, I.c.thread_id == thread_id))
-        if data is None:
+        where = visible.scope(context)
+        rows = await self.db.fetch_all(
+            visible.item_row(where.shape), {**where.params, "thread_id": thread_id, "item_id": item_id}
+        )
+        if not rows:
+            raise NotFoundError(f"Thread {thread_id} not found")
+        if rows[0][0] is None:
             raise NotFoundError(f"Item {item_id} not found in thread {thread_id}")
-        return _items.validate_json(data)
+        return _items.validate_json(rows[0][0])
 
     async def delete_thread_item(self, thread_id: str, item_id: str, context: RequestContext) -> None:
         async with self.db.write() as conn:
