@@ -114,3 +114,77 @@ def test_attachment_records_belong_to_their_user_and_project(server, user):
             await store.load_attachment(attachment.id, owner)
 
     server.run(scenario())
+
+
+def test_item_reads_and_writes_follow_the_same_rules(server, user):
+    """load_thread_items, load_item and add_thread_item, under every shape of isolation.
+
+    These run as statements cached per shape with bind parameters: each shape
+    must confine exactly as ``load_thread`` does, cursors included.
+    """
+    store = server.platform.threads
+
+    async def scenario():
+        project_id = await ensure_project(store.db, "default")
+        owner = RequestContext.for_session(session_record(project_id, user))
+        old = await seed.make_thread(store, owner, title="old")
+        newer = await seed.make_thread(store, owner, title="newer")
+        items = []
+        for n in range(3):
+            item = seed.user_message(store, old, owner, f"m{n}")
+            await store.add_thread_item(old.id, item, owner)
+            items.append(item)
+        empty = await seed.make_thread(store, owner, title="empty")
+
+        page = await store.load_thread_items(old.id, None, 10, "asc", owner)
+        assert [i.id for i in page.data] == [i.id for i in items] and not page.has_more
+        page = await store.load_thread_items(old.id, None, 2, "desc", owner)
+        assert [i.id for i in page.data] == [items[2].id, items[1].id] and page.has_more
+        page = await store.load_thread_items(old.id, items[2].id, 10, "desc", owner)
+        assert [i.id for i in page.data] == [items[1].id, items[0].id]
+        rows, more = await store.page_items(old.id, owner, Window(limit=1, order="asc", before=items[2].id))
+        assert [i.id for i in rows] == [items[1].id] and more
+        assert (await store.load_thread_items(empty.id, None, 10, "desc", owner)).data == []
+        assert (await store.load_item(old.id, items[1].id, owner)).id == items[1].id
+        with pytest.raises(NotFoundError):
+            await store.load_item(old.id, "cthi_missing", owner)
+        with pytest.raises(UnknownCursor):
+            await store.load_thread_items(old.id, "cthi_missing", 10, "desc", owner)
+        stray = seed.user_message(store, newer, owner, "elsewhere")
+        await store.add_thread_item(newer.id, stray, owner)
+        with pytest.raises(UnknownCursor):  # an item of another thread is no cursor here
+            await store.load_thread_items(old.id, stray.id, 10, "desc", owner)
+        with pytest.raises(NotFoundError):  # nor is it an item of this thread
+            await store.load_item(old.id, stray.id, owner)
+
+        other_project = await ensure_project(store.db, f"p_{uuid.uuid4().hex[:6]}")
+        refused = {
+            "other user": RequestContext.for_session(session_record(project_id, user + "_x")),
+            "other project": RequestContext(project_id=other_project),
+            "recent 2": RequestContext.for_session(session_record(project_id, user, recent_threads=2)),
+            "history off": RequestContext.for_session(
+                session_record(project_id, user, history_enabled=False)
+            ),
+        }
+        for name, context in refused.items():
+            with pytest.raises(NotFoundError):
+                await store.load_thread_items(old.id, None, 10, "desc", context)
+            with pytest.raises(NotFoundError):  # not an unknown cursor: the thread comes first
+                await store.load_thread_items(old.id, "cthi_missing", 10, "desc", context)
+            with pytest.raises(NotFoundError):
+                await store.load_item(old.id, items[0].id, context)
+            with pytest.raises(NotFoundError):
+                await store.add_thread_item(old.id, seed.user_message(store, old, context, name), context)
+        assert len((await store.load_thread_items(old.id, None, 10, "asc", owner)).data) == 3
+
+        # The shapes that do allow the thread read the same items.
+        allowed = {
+            "admin": RequestContext(project_id=project_id),
+            "recent 3": RequestContext.for_session(session_record(project_id, user, recent_threads=3)),
+        }
+        for context in allowed.values():
+            page = await store.load_thread_items(old.id, items[0].id, 10, "asc", context)
+            assert [i.id for i in page.data] == [items[1].id, items[2].id]
+            assert (await store.load_item(old.id, items[0].id, context)).id == items[0].id
+
+    server.run(scenario())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 
 from chatkitd import clock
 from chatkitd.store import tables
@@ -149,13 +150,25 @@ async def admit_request(db: Database, secret_digest: str) -> Admission:
             return Admission(record)
         window_start = now - RATE_WINDOW_SECONDS
         in_window = (log.c.session_id == record.id) & (log.c.at > window_start)
-        count, oldest = (await conn.execute(select(func.count(), func.min(log.c.at)).where(in_window))).one()
-        if count >= record.rate_limit:
-            wait = (oldest + RATE_WINDOW_SECONDS) - now
+        # Counting and logging in one statement: the row goes in only while the
+        # window has room. The transaction (session row locked on PostgreSQL,
+        # BEGIN IMMEDIATE on SQLite) keeps the count exact across processes.
+        counted = select(func.count()).where(in_window).scalar_subquery()
+        logged = await conn.execute(
+            insert(log).from_select(
+                ["session_id", "at"],
+                select(literal(record.id, log.c.session_id.type), literal(now, log.c.at.type)).where(
+                    counted < record.rate_limit
+                ),
+            )
+        )
+        if logged.rowcount == 0:
+            oldest = await conn.scalar(select(func.min(log.c.at)).where(in_window))
+            wait = (oldest + RATE_WINDOW_SECONDS - now) if oldest is not None else RATE_WINDOW_SECONDS
             return Admission(record, retry_after=max(1, math.ceil(wait)))
-        await conn.execute(insert(log).values(session_id=record.id, at=now))
-        if count % PRUNE_EVERY == 0:
-            # Rows out of the window no longer count; clearing them now and
-            # then, not on every request, saves a statement per request.
+        if random.random() < 1 / PRUNE_EVERY:
+            # Rows out of the window no longer count; clearing them now and then
+            # (about one request in PRUNE_EVERY), not on every request, saves a
+            # statement per request.
             await conn.execute(delete(log).where(log.c.session_id == record.id, log.c.at <= window_start))
     return Admission(record)
