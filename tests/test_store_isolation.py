@@ -145,6 +145,14 @@ def test_item_reads_and_writes_follow_the_same_rules(server, user):
         rows, more = await store.page_items(old.id, owner, Window(limit=1, order="asc", before=items[2].id))
         assert [i.id for i in rows] == [items[1].id] and more
         assert (await store.load_thread_items(empty.id, None, 10, "desc", owner)).data == []
+        for types, expected in (
+            (["user_message"], 3),
+            (["widget", "user_message"], 3),
+            (["widget"], 0),
+            ([], 0),
+        ):
+            rows, _ = await store.page_items(old.id, owner, Window(limit=10), types=types)
+            assert len(rows) == expected, types
         assert (await store.load_item(old.id, items[1].id, owner)).id == items[1].id
         with pytest.raises(NotFoundError):
             await store.load_item(old.id, "cthi_missing", owner)

@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
 
 from chatkitd.context import RequestContext
 from chatkitd.store import tables
@@ -116,7 +116,11 @@ def cursors(shape: Shape) -> Select:
 
 def _type_filter(types: frozenset[str] | None) -> list[ColumnElement[bool]]:
     # Literal values rather than an expanding IN: the statement compiles once, as is.
-    return [] if types is None else [or_(*(I.c.type == kind for kind in sorted(types)))]
+    if types is None:
+        return []
+    if not types:
+        return [false()]  # no type asked for: no items, as an empty IN would say
+    return [or_(*(I.c.type == kind for kind in sorted(types)))]
 
 
 @functools.cache
