@@ -242,6 +242,7 @@ def test_a_secret_never_reaches_another_users_objects(world, stranger, kind):
     [params] = [p for k, p in _conversation_requests(world) if k == kind]
     response = chat.post(kind, **params)
     assert response.status_code == 404, response.text
+    assert error_of(response)["code"] == "not_found"
     # The owner's objects are all still there, unchanged.
     thread = world.owner.call("threads.get_by_id", thread_id=world.thread_id)
     assert thread["title"] == "show me a widget" and thread["status"] == {"type": "active"}
