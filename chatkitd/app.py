@@ -41,15 +41,16 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         )
 
     app = Starlette(
+        # Routes are tried in order and none overlap, so the busiest come first.
         routes=[
+            *conversation.routes,
+            *threads.routes,
+            *sessions.routes,
+            *uploads.routes,
+            *traces.routes,
             *health.routes,
             *metrics.routes,
             *openapi.routes,
-            *sessions.routes,
-            *threads.routes,
-            *traces.routes,
-            *conversation.routes,
-            *uploads.routes,
         ],
         middleware=middleware,
         exception_handlers=errors.EXCEPTION_HANDLERS,

@@ -72,6 +72,9 @@ export class History {
   }
 
   render() {
+    // A refresh (a live title, a reload of the list) must not pull the input out
+    // from under someone renaming a thread; finishing the rename renders anyway.
+    if (this.renaming) return;
     this.list.replaceChildren(...this.threads.map((thread) => this._entry(thread)));
     if (!this.threads.length) this.list.append(h("li", { class: "ck-thread-empty" }, "No conversations yet."));
     this.markActive(this.activeId);
@@ -111,10 +114,12 @@ export class History {
     open.replaceWith(input);
     input.focus();
     input.select();
+    this.renaming = true;
     let done = false;
     const finish = async (save) => {
       if (done) return;
       done = true;
+      this.renaming = false;
       const title = input.value.trim();
       if (save && title && title !== thread.title) {
         try {
