@@ -48,6 +48,11 @@ class Unauthenticated(APIError):
     type = "authentication_error"
 
 
+class PermissionDenied(APIError):
+    status = 403
+    type = "permission_error"
+
+
 class NotFound(APIError):
     status = 404
 

@@ -7,7 +7,6 @@ except in CI (``CI=true``), where that is a failure.
 
 from __future__ import annotations
 
-import os
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -17,24 +16,16 @@ import pytest
 from openai import OpenAI
 
 from tests.support.chat import chat_for  # noqa: F401 - a fixture, shared by the conversation tests
-from tests.support.servers import PG_ADMIN_URL, RunningServer, postgres_database, start_server
+from tests.support.servers import RunningServer, fresh_database, start_server
 
-IN_CI = os.environ.get("CI") == "true"
 ADMIN_KEY = "sk-test-" + secrets.token_hex(8)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'chatkitd.db'}"
-        return
-    try:
-        with postgres_database(f"chatkitd_test_{uuid.uuid4().hex[:12]}") as url:
-            yield url
-    except OSError as error:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_URL} is unreachable: {error}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({error}); set it up or run in CI")
+    sqlite_file = tmp_path_factory.mktemp("sqlite") / "chatkitd.db"
+    with fresh_database(request.param, sqlite_file, "chatkitd_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import http.client
-import json
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx2
 
 from tests.conftest import ADMIN_KEY
+from tests.support.chat import disconnect_mid_stream
 from tests.support.harness import deploy_yaml
 
 SCRIPTED = (Path(__file__).parent / "workflows_data" / "scripted.yaml").read_text()
@@ -19,37 +17,7 @@ SCRIPTED = (Path(__file__).parent / "workflows_data" / "scripted.yaml").read_tex
 def test_disconnect_keeps_partial_text_and_records_the_trace(server, client, user, chat_for):
     server.run(deploy_yaml(server.platform, SCRIPTED))
     chat = chat_for(user, workflow={"id": "scripted-support"})
-    url = urlsplit(server.base_url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-    body = {
-        "type": "threads.create",
-        "params": {
-            "input": {
-                "content": [{"type": "input_text", "text": "answer slowly"}],
-                "attachments": [],
-                "inference_options": {},
-            }
-        },
-    }
-    conn.request(
-        "POST",
-        "/v1/chatkit/conversation",
-        body=json.dumps(body),
-        headers={"Authorization": f"Bearer {chat.secret}", "Content-Type": "application/json"},
-    )
-    response = conn.getresponse()
-    thread_id, deltas, buffer = "", 0, b""
-    while deltas < 5:
-        buffer += response.read1(4096)
-        *frames, buffer = buffer.split(b"\n\n")
-        for frame in frames:
-            event = json.loads(frame.removeprefix(b"data: "))
-            if event["type"] == "thread.created":
-                thread_id = event["thread"]["id"]
-            elif event["type"] == "thread.item.updated" and "delta" in event["update"]:
-                deltas += 1
-    conn.sock.close()
-    conn.close()
+    thread_id = disconnect_mid_stream(chat, "answer slowly")
 
     # The full answer takes ~10 s; well before that, the partial text and the trace are saved.
     headers = {"Authorization": f"Bearer {ADMIN_KEY}"}

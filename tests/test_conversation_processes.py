@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 import pytest
 from openai import OpenAI
 
-from tests.conftest import IN_CI
 from tests.support.processes import serve_process
-from tests.support.servers import PG_ADMIN_URL, postgres_database
+from tests.support.servers import fresh_database
 
 pytestmark = pytest.mark.postgres
 
@@ -20,23 +18,14 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory):
     admin_key = "sk-test-" + secrets.token_hex(8)
-    try:
-        database = postgres_database(f"chatkitd_procs_{uuid.uuid4().hex[:12]}")
-        url = database.__enter__()
-    except OSError as error:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_URL} is unreachable: {error}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({error})")
     data_dir = tmp_path_factory.mktemp("procs")
-    try:
-        # One after the other, so that only one of them runs the migrations.
-        with (
-            serve_process(url, data_dir, admin_key) as first,
-            serve_process(url, data_dir, admin_key) as second,
-        ):
-            yield admin_key, first, second
-    finally:
-        database.__exit__(None, None, None)
+    # One after the other, so that only one of them runs the migrations.
+    with (
+        fresh_database("postgres", data_dir / "unused.db", "chatkitd_procs") as url,
+        serve_process(url, data_dir, admin_key) as first,
+        serve_process(url, data_dir, admin_key) as second,
+    ):
+        yield admin_key, first, second
 
 
 def _post(base_url: str, secret: str) -> int:

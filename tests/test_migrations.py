@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from datetime import datetime
 
 import pytest
@@ -23,9 +22,8 @@ from chatkitd.store.paging import Window
 from chatkitd.store.rest_pages import RestPages
 from chatkitd.store.tables import metadata
 from chatkitd.store.threads import ThreadStore, _item_json, _metadata_json
-from tests.conftest import IN_CI
 from tests.support.seed import assistant_message, user_message
-from tests.support.servers import PG_ADMIN_URL, postgres_database
+from tests.support.servers import fresh_database
 
 
 def test_migrated_schema_matches_the_tables(server):
@@ -40,16 +38,8 @@ def test_migrated_schema_matches_the_tables(server):
 # listed by the REST API exactly as rows written after it.
 @pytest.fixture(params=["sqlite", "postgres"])
 def fresh_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        return
-    try:
-        with postgres_database(f"chatkitd_migrate_{uuid.uuid4().hex[:12]}") as url:
-            yield url
-    except OSError as error:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_URL} is unreachable: {error}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({error})")
+    with fresh_database(request.param, tmp_path / "old.db", "chatkitd_migrate") as url:
+        yield url
 
 
 def test_rows_from_before_the_rest_projection_are_listed_after_upgrade(fresh_url, tmp_path):

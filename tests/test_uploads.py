@@ -155,6 +155,40 @@ def test_image_preview_is_served_by_signed_url_only(user, chat_for):
     assert "preview_url" not in _direct(chat, b"text").json()
 
 
+def test_a_preview_cannot_run_script_on_chatkitds_origin(user, chat_for):
+    chat = chat_for(user, chatkit_configuration=UPLOADS)
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>'
+    image = _direct(chat, svg, "x.svg", "image/svg+xml").json()
+    preview = httpx2.get(image["preview_url"])
+    assert preview.status_code == 200 and preview.content == svg
+    assert "sandbox" in preview.headers["content-security-policy"]
+    assert "default-src 'none'" in preview.headers["content-security-policy"]
+    assert preview.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("declared", "stored"),
+    [
+        ("image/png\r\nSet-Cookie: evil=1", "application/octet-stream"),  # a header split
+        ("", "application/octet-stream"),  # what a browser declares for an unknown file
+        ("image/png; name=x", "image/png"),
+        ("text/plain", "text/plain"),
+    ],
+)
+def test_declared_mime_types_are_media_types(user, chat_for, declared, stored):
+    chat = chat_for(user, chatkit_configuration=UPLOADS)
+    created = chat.call("attachments.create", name="a.png", size=3, mime_type=declared)
+    assert created["mime_type"] == stored
+    uploaded = httpx2.post(
+        created["upload_descriptor"]["url"], files={"file": ("a.png", b"abc", "image/png")}
+    )
+    assert uploaded.status_code == 200 and uploaded.json()["mime_type"] == stored
+    if stored.startswith("image/"):
+        assert httpx2.get(uploaded.json()["preview_url"]).headers["content-type"] == stored
+    else:
+        assert "preview_url" not in uploaded.json()
+
+
 def test_attachments_delete_removes_bytes_for_the_owner_only(server, user, chat_for):
     owner = chat_for(user, chatkit_configuration=UPLOADS)
     attachment_id = _direct(owner, b"secret").json()["id"]

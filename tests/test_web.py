@@ -82,3 +82,23 @@ def test_playground_session_is_off_in_production(production_server):
     assert response.json()["error"]["code"] == "unknown_route"
     # The pages still load; the playground says the route is off when it gets the 404.
     assert httpx2.get(production_server.base_url + "/admin").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-forwarded-for": "203.0.113.9"},  # a reverse proxy on this host
+        {"forwarded": "for=203.0.113.9"},
+        {"host": "rebound.example:8000"},  # a DNS-rebound name
+        {"sec-fetch-site": "cross-site"},  # another site's page
+    ],
+    ids=["x-forwarded-for", "forwarded", "foreign host", "cross-site"],
+)
+def test_playground_session_answers_only_local_pages(server, headers):
+    response = httpx2.post(server.base_url + "/playground/session", json={}, headers=headers)
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "not_local"
+    same_origin = httpx2.post(
+        server.base_url + "/playground/session", json={}, headers={"sec-fetch-site": "same-origin"}
+    )
+    assert same_origin.status_code == 200

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from chatkitd.context import RequestContext
 from chatkitd.errors import NotFound
 from chatkitd.http.auth import admin_project
-from chatkitd.http.body import list_window
+from chatkitd.http.body import list_window, path_id, query_text
 from chatkitd.rest.sessions import session_resource
 from chatkitd.rest.threads import list_resource
 from chatkitd.store import feedback as feedback_store
@@ -27,13 +27,11 @@ HIDDEN_TYPES = ("hidden_context_item", "sdk_hidden_context")
 
 
 async def list_sessions(request: Request) -> JSONResponse:
-    project_id = await admin_project(request)
-    window = list_window(request)
     records = await session_store.list_sessions(
         request.app.state.platform.db,
-        project_id,
-        limit=window.limit,
-        user=request.query_params.get("user"),
+        await admin_project(request),
+        limit=list_window(request).limit,
+        user=query_text(request, "user"),
     )
     data = [{**session_resource(r), "created_at": int(r.created_at)} for r in records]
     return JSONResponse(list_resource(data, has_more=False))
@@ -52,13 +50,11 @@ def _feedback_resource(record: feedback_store.FeedbackRecord) -> dict[str, Any]:
 
 
 async def list_feedback(request: Request) -> JSONResponse:
-    project_id = await admin_project(request)
-    window = list_window(request)
     records = await feedback_store.list_feedback(
         request.app.state.platform.db,
-        project_id,
-        thread_id=request.query_params.get("thread_id"),
-        limit=window.limit,
+        await admin_project(request),
+        thread_id=query_text(request, "thread_id"),
+        limit=list_window(request).limit,
     )
     return JSONResponse(list_resource([_feedback_resource(r) for r in records], has_more=False))
 
@@ -66,7 +62,7 @@ async def list_feedback(request: Request) -> JSONResponse:
 async def thread_items(request: Request) -> JSONResponse:
     """A thread's items in the protocol's own shape, so the console renders them as the user saw them."""
     context = RequestContext(project_id=await admin_project(request))
-    thread_id = request.path_params["thread_id"]
+    thread_id = path_id(request, "thread_id")
     store = request.app.state.platform.threads
     try:
         items, has_more = await store.page_items(thread_id, context, list_window(request))
@@ -77,15 +73,10 @@ async def thread_items(request: Request) -> JSONResponse:
         for item in items
         if item.type not in HIDDEN_TYPES
     ]
-    return JSONResponse(
-        {
-            "object": "list",
-            "data": data,
-            "first_id": items[0].id if items else None,
-            "last_id": items[-1].id if items else None,
-            "has_more": has_more,
-        }
-    )
+    # first_id/last_id are cursors, so they name the page's edges even when hidden items are left out.
+    page = list_resource(data, has_more)
+    page.update(first_id=items[0].id if items else None, last_id=items[-1].id if items else None)
+    return JSONResponse(page)
 
 
 routes = [

@@ -43,7 +43,7 @@ async def file_chunks(
     body: AsyncIterator[bytes], content_type: str | None, part: FilePart
 ) -> AsyncIterator[bytes]:
     """The bytes of the ``file`` field; ``part`` gets its filename and content type."""
-    parser_state: dict[str, object] = {"in_file": False, "field": b"", "value": b""}
+    parser_state: dict[str, object] = {"in_file": False, "field": b"", "value": b"", "ended": False}
     ready: list[bytes] = []
 
     def on_part_begin() -> None:
@@ -78,6 +78,9 @@ async def file_chunks(
     def on_part_end() -> None:
         parser_state["in_file"] = False
 
+    def on_end() -> None:
+        parser_state["ended"] = True
+
     parser = MultipartParser(
         boundary_of(content_type),
         {
@@ -88,6 +91,7 @@ async def file_chunks(
             "on_headers_finished": on_headers_finished,
             "on_part_data": on_part_data,
             "on_part_end": on_part_end,
+            "on_end": on_end,
         },
     )
     try:
@@ -102,3 +106,8 @@ async def file_chunks(
         ) from None
     if not part.seen:
         raise InvalidRequest("The upload has no 'file' field.", param="file", code="invalid_upload")
+    # Without its closing boundary the body was cut short: the bytes so far are not the file.
+    if not parser_state["ended"]:
+        raise InvalidRequest(
+            "The multipart body ends before its closing boundary.", param="file", code="invalid_upload"
+        )

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from chatkitd.errors import InvalidRequest, NotFound
 from chatkitd.http.auth import admin_project
+from chatkitd.http.body import path_id, query_text
 from chatkitd.tracing import store as trace_store
 
 MAX_LIMIT = 100
@@ -16,20 +17,22 @@ MAX_LIMIT = 100
 async def list_traces(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
     raw_limit = request.query_params.get("limit", "20")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+    # Not str.isdigit: it accepts "²", which int() then refuses.
+    limit = int(raw_limit) if raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3 else 0
+    if not 1 <= limit <= MAX_LIMIT:
         raise InvalidRequest(f"Invalid 'limit': expected 1-{MAX_LIMIT}.", param="limit")
     data, has_more = await trace_store.list_traces(
         request.app.state.platform.db,
         project_id,
-        thread_id=request.query_params.get("thread_id"),
-        limit=int(raw_limit),
+        thread_id=query_text(request, "thread_id"),
+        limit=limit,
     )
     return JSONResponse({"object": "list", "data": data, "has_more": has_more})
 
 
 async def retrieve_trace(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
-    trace_id = request.path_params["trace_id"]
+    trace_id = path_id(request, "trace_id")
     trace = await trace_store.get_trace(request.app.state.platform.db, project_id, trace_id)
     if trace is None:
         raise NotFound(f"No trace found with id '{trace_id}'.", param="trace_id")

@@ -25,6 +25,7 @@ from chatkitd.runtime.attachments import max_bytes
 from chatkitd.runtime.signing import PREVIEW, UPLOAD
 from chatkitd.store.uploads import AttachmentRecord, find_attachment
 
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 # Room for the multipart envelope around the file when judging Content-Length.
 MULTIPART_SLACK = 64 * 1024
 
@@ -95,6 +96,10 @@ async def preview(request: Request) -> Response:
         headers={
             "Content-Length": str(blobs.size(record.project_id, record.attachment.id)),
             "Cache-Control": "private, max-age=3600",
+            # The bytes are the user's: an SVG opened as a page must not run script
+            # on chatkitd's origin, and no browser may sniff them into HTML.
+            "Content-Security-Policy": PREVIEW_CSP,
+            "X-Content-Type-Options": "nosniff",
         },
     )
 

@@ -7,12 +7,14 @@ is how the UI promises to work with no internet: nothing else can even load.
 
 from __future__ import annotations
 
+import ipaddress
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from chatkitd.errors import NotFound
+from chatkitd.errors import NotFound, PermissionDenied
 from chatkitd.http import admin
 from chatkitd.http.body import json_object
 from chatkitd.rest.sessions import create_session, session_resource
@@ -39,11 +41,41 @@ async def admin_page(request: Request) -> HTMLResponse:
     return _page("admin.html")
 
 
+def _loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _is_local(request: Request) -> bool:
+    """Whether the caller is a page of this server, on this machine.
+
+    Binding to loopback is not enough: a reverse proxy on the same host makes
+    every request come from 127.0.0.1 (but adds a forwarding header), a
+    DNS-rebound name reaches it with a foreign Host, and another site's page can
+    post to it (the browser says so in Sec-Fetch-Site).
+    """
+    headers = request.headers
+    if any(name in headers for name in ("forwarded", "x-forwarded-for", "x-real-ip")):
+        return False
+    if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    return _loopback(request.client.host if request.client else None) and _loopback(request.url.hostname)
+
+
 async def playground_session(request: Request) -> JSONResponse:
     """Mint a session for the playground user. Development mode only: a 404 otherwise."""
     platform = request.app.state.platform
     if not platform.settings.is_development:
         raise NotFound("Unknown route.", code="unknown_route")
+    if not _is_local(request):
+        raise PermissionDenied(
+            "The playground session route answers only this server's own pages, on this machine.",
+            code="not_local",
+        )
     raw = await json_object(request) if await request.body() else {}
     body = playground_session_body(raw)
     project_id = await ensure_project(platform.db, DEFAULT_PROJECT)

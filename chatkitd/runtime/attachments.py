@@ -13,6 +13,7 @@ size, then again on the bytes as they stream to disk.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -40,6 +41,22 @@ MB = 1024 * 1024
 class FileDescription(Protocol):
     filename: str | None
     content_type: str | None
+
+
+# RFC 6838 type/subtype: what may go into a Content-Type header as it is.
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
+OCTET_STREAM = "application/octet-stream"
+
+
+def media_type(declared: str | None) -> str:
+    """The declared type without parameters, or ``application/octet-stream`` if it is not one.
+
+    The client's declaration is served back as the preview's Content-Type, so
+    control characters (a header split) or an empty type (a browser's unknown
+    file) must not reach it.
+    """
+    base = (declared or "").split(";", 1)[0].strip()
+    return base if _MEDIA_TYPE.fullmatch(base) else OCTET_STREAM
 
 
 UPLOAD_URL_TTL = 60 * 60
@@ -100,6 +117,7 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
         self, context: RequestContext, attachment_id: str, name: str, mime_type: str, **fields: Any
     ) -> Attachment:
         base_url = context.extras["base_url"]
+        mime_type = media_type(mime_type)
         if mime_type.lower().startswith("image/"):
             preview = self.preview_url(base_url, attachment_id)
             return ImageAttachment(
@@ -170,7 +188,7 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
             context,
             attachment_id,
             part.filename or attachment_id,
-            part.content_type or "application/octet-stream",
+            part.content_type or OCTET_STREAM,
             metadata={"size": size, "uploaded": True},
         )
         await self.threads.save_attachment(attachment, context)

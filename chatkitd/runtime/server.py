@@ -184,7 +184,9 @@ class ConversationServer(ChatKitServer[RequestContext]):
             try:
                 attachment = await self.threads.load_attachment(attachment_id, context)
             except NotFoundError:
-                raise NotFound(f"No attachment found with id '{attachment_id}'.", param=param) from None
+                raise NotFound(
+                    f"No attachment found with id '{attachment_id}'.", param=param, code="not_found"
+                ) from None
             if not (attachment.metadata or {}).get("uploaded"):
                 raise Unprocessable(
                     f"Attachment {attachment_id} has no bytes yet: upload it first.",

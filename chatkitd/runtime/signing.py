@@ -44,10 +44,16 @@ class Signer:
         return urlencode({"expires": expires, "signature": self.signature(purpose, attachment_id, expires)})
 
     def verify(self, purpose: str, attachment_id: str, expires: str | None, signature: str | None) -> bool:
-        if not expires or not signature or not expires.isdigit():
+        # Query strings are caller-controlled: anything but a short ASCII decimal
+        # expiry (str.isdigit accepts "²") or a non-ASCII signature (which
+        # compare_digest refuses with a TypeError) is simply not a valid link.
+        if not expires or not signature or len(expires) > 20:
+            return False
+        if not (expires.isascii() and expires.isdigit()):
             return False
         expected = self.signature(purpose, attachment_id, int(expires))
-        return hmac.compare_digest(expected, signature) and int(expires) > clock.unix()
+        valid = hmac.compare_digest(expected.encode(), signature.encode("utf-8", "surrogatepass"))
+        return valid and int(expires) > clock.unix()
 
 
 def _key_from_data_dir(data_dir: Path) -> bytes:

@@ -21,12 +21,11 @@ PLAYGROUND_MAX_FILES = 20
 def playground_session_body(raw: dict[str, Any]) -> SessionCreateBody:
     """A session body from the playground's form: the page picks the workflow, the user,
     state variables and, for trying the limits, the upload and history settings."""
-    file_upload = {
-        "enabled": True,
-        "max_file_size": PLAYGROUND_MAX_FILE_SIZE_MB,
-        "max_files": PLAYGROUND_MAX_FILES,
-        **(raw.get("file_upload") or {}),
-    }
+    file_upload = raw.get("file_upload") or {}
+    if isinstance(file_upload, dict):
+        defaults = {"enabled": True, "max_file_size": PLAYGROUND_MAX_FILE_SIZE_MB}
+        file_upload = {**defaults, "max_files": PLAYGROUND_MAX_FILES, **file_upload}
+    # Anything else goes to validation as sent, which refuses it naming the param.
     configuration: dict[str, Any] = {"file_upload": file_upload}
     if raw.get("history") is not None:
         configuration["history"] = raw["history"]

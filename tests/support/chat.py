@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import pytest
@@ -98,6 +100,38 @@ class Chat:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def disconnect_mid_stream(chat: Chat, text: str, deltas: int = 5) -> str:
+    """Start a thread with ``text``, read ``deltas`` text deltas of the answer, then drop
+    the connection as a closed browser tab would. Returns the thread's id."""
+    url = urlsplit(chat.server.base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    body = {"type": "threads.create", "params": {"input": user_input(text)}}
+    conn.request(
+        "POST",
+        "/v1/chatkit/conversation",
+        body=json.dumps(body),
+        headers={"Authorization": f"Bearer {chat.secret}", "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    assert response.status == 200
+    # http.client, not httpx2: read1 hands over frames as they arrive, and closing
+    # the socket is an abrupt disconnect rather than a polite end of stream.
+    thread_id, seen, buffer = "", 0, b""
+    while seen < deltas:
+        buffer += response.read1(4096)
+        *frames, buffer = buffer.split(b"\n\n")
+        for frame in frames:
+            event = json.loads(frame.removeprefix(b"data: "))
+            if event["type"] == "thread.created":
+                thread_id = event["thread"]["id"]
+            elif event["type"] == "thread.item.updated" and "delta" in event["update"]:
+                seen += 1
+    assert conn.sock is not None
+    conn.sock.close()
+    conn.close()
+    return thread_id
 
 
 def new_session(client: OpenAI, user: str, **options: Any) -> Any:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 import uvicorn
 from openai import OpenAI
 
@@ -21,6 +24,7 @@ from chatkitd.settings import Settings
 
 T = TypeVar("T")
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+IN_CI = os.environ.get("CI") == "true"
 
 
 def free_port() -> int:
@@ -102,3 +106,27 @@ def postgres_database(name: str) -> Iterator[str]:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def fresh_database(backend: str, sqlite_file: Path, name: str) -> Iterator[str]:
+    """The URL of a new, empty database: ``sqlite_file``, or a PostgreSQL database
+    named ``name_<random>`` and dropped afterwards.
+
+    When PostgreSQL does not answer, the test skips and says why, except in CI
+    (``CI=true``), where that is a failure.
+    """
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{sqlite_file}"
+        return
+    database = postgres_database(f"{name}_{uuid.uuid4().hex[:12]}")
+    try:
+        url = database.__enter__()
+    except OSError as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_URL} is unreachable: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({error}); set it up or run in CI")
+    try:
+        yield url
+    finally:
+        database.__exit__(None, None, None)

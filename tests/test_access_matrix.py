@@ -1,0 +1,334 @@
+"""Who reaches what, for every route: one table per kind of credential.
+
+A client secret reaches only its own user's threads in its own project; an admin
+key only its own project; neither works where the other is expected. The
+``test_every_route_is_in_a_table`` check fails when a route is added without
+being placed in one of these tables.
+"""
+
+from __future__ import annotations
+
+import time
+import typing
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import pytest
+from chatkit.types import ChatKitReq
+
+from chatkitd.runtime.signing import PREVIEW, UPLOAD
+from chatkitd.store import keys
+from tests.conftest import ADMIN_KEY
+from tests.support.chat import Chat, error_of, new_session, user_input
+from tests.support.harness import deploy_yaml
+
+SCRIPTED = (Path(__file__).parent / "workflows_data" / "scripted.yaml").read_text()
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+UPLOADS = {"file_upload": {"enabled": True, "max_file_size": 1, "max_files": 10}}
+
+
+@dataclass
+class World:
+    """One user's objects in the default project, and three strangers to them."""
+
+    server: object
+    user: str
+    session_id: str
+    thread_id: str  # a demo thread with a widget
+    widget_id: str
+    question_id: str  # a pending structured input item
+    image_id: str  # uploaded, attached to nothing yet
+    preview_url: str
+    pending_id: str  # created by attachments.create, bytes not sent yet
+    upload_url: str
+    traced_thread_id: str  # an agent thread, which has a trace
+    trace_id: str
+    owner: Chat
+    neighbour: Chat  # another user, same project
+    foreigner: Chat  # the same user id, another project
+    other_key: str  # the other project's admin key
+
+    def fill(self, template: str) -> str:
+        return template.format(
+            thread=self.thread_id,
+            traced=self.traced_thread_id,
+            session=self.session_id,
+            trace=self.trace_id,
+            user=self.user,
+        )
+
+
+@pytest.fixture(scope="module")
+def world(server):
+    user = f"user_{uuid.uuid4().hex[:10]}"
+    sdk = server.sdk(ADMIN_KEY)
+    other_key, _ = server.run(keys.create_key(server.platform.db, f"matrix-{time.time_ns()}"))
+
+    def chat(sdk_, user_, **options):
+        session = new_session(sdk_, user_, chatkit_configuration=UPLOADS, **options)
+        return session, Chat(server, session.client_secret)
+
+    session, owner = chat(sdk, user)
+    widget_stream = owner.create("show me a widget")
+    thread_id = widget_stream.thread_id
+    widget_id = widget_stream.done_items("widget")[0]["id"]
+    question_id = owner.say(thread_id, "ask me a question").done_items("structured_input")[0]["id"]
+    owner.call("items.feedback", thread_id=thread_id, item_ids=[widget_id], kind="positive")
+    image = owner.http.post("/v1/chatkit/files", files={"file": ("a.png", PNG, "image/png")}).json()
+    pending = owner.call("attachments.create", name="b.txt", size=3, mime_type="text/plain")
+
+    # An agent run, for a trace (the demo workflow records none).
+    server.run(deploy_yaml(server.platform, SCRIPTED))
+    _, agent = chat(sdk, user, workflow={"id": "scripted-support"})
+    traced_thread = agent.create("hello").thread_id
+    listing = httpx2.get(
+        f"{server.base_url}/v1/chatkit/traces",
+        params={"thread_id": traced_thread},
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    ).json()
+
+    world = World(
+        server=server,
+        user=user,
+        session_id=session.id,
+        thread_id=thread_id,
+        widget_id=widget_id,
+        question_id=question_id,
+        image_id=image["id"],
+        preview_url=image["preview_url"],
+        pending_id=pending["id"],
+        upload_url=pending["upload_descriptor"]["url"],
+        traced_thread_id=traced_thread,
+        trace_id=listing["data"][0]["id"],
+        owner=owner,
+        neighbour=chat(sdk, user + "_neighbour")[1],
+        foreigner=chat(server.sdk(other_key), user)[1],
+        other_key=other_key,
+    )
+    yield world
+    for c in (owner, agent, world.neighbour, world.foreigner):
+        c.close()
+
+
+def call(world: World, method: str, path: str, key: str | None, **kwargs) -> httpx2.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+    return httpx2.request(method, world.server.base_url + world.fill(path), headers=headers, **kwargs)
+
+
+# -- admin-key routes -----------------------------------------------------------------------------
+
+SESSION_BODY = {"json": {"user": "u", "workflow": {"id": "demo"}}}
+
+# (method, path, request kwargs, param named by the other project's 404 or None for a list)
+ADMIN_ROUTES = [
+    ("POST", "/v1/chatkit/sessions", SESSION_BODY, "create"),
+    ("POST", "/v1/chatkit/sessions/{session}/cancel", {}, "session_id"),
+    ("GET", "/v1/chatkit/threads?user={user}", {}, None),
+    ("GET", "/v1/chatkit/threads/{thread}", {}, "thread_id"),
+    ("GET", "/v1/chatkit/threads/{thread}/items", {}, "thread_id"),
+    ("DELETE", "/v1/chatkit/threads/{thread}", {}, "thread_id"),
+    ("GET", "/v1/chatkit/traces?thread_id={traced}", {}, None),
+    ("GET", "/v1/chatkit/traces/{trace}", {}, "trace_id"),
+    ("GET", "/v1/chatkit/admin/sessions?user={user}", {}, None),
+    ("GET", "/v1/chatkit/admin/feedback?thread_id={thread}", {}, None),
+    ("GET", "/v1/chatkit/admin/threads/{thread}/items", {}, "thread_id"),
+]
+ADMIN_IDS = [f"{m} {p.split('?')[0]}" for m, p, _, _ in ADMIN_ROUTES]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs", "param"), ADMIN_ROUTES, ids=ADMIN_IDS)
+def test_admin_routes_refuse_client_secrets_and_missing_keys(world, method, path, kwargs, param):
+    for key in (world.owner.secret, None, "sk-not-a-key"):
+        response = call(world, method, path, key, **kwargs)
+        assert response.status_code == 401, (key, response.text)
+        assert error_of(response)["type"] == "authentication_error"
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs", "param"), ADMIN_ROUTES, ids=ADMIN_IDS)
+def test_admin_routes_keep_to_the_keys_project(world, method, path, kwargs, param):
+    response = call(world, method, path, world.other_key, **kwargs)
+    if param == "create":
+        assert response.status_code == 200  # a session of the other project: nothing of ours
+        return
+    if param is None:
+        # A listing: it may hold the other project's objects (the foreigner's session), never ours.
+        ours = (world.session_id, world.thread_id, world.traced_thread_id, world.trace_id)
+        assert response.status_code == 200, response.text
+        assert not [i for i in ours if i in response.text]
+        # The same listing with our key does show them: the absence above means something.
+        assert [i for i in ours if i in call(world, method, path, ADMIN_KEY, **kwargs).text]
+        return
+    assert response.status_code == 404, response.text
+    assert error_of(response)["param"] == param
+    # Nothing the other project tried changed our objects.
+    assert call(world, "GET", "/v1/chatkit/threads/{thread}", ADMIN_KEY).json()["status"] == {
+        "type": "active"
+    }
+
+
+# -- client-secret routes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs"),
+    [
+        ("/v1/chatkit/conversation", {"json": {"type": "threads.list", "params": {}}}),
+        ("/v1/chatkit/files", {"files": {"file": ("a.txt", b"abc", "text/plain")}}),
+    ],
+    ids=["conversation", "direct upload"],
+)
+def test_client_secret_routes_refuse_admin_keys(world, path, kwargs):
+    for key in (ADMIN_KEY, world.other_key, None):
+        response = call(world, "POST", path, key, **kwargs)
+        assert response.status_code == 401, (key, response.text)
+        assert error_of(response)["code"] in ("invalid_client_secret", "missing_api_key")
+
+
+def _conversation_requests(w: World) -> list[tuple[str, dict]]:
+    action = {"type": "demo.increment", "payload": {"count": 0}}
+    thread, item = w.thread_id, w.widget_id
+    return [
+        ("threads.get_by_id", {"thread_id": thread}),
+        ("threads.update", {"thread_id": thread, "title": "mine now"}),
+        ("threads.add_user_message", {"thread_id": thread, "input": user_input("hi")}),
+        ("threads.add_client_tool_output", {"thread_id": thread, "result": {}}),
+        (
+            "threads.add_structured_input",
+            {"thread_id": thread, "item_id": w.question_id, "input": {"answers": {}}},
+        ),
+        ("threads.retry_after_item", {"thread_id": thread, "item_id": item}),
+        ("threads.custom_action", {"thread_id": thread, "item_id": item, "action": action}),
+        ("threads.sync_custom_action", {"thread_id": thread, "item_id": item, "action": action}),
+        ("items.list", {"thread_id": thread}),
+        ("items.feedback", {"thread_id": thread, "item_ids": [item], "kind": "negative"}),
+        ("attachments.delete", {"attachment_id": w.image_id}),
+        ("threads.create", {"input": user_input("mine?", [w.image_id])}),
+        ("threads.delete", {"thread_id": thread}),
+    ]
+
+
+# Every request type that names a thread, item or attachment; the rest name none.
+CONVERSATION_TYPES = [
+    "threads.get_by_id",
+    "threads.update",
+    "threads.add_user_message",
+    "threads.add_client_tool_output",
+    "threads.add_structured_input",
+    "threads.retry_after_item",
+    "threads.custom_action",
+    "threads.sync_custom_action",
+    "items.list",
+    "items.feedback",
+    "attachments.delete",
+    "threads.create",
+    "threads.delete",
+]
+NAMING_NOTHING = {"threads.list", "attachments.create", "input.transcribe"}
+
+
+def test_the_table_holds_every_request_type():
+    request_types = {
+        member.model_fields["type"].default for member in typing.get_args(typing.get_args(ChatKitReq)[0])
+    }
+    assert request_types == set(CONVERSATION_TYPES) | NAMING_NOTHING
+
+
+@pytest.mark.parametrize("stranger", ["neighbour", "foreigner"])
+@pytest.mark.parametrize("kind", CONVERSATION_TYPES)
+def test_a_secret_never_reaches_another_users_objects(world, stranger, kind):
+    chat: Chat = getattr(world, stranger)
+    [params] = [p for k, p in _conversation_requests(world) if k == kind]
+    response = chat.post(kind, **params)
+    assert response.status_code == 404, response.text
+    assert error_of(response)["code"] == "not_found"
+    # The owner's objects are all still there, unchanged.
+    thread = world.owner.call("threads.get_by_id", thread_id=world.thread_id)
+    assert thread["title"] == "show me a widget" and thread["status"] == {"type": "active"}
+    assert httpx2.get(world.preview_url).content == PNG
+
+
+@pytest.mark.parametrize("stranger", ["neighbour", "foreigner"])
+def test_listings_of_a_secret_hold_only_its_own_users_threads(world, stranger):
+    assert getattr(world, stranger).call("threads.list")["data"] == []
+    owned = {t["id"] for t in world.owner.call("threads.list")["data"]}
+    assert owned == {world.thread_id, world.traced_thread_id}
+
+
+# -- signed URLs -----------------------------------------------------------------------------------
+
+
+def _signed(world: World, purpose: str, attachment_id: str, expires: int, route: str) -> str:
+    signature = world.server.platform.signer.signature(purpose, attachment_id, expires)
+    return f"/v1/chatkit/files/{attachment_id}/{route}?expires={expires}&signature={signature}"
+
+
+def test_the_preview_url_is_served_and_anything_else_is_refused(world):
+    ok = httpx2.get(world.preview_url)
+    assert ok.status_code == 200 and ok.content == PNG
+    later = int(time.time()) + 600
+    refused = {
+        "tampered": world.preview_url[:-4] + "0000",
+        "no signature": world.preview_url.split("&signature")[0],
+        "another attachment's": _signed(world, PREVIEW, world.pending_id, later, "preview").replace(
+            world.pending_id, world.image_id
+        ),
+        "signed for upload": _signed(world, UPLOAD, world.image_id, later, "preview"),
+        "expired": _signed(world, PREVIEW, world.image_id, int(time.time()) - 1, "preview"),
+        "non-ASCII signature": f"/v1/chatkit/files/{world.image_id}/preview?expires={later}&signature=é",
+        "non-ASCII digits": f"/v1/chatkit/files/{world.image_id}/preview?expires=²&signature=ab",
+        "huge expiry": f"/v1/chatkit/files/{world.image_id}/preview?expires={'9' * 5000}&signature=ab",
+    }
+    for label, url in refused.items():
+        response = httpx2.get(url if url.startswith("http") else world.server.base_url + url)
+        assert response.status_code == 401, (label, response.text)
+        assert error_of(response)["code"] == "invalid_signature", label
+
+
+def test_the_upload_url_takes_only_its_own_signature(world):
+    later = int(time.time()) + 600
+    files = {"file": ("b.txt", b"abc", "text/plain")}
+    for label, url in {
+        "tampered": world.upload_url[:-4] + "0000",
+        "signed for preview": world.server.base_url
+        + _signed(world, PREVIEW, world.pending_id, later, "upload"),
+        "expired": world.server.base_url
+        + _signed(world, UPLOAD, world.pending_id, int(time.time()) - 1, "upload"),
+    }.items():
+        response = httpx2.post(url, files=files)
+        assert response.status_code == 401, (label, response.text)
+    assert not list(world.server.settings.blob_dir.glob(f"*/{world.pending_id}"))
+
+
+# -- every route has a row -------------------------------------------------------------------------
+
+PUBLIC = {
+    "GET /healthz",
+    "GET /metrics",
+    "GET /v1/openapi.json",
+    "GET /",
+    "GET /admin",
+    "/static",  # files of the package
+    "POST /playground/session",  # development mode only; off in production: tests/test_web.py
+    "GET /v1/chatkit/files/{attachment_id}/preview",  # the signature is the credential (above)
+    "POST /v1/chatkit/files/{attachment_id}/upload",  # likewise
+}
+CLIENT_SECRET = {"POST /v1/chatkit/conversation", "POST /v1/chatkit/files"}
+
+
+def test_every_route_is_in_a_table(server):
+    from starlette.routing import Mount
+
+    from chatkitd.app import create_app
+
+    served = set()
+    for route in create_app(server.settings).routes:
+        if isinstance(route, Mount):
+            served.add(route.path)
+            continue
+        served |= {f"{method} {route.path}" for method in route.methods - {"HEAD"}}
+    tabled = {f"{m} {p.split('?')[0]}" for m, p, _, _ in ADMIN_ROUTES}
+    tabled = {t.replace("{session}", "{session_id}").replace("{thread}", "{thread_id}") for t in tabled}
+    tabled = {t.replace("{trace}", "{trace_id}") for t in tabled}
+    assert served == tabled | CLIENT_SECRET | PUBLIC
