@@ -109,3 +109,24 @@ def test_an_unreachable_model_is_a_clear_error_and_titles_fall_back(server, chat
     # No title from the model: the runtime falls back to the offline title.
     chat.session_project = server.run(ensure_project(server.platform.db, "default"))
     assert server.run(title()) is None
+
+
+MESSY_TITLE = """
+id: messy-title
+provider:
+  type: scripted
+  script:
+    - when: "^Write a short title"
+      steps: [{text: "\\"Refund\\u0000 for\\norder 42\\"\\n"}]
+    - steps: [{text: "Sure."}]
+"""
+
+
+def test_a_model_title_is_cleaned_before_it_is_stored(server, client, chat_for, user):
+    server.run(deploy_yaml(server.platform, MESSY_TITLE))
+    chat = chat_for(user, workflow={"id": "messy-title"})
+    stream = chat.create("I want a refund for order 42")
+    [updated] = stream.of("thread.updated")
+    # One line, no NUL (PostgreSQL cannot store it), no wrapping quotes.
+    assert updated["thread"]["title"] == "Refund for order 42"
+    assert client.beta.chatkit.threads.retrieve(stream.thread_id).title == "Refund for order 42"

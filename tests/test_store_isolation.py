@@ -87,6 +87,36 @@ def test_session_callers_see_only_what_their_session_allows(server, user):
     server.run(scenario())
 
 
+def test_history_limits_reach_attachments(server, user):
+    store = server.platform.threads
+
+    async def scenario():
+        project_id = await ensure_project(store.db, "default")
+        earlier = RequestContext.for_session(session_record(project_id, user))
+        old_thread = await seed.make_thread(store, earlier, title="old")
+        old_file = await seed.attach_file(store, old_thread, earlier, b"old bytes")
+        newer_threads = [await seed.make_thread(store, earlier) for _ in range(2)]
+
+        isolated = RequestContext.for_session(session_record(project_id, user, history_enabled=False))
+        recent = RequestContext.for_session(session_record(project_id, user, recent_threads=2))
+        for context in (isolated, recent):
+            # Outside what the session may open: as if it did not exist.
+            with pytest.raises(NotFoundError):
+                await store.load_attachment(old_file.id, context)
+            with pytest.raises(NotFoundError):
+                await store.delete_attachment(old_file.id, context)
+        assert store.blobs.path(project_id, old_file.id).read_bytes() == b"old bytes"
+
+        # A session's own uploads, and files of threads it may open, stay reachable.
+        mine = await seed.attach_file(store, newer_threads[-1], isolated, b"mine")
+        assert (await store.load_attachment(mine.id, isolated)).id == mine.id
+        in_recent = await seed.attach_file(store, newer_threads[0], earlier, b"recent")
+        assert (await store.load_attachment(in_recent.id, recent)).id == in_recent.id
+        assert (await store.load_attachment(old_file.id, earlier)).id == old_file.id
+
+    server.run(scenario())
+
+
 def test_attachment_records_belong_to_their_user_and_project(server, user):
     store = server.platform.threads
 

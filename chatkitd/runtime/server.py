@@ -43,7 +43,7 @@ from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
-from chatkitd.runtime.titles import first_text, offline_title
+from chatkitd.runtime.titles import clean_title, first_text, offline_title
 from chatkitd.store.paging import UnknownCursor
 from chatkitd.store.threads import ThreadStore
 from chatkitd.workflows.base import Workflow
@@ -227,7 +227,7 @@ class ConversationServer(ChatKitServer[RequestContext]):
         if thread.title is not None or context.session is None or not context.session.titling_enabled:
             return
         text = first_text(item)
-        thread.title = await workflow.title(thread, text, context) or offline_title(text)
+        thread.title = clean_title(await workflow.title(thread, text, context)) or offline_title(text)
 
     def action(
         self,

@@ -8,7 +8,7 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 
 from chatkitd import clock
 from chatkitd.store import tables
@@ -125,6 +125,9 @@ class Admission:
     retry_after: int | None = None  # set when the rate limit refused the request
 
 
+_BY_DIGEST = select(tables.sessions).where(tables.sessions.c.secret_digest == bindparam("digest"))
+
+
 async def admit_request(db: Database, secret_digest: str) -> Admission:
     """Find the secret's session and, if it is active, count this request against its limit.
 
@@ -134,6 +137,15 @@ async def admit_request(db: Database, secret_digest: str) -> Admission:
     """
     s, log = tables.sessions, tables.session_requests
     now = clock.unix()
+    # A read first: an unknown, expired or cancelled secret must not take the
+    # writer's lock (SQLite has one), or a flood of bogus tokens would queue
+    # ahead of real users. The status is checked again under the lock below.
+    rows = await db.fetch_all(_BY_DIGEST, {"digest": secret_digest})
+    if not rows:
+        return Admission(None)
+    found = SessionRecord.from_row(dict(zip(_BY_DIGEST.selected_columns.keys(), rows[0], strict=True)))
+    if found.status(now) != "active":
+        return Admission(found)
     async with db.write() as conn:
         query = select(s).where(s.c.secret_digest == secret_digest)
         if not db.is_sqlite:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Select, delete, insert, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatkitd import clock, ids
@@ -330,6 +330,13 @@ class ThreadStore(Store[RequestContext]):
         filters = [A.c.project_id == context.project_id]
         if context.user is not None:
             filters.append(A.c.user == context.user)
+        session = context.session
+        if session is not None and (not session.history_enabled or session.recent_threads is not None):
+            # History limits reach files too: a session sees its own uploads and
+            # those of the threads it may open, not the rest of the user's past.
+            filters.append(
+                or_(A.c.session_id == session.id, A.c.thread_id.in_(self._visible_threads(context)))
+            )
         return filters
 
     def _own_attachments(self, context: RequestContext) -> Select:
@@ -394,8 +401,6 @@ class ThreadStore(Store[RequestContext]):
             )
 
     async def count_session_uploads(self, session_id: str) -> int:
-        from sqlalchemy import func
-
         async with self.db.read() as conn:
             return (
                 await conn.scalar(select(func.count()).select_from(A).where(A.c.session_id == session_id))
