@@ -185,7 +185,7 @@ def test_stop_mid_stream_cancels_and_keeps_the_partial_answer(recorded, ui_user)
     assert "word200" not in text
 
 
-def test_expired_secret_is_refreshed_through_get_client_secret(recorded, ui_user):
+def test_a_cancelled_secret_is_replaced_through_get_client_secret(recorded, ui_user):
     page = open_playground(recorded, ui_user)
     send(page, "before the cancel")
     expect(assistant_messages(page).last).to_contain_text("Echo: before the cancel")
@@ -200,6 +200,25 @@ def test_expired_secret_is_refreshed_through_get_client_secret(recorded, ui_user
     assert requests[-1] == first["client_secret"]
     assert page.evaluate("window.playground.sessions.at(-1).id") != first["id"]
     expect(page.locator("chatkitd-chat .ck-error")).to_have_count(0)
+
+
+def test_a_secret_past_its_expiry_is_replaced_through_get_client_secret(recorded, ui_user):
+    page = open_playground(recorded, ui_user, expires_seconds="3")
+    send(page, "before the expiry")
+    expect(assistant_messages(page).last).to_contain_text("Echo: before the expiry")
+    wait_idle(page)
+    first = page.evaluate("window.playground.sessions.at(-1)")
+    # Wait, from the page's side, until the server's clock has passed expires_at.
+    page.wait_for_function(f"() => Date.now() / 1000 > {first['expires_at']} + 0.5", timeout=10_000)
+
+    send(page, "after the expiry")
+    expect(assistant_messages(page).last).to_contain_text("Echo: after the expiry")
+    # The server refused the old secret as expired; the chat asked for a new one.
+    assert page.evaluate("window.playground.secretRequests").pop() == first["client_secret"]
+    assert page.evaluate("window.playground.sessions.at(-1).id") != first["id"]
+    expect(page.locator("chatkitd-chat .ck-error")).to_have_count(0)
+    status = recorded.server.sdk(ADMIN_KEY).beta.chatkit.sessions.cancel(first["id"]).status
+    assert status == "expired"
 
 
 def test_locked_thread_shows_its_reason_and_disables_the_composer(recorded, ui_user):

@@ -53,6 +53,8 @@ function sessionRequest() {
   };
   if (f.max_requests_per_1_minute.value) body.max_requests_per_1_minute = Number(f.max_requests_per_1_minute.value);
   if (f.recent_threads.value) body.history = { enabled: true, recent_threads: Number(f.recent_threads.value) };
+  // A short lifetime shows the chat fetching a new secret when the old one expires.
+  if (f.expires_seconds.value) body.expires_after = { anchor: "created_at", seconds: Number(f.expires_seconds.value) };
   return body;
 }
 
