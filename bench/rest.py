@@ -9,7 +9,7 @@ What it does:
      ``add_thread_item``, the methods the runtime uses (the representative subset);
    - 10 000 threads and one thread of 100 000 items, bulk-inserted with
      SQLAlchemy Core for speed. Their ``data`` column is produced by the same
-     serializers ``ThreadStore`` writes with (``_metadata_json``, ``_item_json``,
+     serializers ``ThreadStore`` writes with (``_metadata_json``, ``item_row``,
      and the REST projections ``thread_rest``/``item_rest``),
      and their other columns as ``save_thread``/``add_thread_item`` fill them.
 2. Runs ``chatkitd serve`` in a subprocess, and a bare Starlette app in another,
@@ -73,8 +73,8 @@ async def seed(data_dir: Path) -> dict[str, object]:
     from chatkitd.store import keys, migrate, tables
     from chatkitd.store.blobs import FileBlobStore
     from chatkitd.store.db import Database
-    from chatkitd.store.projection import item_rest, thread_rest
-    from chatkitd.store.threads import ThreadStore, _item_json, _metadata_json
+    from chatkitd.store.projection import thread_rest
+    from chatkitd.store.threads import ThreadStore, _metadata_json, item_row
 
     settings = Settings(data_dir=data_dir)
     db = Database(settings.resolved_database_url)
@@ -142,16 +142,7 @@ async def seed(data_dir: Path) -> dict[str, object]:
         for n in range(chunk_start, chunk_start + 5000):
             item = message(big.id, n, start + timedelta(milliseconds=n))
             big_ids.append(item.id)
-            chunk.append(
-                {
-                    "id": item.id,
-                    "thread_id": big.id,
-                    "type": item.type,
-                    "created_at": item.created_at.timestamp(),
-                    "data": _item_json(item),
-                    "rest": item_rest(item),
-                }
-            )
+            chunk.append(item_row(big.id, item))
         async with db.write() as conn:
             await conn.execute(insert(tables.items), chunk)
     print(f"seeded {BIG_ITEMS} items in {time.monotonic() - t:.1f}s", file=sys.stderr)

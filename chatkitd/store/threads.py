@@ -62,6 +62,18 @@ def _item_json(item: ThreadItem) -> str:
     return item.model_copy(update={"created_at": clock.to_utc(item.created_at)}).model_dump_json()
 
 
+def item_row(thread_id: str, item: ThreadItem) -> dict[str, object]:
+    """An ``items`` row: the protocol JSON, its REST shape, and the columns pages use."""
+    return {
+        "id": item.id,
+        "thread_id": thread_id,
+        "type": item.type,
+        "created_at": _timestamp(item),
+        "data": _item_json(item),
+        "rest": item_rest(item),
+    }
+
+
 class ThreadStore(Store[RequestContext]):
     def __init__(self, db: Database, blobs: FileBlobStore) -> None:
         self.db = db
@@ -276,36 +288,19 @@ class ThreadStore(Store[RequestContext]):
             )
             if touched.rowcount == 0:
                 raise NotFoundError(f"Thread {thread_id} not found")
-            await conn.execute(
-                insert(I).values(
-                    id=item.id,
-                    thread_id=thread_id,
-                    type=item.type,
-                    created_at=_timestamp(item),
-                    data=_item_json(item),
-                    rest=item_rest(item),
-                )
-            )
+            await conn.execute(insert(I).values(**item_row(thread_id, item)))
 
     async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
+        row = item_row(thread_id, item)
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
             result = await conn.execute(
                 update(I)
                 .where(I.c.id == item.id, I.c.thread_id == thread_id)
-                .values(type=item.type, data=_item_json(item), rest=item_rest(item))
+                .values(type=row["type"], data=row["data"], rest=row["rest"])
             )
             if result.rowcount == 0:
-                await conn.execute(
-                    insert(I).values(
-                        id=item.id,
-                        thread_id=thread_id,
-                        type=item.type,
-                        created_at=_timestamp(item),
-                        data=_item_json(item),
-                        rest=item_rest(item),
-                    )
-                )
+                await conn.execute(insert(I).values(**row))
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         where = visible.scope(context)
