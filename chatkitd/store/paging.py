@@ -79,24 +79,20 @@ async def fetch_page(
     query: Select,
     table: Table,
     window: Window,
-    cursor_scope: Select | None = None,
     cursor_where: Iterable[ColumnElement[bool]] = (),
 ) -> tuple[list[Any], bool]:
     """Run ``query`` for one page; returns the rows and whether more lie beyond.
 
     A cursor must name a row of ``table`` that meets every condition in
-    ``cursor_where`` (and, if given, is among the ids ``cursor_scope`` selects);
-    a cursor outside them is as unknown as one that never existed. Prefer
-    ``cursor_where``: SQLite materializes an ``IN (subquery)`` on every lookup.
+    ``cursor_where``; a cursor outside them is as unknown as one that never
+    existed. They are row predicates, not ``id IN (subquery)``, which SQLite
+    would materialize on every lookup.
     """
     seq = table.c.seq
     how = plan(window)
 
     async def seq_of(cursor: str, param: str) -> int:
-        lookup = select(seq).where(table.c.id == cursor, *cursor_where)
-        if cursor_scope is not None:
-            lookup = lookup.where(table.c.id.in_(cursor_scope))
-        found = await conn.scalar(lookup)
+        found = await conn.scalar(select(seq).where(table.c.id == cursor, *cursor_where))
         if found is None:
             raise UnknownCursor(param, cursor)
         return found
