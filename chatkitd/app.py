@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from chatkitd.http import conversation, errors, health, metrics, openapi, sessions, threads, traces, uploads
 from chatkitd.http import web as web_ui  # the web UI: /static, /, /admin and its admin JSON
+from chatkitd.http.response_cache import ResponseCache, ResponseCacheMiddleware
 from chatkitd.platform import Platform
 from chatkitd.settings import Settings
 
@@ -26,7 +27,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         finally:
             await platform.stop()
 
-    app_metrics = metrics.Metrics()
+    responses = ResponseCache(platform.db.data_version, platform.settings.response_cache_bytes)
+    app_metrics = metrics.Metrics(response_cache=responses)
     middleware = [Middleware(metrics.MetricsMiddleware, metrics=app_metrics)]
     if platform.settings.cors_origins:
         middleware.append(
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             )
         )
 
+    # Innermost, so a replayed response still passes metrics and CORS.
+    middleware.append(Middleware(ResponseCacheMiddleware, cache=responses, prefix="/v1/chatkit/threads"))
     app = Starlette(
         # Routes are tried in order and none overlap, so the busiest come first.
         routes=[

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         None,
         description="OTLP/HTTP traces endpoint; when set, recorded traces are also exported there.",
     )
+    response_cache_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=0,
+        description="Memory for REST reads replayed until the next write (SQLite only); 0 turns it off.",
+    )
     log_level: str = Field("info", description="Log level for the server.")
 
     @field_validator("cors_origins", mode="before")

@@ -84,18 +84,18 @@ def test_rows_from_before_the_rest_projection_are_listed_after_upgrade(fresh_url
                     )
             await migrate.upgrade(db)
             pages = RestPages(db)
-            threads, _ = await pages.threads(project_id, Window(limit=10))
-            listed, has_more = await pages.items(project_id, thread.id, Window(limit=10, order="asc"))
+            threads = json.loads(await pages.threads(project_id, Window(limit=10)))
+            listed = json.loads(await pages.items(project_id, thread.id, Window(limit=10, order="asc")))
             async with db.read() as conn:
                 missing = (
                     await conn.execute(select(tables.items.c.id).where(tables.items.c.rest.is_(None)))
                 ).all()
-            return thread, items, threads, listed, has_more, missing
+            return thread, items, threads, listed, missing
         finally:
             await db.dispose()
 
-    thread, items, threads, listed, has_more, missing = asyncio.run(scenario())
-    assert [json.loads(rest) for _, rest in threads] == [
+    thread, items, threads, listed, missing = asyncio.run(scenario())
+    assert threads["data"] == [
         {
             "id": thread.id,
             "object": "chatkit.thread",
@@ -105,10 +105,10 @@ def test_rows_from_before_the_rest_projection_are_listed_after_upgrade(fresh_url
             "user": "old_user",
         }
     ]
-    shapes = [json.loads(rest) for _, rest in listed]
+    shapes = listed["data"]
     assert [s["id"] for s in shapes] == [item.id for item in items]
     assert [s["type"] for s in shapes] == ["chatkit.user_message", "chatkit.assistant_message"]
     assert shapes[0]["content"] == [{"type": "input_text", "text": "written before 0003"}]
     assert shapes[1]["content"][0]["text"] == "so was this"
-    assert has_more is False
+    assert listed["has_more"] is False
     assert missing == []

@@ -10,17 +10,22 @@ from __future__ import annotations
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chatkitd.http.response_cache import ResponseCache
+
 
 class Metrics:
     """The metrics of one app, in a registry of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, response_cache: ResponseCache | None = None) -> None:
         self.registry = CollectorRegistry()
+        if response_cache is not None:
+            self.registry.register(_ResponseCacheCollector(response_cache))
         self.requests = Counter(
             "chatkitd_http_requests",
             "HTTP requests answered, by method, route and status.",
@@ -47,6 +52,26 @@ class Metrics:
             )
         children[0].inc()
         children[1].observe(seconds)
+
+
+class _ResponseCacheCollector:
+    """The response cache's own counts, read when ``/metrics`` is scraped."""
+
+    def __init__(self, cache: ResponseCache) -> None:
+        self.cache = cache
+
+    def collect(self):  # noqa: ANN201
+        yield CounterMetricFamily(
+            "chatkitd_response_cache_hits", "REST responses replayed from memory.", value=self.cache.hits
+        )
+        yield CounterMetricFamily(
+            "chatkitd_response_cache_misses",
+            "Cacheable REST requests the cache did not hold.",
+            value=self.cache.misses,
+        )
+        yield GaugeMetricFamily(
+            "chatkitd_response_cache_bytes", "Bytes of REST responses held.", value=self.cache.bytes_held
+        )
 
 
 class MetricsMiddleware:

@@ -1,7 +1,8 @@
 """The REST thread endpoints: list, retrieve, delete, and list a thread's items.
 
 Reads answer with the REST shapes the store keeps beside each row
-(``chatkitd.store.rest_pages``); only deletion goes through the ``Store``.
+(``chatkitd.store.rest_pages``), and may be replayed until the next write
+(``chatkitd.http.response_cache``); only deletion goes through the ``Store``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from chatkitd.context import RequestContext
 from chatkitd.errors import NotFound
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import list_window, path_id, query_text
-from chatkitd.rest.threads import deleted_resource, list_body
+from chatkitd.http.response_cache import cacheable
+from chatkitd.rest.threads import deleted_resource
 
 
 async def _admin_context(request: Request) -> RequestContext:
@@ -34,17 +36,20 @@ async def list_threads(request: Request) -> Response:
     project_id = await admin_project(request)
     window = list_window(request)
     pages = request.app.state.platform.rest_pages
-    rows, has_more = await pages.threads(project_id, window, user=query_text(request, "user"))
-    return _json(list_body(rows, has_more))
+    page = await pages.threads(project_id, window, user=query_text(request, "user"))
+    cacheable(request)
+    return _json(page)
 
 
 async def retrieve_thread(request: Request) -> Response:
     project_id = await admin_project(request)
     thread_id = path_id(request, "thread_id")
     try:
-        return _json(await request.app.state.platform.rest_pages.thread(project_id, thread_id))
+        thread = await request.app.state.platform.rest_pages.thread(project_id, thread_id)
     except NotFoundError:
         raise _thread_not_found(thread_id) from None
+    cacheable(request)
+    return _json(thread)
 
 
 async def delete_thread(request: Request) -> JSONResponse:
@@ -62,10 +67,11 @@ async def list_items(request: Request) -> Response:
     window = list_window(request)
     thread_id = path_id(request, "thread_id")
     try:
-        rows, has_more = await request.app.state.platform.rest_pages.items(project_id, thread_id, window)
+        page = await request.app.state.platform.rest_pages.items(project_id, thread_id, window)
     except NotFoundError:
         raise _thread_not_found(thread_id) from None
-    return _json(list_body(rows, has_more))
+    cacheable(request)
+    return _json(page)
 
 
 async def thread(request: Request) -> Response:

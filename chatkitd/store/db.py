@@ -87,6 +87,11 @@ class _SqliteReader:
         connection = self._connection or self._connect()
         return connection.execute(sql_text, values).fetchall()
 
+    def data_version(self) -> int:
+        """SQLite's count of commits by other connections, which is all of them."""
+        connection = self._connection or self._connect()
+        return connection.execute("PRAGMA data_version").fetchone()[0]
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
@@ -150,6 +155,13 @@ class Database:
             return self._reader.fetch_all(statement, params)
         async with self.read() as conn:
             return [tuple(row) for row in (await conn.execute(statement, params)).all()]
+
+    def data_version(self) -> int | None:
+        """A number that moves whenever anyone commits, where the backend keeps one.
+
+        Only SQLite files do; PostgreSQL and in-memory SQLite answer None.
+        """
+        return self._reader.data_version() if self._reader is not None else None
 
     async def dispose(self) -> None:
         if self._reader is not None:

@@ -1,0 +1,139 @@
+"""REST read responses replayed from memory until the database next changes.
+
+Backends and dashboards poll the same pages over and over (a user's thread
+list, a thread's newest items), and between two polls nothing has usually
+changed. SQLite says cheaply whether anything has: ``PRAGMA data_version``
+moves whenever any connection, in this process or another, commits. So a
+response is replayed while that number stands still, and every response is
+dropped the moment it moves. Nothing is ever stale, and no write has to know
+which pages it touched.
+
+A response is kept only when its endpoint asked for it (``cacheable``) and it
+succeeded, under the exact request: credential, path and query string. A hit
+skips routing and the handler, never authentication: revoking a key is a
+commit, which empties the cache. It is bounded by bytes, evicting the least
+recently replayed first. PostgreSQL keeps no such counter, so there every
+request reaches its handler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_KEY = "chatkitd.response_cache"  # in the scope: (key, version) of a request that may be kept
+_KEEP = "chatkitd.response_cache.keep"  # set by an endpoint whose answer may be replayed
+
+Key = tuple[bytes, str, bytes]
+
+
+class ResponseCache:
+    def __init__(self, version: Callable[[], int | None], max_bytes: int) -> None:
+        """``version()`` is the database's change counter, or None when it keeps none."""
+        self._version_of_database = version
+        self.max_bytes = max_bytes
+        self._responses: OrderedDict[Key, tuple[Message, bytes, Any]] = OrderedDict()
+        self._version: int | None = None
+        self.bytes_held = 0
+        self.hits = 0
+        self.misses = 0
+
+    def version(self) -> int | None:
+        """The current version, or None when nothing may be kept; empties a stale cache."""
+        version = self._version_of_database() if self.max_bytes > 0 else None
+        if version != self._version:
+            self._responses.clear()
+            self.bytes_held = 0
+            self._version = version
+        return version
+
+    def get(self, key: Key) -> tuple[Message, bytes, Any] | None:
+        """The response kept under ``key`` at the version just taken."""
+        response = self._responses.get(key)
+        if response is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+            self._responses.move_to_end(key)
+        return response
+
+    def put(self, key: Key, version: int, response: tuple[Message, bytes, Any]) -> None:
+        """Keep a response whose data was read after ``version`` was taken."""
+        # Such data is at least that new, so it is never kept under an older
+        # version than its own; if the database moved since, it is not kept at all.
+        size = len(response[1])
+        if version != self._version or size > self.max_bytes:
+            return
+        previous = self._responses.pop(key, None)
+        if previous is not None:
+            self.bytes_held -= len(previous[1])
+        self._responses[key] = response
+        self.bytes_held += size
+        while self.bytes_held > self.max_bytes:
+            _, evicted = self._responses.popitem(last=False)
+            self.bytes_held -= len(evicted[1])
+
+
+def cacheable(request: Request) -> None:
+    """Let the response about to be returned for ``request`` be replayed."""
+    request.scope[_KEEP] = True
+
+
+def _credential(scope: Scope) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            # Hashed, so no credential is held in memory longer than its request.
+            return hashlib.sha256(value).digest()
+    return None
+
+
+class ResponseCacheMiddleware:
+    """Replays kept GET responses under ``prefix``; keeps the ones endpoints mark."""
+
+    def __init__(self, app: ASGIApp, cache: ResponseCache, prefix: str) -> None:
+        self.app = app
+        self.cache = cache
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        credential = _credential(scope)
+        version = self.cache.version()
+        if credential is None or version is None:
+            await self.app(scope, receive, send)
+            return
+        key = (credential, scope["path"], scope["query_string"])
+        kept = self.cache.get(key)
+        if kept is not None:
+            start, body, route = kept
+            scope["route"] = route  # what the metrics label the request with
+            # A fresh header list each time: middleware outside (CORS) adds to it.
+            await send({**start, "headers": list(start["headers"])})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, self._keeping(scope, send, key, version))
+
+    def _keeping(self, scope: Scope, send: Send, key: Key, version: int) -> Send:
+        start: Message | None = None
+
+        async def send_and_keep(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = {**message, "headers": list(message.get("headers", []))}
+            elif (
+                scope.get(_KEEP)
+                and start is not None
+                and start["status"] == 200
+                and not message.get("more_body", False)
+            ):
+                self.cache.put(key, version, (start, message.get("body", b""), scope.get("route")))
+            await send(message)
+
+        return send_and_keep
