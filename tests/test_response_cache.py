@@ -197,7 +197,7 @@ def test_a_write_by_another_process_is_seen_at_once(sqlite_file):
 def test_the_cache_stays_within_its_bytes(sqlite_file, tmp_path):
     _, url = sqlite_file
     admin_key = "sk-test-" + secrets.token_hex(8)
-    limit = 1000
+    limit = 3000  # room for a few small answers, not for eight
     with start_server(url, tmp_path, admin_key, response_cache_bytes=limit) as server:
         store = server.platform.threads
 
@@ -207,13 +207,30 @@ def test_the_cache_stays_within_its_bytes(sqlite_file, tmp_path):
 
         threads = server.run(make())
         with server.sdk(admin_key) as sdk:
-            for thread in threads:  # each body is a few hundred bytes: they cannot all stay
+            for thread in threads:  # each answer is a few hundred bytes, with its key and headers
                 sdk.beta.chatkit.threads.retrieve(thread.id)
             counts = cache_counts(server.base_url)
             assert 0 < counts["bytes"] <= limit
             sdk.beta.chatkit.threads.retrieve(threads[-1].id)  # the newest stays
             assert cache_counts(server.base_url)["hits"] == counts["hits"] + 1
             sdk.beta.chatkit.threads.retrieve(threads[0].id)  # the oldest was evicted
+            assert cache_counts(server.base_url)["misses"] == counts["misses"] + 1
+
+
+def test_long_queries_count_against_the_budget(sqlite_file, tmp_path):
+    """Small answers to long URLs: the URLs are what fills the memory, so they are counted."""
+    _, url = sqlite_file
+    admin_key = "sk-test-" + secrets.token_hex(8)
+    limit = 20_000
+    with start_server(url, tmp_path, admin_key, response_cache_bytes=limit) as server:
+        with server.sdk(admin_key) as sdk:
+            # Ten empty pages (about 80 bytes each) under 4 000-character user filters.
+            users = [f"user_{n}_" + "x" * 4000 for n in range(10)]
+            for user in users:
+                assert sdk.beta.chatkit.threads.list(user=user).data == []
+            counts = cache_counts(server.base_url)
+            assert 0 < counts["bytes"] <= limit
+            assert sdk.beta.chatkit.threads.list(user=users[0]).data == []  # long evicted
             assert cache_counts(server.base_url)["misses"] == counts["misses"] + 1
 
 

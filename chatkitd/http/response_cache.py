@@ -11,8 +11,8 @@ which pages it touched.
 A response is kept only when its endpoint asked for it (``cacheable``) and it
 succeeded, under the exact request: credential, path and query string. A hit
 skips routing and the handler, never authentication: revoking a key is a
-commit, which empties the cache. It is bounded by bytes, evicting the least
-recently replayed first. PostgreSQL keeps no such counter, so there every
+commit, which empties the cache. It is bounded by bytes (bodies, keys and
+headers), evicting the least recently replayed first. PostgreSQL keeps no such counter, so there every
 request reaches its handler.
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -30,6 +31,22 @@ _KEY = "chatkitd.response_cache"  # in the scope: (key, version) of a request th
 _KEEP = "chatkitd.response_cache.keep"  # set by an endpoint whose answer may be replayed
 
 Key = tuple[bytes, str, bytes]
+# What an entry costs beyond the bytes counted: the key tuple, the dicts and lists.
+_ENTRY_OVERHEAD = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    start: Message  # http.response.start, replayed with a fresh header list
+    body: bytes
+    route: Any  # the matched route, for the request metrics' label
+    size: int  # what it holds in memory, as counted against the budget
+
+    @classmethod
+    def of(cls, key: Key, start: Message, body: bytes, route: Any) -> Kept:
+        header_bytes = sum(len(name) + len(value) for name, value in start["headers"])
+        size = len(key[1]) + len(key[2]) + header_bytes + len(body) + _ENTRY_OVERHEAD
+        return cls(start, body, route, size)
 
 
 class ResponseCache:
@@ -37,7 +54,7 @@ class ResponseCache:
         """``version()`` is the database's change counter, or None when it keeps none."""
         self._version_of_database = version
         self.max_bytes = max_bytes
-        self._responses: OrderedDict[Key, tuple[Message, bytes, Any]] = OrderedDict()
+        self._responses: OrderedDict[Key, Kept] = OrderedDict()
         self._version: int | None = None
         self.bytes_held = 0
         self.hits = 0
@@ -52,7 +69,7 @@ class ResponseCache:
             self._version = version
         return version
 
-    def get(self, key: Key) -> tuple[Message, bytes, Any] | None:
+    def get(self, key: Key) -> Kept | None:
         """The response kept under ``key`` at the version just taken."""
         response = self._responses.get(key)
         if response is None:
@@ -62,21 +79,20 @@ class ResponseCache:
             self._responses.move_to_end(key)
         return response
 
-    def put(self, key: Key, version: int, response: tuple[Message, bytes, Any]) -> None:
+    def put(self, key: Key, version: int, response: Kept) -> None:
         """Keep a response whose data was read after ``version`` was taken."""
         # Such data is at least that new, so it is never kept under an older
         # version than its own; if the database moved since, it is not kept at all.
-        size = len(response[1])
-        if version != self._version or size > self.max_bytes:
+        if version != self._version or response.size > self.max_bytes:
             return
         previous = self._responses.pop(key, None)
         if previous is not None:
-            self.bytes_held -= len(previous[1])
+            self.bytes_held -= previous.size
         self._responses[key] = response
-        self.bytes_held += size
+        self.bytes_held += response.size
         while self.bytes_held > self.max_bytes:
             _, evicted = self._responses.popitem(last=False)
-            self.bytes_held -= len(evicted[1])
+            self.bytes_held -= evicted.size
 
 
 def cacheable(request: Request) -> None:
@@ -112,11 +128,10 @@ class ResponseCacheMiddleware:
         key = (credential, scope["path"], scope["query_string"])
         kept = self.cache.get(key)
         if kept is not None:
-            start, body, route = kept
-            scope["route"] = route  # what the metrics label the request with
+            scope["route"] = kept.route  # what the metrics label the request with
             # A fresh header list each time: middleware outside (CORS) adds to it.
-            await send({**start, "headers": list(start["headers"])})
-            await send({"type": "http.response.body", "body": body})
+            await send({**kept.start, "headers": list(kept.start["headers"])})
+            await send({"type": "http.response.body", "body": kept.body})
             return
         await self.app(scope, receive, self._keeping(scope, send, key, version))
 
@@ -127,13 +142,13 @@ class ResponseCacheMiddleware:
             nonlocal start
             if message["type"] == "http.response.start":
                 start = {**message, "headers": list(message.get("headers", []))}
-            elif (
-                scope.get(_KEEP)
-                and start is not None
-                and start["status"] == 200
-                and not message.get("more_body", False)
-            ):
-                self.cache.put(key, version, (start, message.get("body", b""), scope.get("route")))
+            elif message["type"] == "http.response.body" and start is not None:
+                # Only a whole answer in one message is kept; a stream never is.
+                whole = not message.get("more_body", False)
+                if whole and scope.get(_KEEP) and start["status"] == 200:
+                    body = message.get("body", b"")
+                    self.cache.put(key, version, Kept.of(key, start, body, scope.get("route")))
+                start = None
             await send(message)
 
         return send_and_keep
