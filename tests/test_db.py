@@ -55,3 +55,36 @@ def test_reads_see_committed_writes_and_run_concurrently(tmp_path):
             await db.dispose()
 
     assert asyncio.run(scenario()) == [6] * 50
+
+
+def test_reads_survive_postgres_closing_their_connections(server, client, user):
+    """A PostgreSQL restart or an idle timeout ends pooled connections under the server;
+    the next read must still answer. On SQLite the same steps show nothing is lost."""
+    from tests.support import seed
+
+    store = server.platform.threads
+
+    async def make():
+        context = await seed.project_context(store, "default", user)
+        return await seed.make_thread(store, context, title="Survivor")
+
+    thread = server.run(make())
+    assert client.beta.chatkit.threads.retrieve(thread.id).title == "Survivor"
+
+    async def close_every_other_connection() -> int:
+        if server.platform.db.is_sqlite:
+            return 0
+        async with server.platform.db.read() as conn:
+            ended = await conn.scalar(
+                text(
+                    "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+                    "where datname = current_database() and pid <> pg_backend_pid()"
+                )
+            )
+            return ended or 0
+
+    ended = server.run(close_every_other_connection())
+    if not server.platform.db.is_sqlite:
+        assert ended >= 1  # the REST read above opened the reader's pool
+    assert client.beta.chatkit.threads.retrieve(thread.id).title == "Survivor"
+    assert [t.id for t in client.beta.chatkit.threads.list(user=user)] == [thread.id]

@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.base import Executable
 
+from chatkitd.store.readers import PostgresReader, SqliteReader
+
 _WRITE = "chatkitd_write"
 
 
@@ -51,53 +53,6 @@ def _inline_sqlite_creator(path: str):  # noqa: ANN202
     return create
 
 
-class _SqliteReader:
-    """Runs prepared read statements straight on one sqlite3 connection, inline.
-
-    For the hottest reads (REST list pages) even the inline aiosqlite path spends
-    most of its time in SQLAlchemy's async execution machinery. Here a statement
-    built once with bind parameters is compiled once to SQL, and each call is a
-    plain ``sqlite3`` execute. There is no ``await`` between query and result, so
-    one connection serves every caller on the loop.
-    """
-
-    def __init__(self, path: str, dialect) -> None:  # noqa: ANN001
-        self._path = path
-        self._connection: sqlite3.Connection | None = None
-        self._dialect = dialect
-        self._compiled: dict[object, tuple[str, tuple[str, ...], dict[str, object]]] = {}
-
-    def _connect(self) -> sqlite3.Connection:
-        # Opened on first use, after migrations have put the file in WAL mode.
-        connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        connection.execute("PRAGMA busy_timeout=10000")
-        connection.execute("PRAGMA query_only=ON")
-        self._connection = connection
-        return connection
-
-    def fetch_all(self, statement: Executable, params: dict[str, object]) -> list[tuple]:
-        compiled = self._compiled.get(statement)
-        if compiled is None:
-            sql = statement.compile(dialect=self._dialect)
-            # Binds SQLAlchemy added itself (such as OFFSET 0) carry their own values.
-            defaults = {name: bind.value for name, bind in sql.binds.items()}
-            compiled = self._compiled[statement] = (str(sql), tuple(sql.positiontup or ()), defaults)
-        sql_text, names, defaults = compiled
-        values = tuple(params[name] if name in params else defaults[name] for name in names)
-        connection = self._connection or self._connect()
-        return connection.execute(sql_text, values).fetchall()
-
-    def data_version(self) -> int:
-        """SQLite's count of commits by other connections, which is all of them."""
-        connection = self._connection or self._connect()
-        return connection.execute("PRAGMA data_version").fetchone()[0]
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = make_url(url)
@@ -110,7 +65,10 @@ class Database:
             kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self._read_engine = self.engine
-        self._reader: _SqliteReader | None = None
+        self._sqlite_reader: SqliteReader | None = None
+        self._pg_reader = (
+            None if self.is_sqlite else PostgresReader(self.url, self.engine.dialect, max_connections=10)
+        )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -125,7 +83,7 @@ class Database:
                 max_overflow=0,
             )
             _configure_sqlite(self._read_engine)
-            self._reader = _SqliteReader(self.url.database, self.engine.dialect)
+            self._sqlite_reader = SqliteReader(self.url.database, self.engine.dialect)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -149,10 +107,12 @@ class Database:
         """Rows of a read statement built once with bind parameters, on the fastest path.
 
         Keep ``statement`` alive and reuse it (build it once, at import or through
-        a cache): on SQLite its compiled SQL is remembered per statement object.
+        a cache): its compiled SQL is remembered per statement object.
         """
-        if self._reader is not None:
-            return self._reader.fetch_all(statement, params)
+        if self._sqlite_reader is not None:
+            return self._sqlite_reader.fetch_all(statement, params)
+        if self._pg_reader is not None:
+            return await self._pg_reader.fetch_all(statement, params)
         async with self.read() as conn:
             return [tuple(row) for row in (await conn.execute(statement, params)).all()]
 
@@ -161,11 +121,13 @@ class Database:
 
         Only SQLite files do; PostgreSQL and in-memory SQLite answer None.
         """
-        return self._reader.data_version() if self._reader is not None else None
+        return self._sqlite_reader.data_version() if self._sqlite_reader is not None else None
 
     async def dispose(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
+        if self._sqlite_reader is not None:
+            self._sqlite_reader.close()
+        if self._pg_reader is not None:
+            await self._pg_reader.close()
         await self.engine.dispose()
         if self._read_engine is not self.engine:
             await self._read_engine.dispose()

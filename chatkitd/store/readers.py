@@ -1,0 +1,141 @@
+"""Prepared reads: the hottest statements, compiled once and run on the driver directly.
+
+REST pages, the conversation's thread and item loads and session lookups are
+short indexed reads, made many times a second. Through SQLAlchemy's async
+layer each one pays for a cache key, a pooled connection checkout (with a
+pre-ping round trip on PostgreSQL) and result processing, which together cost
+far more than the query. Here a statement built once with bind parameters is
+compiled once, and each call hands its SQL and values straight to the driver:
+``sqlite3`` inline on the event loop, or a pool of ``asyncpg`` connections.
+Rows come back as plain tuples, in the driver's own types.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import URL, Dialect
+from sqlalchemy.sql.base import Executable
+
+# Options SQLAlchemy's asyncpg dialect reads itself; asyncpg.connect() refuses them.
+_SQLALCHEMY_ONLY = ("async_creator_fn", "prepared_statement_cache_size", "prepared_statement_name_func")
+# What a connection the server ended raises on its next use. An idle connection
+# that received the server's goodbye can be left in a state asyncpg reports as
+# an internal error.
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+)
+
+
+class _Compiled:
+    """Statement objects compiled once for one dialect: SQL text and the order of its binds."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self._cache: dict[Executable, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+    def __call__(self, statement: Executable, params: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        compiled = self._cache.get(statement)
+        if compiled is None:
+            sql = statement.compile(dialect=self._dialect)  # type: ignore[attr-defined]
+            # Binds SQLAlchemy added itself (such as OFFSET 0) carry their own values.
+            defaults = {name: bind.value for name, bind in sql.binds.items()}
+            compiled = self._cache[statement] = (str(sql), tuple(sql.positiontup or ()), defaults)
+        sql_text, names, defaults = compiled
+        return sql_text, tuple(params[name] if name in params else defaults[name] for name in names)
+
+
+class SqliteReader:
+    """One ``sqlite3`` connection, used inline on the event loop.
+
+    There is no ``await`` between query and result, so one connection serves
+    every caller on the loop; in WAL mode a read never waits for a writer.
+    """
+
+    def __init__(self, path: str, dialect: Dialect) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+        self._compiled = _Compiled(dialect)
+
+    def _connect(self) -> sqlite3.Connection:
+        # Opened on first use, after migrations have put the file in WAL mode.
+        connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        connection.execute("PRAGMA busy_timeout=10000")
+        connection.execute("PRAGMA query_only=ON")
+        self._connection = connection
+        return connection
+
+    def fetch_all(self, statement: Executable, params: dict[str, Any]) -> list[tuple]:
+        sql, values = self._compiled(statement, params)
+        connection = self._connection or self._connect()
+        return connection.execute(sql, values).fetchall()
+
+    def data_version(self) -> int:
+        """SQLite's count of commits by other connections, which is all of them."""
+        connection = self._connection or self._connect()
+        return connection.execute("PRAGMA data_version").fetchone()[0]
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class PostgresReader:
+    """A pool of ``asyncpg`` connections, opened on first use with SQLAlchemy's own
+    connection arguments, so the URL means the same to both.
+
+    asyncpg keeps each statement prepared per connection. A connection the
+    server closed (a restart, an idle timeout) fails its next query. When one
+    does, every pooled connection is presumed gone with it and replaced, and the
+    read, which is idempotent, is made once more.
+    """
+
+    def __init__(self, url: URL, dialect: Dialect, max_connections: int) -> None:
+        args, kwargs = dialect.create_connect_args(url)
+        for name in _SQLALCHEMY_ONLY:
+            kwargs.pop(name, None)
+        self._connect_args = (args, kwargs)
+        self._max_connections = max_connections
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+        self._compiled = _Compiled(dialect)
+
+    async def _open(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                args, kwargs = self._connect_args
+                self._pool = await asyncpg.create_pool(
+                    *args, min_size=1, max_size=self._max_connections, **kwargs
+                )
+        return self._pool
+
+    async def fetch_all(self, statement: Executable, params: dict[str, Any]) -> list[tuple]:
+        sql, values = self._compiled(statement, params)
+        pool = self._pool or await self._open()
+        try:
+            return await self._fetch(pool, sql, values)
+        except _CONNECTION_LOST:
+            await pool.expire_connections()
+            return await self._fetch(pool, sql, values)
+
+    @staticmethod
+    async def _fetch(pool: asyncpg.Pool, sql: str, values: tuple[Any, ...]) -> list[tuple]:
+        async with pool.acquire() as connection:
+            try:
+                rows = await connection.fetch(sql, *values)
+            except _CONNECTION_LOST:
+                connection.terminate()  # so the pool opens a new one in its place
+                raise
+        return [tuple(row) for row in rows]
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
