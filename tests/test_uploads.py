@@ -250,3 +250,23 @@ def test_messages_only_take_the_users_uploaded_attachments(user, chat_for):
     assert early.status_code == 422 and error_of(early)["code"] == "attachment_not_uploaded"
     # Neither refusal left a thread behind.
     assert owner.call("threads.list")["data"] == [] and stranger.call("threads.list")["data"] == []
+
+
+def test_retrying_removes_the_files_of_the_messages_it_removes(server, client, user, chat_for):
+    chat = chat_for(user, chatkit_configuration=UPLOADS)
+    first = chat.stream("threads.create", input=user_input("first, no file"))
+    thread_id, first_message = first.thread_id, first.done_items("user_message")[0]["id"]
+    attached = _direct(chat, b"a later file").json()["id"]
+    later = chat.stream(
+        "threads.add_user_message", thread_id=thread_id, input=user_input("later", [attached])
+    )
+    assert [a["id"] for a in later.done_items("user_message")[0]["attachments"]] == [attached]
+    assert _on_disk(server, attached)
+
+    # Retrying the first message removes everything after it: the later message and its file.
+    chat.stream("threads.retry_after_item", thread_id=thread_id, item_id=first_message)
+    items = client.beta.chatkit.threads.list_items(thread_id, order="asc").data
+    assert [i.type for i in items] == ["chatkit.user_message", "chatkit.assistant_message"]
+    assert items[0].id == first_message
+    assert not _on_disk(server, attached)
+    assert chat.post("attachments.delete", attachment_id=attached).status_code == 404

@@ -14,6 +14,7 @@ parameters, in ``chatkitd.store.visible``: the two must stay in step.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -314,9 +315,34 @@ class ThreadStore(Store[RequestContext]):
         return _items.validate_json(rows[0][0])
 
     async def delete_thread_item(self, thread_id: str, item_id: str, context: RequestContext) -> None:
+        """Remove an item, and the files of a removed message that nothing else in the thread uses.
+
+        ``threads.retry_after_item`` removes every item after the one retried,
+        later messages with attachments included.
+        """
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
+            data = await conn.scalar(select(I.c.data).where(I.c.id == item_id, I.c.thread_id == thread_id))
             await conn.execute(delete(I).where(I.c.id == item_id, I.c.thread_id == thread_id))
+            attached = [a["id"] for a in json.loads(data).get("attachments") or []] if data else []
+            unused = [
+                attachment_id
+                for attachment_id in attached
+                if not await conn.scalar(
+                    select(func.count())
+                    .select_from(I)
+                    .where(
+                        I.c.thread_id == thread_id, I.c.data.contains(f'"{attachment_id}"', autoescape=True)
+                    )
+                )
+            ]
+            files = select(A.c.id).where(A.c.id.in_(unused), A.c.thread_id == thread_id)
+            blob_ids = (await conn.scalars(files)).all() if unused else []
+            if blob_ids:
+                await conn.execute(delete(A).where(A.c.id.in_(blob_ids)))
+        # As for a thread: bytes after rows, so a crash leaves an orphan file, not a dangling record.
+        for blob_id in blob_ids:
+            await self.blobs.delete(context.project_id, blob_id)
 
     # -- attachment records (the bytes live in the blob store) ----------------------
 
