@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: serve test check lint format bench screenshots clean
+.PHONY: serve test check lint typecheck format bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,14 +26,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check chatkitd tests bench
 	$(VENV)/bin/ruff format --check chatkitd tests bench
 
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy chatkitd tests bench
+
 format: $(STAMP)
 	$(VENV)/bin/ruff format chatkitd tests bench
 	$(VENV)/bin/ruff check --fix chatkitd tests bench
 
-check: lint test
+check: lint typecheck test
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .chatkitd .pytest_cache
+	rm -rf $(VENV) .chatkitd .pytest_cache .mypy_cache

@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).parents[1]))  # for tests.support.seed
 
 from agents import Agent, RunConfig, Runner
 from chatkit.agents import AgentContext, stream_agent_response
-from chatkit.store import Page, Store
-from chatkit.types import ThreadMetadata
+from chatkit.store import Store
+from chatkit.types import Page, ThreadMetadata
 
 from chatkitd.context import RequestContext
 from chatkitd.models.scripted import ScriptedModel
@@ -62,11 +62,14 @@ provider:
 """
 
 
+Sample = tuple[float, float, float, int]  # run start, per token, run end, tokens
+
+
 def script_text(tokens: int) -> str:
     return " ".join(f"word{i}" for i in range(tokens))
 
 
-async def baseline_run(text: str) -> tuple[float, float, int]:
+async def baseline_run(text: str) -> Sample:
     agent = Agent(name="bench", instructions="", model=ScriptedModel([{"steps": [{"text": text}]}]))
     start = time.perf_counter()
     result = Runner.run_streamed(agent, "hello", run_config=RunConfig(tracing_disabled=True))
@@ -96,11 +99,11 @@ class _MemoryStore(Store[None]):
     delete_thread_item = _unused
 
 
-async def reference_run(text: str) -> tuple[float, float, int]:
+async def reference_run(text: str) -> Sample:
     """The reference integration: chatkit's documented pattern, with an in-memory store."""
     agent = Agent(name="bench", instructions="", model=ScriptedModel([{"steps": [{"text": text}]}]))
     thread = ThreadMetadata(id="thr_bench", created_at=datetime.now())
-    context = AgentContext(thread=thread, store=_MemoryStore(), request_context=None)
+    context: AgentContext[None] = AgentContext(thread=thread, store=_MemoryStore(), request_context=None)
     start = time.perf_counter()
     result = Runner.run_streamed(agent, "hello", context=context, run_config=RunConfig(tracing_disabled=True))
     first, last, deltas = None, 0.0, 0
@@ -116,7 +119,7 @@ async def reference_run(text: str) -> tuple[float, float, int]:
     return first - start, (last - first) / (deltas - 1), end - last, deltas
 
 
-async def chatkitd_run(platform: Platform, context: RequestContext) -> tuple[float, float, int]:
+async def chatkitd_run(platform: Platform, context: RequestContext) -> Sample:
     store = platform.threads
     thread = await make_thread(store, context)
     item = user_message(store, thread, context, "hello")
@@ -148,11 +151,9 @@ async def session(platform: Platform, project_id: str, tracing: bool) -> Request
     return RequestContext.for_session(record)
 
 
-Sample = tuple[float, float, float, int]  # run start, per token, run end, tokens
-
-
 def summary(samples: list[Sample]) -> tuple[float, float, float]:
-    return tuple(statistics.median(s[i] for s in samples) for i in range(3))  # type: ignore[return-value]
+    start, per_token, end = (statistics.median(s[i] for s in samples) for i in range(3))
+    return start, per_token, end
 
 
 async def main(runs: int, tokens: int) -> None:

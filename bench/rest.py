@@ -48,6 +48,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -108,7 +109,7 @@ async def seed(data_dir: Path) -> dict[str, object]:
 
     # 10 000 threads, bulk.
     t = time.monotonic()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n in range(THREADS):
         at = start + timedelta(seconds=n)
         meta = ThreadMetadata(id=ids.new_id(ids.THREAD), created_at=at, title=f"Thread {n}")

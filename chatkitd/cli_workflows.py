@@ -44,7 +44,8 @@ def workflows_list(project: str) -> None:
     """Each workflow's latest version (the built-in `demo` is always there too)."""
 
     async def work(registry: WorkflowRegistry) -> list[Any]:
-        project_id = await keys.ensure_project(registry.db, project)  # type: ignore[arg-type]
+        assert registry.db is not None  # _with_registry always gives it one
+        project_id = await keys.ensure_project(registry.db, project)
         return await registry.latest_versions(project_id)
 
     click.echo("demo\tv1\tbuilt-in\t1 version\tOffline demo workflow")
@@ -64,7 +65,8 @@ def workflows_show(workflow_id: str, project: str, version: str | None) -> None:
     """Print a workflow's versions and the definition of one (default: the latest)."""
 
     async def work(registry: WorkflowRegistry) -> list[Any]:
-        project_id = await keys.ensure_project(registry.db, project)  # type: ignore[arg-type]
+        assert registry.db is not None  # _with_registry always gives it one
+        project_id = await keys.ensure_project(registry.db, project)
         return await registry.versions(project_id, workflow_id)
 
     versions = _with_registry(work)

@@ -23,6 +23,7 @@ from chatkitd.store import keys
 from tests.conftest import ADMIN_KEY
 from tests.support.chat import Chat, error_of, new_session, user_input
 from tests.support.harness import deploy_yaml
+from tests.support.servers import RunningServer
 
 SCRIPTED = (Path(__file__).parent / "workflows_data" / "scripted.yaml").read_text()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -33,7 +34,7 @@ UPLOADS = {"file_upload": {"enabled": True, "max_file_size": 1, "max_files": 10}
 class World:
     """One user's objects in the default project, and three strangers to them."""
 
-    server: object
+    server: RunningServer
     user: str
     session_id: str
     thread_id: str  # a demo thread with a widget
@@ -318,7 +319,7 @@ CLIENT_SECRET = {"POST /v1/chatkit/conversation", "POST /v1/chatkit/files"}
 
 
 def test_every_route_is_in_a_table(server):
-    from starlette.routing import Mount
+    from starlette.routing import Mount, Route
 
     from chatkitd.app import create_app
 
@@ -327,6 +328,7 @@ def test_every_route_is_in_a_table(server):
         if isinstance(route, Mount):
             served.add(route.path)
             continue
+        assert isinstance(route, Route) and route.methods is not None
         served |= {f"{method} {route.path}" for method in route.methods - {"HEAD"}}
     tabled = {f"{m} {p.split('?')[0]}" for m, p, _, _ in ADMIN_ROUTES}
     tabled = {t.replace("{session}", "{session_id}").replace("{thread}", "{thread_id}") for t in tabled}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx2
 
@@ -22,7 +23,8 @@ def test_disconnect_keeps_partial_text_and_records_the_trace(server, client, use
     # The full answer takes ~10 s; well before that, the partial text and the trace are saved.
     headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
     deadline = time.monotonic() + 6
-    answers, traces = [], []
+    answers: list[Any] = []
+    traces: list[Any] = []
     while time.monotonic() < deadline and not (answers and traces):
         time.sleep(0.2)
         items = client.beta.chatkit.threads.list_items(thread_id, order="asc").data

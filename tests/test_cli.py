@@ -53,7 +53,9 @@ def test_keys_create_list_revoke(data_dir):
     assert created.exit_code == 0, created.output
     token = created.stdout.strip()
     assert KEY.fullmatch(token), created.stdout
-    key_id = re.search(r"# id (key_[0-9a-f]+), project acme", created.stderr).group(1)
+    found = re.search(r"# id (key_[0-9a-f]+), project acme", created.stderr)
+    assert found, created.stderr
+    key_id = found.group(1)
 
     listed = cli("keys", "list")
     assert listed.exit_code == 0
@@ -117,13 +119,15 @@ class Served:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        assert self.process.stdout is not None  # stdout=PIPE
+        self.stdout = self.process.stdout
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         self.base_url = f"http://127.0.0.1:{self.port}"
 
     def _read(self) -> None:
-        for line in self.process.stdout:
+        for line in self.stdout:
             self.lines.append(line)
 
     @property
@@ -155,7 +159,7 @@ class Served:
         self.process.terminate()
         self.process.wait(timeout=30)
         self._reader.join(10)
-        self.process.stdout.close()
+        self.stdout.close()
         return self.output
 
 

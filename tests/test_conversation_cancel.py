@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from tests.support.chat import disconnect_mid_stream
 
@@ -13,7 +14,7 @@ def test_disconnect_mid_stream_saves_the_partial_answer(server, client, user, ch
 
     # The slow answer takes ~10 s in full; within 6 s the cancelled part must be saved.
     deadline = time.monotonic() + 6
-    answers = []
+    answers: list[Any] = []
     while time.monotonic() < deadline and not answers:
         time.sleep(0.2)
         items = client.beta.chatkit.threads.list_items(thread_id, order="asc").data

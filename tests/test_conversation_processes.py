@@ -28,7 +28,7 @@ def two_servers(tmp_path_factory):
         yield admin_key, first, second
 
 
-def _post(base_url: str, secret: str) -> int:
+def _post(base_url: str, secret: str) -> int | str:
     response = httpx2.post(
         f"{base_url}/v1/chatkit/conversation",
         json={"type": "threads.list", "params": {}},

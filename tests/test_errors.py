@@ -82,8 +82,8 @@ def test_sdk_raises_bad_request_with_envelope_fields(client):
     assert error.status_code == 400
     assert error.param == "user"
     assert error.type == "invalid_request_error"
-    assert "too_short" in error.code
-    assert error.body["param"] == "user"
+    assert error.code is not None and "too_short" in error.code
+    assert isinstance(error.body, dict) and error.body["param"] == "user"
 
 
 # -- 401 --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import uuid
 
 import openai
 import pytest
+from chatkit.types import ThreadItem
 
 from chatkitd.store import keys
 from tests.support import seed
@@ -26,7 +27,7 @@ def _thread_with_items(server, project: str, user: str):
     async def make():
         context = await seed.project_context(store, project, user)
         thread = await seed.make_thread(store, context, title=f"{project} thread")
-        items = [
+        items: list[ThreadItem] = [
             seed.user_message(store, thread, context, "private"),
             seed.assistant_message(store, thread, context, "also private"),
         ]

@@ -6,6 +6,7 @@ import json
 
 import openai
 import pytest
+from chatkit.types import ThreadItem
 
 from tests.support import seed
 
@@ -16,7 +17,7 @@ def _seed_every_type(server, user):
     async def make():
         context = await seed.project_context(store, "default", user)
         thread = await seed.make_thread(store, context, title="every type")
-        items = [
+        items: list[ThreadItem] = [
             seed.user_message(store, thread, context, "What is near?", "the quoted bit", tag="@Ada"),
             seed.assistant_message(store, thread, context, "Here you go", annotated=True),
             seed.widget(store, thread, context),
@@ -113,7 +114,7 @@ def test_hidden_items_are_skipped_without_making_pages_short(server, client, use
     pages = []
     after = None
     while True:
-        kwargs = {"after": after} if after else {}
+        kwargs: dict[str, str] = {"after": after} if after else {}
         page = client.beta.chatkit.threads.list_items(thread.id, order="asc", limit=2, **kwargs)
         pages.append(([i.content[0].text for i in page.data], page.has_more))
         if not page.has_more:

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from chatkit.types import ThreadMetadata
+from chatkit.types import ThreadItem, ThreadMetadata
 from sqlalchemy import insert, select
 
 from chatkitd.context import RequestContext
@@ -53,7 +53,7 @@ def test_rows_from_before_the_rest_projection_are_listed_after_upgrade(fresh_url
             thread = ThreadMetadata(
                 id=store.generate_thread_id(context), created_at=datetime.now(), title="Old"
             )
-            items = [
+            items: list[ThreadItem] = [
                 user_message(store, thread, context, "written before 0003"),
                 assistant_message(store, thread, context, "so was this"),
             ]

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest
 from chatkitd.workflows.agent import AgentRun, AgentWorkflow
 from chatkitd.workflows.definitions import read_deployable
@@ -65,7 +66,8 @@ def test_the_examples_deploy_and_build(server, monkeypatch):
         workflow = await server.platform.workflows.load(project_id, workflow_id, None)
         assert isinstance(workflow, AgentWorkflow)
         return await workflow.build_agent(
-            AgentRun({"customer_name": "Ada", "plan": "pro"}, "gpt-4.1-mini", None), None
+            AgentRun({"customer_name": "Ada", "plan": "pro"}, "gpt-4.1-mini", RequestContext(project_id)),
+            None,
         )
 
     support = server.run(build("support-agent"))

@@ -19,7 +19,7 @@ import httpx2
 import jsonschema
 import pytest
 import yaml
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from tests.conftest import ADMIN_KEY
@@ -45,7 +45,7 @@ def spec() -> dict[str, Any]:
 
 @functools.cache
 def registry() -> Registry:
-    return Registry().with_resource(SPEC_URI, Resource(contents=spec(), specification=DRAFT202012))
+    return Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(spec()))
 
 
 def validate(body: Any, schema_ref: str) -> None:

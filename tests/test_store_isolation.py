@@ -7,6 +7,7 @@ session's user to their own threads, and to what the session's history allows.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from chatkit.store import NotFoundError
@@ -20,7 +21,7 @@ from tests.support import seed
 
 
 def session_record(project_id: str, user: str, **overrides) -> SessionRecord:
-    values = dict(
+    values: dict[str, Any] = dict(
         id=f"cksess_{uuid.uuid4().hex}",
         project_id=project_id,
         user=user,

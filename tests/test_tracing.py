@@ -10,6 +10,7 @@ import httpx2
 import pytest
 from agents import flush_traces
 from agents.tracing import get_trace_provider
+from agents.tracing.provider import DefaultTraceProvider
 
 from chatkitd.store import keys
 from chatkitd.tracing.processor import install
@@ -124,7 +125,9 @@ def test_traces_are_scoped_to_the_project(server, harness, user):
 def test_only_chatkitd_processes_traces_and_nothing_leaves_the_host(server, harness, user, monkeypatch):
     # With a key in the environment, the SDK's default exporter would post to OpenAI.
     monkeypatch.setenv("OPENAI_API_KEY", "sk-not-a-real-key")
-    processors = get_trace_provider()._multi_processor._processors
+    provider = get_trace_provider()
+    assert isinstance(provider, DefaultTraceProvider)
+    processors = provider._multi_processor._processors
     assert processors == (install(),)
 
     outside: list[object] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import openai
 import pytest
 
@@ -16,6 +18,12 @@ provider:
   script:
     - steps: [{{text: "{label} says {{{{ user }}}}"}}]
 """
+
+
+def _error_body(error: openai.APIStatusError) -> dict[str, Any]:
+    """The error envelope the server sent (the SDK types ``body`` as any object)."""
+    assert isinstance(error.body, dict)
+    return error.body
 
 
 def deploy(server, suffix: str, label: str) -> str:
@@ -65,7 +73,7 @@ def test_latest_pinned_and_a_redeploy_during_a_live_session(server, chat_for, us
 def test_unknown_ids_and_versions_are_404s_naming_the_param(client, user, workflow, param):
     with pytest.raises(openai.NotFoundError) as raised:
         client.beta.chatkit.sessions.create(user=user, workflow=workflow)
-    assert raised.value.body["param"] == param
+    assert _error_body(raised.value)["param"] == param
 
 
 def test_unknown_version_of_a_deployed_workflow(server, client, user, request):
@@ -76,8 +84,8 @@ def test_unknown_version_of_a_deployed_workflow(server, client, user, request):
             client.beta.chatkit.sessions.create(
                 user=user, workflow={"id": f"versioned-{suffix}", "version": version}
             )
-        assert raised.value.body["param"] == "workflow.version"
-        assert f"no version '{version}'" in raised.value.body["message"]
+        assert _error_body(raised.value)["param"] == "workflow.version"
+        assert f"no version '{version}'" in _error_body(raised.value)["message"]
 
 
 def test_workflows_of_another_project_are_not_found(server, client, user, request):
@@ -85,7 +93,7 @@ def test_workflows_of_another_project_are_not_found(server, client, user, reques
     server.run(deploy_yaml(server.platform, VERSIONED.format(suffix=suffix, label="x"), project="elsewhere"))
     with pytest.raises(openai.NotFoundError) as raised:
         client.beta.chatkit.sessions.create(user=user, workflow={"id": f"versioned-{suffix}"})
-    assert raised.value.body["param"] == "workflow.id"
+    assert _error_body(raised.value)["param"] == "workflow.id"
 
 
 def test_concurrent_deploys_take_distinct_versions(server, request):

@@ -25,7 +25,9 @@ def test_the_folder_is_deployed_at_start_and_redeployed_only_when_changed(tmp_pa
             )
             assert session.workflow.id == "support-agent"
             registry = server.platform.workflows
-            project = server.run(registry.latest_versions(server.platform._env_key_project))
+            project_id = server.platform._env_key_project
+            assert project_id is not None  # started with an admin key
+            project = server.run(registry.latest_versions(project_id))
             return [f"{v.workflow_id}@{v.version}" for v, _ in project]
 
     assert versions_after_start() == ["support-agent@1"]

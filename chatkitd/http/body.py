@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from chatkitd.errors import InvalidRequest, PayloadTooLarge
-from chatkitd.store.paging import Window
+from chatkitd.store.paging import Window, is_order
 
 MAX_LIST_LIMIT = 100
 DEFAULT_LIST_LIMIT = 20
@@ -103,7 +103,7 @@ def list_window(request: Request) -> Window:
                 param="limit",
             )
     order = query.get("order", "desc")
-    if order not in ("asc", "desc"):
+    if not is_order(order):
         raise InvalidRequest(f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.", param="order")
     return Window(
         limit=limit,

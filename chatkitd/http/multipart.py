@@ -28,6 +28,17 @@ class FilePart:
     _headers: dict[bytes, bytes] = field(default_factory=dict)
 
 
+@dataclass
+class _ParserState:
+    """What the push parser's callbacks share: the header being read, whether the
+    current part is the file, and whether the closing boundary has come."""
+
+    in_file: bool = False
+    header_name: bytes = b""
+    header_value: bytes = b""
+    ended: bool = False
+
+
 def boundary_of(content_type: str | None) -> bytes:
     kind, params = parse_options_header(content_type or "")
     if kind != b"multipart/form-data" or b"boundary" not in params:
@@ -43,27 +54,26 @@ async def file_chunks(
     body: AsyncIterator[bytes], content_type: str | None, part: FilePart
 ) -> AsyncIterator[bytes]:
     """The bytes of the ``file`` field; ``part`` gets its filename and content type."""
-    parser_state: dict[str, object] = {"in_file": False, "field": b"", "value": b"", "ended": False}
+    parser_state = _ParserState()
     ready: list[bytes] = []
 
     def on_part_begin() -> None:
         part._headers = {}
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
-        parser_state["field"] = bytes(parser_state["field"]) + data[start:end]  # type: ignore[arg-type]
+        parser_state.header_name += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
-        parser_state["value"] = bytes(parser_state["value"]) + data[start:end]  # type: ignore[arg-type]
+        parser_state.header_value += data[start:end]
 
     def on_header_end() -> None:
-        name = bytes(parser_state["field"]).lower()  # type: ignore[arg-type]
-        part._headers[name] = bytes(parser_state["value"])  # type: ignore[arg-type]
-        parser_state["field"], parser_state["value"] = b"", b""
+        part._headers[parser_state.header_name.lower()] = parser_state.header_value
+        parser_state.header_name, parser_state.header_value = b"", b""
 
     def on_headers_finished() -> None:
         _, options = parse_options_header(part._headers.get(b"content-disposition", b""))
         is_file = options.get(b"name") == FILE_FIELD.encode() and not part.seen
-        parser_state["in_file"] = is_file
+        parser_state.in_file = is_file
         if is_file:
             part.seen = True
             filename = options.get(b"filename")
@@ -72,14 +82,14 @@ async def file_chunks(
             part.content_type = content_type.decode("latin-1").replace("\x00", "") if content_type else None
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        if parser_state["in_file"]:
+        if parser_state.in_file:
             ready.append(data[start:end])
 
     def on_part_end() -> None:
-        parser_state["in_file"] = False
+        parser_state.in_file = False
 
     def on_end() -> None:
-        parser_state["ended"] = True
+        parser_state.ended = True
 
     parser = MultipartParser(
         boundary_of(content_type),
@@ -107,7 +117,7 @@ async def file_chunks(
     if not part.seen:
         raise InvalidRequest("The upload has no 'file' field.", param="file", code="invalid_upload")
     # Without its closing boundary the body was cut short: the bytes so far are not the file.
-    if not parser_state["ended"]:
+    if not parser_state.ended:
         raise InvalidRequest(
             "The multipart body ends before its closing boundary.", param="file", code="invalid_upload"
         )

@@ -252,7 +252,7 @@ def _events_for(
         _message_events(add, output, text, step.get("url"))
     if step.get("call"):
         call = step["call"]
-        item = ResponseFunctionToolCall(
+        tool_call = ResponseFunctionToolCall(
             id=_id("fc"),
             call_id=_id("call"),
             type="function_call",
@@ -261,9 +261,14 @@ def _events_for(
             status="completed",
         )
         index = len(output)
-        add(ResponseOutputItemAddedEvent, type="response.output_item.added", item=item, output_index=index)
-        add(ResponseOutputItemDoneEvent, type="response.output_item.done", item=item, output_index=index)
-        output.append(item)
+        add(
+            ResponseOutputItemAddedEvent,
+            type="response.output_item.added",
+            item=tool_call,
+            output_index=index,
+        )
+        add(ResponseOutputItemDoneEvent, type="response.output_item.done", item=tool_call, output_index=index)
+        output.append(tool_call)
     words_in = len(_WORD.findall(json.dumps(input, default=str))) if input else 0
     words_out = len(_WORD.findall(text or "")) + (1 if step.get("call") else 0)
     usage = ResponseUsage(

@@ -24,6 +24,7 @@ from chatkit.types import (
     ClientToolCallItem,
     CustomTask,
     FileSource,
+    ImageAttachment,
     Task,
     TaskItem,
     ThoughtTask,
@@ -92,7 +93,9 @@ def to_rest(item: ThreadItem) -> dict[str, Any] | None:
                         "type": a.type,
                         "name": a.name,
                         "mime_type": a.mime_type,
-                        "preview_url": str(a.preview_url) if getattr(a, "preview_url", None) else None,
+                        "preview_url": (
+                            str(a.preview_url) if isinstance(a, ImageAttachment) and a.preview_url else None
+                        ),
                     }
                     for a in item.attachments
                 ],

@@ -130,7 +130,7 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
         await self.check_allowed(context, input.size)
         attachment_id = self.generate_attachment_id(input.mime_type, context)
         descriptor = AttachmentUploadDescriptor(
-            url=self.upload_url(context.extras["base_url"], attachment_id),  # type: ignore[arg-type]
+            url=self.upload_url(context.extras["base_url"], attachment_id),
             method="POST",
             headers={},
         )

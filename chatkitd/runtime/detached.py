@@ -27,13 +27,17 @@ class _Failed:
     error: BaseException
 
 
-_END = object()
+class _End:
+    """Queued after the source's last value."""
+
+
+_END = _End()
 
 
 async def detached(source: AsyncIterable[T]) -> AsyncIterator[T]:
     # Unbounded on purpose: the producer must only ever wait inside ``source``,
     # so that cancellation lands there and chatkit's cleanup runs.
-    queue: asyncio.Queue[object] = asyncio.Queue()
+    queue: asyncio.Queue[T | _Failed | _End] = asyncio.Queue()
 
     async def pump() -> None:
         try:
@@ -52,11 +56,11 @@ async def detached(source: AsyncIterable[T]) -> AsyncIterator[T]:
     try:
         while True:
             value = await queue.get()
-            if value is _END:
+            if isinstance(value, _End):
                 return
             if isinstance(value, _Failed):
                 raise value.error
-            yield value  # type: ignore[misc]
+            yield value
     finally:
         if not task.done():
             task.cancel()

@@ -9,7 +9,7 @@ automatic title when the session asks for one, and feedback is stored.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from chatkit.actions import Action
@@ -269,7 +269,7 @@ class ConversationServer(ChatKitServer[RequestContext]):
         await self.threads.add_feedback(thread_id, item_ids, feedback, context)
 
 
-async def _unprocessable_on_value_error(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _unprocessable_on_value_error(stream: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
     """chatkit raises ``ValueError`` for a wrong item (not a pending tool call, ...): a 422."""
     try:
         async for chunk in stream:

@@ -15,10 +15,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.sql.base import Executable
 
 from chatkitd.store.readers import PostgresReader, SqliteReader
 
@@ -57,9 +56,11 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        on_disk = self.is_sqlite and bool(self.url.database) and self.url.database != ":memory:"
-        if on_disk:
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        database = self.url.database
+        # The SQLite file, when there is one (not PostgreSQL, not in-memory SQLite).
+        sqlite_file = database if self.is_sqlite and database and database != ":memory:" else None
+        if sqlite_file is not None:
+            Path(sqlite_file).parent.mkdir(parents=True, exist_ok=True)
         kwargs: dict = {"echo": echo}
         if not self.is_sqlite:
             kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
@@ -72,18 +73,18 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        if on_disk:
+        if sqlite_file is not None:
             # A fixed pool: opening a connection goes through aiosqlite's thread and
             # suspends, so overflow connections opened and closed under load would churn.
             self._read_engine = create_async_engine(
                 self.url,
                 echo=echo,
-                async_creator=_inline_sqlite_creator(self.url.database),
+                async_creator=_inline_sqlite_creator(sqlite_file),
                 pool_size=20,
                 max_overflow=0,
             )
             _configure_sqlite(self._read_engine)
-            self._sqlite_reader = SqliteReader(self.url.database, self.engine.dialect)
+            self._sqlite_reader = SqliteReader(sqlite_file, self.engine.dialect)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -103,7 +104,7 @@ class Database:
                 async with conn.begin():
                     yield conn
 
-    async def fetch_all(self, statement: Executable, params: dict[str, object]) -> list[tuple]:
+    async def fetch_all(self, statement: Select, params: dict[str, object]) -> list[tuple]:
         """Rows of a read statement built once with bind parameters, on the fastest path.
 
         Keep ``statement`` alive and reuse it (build it once, at import or through

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Order = Literal["asc", "desc"]
+
+
+def is_order(value: str) -> TypeGuard[Order]:
+    """Whether a query parameter names an order (and, to the type checker, is one)."""
+    return value in ("asc", "desc")
 
 
 class UnknownCursor(LookupError):

@@ -17,8 +17,8 @@ import sqlite3
 from typing import Any
 
 import asyncpg
+from sqlalchemy import Select
 from sqlalchemy.engine import URL, Dialect
-from sqlalchemy.sql.base import Executable
 
 # Options SQLAlchemy's asyncpg dialect reads itself; asyncpg.connect() refuses them.
 _SQLALCHEMY_ONLY = ("async_creator_fn", "prepared_statement_cache_size", "prepared_statement_name_func")
@@ -38,12 +38,12 @@ class _Compiled:
 
     def __init__(self, dialect: Dialect) -> None:
         self._dialect = dialect
-        self._cache: dict[Executable, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+        self._cache: dict[Select, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
 
-    def __call__(self, statement: Executable, params: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    def __call__(self, statement: Select, params: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
         compiled = self._cache.get(statement)
         if compiled is None:
-            sql = statement.compile(dialect=self._dialect)  # type: ignore[attr-defined]
+            sql = statement.compile(dialect=self._dialect)
             # Binds SQLAlchemy added itself (such as OFFSET 0) carry their own values.
             defaults = {name: bind.value for name, bind in sql.binds.items()}
             compiled = self._cache[statement] = (str(sql), tuple(sql.positiontup or ()), defaults)
@@ -71,7 +71,7 @@ class SqliteReader:
         self._connection = connection
         return connection
 
-    def fetch_all(self, statement: Executable, params: dict[str, Any]) -> list[tuple]:
+    def fetch_all(self, statement: Select, params: dict[str, Any]) -> list[tuple]:
         sql, values = self._compiled(statement, params)
         connection = self._connection or self._connect()
         return connection.execute(sql, values).fetchall()
@@ -116,7 +116,7 @@ class PostgresReader:
                 )
         return self._pool
 
-    async def fetch_all(self, statement: Executable, params: dict[str, Any]) -> list[tuple]:
+    async def fetch_all(self, statement: Select, params: dict[str, Any]) -> list[tuple]:
         sql, values = self._compiled(statement, params)
         pool = self._pool or await self._open()
         try:

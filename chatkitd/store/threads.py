@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
@@ -29,7 +30,7 @@ from chatkitd.context import RequestContext
 from chatkitd.store import tables, visible
 from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
-from chatkitd.store.paging import UnknownCursor, Window, fetch_page, plan, trim
+from chatkitd.store.paging import Order, UnknownCursor, Window, fetch_page, plan, trim
 from chatkitd.store.projection import item_rest, thread_rest
 
 _items = TypeAdapter(ThreadItem)
@@ -186,7 +187,8 @@ class ThreadStore(Store[RequestContext]):
     ) -> Page[ThreadMetadata]:
         page, has_more = await self.page_threads(
             context,
-            Window(limit=limit, order=order, after=after),  # type: ignore[arg-type]
+            # chatkit's Store declares ``order: str``; its requests only carry "asc" or "desc".
+            Window(limit=limit, order=cast(Order, order), after=after),
         )
         return Page(
             data=[t.metadata for t in page],
@@ -234,7 +236,8 @@ class ThreadStore(Store[RequestContext]):
         items, has_more = await self.page_items(
             thread_id,
             context,
-            Window(limit=limit, order=order, after=after),  # type: ignore[arg-type]
+            # chatkit's Store declares ``order: str``; its requests only carry "asc" or "desc".
+            Window(limit=limit, order=cast(Order, order), after=after),
         )
         return Page(data=items, has_more=has_more, after=items[-1].id if items else None)
 

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.tracing import Span, Trace, TracingProcessor, set_trace_processors
+from agents.tracing import Span, SpanError, Trace, TracingProcessor, set_trace_processors
 
 from chatkitd import clock
 
@@ -50,7 +50,7 @@ class SpanRecord:
     started_at: float | None
     ended_at: float | None
     data: dict[str, Any]
-    error: dict[str, Any] | None
+    error: SpanError | None
 
     @classmethod
     def from_span(cls, span: Span[Any]) -> SpanRecord:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, insert, select
 
 from chatkitd.store import tables
 from chatkitd.store.db import Database
@@ -117,7 +118,7 @@ async def get_trace(db: Database, project_id: str | None, trace_id: str) -> dict
             return None
         span_rows = (await conn.execute(select(s).where(s.c.trace_id == trace_id).order_by(s.c.seq))).all()
         item_ids = json.loads(row.item_ids)
-        feedback_rows = []
+        feedback_rows: Sequence[Row] = []
         if item_ids and row.thread_id:
             feedback_rows = (
                 await conn.execute(

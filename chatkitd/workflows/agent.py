@@ -14,14 +14,15 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from agents import Agent, ModelSettings, RunConfig, Runner
+from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming
 from agents.models.interface import Model, ModelProvider, ModelTracing
 from agents.tracing import gen_trace_id
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
+    InferenceOptions,
     ThreadItemDoneEvent,
     ThreadMetadata,
     ThreadStreamEvent,
@@ -135,6 +136,7 @@ class AgentWorkflow(Workflow):
         store: Any,
     ) -> AsyncIterator[ThreadStreamEvent]:
         page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
+        options: InferenceOptions | None
         if item is not None:
             options = item.inference_options
             tool_choice = options.tool_choice.id if options.tool_choice else None
@@ -176,7 +178,10 @@ class AgentWorkflow(Workflow):
                 max_turns=self.env.max_turns,
             )
             ids = ItemIds(store, thread, context)
-            async for event in stream_agent_response(run_context, ConverterInput(result)):
+            # chatkit annotates RunResultStreaming but only calls stream_events(), which
+            # ConverterInput provides.
+            converted = cast(RunResultStreaming, ConverterInput(result))
+            async for event in stream_agent_response(run_context, converted):
                 ids.fix(event)
                 if recorder is not None and isinstance(event, ThreadItemDoneEvent):
                     recorder.item_ids.append(event.item.id)
@@ -185,7 +190,7 @@ class AgentWorkflow(Workflow):
             # chatkit leaves its side-queue reader waiting when the run fails. Wake it with
             # an item nobody reads, so no task outlives the stream (a sentinel would end it
             # with an exception nobody retrieves).
-            run_context._events.put_nowait(None)  # type: ignore[arg-type]
+            run_context._events.put_nowait(None)
             if recorder is not None:
                 recorder.error = f"{type(error).__name__}: {error}"
             raise

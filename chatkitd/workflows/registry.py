@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from chatkitd import clock
@@ -206,6 +206,7 @@ class WorkflowRegistry:
     async def _version_row(self, project_id: str, workflow_id: str, version: str | None) -> Any:
         """The stored row for a version (None: the latest); 404s name what is unknown."""
         w = tables.workflow_versions
+        query: Select | None
         query = select(w).where(w.c.project_id == project_id, w.c.workflow_id == workflow_id)
         if version is None:
             query = query.order_by(w.c.version.desc()).limit(1)

@@ -11,10 +11,10 @@ from typing import Any
 
 from agents.models.fake_id import FAKE_RESPONSES_ID
 from chatkit.agents import ThreadItemConverter
-from chatkit.store import Page
 from chatkit.types import (
     AssistantMessageItem,
     Attachment,
+    Page,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, expect
 
 from tests.browser.conftest import ADMIN_KEY
 from tests.browser.support import assistant_messages, composer, open_playground, send, wait_idle
@@ -87,7 +87,7 @@ def test_upload_under_the_limit_is_sent_and_over_it_is_refused_before_upload(rec
     page = open_playground(recorded, ui_user, max_file_size="1")
     file_input = page.locator("chatkitd-chat input[type=file]")
     file_input.set_input_files(
-        [{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello file\n" * 1000}]
+        [FilePayload(name="notes.txt", mimeType="text/plain", buffer=b"hello file\n" * 1000)]
     )
     pending = page.locator("chatkitd-chat .ck-pending-attachment")
     expect(pending).to_have_attribute("data-status", "ready")
@@ -100,7 +100,7 @@ def test_upload_under_the_limit_is_sent_and_over_it_is_refused_before_upload(rec
     creates_before = recorded.types().count("attachments.create")
     uploads_before = sum("/upload" in url for url in recorded.urls)
     file_input.set_input_files(
-        [{"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (1024 * 1024 + 1)}]
+        [FilePayload(name="big.bin", mimeType="application/octet-stream", buffer=b"x" * (1024 * 1024 + 1))]
     )
     error = page.locator("chatkitd-chat .ck-composer-error")
     expect(error).to_have_text("“big.bin” is 1.0 MB; the limit is 1.0 MB per file.")
@@ -246,7 +246,9 @@ def test_rate_limit_shows_the_time_to_retry_and_keeps_the_message(recorded, ui_u
     wait_idle(page)
     send(page, "two")
     expect(banner).to_have_text(re.compile(r"^Too many requests\. Try again in \d+ seconds?\.$"))
-    seconds = int(re.search(r"\d+", banner.inner_text()).group())
+    found = re.search(r"\d+", banner.inner_text())
+    assert found
+    seconds = int(found.group())
     assert 1 <= seconds <= 60
     expect(page.get_by_role("button", name="Send message")).to_be_disabled()
     # The refused message is back in the composer, not lost.
@@ -286,7 +288,7 @@ def test_upload_shows_progress_and_an_image_preview_loads(recorded, ui_user):
     # Hold the upload itself, to see the file while it is in flight.
     page.route("**/v1/chatkit/files/*/upload*", lambda route: held.append(route))
     page.locator("chatkitd-chat input[type=file]").set_input_files(
-        [{"name": "dot.png", "mimeType": "image/png", "buffer": tiny_png()}]
+        [FilePayload(name="dot.png", mimeType="image/png", buffer=tiny_png())]
     )
     pending = page.locator("chatkitd-chat .ck-pending-attachment")
     expect(pending).to_have_attribute("data-status", "uploading")
@@ -422,9 +424,9 @@ def test_opening_a_long_thread_loads_every_page_of_items(recorded, ui_user):
 def test_max_files_is_checked_before_upload(recorded, ui_user):
     page = open_playground(recorded, ui_user, max_files="1")
     file_input = page.locator("chatkitd-chat input[type=file]")
-    file_input.set_input_files([{"name": "a.txt", "mimeType": "text/plain", "buffer": b"a"}])
+    file_input.set_input_files([FilePayload(name="a.txt", mimeType="text/plain", buffer=b"a")])
     expect(page.locator("chatkitd-chat .ck-pending-attachment")).to_have_attribute("data-status", "ready")
-    file_input.set_input_files([{"name": "b.txt", "mimeType": "text/plain", "buffer": b"b"}])
+    file_input.set_input_files([FilePayload(name="b.txt", mimeType="text/plain", buffer=b"b")])
     error = page.locator("chatkitd-chat .ck-composer-error")
     expect(error).to_have_text("You can attach at most 1 file in this session.")
     assert recorded.types().count("attachments.create") == 1

@@ -205,7 +205,7 @@ def test_focus_order_and_accessible_names(recorded, ui_user):
     assert unnamed == []
     # Tab order: history, then the header, the conversation, the composer.
     page.locator("chatkitd-chat .ck-thread-open").first.focus()
-    order = []
+    order: list[str | None] = []
     # Tab until the last control is reached; how many stops lie before it depends
     # on the thread (its items' buttons), so the bound is generous.
     while "Send message" not in order and len(order) < 40:

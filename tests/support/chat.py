@@ -106,6 +106,7 @@ def disconnect_mid_stream(chat: Chat, text: str, deltas: int = 5) -> str:
     """Start a thread with ``text``, read ``deltas`` text deltas of the answer, then drop
     the connection as a closed browser tab would. Returns the thread's id."""
     url = urlsplit(chat.server.base_url)
+    assert url.hostname is not None
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     body = {"type": "threads.create", "params": {"input": user_input(text)}}
     conn.request(

@@ -7,7 +7,7 @@ exercised exactly as the runtime's writes will exercise it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -159,7 +159,7 @@ def hidden_items(store: ThreadStore, thread: ThreadMetadata, context: RequestCon
 
 
 async def add_items(
-    store: ThreadStore, thread: ThreadMetadata, context: RequestContext, items: list[ThreadItem]
+    store: ThreadStore, thread: ThreadMetadata, context: RequestContext, items: Sequence[ThreadItem]
 ) -> None:
     for item in items:
         await store.add_thread_item(thread.id, item, context)

@@ -1,12 +1,14 @@
 """A triage agent that hands off to a specialist, behind an input guardrail (scripted model)."""
 
+from typing import Any
+
 from agents import Agent, GuardrailFunctionOutput, input_guardrail
 
 from chatkitd.models.scripted import ScriptedModel
 
 ID = "handoff-agent"
 
-SCRIPT = [
+SCRIPT: list[dict[str, Any]] = [
     {"when": "forbidden", "steps": [{"text": "unused"}]},
     {"steps": [{"call": {"name": "transfer_to_billing", "arguments": {}}}, {"text": "Billing here."}]},
 ]

@@ -1,5 +1,7 @@
 """A Python workflow on the offline scripted model (a factory returning an agents.Agent)."""
 
+from typing import Any
+
 from agents import Agent, RunContextWrapper, function_tool
 
 from chatkitd.models.scripted import ScriptedModel
@@ -16,7 +18,7 @@ def whoami(ctx: RunContextWrapper) -> str:
     return str(ctx.context.state_variables.get("customer_name"))
 
 
-SCRIPT = [
+SCRIPT: list[dict[str, Any]] = [
     {"when": "who", "steps": [{"call": {"name": "whoami"}}, {"text": "You are {{ tool_output }}."}]},
     {"steps": [{"text": LABEL + ": {{ instructions }}"}]},
 ]
