@@ -12,8 +12,8 @@ A response is kept only when its endpoint asked for it (``cacheable``) and it
 succeeded, under the exact request: credential, path and query string. A hit
 skips routing and the handler, never authentication: revoking a key is a
 commit, which empties the cache. It is bounded by bytes (bodies, keys and
-headers), evicting the least recently replayed first. PostgreSQL keeps no such counter, so there every
-request reaches its handler.
+headers), evicting the least recently replayed first. PostgreSQL keeps no such
+counter, so there every request reaches its handler.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_KEY = "chatkitd.response_cache"  # in the scope: (key, version) of a request that may be kept
 _KEEP = "chatkitd.response_cache.keep"  # set by an endpoint whose answer may be replayed
 
 Key = tuple[bytes, str, bytes]
