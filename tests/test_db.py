@@ -1,12 +1,14 @@
-"""The SQLite handle: reads run inline on the event loop, writes on aiosqlite's thread.
+"""The SQLite handle: reads and the statements of writes run inline on the event loop;
+what may wait (the write lock, commits, deletes) runs on aiosqlite's thread.
 
-Inline reads rely on aiosqlite's internals (``Connection._execute``); this
-test fails loudly if an upgrade changes them.
+Inline calls rely on aiosqlite's internals (``Connection._execute``); these
+tests fail loudly if an upgrade changes them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 
 from sqlalchemy import text
@@ -21,21 +23,80 @@ async def _thread_of(conn) -> int:  # noqa: ANN001
     return await conn.scalar(text("select caller_thread()"))
 
 
-def test_sqlite_reads_inline_and_writes_on_a_worker_thread(tmp_path):
-    async def scenario() -> tuple[int, int, int]:
+def test_sqlite_reads_and_write_statements_run_inline_deletes_do_not(tmp_path):
+    async def scenario() -> tuple[int, int, int, set[int]]:
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
         try:
             async with db.read() as conn:
                 read_thread = await _thread_of(conn)
             async with db.write() as conn:
                 write_thread = await _thread_of(conn)
-            return threading.get_ident(), read_thread, write_thread
+                await conn.execute(text("create table t (n integer)"))
+                await conn.execute(text("insert into t values (1), (2)"))
+            deleted_on: set[int] = set()
+
+            def note_thread() -> int:
+                deleted_on.add(threading.get_ident())
+                return 1
+
+            async with db.write() as conn:
+                raw = await conn.get_raw_connection()
+                assert raw.driver_connection is not None
+                raw.driver_connection._conn.create_function("note_thread", 0, note_thread)
+                await conn.execute(text("delete from t where note_thread() = 1"))
+            return threading.get_ident(), read_thread, write_thread, deleted_on
         finally:
             await db.dispose()
 
-    loop_thread, read_thread, write_thread = asyncio.run(scenario())
+    loop_thread, read_thread, write_thread, deleted_on = asyncio.run(scenario())
     assert read_thread == loop_thread
-    assert write_thread != loop_thread
+    assert write_thread == loop_thread
+    assert deleted_on and loop_thread not in deleted_on  # a delete may be large: off the loop
+
+
+def test_a_write_waiting_for_another_process_leaves_the_loop_free(tmp_path):
+    path = tmp_path / "db.sqlite"
+
+    async def scenario() -> tuple[bool, int, list[int]]:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        try:
+            async with db.write() as conn:
+                await conn.execute(text("create table t (n integer)"))
+            # Another process's writer, in effect: a connection of its own holding the lock.
+            other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("insert into t values (1)")
+
+            ticks = 0
+
+            async def tick() -> None:
+                nonlocal ticks
+                while True:
+                    ticks += 1
+                    await asyncio.sleep(0.01)
+
+            async def write() -> None:
+                async with db.write() as conn:
+                    await conn.execute(text("insert into t values (2)"))
+
+            ticker = asyncio.create_task(tick())
+            writing = asyncio.create_task(write())
+            await asyncio.sleep(0.5)
+            waited, ticks_while_waiting = not writing.done(), ticks
+            other.execute("COMMIT")
+            other.close()
+            await writing
+            ticker.cancel()
+            async with db.read() as conn:
+                rows = [n for (n,) in await conn.execute(text("select n from t order by n"))]
+            return waited, ticks_while_waiting, rows
+        finally:
+            await db.dispose()
+
+    waited, ticks, rows = asyncio.run(scenario())
+    assert waited  # the write waited for the other writer's lock...
+    assert ticks >= 20  # ...while the loop went on serving everything else,
+    assert rows == [1, 2]  # and then both writes landed.
 
 
 def test_reads_see_committed_writes_and_run_concurrently(tmp_path):

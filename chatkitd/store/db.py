@@ -2,7 +2,9 @@
 
 SQLite runs in WAL mode so reads stay concurrent, and writes are serialized:
 in-process by a lock, across processes by ``BEGIN IMMEDIATE`` and a busy
-timeout. PostgreSQL needs neither.
+timeout. Its reads, and the statements of its writes, run on the event loop's
+thread; whatever may wait (for a lock, a disk sync) runs on aiosqlite's.
+PostgreSQL needs none of this.
 """
 
 from __future__ import annotations
@@ -30,8 +32,7 @@ class _InlineConnection(aiosqlite.Connection):
     aiosqlite hands every call to a worker thread. For the short indexed reads
     chatkitd makes, the hand-off costs far more than the query (about 100 µs
     against 5 µs idle, and milliseconds once the GIL is contended under load).
-    Only reads use it: in WAL mode they never wait for a lock, while a write may
-    wait on another process's (busy_timeout) and must not stall the loop.
+    The readers use it: in WAL mode a read never waits for a lock.
     """
 
     async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
@@ -40,10 +41,43 @@ class _InlineConnection(aiosqlite.Connection):
         return fn(*args, **kwargs)
 
 
-def _inline_sqlite_creator(path: str):  # noqa: ANN202
+class _WriterConnection(_InlineConnection):
+    """The writer's connection: inline, except for the calls that may wait.
+
+    A write transaction makes a dozen calls (cursors, statements, results), and
+    on aiosqlite's thread each costs a hand-off. Only three kinds can take long:
+    taking the write lock (``BEGIN IMMEDIATE`` waits, up to the busy timeout,
+    for another process's writer), ending a transaction (a commit may
+    checkpoint the WAL and sync the disk), and deletes (a thread's delete
+    removes all its items). Those still go to the thread, so the loop never
+    waits on them; everything between them runs inline.
+    """
+
+    async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        if _may_wait(fn, args):
+            return await aiosqlite.Connection._execute(self, fn, *args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)
+
+
+_WAITING_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "END", "DELETE")
+
+
+def _may_wait(fn, args: tuple) -> bool:  # noqa: ANN001
+    name = getattr(fn, "__name__", "")
+    if name in ("commit", "rollback", "close"):
+        return isinstance(getattr(fn, "__self__", None), sqlite3.Connection)  # not a cursor's close
+    if name == "executescript":
+        return True
+    if name in ("execute", "executemany") and args and isinstance(args[0], str):
+        words = args[0].split(None, 1)
+        return bool(words) and words[0].upper() in _WAITING_STATEMENTS
+    return False
+
+
+def _inline_sqlite_creator(path: str, kind: type[_InlineConnection] = _InlineConnection):  # noqa: ANN202
     async def create() -> aiosqlite.Connection:
         # Opened by aiosqlite's thread, then used from the loop's: hence check_same_thread.
-        connection = _InlineConnection(
+        connection = kind(
             functools.partial(sqlite3.connect, path, check_same_thread=False), iter_chunk_size=64
         )
         connection._thread.daemon = True
@@ -64,6 +98,9 @@ class Database:
         kwargs: dict = {"echo": echo}
         if not self.is_sqlite:
             kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+        if sqlite_file is not None:
+            kwargs["async_creator"] = _inline_sqlite_creator(sqlite_file, _WriterConnection)
+        # The writer (and migrations). On SQLite, one write at a time: the lock below.
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self._read_engine = self.engine
         self._sqlite_reader: SqliteReader | None = None
