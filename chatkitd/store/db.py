@@ -65,7 +65,11 @@ _WAITING_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "END", "DELETE")
 def _may_wait(fn, args: tuple) -> bool:  # noqa: ANN001
     name = getattr(fn, "__name__", "")
     if name in ("commit", "rollback", "close"):
-        return isinstance(getattr(fn, "__self__", None), sqlite3.Connection)  # not a cursor's close
+        connection = getattr(fn, "__self__", None)
+        if not isinstance(connection, sqlite3.Connection):
+            return False  # a cursor's close
+        # Ending no transaction does nothing: the pool's rollback on every return.
+        return name == "close" or connection.in_transaction
     if name == "executescript":
         return True
     if name in ("execute", "executemany") and args and isinstance(args[0], str):

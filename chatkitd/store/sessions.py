@@ -16,6 +16,8 @@ from chatkitd.store.db import Database
 
 RATE_WINDOW_SECONDS = 60.0
 PRUNE_EVERY = 16
+# Built once; each row is its parameters (``.values(**row)`` would rebuild it per call).
+_INSERT_SESSION = insert(tables.sessions)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class SessionRecord:
 
 async def insert_session(db: Database, record: SessionRecord) -> None:
     async with db.write() as conn:
-        await conn.execute(insert(tables.sessions).values(**record.to_row()))
+        await conn.execute(_INSERT_SESSION, record.to_row())
 
 
 async def get_session(db: Database, session_id: str, project_id: str) -> SessionRecord | None:
