@@ -2,6 +2,7 @@
 // them, with the chat's own renderer), feedback, and run traces when the server
 // records them. It reads the REST API and the admin-only /v1/chatkit/admin/ JSON.
 
+import { h } from "./dom.js";
 import { renderItem } from "./items.js";
 import { imagePolicy } from "./widgets.js";
 
@@ -9,19 +10,6 @@ const KEY = "chatkitd.adminKey";
 const $ = (id) => document.getElementById(id);
 const view = $("view");
 const state = { tab: "sessions", userFilter: null };
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else el.setAttribute(key, value);
-  }
-  el.append(...children);
-  return el;
-}
 
 class HttpError extends Error {
   constructor(status, message) {

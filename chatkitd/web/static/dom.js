@@ -1,5 +1,7 @@
-// The one DOM helper the chat's modules share: an element with attributes,
-// listeners (on<event>) and children, built without innerHTML.
+// The DOM helpers the chat's modules and the admin console share, building
+// elements without innerHTML.
+
+// An element with attributes, listeners (on<event>) and children.
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -11,5 +13,14 @@ export function h(tag, attrs = {}, ...children) {
     else el.setAttribute(key, value === true ? "" : value);
   }
   el.append(...children);
+  return el;
+}
+
+// An element with a class and text: what the item, widget and upload renderers
+// build most. They import it as `h`.
+export function withClass(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text != null) el.textContent = text;
   return el;
 }

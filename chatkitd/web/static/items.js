@@ -6,13 +6,7 @@
 
 import { escapeHtml, markdownToHtml, safeUrl } from "./markdown.js";
 import { render as renderWidget } from "./widgets.js";
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text != null) el.textContent = text;
-  return el;
-}
+import { withClass as h } from "./dom.js";
 
 function sourceLink(source) {
   const li = h("li", "ck-source");

@@ -6,15 +6,9 @@
 // The server checks again; its message is shown if it does refuse.
 
 import { icon } from "./icons.js";
+import { withClass as h } from "./dom.js";
 
 const MB = 1024 * 1024;
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text != null) el.textContent = text;
-  return el;
-}
 
 function formatSize(bytes) {
   if (bytes >= MB) return `${(bytes / MB).toFixed(1)} MB`;

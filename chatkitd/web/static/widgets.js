@@ -6,6 +6,7 @@
 // server (threads.custom_action) or to the page's own handler.
 
 import { markdownToHtml, safeUrl } from "./markdown.js";
+import { withClass as h } from "./dom.js";
 
 const SPACE_UNIT = 4; // ChatKit spacing numbers are multiples of 4px
 
@@ -94,13 +95,6 @@ function textStyle(el, node, scheme) {
     el.classList.add("ck-clamp");
     el.style.webkitLineClamp = String(node.maxLines);
   }
-}
-
-function h(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text != null) el.textContent = text;
-  return el;
 }
 
 const RENDERERS = {
