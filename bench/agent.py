@@ -31,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,13 +70,11 @@ def script_text(tokens: int) -> str:
     return " ".join(f"word{i}" for i in range(tokens))
 
 
-async def baseline_run(text: str) -> Sample:
-    agent = Agent(name="bench", instructions="", model=ScriptedModel([{"steps": [{"text": text}]}]))
-    start = time.perf_counter()
-    result = Runner.run_streamed(agent, "hello", run_config=RunConfig(tracing_disabled=True))
+async def timed(events: AsyncIterator[Any], is_token: Callable[[Any], bool], start: float) -> Sample:
+    """The sample of a run begun at ``start`` whose tokens are the ``events`` that ``is_token``."""
     first, last, deltas = None, 0.0, 0
-    async for event in result.stream_events():
-        if event.type == "raw_response_event" and event.data.type == "response.output_text.delta":
+    async for event in events:
+        if is_token(event):
             deltas += 1
             last = time.perf_counter()
             if first is None:
@@ -83,6 +82,22 @@ async def baseline_run(text: str) -> Sample:
     end = time.perf_counter()
     assert first is not None
     return first - start, (last - first) / (deltas - 1), end - last, deltas
+
+
+def _is_model_delta(event: Any) -> bool:
+    return event.type == "raw_response_event" and event.data.type == "response.output_text.delta"
+
+
+def _is_chatkit_delta(event: Any) -> bool:
+    update = getattr(event, "update", None)
+    return getattr(update, "type", None) == "assistant_message.content_part.text_delta"
+
+
+async def baseline_run(text: str) -> Sample:
+    agent = Agent(name="bench", instructions="", model=ScriptedModel([{"steps": [{"text": text}]}]))
+    start = time.perf_counter()
+    result = Runner.run_streamed(agent, "hello", run_config=RunConfig(tracing_disabled=True))
+    return await timed(result.stream_events(), _is_model_delta, start)
 
 
 class _MemoryStore(Store[None]):
@@ -106,17 +121,7 @@ async def reference_run(text: str) -> Sample:
     context: AgentContext[None] = AgentContext(thread=thread, store=_MemoryStore(), request_context=None)
     start = time.perf_counter()
     result = Runner.run_streamed(agent, "hello", context=context, run_config=RunConfig(tracing_disabled=True))
-    first, last, deltas = None, 0.0, 0
-    async for event in stream_agent_response(context, result):
-        update = getattr(event, "update", None)
-        if getattr(update, "type", None) == "assistant_message.content_part.text_delta":
-            deltas += 1
-            last = time.perf_counter()
-            if first is None:
-                first = last
-    end = time.perf_counter()
-    assert first is not None
-    return first - start, (last - first) / (deltas - 1), end - last, deltas
+    return await timed(stream_agent_response(context, result), _is_chatkit_delta, start)
 
 
 async def chatkitd_run(platform: Platform, context: RequestContext) -> Sample:
@@ -130,17 +135,7 @@ async def chatkitd_run(platform: Platform, context: RequestContext) -> Sample:
     await store.load_thread_items(thread.id, None, 200, "desc", context)
     HISTORY_READS.append(time.perf_counter() - read_start)
     start = time.perf_counter()
-    first, last, deltas = None, 0.0, 0
-    async for event in workflow.respond(thread, item, context, store):
-        update = getattr(event, "update", None)
-        if getattr(update, "type", None) == "assistant_message.content_part.text_delta":
-            deltas += 1
-            last = time.perf_counter()
-            if first is None:
-                first = last
-    end = time.perf_counter()
-    assert first is not None
-    return first - start, (last - first) / (deltas - 1), end - last, deltas
+    return await timed(workflow.respond(thread, item, context, store), _is_chatkit_delta, start)
 
 
 async def session(platform: Platform, project_id: str, tracing: bool) -> RequestContext:
