@@ -119,8 +119,8 @@ class ResponseCacheMiddleware:
         if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
-        credential = _credential(scope)
         version = self.cache.version()
+        credential = _credential(scope) if version is not None else None
         if credential is None or version is None:
             await self.app(scope, receive, send)
             return

@@ -28,7 +28,9 @@ def _thread_not_found(thread_id: str) -> NotFound:
     return NotFound(f"No thread found with id '{thread_id}'.", param="thread_id")
 
 
-def _json(body: str | bytes) -> Response:
+def _replayable_json(request: Request, body: bytes) -> Response:
+    """A read's answer, which the response cache may replay until the next write."""
+    cacheable(request)
     return Response(body, media_type="application/json")
 
 
@@ -37,8 +39,7 @@ async def list_threads(request: Request) -> Response:
     window = list_window(request)
     pages = request.app.state.platform.rest_pages
     page = await pages.threads(project_id, window, user=query_text(request, "user"))
-    cacheable(request)
-    return _json(page)
+    return _replayable_json(request, page)
 
 
 async def retrieve_thread(request: Request) -> Response:
@@ -48,8 +49,7 @@ async def retrieve_thread(request: Request) -> Response:
         thread = await request.app.state.platform.rest_pages.thread(project_id, thread_id)
     except NotFoundError:
         raise _thread_not_found(thread_id) from None
-    cacheable(request)
-    return _json(thread)
+    return _replayable_json(request, thread)
 
 
 async def delete_thread(request: Request) -> JSONResponse:
@@ -70,8 +70,7 @@ async def list_items(request: Request) -> Response:
         page = await request.app.state.platform.rest_pages.items(project_id, thread_id, window)
     except NotFoundError:
         raise _thread_not_found(thread_id) from None
-    cacheable(request)
-    return _json(page)
+    return _replayable_json(request, page)
 
 
 async def thread(request: Request) -> Response:

@@ -26,46 +26,47 @@ from chatkitd.store.paging import Plan, UnknownCursor, Window, bound_conditions,
 
 T, I = tables.threads, tables.items  # noqa: E741
 
-_THREAD_REST = select(T.c.rest).where(
-    T.c.id == bindparam("thread_id"), T.c.project_id == bindparam("project_id")
-)
-_THREAD_CURSOR = select(T.c.seq).where(
-    T.c.id == bindparam("cursor"), T.c.project_id == bindparam("project_id")
-)
-_ITEM_CURSOR = select(I.c.seq).where(I.c.id == bindparam("cursor"), I.c.thread_id == bindparam("thread_id"))
+_IN_PROJECT = T.c.project_id == bindparam("project_id")
+_IN_THREAD = I.c.thread_id == bindparam("thread_id")
+_THREAD_REST = select(T.c.rest).where(T.c.id == bindparam("thread_id"), _IN_PROJECT)
 
 
-def _cursor_seq(table: Table, cursor: str, scope: ColumnElement[bool]) -> ColumnElement:
-    """The ``seq`` of the row named by the ``cursor`` parameter; NULL (no rows) when none is."""
-    return select(table.c.seq).where(table.c.id == bindparam(cursor), scope).correlate(None).scalar_subquery()
+def _seq_of(table: Table, cursor: str, scope: ColumnElement[bool]) -> Select:
+    """The ``seq`` of the row of ``table`` in ``scope`` that the ``cursor`` parameter names."""
+    return select(table.c.seq).where(table.c.id == bindparam(cursor), scope)
+
+
+# Looked at only when a page comes back empty: was a cursor unknown?
+_THREAD_CURSOR = _seq_of(T, "cursor", _IN_PROJECT)
+_ITEM_CURSOR = _seq_of(I, "cursor", _IN_THREAD)
 
 
 def _ordered(query: Select, table: Table, scope: ColumnElement[bool], how: Plan) -> Select:
+    def cursor_seq(cursor: str) -> ColumnElement:
+        # A subquery of its own (not correlated with the page's table); NULL, and so
+        # an empty page, when the cursor names no row in scope.
+        return _seq_of(table, cursor, scope).correlate(None).scalar_subquery()
+
     seq = table.c.seq
-    after = _cursor_seq(table, "after", scope) if how.after else None
-    before = _cursor_seq(table, "before", scope) if how.before else None
+    after = cursor_seq("after") if how.after else None
+    before = cursor_seq("before") if how.before else None
     query = query.where(*bound_conditions(seq, how, after, before))
     return query.order_by(seq.asc() if how.read_ascending else seq.desc()).limit(bindparam("limit"))
 
 
 @functools.cache
 def _threads_page(how: Plan, by_user: bool) -> Select:
-    in_project = T.c.project_id == bindparam("project_id")
-    query = select(T.c.id, T.c.rest).where(in_project)
+    query = select(T.c.id, T.c.rest).where(_IN_PROJECT)
     if by_user:
         query = query.where(T.c.user == bindparam("user"))
-    return _ordered(query, T, in_project, how)
+    return _ordered(query, T, _IN_PROJECT, how)
 
 
 @functools.cache
 def _items_page(how: Plan) -> Select:
-    thread_in_project = exists().where(
-        T.c.id == bindparam("thread_id"), T.c.project_id == bindparam("project_id")
-    )
-    query = select(I.c.id, I.c.rest).where(
-        I.c.thread_id == bindparam("thread_id"), I.c.rest.is_not(None), thread_in_project
-    )
-    return _ordered(query, I, I.c.thread_id == bindparam("thread_id"), how)
+    thread_in_project = exists().where(T.c.id == bindparam("thread_id"), _IN_PROJECT)
+    query = select(I.c.id, I.c.rest).where(_IN_THREAD, I.c.rest.is_not(None), thread_in_project)
+    return _ordered(query, I, _IN_THREAD, how)
 
 
 class RestPages:
@@ -77,16 +78,17 @@ class RestPages:
             if cursor is not None and not await self.db.fetch_all(statement, {"cursor": cursor, **scope}):
                 raise UnknownCursor(param, cursor)
 
-    async def _page(self, statement: Select, window: Window, params: dict) -> tuple[list, bool]:
+    async def _page(self, statement: Select, window: Window, how: Plan, params: dict) -> tuple[list, bool]:
         rows = await self.db.fetch_all(
             statement, {**params, "after": window.after, "before": window.before, "limit": window.limit + 1}
         )
-        return trim(rows, window, plan(window))
+        return trim(rows, window, how)
 
     async def threads(self, project_id: str, window: Window, user: str | None = None) -> bytes:
         """The list body of one page of the project's threads."""
-        statement = _threads_page(plan(window), user is not None)
-        rows, has_more = await self._page(statement, window, {"project_id": project_id, "user": user})
+        how = plan(window)
+        statement = _threads_page(how, user is not None)
+        rows, has_more = await self._page(statement, window, how, {"project_id": project_id, "user": user})
         if not rows:
             await self._check_cursors(_THREAD_CURSOR, window, {"project_id": project_id})
         return list_body(rows, has_more)
@@ -100,8 +102,9 @@ class RestPages:
 
     async def items(self, project_id: str, thread_id: str, window: Window) -> bytes:
         """The list body of one page of a thread's REST-listed items."""
+        how = plan(window)
         params = {"project_id": project_id, "thread_id": thread_id}
-        rows, has_more = await self._page(_items_page(plan(window)), window, params)
+        rows, has_more = await self._page(_items_page(how), window, how, params)
         if not rows:
             await self.thread(project_id, thread_id)
             await self._check_cursors(_ITEM_CURSOR, window, {"thread_id": thread_id})

@@ -15,7 +15,7 @@ parameters, in ``chatkitd.store.visible``: the two must stay in step.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -343,9 +343,10 @@ class ThreadStore(Store[RequestContext]):
                     )
                 )
             ]
-            files = select(A.c.id).where(A.c.id.in_(unused), A.c.thread_id == thread_id)
-            blob_ids = (await conn.scalars(files)).all() if unused else []
-            if blob_ids:
+            blob_ids: Sequence[str] = []
+            if unused:
+                files = select(A.c.id).where(A.c.id.in_(unused), A.c.thread_id == thread_id)
+                blob_ids = (await conn.scalars(files)).all()
                 await conn.execute(delete(A).where(A.c.id.in_(blob_ids)))
         # As for a thread: bytes after rows, so a crash leaves an orphan file, not a dangling record.
         for blob_id in blob_ids:
