@@ -205,3 +205,28 @@ spans = Table(
     Column("error", Text),
     Index(None, "trace_id", "seq"),
 )
+
+# Per workflow: which version is the latest when it is not the highest (a rollback),
+# and whether it is archived (new sessions refused; existing ones keep running).
+workflows = Table(
+    "workflows",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("workflow_id", String(200), primary_key=True),
+    Column("latest_version", Integer),
+    Column("archived_at", Float),
+    Column("updated_at", Float, nullable=False),
+)
+
+# A graph workflow's per-thread state (what set_state assigned) and, while a
+# user_approval waits, the paused run's position (JSON) with the token its card carries.
+graph_threads = Table(
+    "graph_threads",
+    metadata,
+    Column("thread_id", String(64), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    Column("state", Text, nullable=False),
+    Column("paused", Text),
+    Column("paused_token", String(64)),
+    Column("updated_at", Float, nullable=False),
+)

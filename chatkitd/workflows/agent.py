@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming
 from agents.models.interface import Model, ModelProvider, ModelTracing
-from agents.tracing import gen_trace_id
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
@@ -29,13 +28,12 @@ from chatkit.types import (
     UserMessageItem,
 )
 
-from chatkitd import clock
 from chatkitd.context import RequestContext
 from chatkitd.models.providers import ModelUnavailable, build_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
-from chatkitd.tracing import store as trace_store
-from chatkitd.tracing.processor import DatabaseTraceProcessor, TraceRecorder
+from chatkitd.tracing.processor import DatabaseTraceProcessor
+from chatkitd.workflows import recording
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ProviderDefinition
@@ -157,7 +155,7 @@ class AgentWorkflow(Workflow):
             workflow_version=self.version,
             state_variables=state,
         )
-        recorder = self._recorder(thread, context)
+        recorder = recording.start(self.env, self.id, self.version, thread, context)
         run_config = RunConfig(
             model_provider=self._provider,
             tracing_disabled=recorder is None,
@@ -167,7 +165,6 @@ class AgentWorkflow(Workflow):
         )
         if recorder is not None:
             recorder.item_ids.extend([item.id] if item is not None else [])
-            self.env.processor.register(recorder)
         result = None
         try:
             result = Runner.run_streamed(
@@ -200,32 +197,7 @@ class AgentWorkflow(Workflow):
                 # and paying for tokens, in the background.
                 result.cancel()
             if recorder is not None:
-                await self._save(recorder)
-
-    def _recorder(self, thread: ThreadMetadata, context: RequestContext) -> TraceRecorder | None:
-        session = context.session
-        if session is None or not session.tracing_enabled:
-            return None
-        return TraceRecorder(
-            trace_id=gen_trace_id(),
-            project_id=context.project_id,
-            thread_id=thread.id,
-            session_id=session.id,
-            workflow_id=self.id,
-            workflow_version=self.version,
-        )
-
-    async def _save(self, recorder: TraceRecorder) -> None:
-        self.env.processor.release(recorder.trace_id)
-        if recorder.ended_at is None:  # the run was cancelled or failed before its trace closed
-            recorder.ended_at = clock.unix()
-        # A cancelled stream still records its trace; shielding keeps the write whole.
-        try:
-            await asyncio.shield(trace_store.save_trace(self.env.db, recorder))
-        except Exception:  # noqa: BLE001 - losing a trace must never fail the chat
-            logger.exception("could not save trace %s", recorder.trace_id)
-        if self.env.otlp is not None:
-            self.env.otlp.export_soon(recorder)
+                await recording.save(self.env, recorder)
 
     async def title(self, thread: ThreadMetadata, first_message: str, context: RequestContext) -> str | None:
         """Ask the workflow's default model for a title; None (offline title) on any failure."""

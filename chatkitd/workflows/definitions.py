@@ -93,15 +93,21 @@ class Deployable(BaseModel):
     source_path: str | None = None
 
 
-def parse_yaml(text: str) -> AgentDefinition:
+def parse_yaml(text: str) -> Any:
+    """An ``AgentDefinition``, or a ``GraphDefinition`` when the file has ``nodes``."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise InvalidRequest(f"Workflow YAML does not parse: {error}", param="definition") from None
     if not isinstance(raw, dict):
         raise InvalidRequest("Workflow YAML must be a mapping.", param="definition")
+    model: type[BaseModel] = AgentDefinition
+    if "nodes" in raw:
+        from chatkitd.workflows.graph.spec import GraphDefinition
+
+        model = GraphDefinition
     try:
-        return AgentDefinition.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "definition"

@@ -42,6 +42,8 @@ def check_loads(deployable: Deployable, registry: WorkflowRegistry) -> None:
     env = RunEnvironment(registry.settings, registry.db, DatabaseTraceProcessor())
     try:
         load_version(deployable.id, "0", deployable.kind, deployable.definition, deployable.source_path, env)
+    except InvalidRequest as error:  # already names what is wrong (a graph names its node)
+        raise InvalidRequest(f"{deployable.source_path or deployable.id}: {error.message}", param=error.param) from None
     except Exception as error:  # noqa: BLE001 - any failure is the file's, reported to the operator
         raise InvalidRequest(
             f"Workflow '{deployable.id}' from {deployable.source_path} does not load: "

@@ -91,6 +91,11 @@ def load_version(
 ) -> Workflow:
     if kind == "yaml":
         agent = parse_yaml(definition)
+        if not isinstance(agent, AgentDefinition):
+            from chatkitd.workflows.graph.runtime import GraphWorkflow
+            from chatkitd.workflows.graph.spec import parse_graph
+
+            return GraphWorkflow(workflow_id, version, parse_graph(agent), env)
         env.provider, env.models, env.max_turns = agent.provider, agent.models, agent.max_turns
         if agent.factory:
             return _from_target(_import(agent.factory), workflow_id, version, env)

@@ -1,0 +1,71 @@
+"""What every node kind provides: its YAML fields, its outgoing edges, its compiled CEL, and a run.
+
+A kind is a pydantic model (the node as written in YAML) with three methods:
+
+- ``edges()``: ``(label, target node id)`` pairs, the labels being what the
+  diagram draws on each edge (``next``, a condition, ``pass``/``fail``...);
+- ``compile(compiler)``: its CEL expressions and templates, compiled and
+  type-checked against the variables in scope where it sits;
+- ``run(compiled, run)``: an async generator of the chat events it produces,
+  which ends by setting ``run.step`` to where the graph goes next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from chatkit.types import ThreadStreamEvent
+from pydantic import BaseModel, ConfigDict, Field
+
+from chatkitd.workflows.graph.cel import Compiler
+
+if TYPE_CHECKING:
+    from chatkitd.workflows.graph.run import GraphRun
+
+NODE_ID = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
+NodeId = Annotated[str, Field(pattern=NODE_ID)]
+
+
+@dataclass
+class Step:
+    """A node's result: its output, the node to run next (None ends the run), and what the trace shows."""
+
+    output: Any = None
+    next: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    pause: bool = False  # the run waits here for the user (user_approval)
+    keep_input: bool = False  # the node passes its input through (set_state, note)
+
+
+class NodeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ClassVar[str]
+    id: NodeId
+    type: str
+    label: str | None = None  # shown on the diagram instead of the id
+
+    def edges(self) -> list[tuple[str, str]]:
+        return []
+
+    def compile(self, compiler: Compiler) -> Any:
+        return None
+
+    def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
+        raise NotImplementedError
+
+
+class Linear(NodeSpec):
+    """A node with one way out."""
+
+    next: NodeId | None = None
+
+    def edges(self) -> list[tuple[str, str]]:
+        return [("next", self.next)] if self.next else []
+
+
+async def no_events() -> AsyncIterator[ThreadStreamEvent]:
+    return
+    yield  # an async generator that yields nothing

@@ -1,0 +1,93 @@
+"""One turn of a graph workflow: the values nodes read and write, and how they talk to the chat.
+
+A ``GraphRun`` is plain data (text, JSON values, model input items), so a
+run paused at a ``user_approval`` node is saved as it stands and resumed by
+any process (``chatkitd.workflows.graph.state``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from chatkit.types import ThreadMetadata, ThreadStreamEvent
+
+from chatkitd.context import RequestContext
+from chatkitd.workflows.events import chunk_words, stream_assistant_message
+from chatkitd.workflows.graph import cel
+
+if TYPE_CHECKING:
+    from chatkitd.workflows.graph.nodes.base import Step
+    from chatkitd.workflows.graph.runtime import GraphWorkflow
+
+
+@dataclass
+class Position:
+    """Everything a paused run needs to go on: JSON-serializable."""
+
+    node: str
+    input_as_text: str
+    state: dict[str, Any]
+    outputs: dict[str, Any]
+    last: Any
+    conversation: list[Any]
+    iterations: dict[str, int]
+    model: str | None = None
+    trace_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # what the pausing node keeps (its question)
+
+
+@dataclass
+class GraphRun:
+    workflow: GraphWorkflow
+    thread: ThreadMetadata
+    context: RequestContext
+    store: Any
+    input_as_text: str
+    state: dict[str, Any]
+    conversation: list[Any]
+    model: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    last: Any = None
+    iterations: dict[str, int] = field(default_factory=dict)
+    said_anything: bool = False
+    state_changed: bool = False
+    untraced: bool = True
+    step: Step | None = None
+    item_ids: list[str] = field(default_factory=list)
+
+    def activation(self, **extra: Any) -> dict[str, Any]:
+        data = cel.activation(self.input_as_text, self.state, self.outputs, self.last)
+        data.update(extra)
+        return data
+
+    def set_state(self, values: dict[str, Any]) -> None:
+        self.state.update(values)
+        self.state_changed = True
+
+    def new_item_id(self, kind: str = "message") -> str:
+        return self.store.generate_item_id(kind, self.thread, self.context)
+
+    async def say(self, value: Any) -> AsyncIterator[ThreadStreamEvent]:
+        """An assistant message with ``value`` as text (JSON for anything but a string)."""
+        text = cel.as_text(value)
+        if not text:
+            return
+        self.said_anything = True
+        async for event in stream_assistant_message(self.new_item_id(), self.thread.id, chunk_words(text, 8)):
+            yield event
+
+    def position(self, node: str, model: str | None, trace_id: str | None, data: dict[str, Any]) -> Position:
+        return Position(
+            node=node,
+            input_as_text=self.input_as_text,
+            state=self.state,
+            outputs=self.outputs,
+            last=self.last,
+            conversation=self.conversation,
+            iterations=self.iterations,
+            model=model,
+            trace_id=trace_id,
+            data=data,
+        )

@@ -1,0 +1,319 @@
+"""``GraphWorkflow``: runs a graph's nodes for a turn, each node a span in the run's trace.
+
+A turn starts at the start node with the thread's history (as model input),
+the user's message as ``input_as_text``, and the state: the start node's
+defaults, then the session's ``state_variables``, then what ``set_state``
+assigned earlier in the thread. A ``user_approval`` node ends the stream with
+its question; the answer (a ``threads.custom_action``) resumes the run from
+its saved position in whichever process receives it. A graph's ``actions``
+map other widget actions to the node they start at (``input`` is then the
+action's payload).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from agents.models.interface import Model, ModelProvider
+from agents.tracing import Span, Trace, custom_span, trace
+from chatkit.actions import Action
+from chatkit.errors import CustomStreamError
+from chatkit.types import (
+    ThreadItemReplacedEvent,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    UserMessageTextContent,
+    WidgetItem,
+)
+
+from chatkitd.context import RequestContext
+from chatkitd.models.providers import build_model
+from chatkitd.workflows import recording
+from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment
+from chatkitd.workflows.base import Workflow
+from chatkitd.workflows.definitions import ProviderDefinition
+from chatkitd.workflows.graph import state as graph_state
+from chatkitd.workflows.graph.cel import CelError
+from chatkitd.workflows.graph.nodes.approval import APPROVAL_ACTION, UserApproval, approval_card
+from chatkitd.workflows.graph.nodes.base import Step
+from chatkitd.workflows.graph.run import GraphRun, Position
+from chatkitd.workflows.graph.spec import Graph
+from chatkitd.workflows.streaming import HistoryConverter
+
+_CONVERTER = HistoryConverter()
+
+
+class _Provider(ModelProvider):
+    def __init__(self, workflow: GraphWorkflow) -> None:
+        self.workflow = workflow
+
+    def get_model(self, model_name: str | None) -> Model:
+        return self.workflow.model_for(None, model_name)
+
+
+class GraphWorkflow(Workflow):
+    def __init__(self, id: str, version: str, graph: Graph, env: RunEnvironment) -> None:
+        self.id = id
+        self.version = version
+        self.graph = graph
+        self.env = env
+        self.models = graph.definition.models
+        self.provider = _Provider(self)
+        self._models: dict[tuple[str, str | None], Model] = {}
+
+    @property
+    def default_model(self) -> str | None:
+        return self.models[0] if self.models else None
+
+    def model_for(self, provider: ProviderDefinition | None, name: str | None) -> Model:
+        """The model for a node (its own provider, else the workflow's), built once per process."""
+        provider = provider or self.graph.definition.provider
+        key = (provider.model_dump_json() if provider else "", name)
+        model = self._models.get(key)
+        if model is None:
+            model = self._models[key] = build_model(provider, name, self.env.settings)
+        return model
+
+    # -- turns -------------------------------------------------------------------------
+
+    async def respond(
+        self, thread: ThreadMetadata, item: UserMessageItem | None, context: RequestContext, store: Any
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        if item is None:
+            return  # graphs have no client tools to resume after
+        page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
+        conversation = await _CONVERTER.to_agent_input(list(reversed(page.data)))
+        saved, _ = await graph_state.load(self.env.db, context.project_id, thread.id)
+        text = " ".join(p.text for p in item.content if isinstance(p, UserMessageTextContent))
+        run = GraphRun(
+            workflow=self,
+            thread=thread,
+            context=context,
+            store=store,
+            input_as_text=text,
+            state=self._initial_state(context, saved),
+            conversation=list(conversation),
+            model=self._pick_model(item.inference_options.model if item.inference_options else None),
+        )
+        async for event in self._drive(run, self.graph.start, [item.id]):
+            yield event
+
+    async def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+        store: Any,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        if action.type == APPROVAL_ACTION:
+            async for event in self._answer(thread, action, sender, context, store):
+                yield event
+            return
+        target = self.graph.definition.actions.get(action.type)
+        if target is None:
+            async for event in super().action(thread, action, sender, context, store):
+                yield event
+            return
+        saved, _ = await graph_state.load(self.env.db, context.project_id, thread.id)
+        page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
+        conversation = await _CONVERTER.to_agent_input(list(reversed(page.data)))
+        run = GraphRun(
+            self, thread, context, store, "", self._initial_state(context, saved), list(conversation)
+        )
+        run.last = action.payload
+        async for event in self._drive(run, target, []):
+            yield event
+
+    async def _answer(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+        store: Any,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        payload = action.payload if isinstance(action.payload, dict) else {}
+        token, answer = str(payload.get("token", "")), payload.get("answer")
+        if answer not in ("approve", "reject"):
+            raise CustomStreamError("An approval is answered with 'approve' or 'reject'.", allow_retry=False)
+        position = await graph_state.claim(self.env.db, context.project_id, thread.id, token)
+        if position is None:
+            raise CustomStreamError("This request is no longer waiting for an answer.", allow_retry=False)
+        node = self.graph.nodes.get(position.node)
+        if not isinstance(node, UserApproval):
+            raise CustomStreamError(
+                "This request belongs to another version of the workflow.", allow_retry=False
+            )
+        if sender is not None:
+            answered = sender.model_copy(
+                update={"widget": approval_card(position.data.get("message", ""), token, answer)}
+            )
+            yield ThreadItemReplacedEvent(item=answered)
+        run = GraphRun(
+            workflow=self,
+            thread=thread,
+            context=context,
+            store=store,
+            input_as_text=position.input_as_text,
+            state=position.state,
+            conversation=position.conversation,
+            model=position.model,
+            outputs=position.outputs,
+            last=position.last,
+            iterations=position.iterations,
+        )
+        step = node.resume(answer)
+        async for event in self._drive(run, position.node, [], resumed=step):
+            yield event
+
+    # -- the run loop ------------------------------------------------------------------
+
+    async def _drive(
+        self, run: GraphRun, node_id: str | None, item_ids: list[str], resumed: Step | None = None
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        recorder = recording.start(self.env, self.id, self.version, run.thread, run.context)
+        run.untraced = recorder is None
+        run.item_ids.extend(item_ids)
+        root: Trace | None = None
+        outer: Span[Any] | None = None
+        path: list[str] = []
+        state_before = dict(run.state)
+        paused: tuple[Position, str] | None = None
+        try:
+            if recorder is not None:
+                root = trace(f"{self.id} v{self.version}", trace_id=recorder.trace_id, group_id=run.thread.id)
+                root.start(mark_as_current=True)
+                outer = custom_span(f"graph {self.id}", {"workflow": self.id, "version": self.version})
+                outer.start(mark_as_current=True)
+            steps = 0
+            while node_id is not None:
+                steps += 1
+                if steps > self.graph.definition.max_steps:
+                    raise CustomStreamError(
+                        f"The workflow stopped after {self.graph.definition.max_steps} steps.",
+                        allow_retry=False,
+                    )
+                path.append(node_id)
+                node = self.graph.nodes[node_id]
+                span = custom_span(
+                    f"{node.type} {node.id}", {"node": node.id, "type": node.type, "input": run.last}
+                )
+                span.start(mark_as_current=True)
+                try:
+                    if resumed is not None:
+                        run.step, resumed = resumed, None
+                    else:
+                        run.step = None
+                        async for event in node.run(self.graph.compiled[node_id], run):
+                            yield event
+                except CelError as error:
+                    span.set_error({"message": "CEL evaluation failed", "data": {"error": str(error)}})
+                    raise CustomStreamError(
+                        f"Workflow step '{node_id}' failed: {error}", allow_retry=False
+                    ) from None
+                finally:
+                    step = run.step
+                    if step is not None:
+                        span.span_data.data.update(_json_safe({"output": step.output, **step.detail}))
+                    span.finish(reset_current=True)
+                assert step is not None
+                if step.output is not None or not step.keep_input:
+                    run.outputs[node_id] = step.output
+                if not step.keep_input:
+                    run.last = step.output
+                if step.pause:
+                    token = step.detail["token"]
+                    position = run.position(
+                        node_id, run.model, recorder.trace_id if recorder else None, step.detail
+                    )
+                    paused = (position, token)
+                    break
+                node_id = step.next
+        except BaseException as error:
+            if recorder is not None:
+                recorder.error = f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            if outer is not None:
+                outer.span_data.data.update(
+                    _json_safe(
+                        {
+                            "path": path,
+                            "state_before": state_before,
+                            "state": run.state,
+                            "paused": paused is not None,
+                        }
+                    )
+                )
+                outer.finish(reset_current=True)
+            if root is not None:
+                root.finish(reset_current=True)
+            if recorder is not None:
+                recorder.item_ids.extend(i for i in run.item_ids if i not in recorder.item_ids)
+                await recording.save(self.env, recorder)
+        await graph_state.save(
+            self.env.db,
+            run.context.project_id,
+            run.thread.id,
+            run.state,
+            paused[0] if paused else None,
+            paused[1] if paused else None,
+        )
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _initial_state(self, context: RequestContext, saved: dict[str, Any]) -> dict[str, Any]:
+        session_values = (context.session.state_variables or {}) if context.session else {}
+        state: dict[str, Any] = {}
+        for name, kind in self.graph.state_types.items():
+            value = self.graph.defaults.get(name)
+            if name in session_values:
+                value = session_values[name]
+            if name in saved:
+                value = saved[name]
+            state[name] = _coerce(value, kind)
+        return state
+
+    def _pick_model(self, requested: str | None) -> str | None:
+        if requested is None or not self.models:
+            return None
+        if requested not in self.models:
+            raise CustomStreamError(
+                f"Model '{requested}' is not available in workflow '{self.id}'. It allows: {', '.join(self.models)}.",
+                allow_retry=False,
+            )
+        return requested
+
+
+_ZERO: dict[str, Any] = {
+    "string": "",
+    "number": 0.0,
+    "integer": 0,
+    "boolean": False,
+    "object": {},
+    "array": [],
+}
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    """A value as its declared type (CEL is strict about types); unset becomes the type's zero."""
+    if value is None:
+        return _ZERO[kind]
+    try:
+        if kind == "number" and not isinstance(value, bool):
+            return float(value)
+        if kind == "integer" and not isinstance(value, bool):
+            return int(value)
+        if kind == "string" and not isinstance(value, str):
+            return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+    except (TypeError, ValueError):
+        return _ZERO[kind]
+    return value
+
+
+def _json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))

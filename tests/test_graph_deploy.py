@@ -1,0 +1,115 @@
+"""``chatkitd workflows deploy`` refuses a broken graph whole, naming the node at fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from chatkitd.cli import main
+
+START = "  - {id: start, type: start, next: a, state_variables: [{name: count, type: integer}]}\n"
+END = "  - {id: done, type: end}\n"
+
+
+def graph(*nodes: str, head: str = START) -> str:
+    return "id: broken\nnodes:\n" + head + "".join(f"  - {n}\n" for n in nodes) + END
+
+
+REFUSALS = {
+    "unknown kind": (graph("{id: a, type: teleport, next: done}"), "Node 'a': unknown node type 'teleport'"),
+    "dangling edge": (
+        graph("{id: a, type: transform, expression: '1', next: nowhere}"),
+        "Node 'a': its 'next' edge leads to 'nowhere', which is not a node",
+    ),
+    "unreachable": (
+        graph("{id: a, type: transform, expression: '1', next: done}", "{id: lost, type: end}"),
+        "Node 'lost': no path from the start node reaches it",
+    ),
+    "cycle outside a while": (
+        graph(
+            "{id: a, type: transform, expression: '1', next: b}",
+            "{id: b, type: if_else, conditions: [{when: 'state.count > 1', next: a}], else: done}",
+        ),
+        "is on a cycle that does not go through a while node's body",
+    ),
+    "cycle through a while's exit": (
+        graph(
+            "{id: a, type: while, condition: 'state.count < 3', body: b, next: c}",
+            "{id: b, type: transform, expression: '1', next: a}",
+            "{id: c, type: if_else, conditions: [{when: 'state.count > 1', next: a}], else: done}",
+        ),
+        "is on a cycle that does not go through a while node's body",
+    ),
+    "undefined state variable": (
+        graph("{id: a, type: if_else, conditions: [{when: 'state.nope == 1', next: done}], else: done}"),
+        "Node 'a': CEL: at 1:6: undeclared reference to 'state.nope'",
+    ),
+    "a node that has not run yet": (
+        graph(
+            "{id: a, type: transform, expression: 'nodes.b', next: b}",
+            "{id: b, type: transform, expression: '1', next: done}",
+        ),
+        "Node 'a': CEL: at 1:6: undeclared reference to 'nodes.b'",
+    ),
+    "CEL that does not parse": (
+        graph("{id: a, type: transform, expression: 'state.count +', next: done}"),
+        "Node 'a': CEL: at 1:14: Syntax error",
+    ),
+    "CEL that does not type-check": (
+        graph("{id: a, type: if_else, conditions: [{when: 'state.count == \"x\"', next: done}], else: done}"),
+        "Node 'a': CEL: at 1:13: found no matching overload for '_==_' applied to '(int, string)'",
+    ),
+    "a condition that is not a boolean": (
+        graph("{id: a, type: while, condition: 'state.count', body: b, next: done}",
+              "{id: b, type: transform, expression: '1', next: a}"),
+        "Node 'a': its condition is a int, not a bool",
+    ),
+    "set_state of the wrong type": (
+        graph("{id: a, type: set_state, assign: {count: '\"many\"'}, next: done}"),
+        "Node 'a': assigns a string to state.count, which is a integer",
+    ),
+    "set_state of an undeclared variable": (
+        graph("{id: a, type: set_state, assign: {other: '1'}, next: done}"),
+        "Node 'a': assigns undeclared state variable(s) other",
+    ),
+    "a template with a bad placeholder": (
+        graph("{id: a, type: user_approval, message: 'Pay {{ state.amount }}?', on_approve: done}"),
+        "Node 'a': CEL: at 1:6: undeclared reference to 'state.amount'",
+    ),
+    "an invalid JSON schema": (
+        graph("{id: a, type: agent, output: {type: json, schema: {type: 12}}, next: done}"),
+        "Node 'a': SchemaError",
+    ),
+    "two start nodes": (graph("{id: a, type: start, next: done}"), "exactly one start node, found 2"),
+    "duplicate ids": (graph("{id: a, type: end}", "{id: a, type: end}"), "Node 'a': two nodes have this id"),
+    "an edge into the start node": (
+        graph("{id: a, type: transform, expression: '1', next: start}"),
+        "Node 'a': its 'next' edge leads to the start node 'start'",
+    ),
+    "a bad field": (graph("{id: a, type: transform, expresion: '1', next: done}"), "Node 'a': expression"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_deploy_refuses_naming_the_node(case, tmp_path: Path):
+    text, message = REFUSALS[case]
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(
+        main, ["workflows", "deploy", str(path)], env={"CHATKITD_DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code != 0
+    assert message in result.output, result.output
+    assert "Invalid graph" in result.output
+
+
+def test_a_valid_graph_deploys(tmp_path: Path):
+    path = tmp_path / "fine.yaml"
+    path.write_text(graph("{id: a, type: transform, expression: 'state.count + 1', next: done}"))
+    result = CliRunner().invoke(
+        main, ["workflows", "deploy", str(path)], env={"CHATKITD_DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+    assert "Deployed broken version 1" in result.output

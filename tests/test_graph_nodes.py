@@ -1,0 +1,177 @@
+"""Graph workflows end to end on the scripted model, over the conversation endpoint: every node kind.
+
+``NODE_TESTS`` names the test of each kind in ``chatkitd.workflows.graph.kinds``;
+``test_every_node_kind_has_a_test`` fails when a kind is added without one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatkitd.workflows.graph.kinds import NODE_KINDS
+from tests.support.harness import deploy_yaml
+
+TOUR = (Path(__file__).parent / "workflows_data" / "graph_tour.yaml").read_text()
+
+
+@pytest.fixture(scope="module")
+def tour(server):
+    server.run(deploy_yaml(server.platform, TOUR))
+
+
+@pytest.fixture
+def chat(tour, chat_for, user):
+    return chat_for(user, workflow={"id": "graph-tour", "state_variables": {"plan": "gold"}})
+
+
+def texts(stream):
+    return [c["text"] for item in stream.done_items("assistant_message") for c in item["content"]]
+
+
+def latest_trace(client, thread_id):
+    [latest, *_] = client.get(f"/chatkit/traces?thread_id={thread_id}", cast_to=object)["data"]
+    return client.get(f"/chatkit/traces/{latest['id']}", cast_to=object)
+
+
+def trace_spans(client, thread_id):
+    """Node spans by name ("<kind> <id>"), as their data."""
+    spans = latest_trace(client, thread_id)["spans"]
+    return {s["name"]: s["data"]["data"] for s in spans if s["kind"] == "custom" and " " in s["name"]}
+
+
+def test_start_agent_if_else_end_and_hidden_classifier(chat, client):
+    stream = chat.create("hello there")
+    # The classifier's JSON stays internal: only the answering agent speaks.
+    assert texts(stream) == ["You said: hello there"]
+    spans = trace_spans(client, stream.thread_id)
+    assert spans["start start"]["output"] == {"input_as_text": "hello there"}
+    classify = spans["agent classify"]["output"]
+    assert classify["output_parsed"] == {"intent": "question", "amount": 0}
+    route = spans["if_else route"]
+    assert route["branch"] == "else"
+    assert [c["result"] for c in route["conditions"]] == [False, False]
+    assert spans["graph graph-tour"]["path"] == [
+        "start", "count", "guard", "classify", "route", "answer", "done"
+    ]
+    # The agent's own spans sit under its node's span.
+    all_spans = latest_trace(client, stream.thread_id)["spans"]
+    node_span = next(s for s in all_spans if s["name"] == "agent answer")
+    agent_span = next(s for s in all_spans if s["kind"] == "agent" and s["name"] == "answer")
+    task_span = next(s for s in all_spans if s["id"] == agent_span["parent_id"])
+    assert task_span["parent_id"] == node_span["id"]
+
+
+def test_set_state_persists_for_the_thread_and_session_values_fill_state(chat, client):
+    first = chat.create("how many visits")
+    assert texts(first) == ["Visits so far: 1; plan gold."]
+    second = chat.say(first.thread_id, "and now, visits?")
+    assert texts(second) == ["Visits so far: 2; plan gold."]
+    spans = trace_spans(client, first.thread_id)
+    graph = spans["graph graph-tour"]
+    assert graph["state_before"]["visits"] == 1 and graph["state"]["visits"] == 2
+    assert spans["set_state count"]["assigned"] == {"visits": 2, "attempts": 0}
+
+
+def test_guardrails_fail_edge_and_end_output(chat, client):
+    stream = chat.create("my card is 4111 1111 1111 1111")
+    assert texts(stream) == ["I cannot help with personal data here."]
+    guard = trace_spans(client, stream.thread_id)["guardrails guard"]
+    assert guard["branch"] == "fail"
+    assert guard["output"]["failures"] == [{"check": "pii", "detected": {"CREDIT_CARD": 1}}]
+
+
+def test_while_transform_and_iteration_state(chat, client):
+    stream = chat.create("loop please")
+    assert texts(stream) == ["Looped 3 times."]
+    spans = trace_spans(client, stream.thread_id)
+    assert spans["transform summary"]["result"] == {"attempts": 3}
+    path = spans["graph graph-tour"]["path"]
+    assert path.count("loop") == 4 and path.count("bump") == 3
+
+
+def approval_card(stream):
+    [card] = stream.done_items("widget")
+    buttons = card["widget"]["children"][1]["children"]
+    return card, {b["label"]: b["onClickAction"] for b in buttons}
+
+
+def test_user_approval_pauses_and_resumes_once(chat, client):
+    asked = chat.create("refund please")
+    card, actions = approval_card(asked)
+    assert card["widget"]["children"][0]["value"] == "Refund 40 dollars?"
+    assert texts(asked) == []
+    answered = chat.stream(
+        "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Approve"]
+    )
+    [replaced] = answered.of("thread.item.replaced")
+    assert replaced["item"]["widget"]["children"][1]["value"] == "Approved"
+    assert texts(answered) == ["Done: your plan is now refunded."]
+    again = chat.stream(
+        "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Reject"]
+    )
+    assert [e["message"] for e in again.of("error")] == ["This request is no longer waiting for an answer."]
+    # The thread keeps what set_state assigned after the approval.
+    later = chat.say(asked.thread_id, "which plan?")
+    assert texts(later) == ["Visits so far: 2; plan refunded."]
+
+
+def test_user_approval_reject(chat):
+    asked = chat.create("refund please")
+    card, actions = approval_card(asked)
+    answered = chat.stream(
+        "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Reject"]
+    )
+    assert texts(answered) == ["The refund was not made."]
+
+
+def test_a_new_message_abandons_a_pending_approval(chat):
+    asked = chat.create("refund please")
+    card, actions = approval_card(asked)
+    chat.say(asked.thread_id, "never mind")
+    late = chat.stream(
+        "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Approve"]
+    )
+    assert [e["message"] for e in late.of("error")] == ["This request is no longer waiting for an answer."]
+
+
+def test_note_never_runs(chat, client):
+    stream = chat.create("hello")
+    assert "memo" not in trace_spans(client, stream.thread_id)["graph graph-tour"]["path"]
+
+
+def test_file_search_and_mcp_are_accepted_but_need_their_implementation(tmp_path):
+    from chatkitd.errors import InvalidRequest
+    from chatkitd.workflows.definitions import parse_yaml
+    from chatkitd.workflows.graph.spec import parse_graph
+
+    for kind in ("file_search", "mcp"):
+        definition = parse_yaml(
+            f"id: g\nnodes:\n  - {{id: s, type: start, next: n}}\n  - {{id: n, type: {kind}, next: e}}\n"
+            "  - {id: e, type: end}\n"
+        )
+        with pytest.raises(InvalidRequest) as refused:
+            parse_graph(definition)
+        assert refused.value.message.startswith("Invalid graph: Node 'n': ")
+        assert "cannot run on this server yet" in refused.value.message
+
+
+NODE_TESTS = {
+    "start": test_start_agent_if_else_end_and_hidden_classifier,
+    "agent": test_start_agent_if_else_end_and_hidden_classifier,
+    "if_else": test_start_agent_if_else_end_and_hidden_classifier,
+    "end": test_guardrails_fail_edge_and_end_output,
+    "note": test_note_never_runs,
+    "while": test_while_transform_and_iteration_state,
+    "transform": test_while_transform_and_iteration_state,
+    "set_state": test_set_state_persists_for_the_thread_and_session_values_fill_state,
+    "user_approval": test_user_approval_pauses_and_resumes_once,
+    "guardrails": test_guardrails_fail_edge_and_end_output,
+    "file_search": test_file_search_and_mcp_are_accepted_but_need_their_implementation,
+    "mcp": test_file_search_and_mcp_are_accepted_but_need_their_implementation,
+}
+
+
+def test_every_node_kind_has_a_test():
+    assert sorted(NODE_KINDS) == sorted(NODE_TESTS), "a node kind was added without a test in NODE_TESTS"
