@@ -85,13 +85,19 @@ def workflows_show(workflow_id: str, project: str, version: str | None) -> None:
 @workflows_group.command("deploy")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--project", default=keys.DEFAULT_PROJECT, show_default=True)
-def workflows_deploy(path: Path, project: str) -> None:
+@click.option(
+    "--id", "workflow_id", default=None, help="The workflow a .py file (or an Agent Builder export) becomes."
+)
+@click.option("--version", "version", type=click.IntRange(1), default=None, help="Keep this version number.")
+def workflows_deploy(path: Path, project: str, workflow_id: str | None, version: int | None) -> None:
     """Deploy PATH (.yaml or .py) as a new version of its workflow, and make it the latest."""
     try:
-        version, _ = _with_registry(lambda registry: deploy_file(registry, project, path))
+        version_, _ = _with_registry(
+            lambda registry: deploy_file(registry, project, path, workflow_id=workflow_id, version=version)
+        )
     except (APIError, ValueError) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Deployed {version.workflow_id} version {version.version} to project '{project}'.")
+    click.echo(f"Deployed {version_.workflow_id} version {version_.version} to project '{project}'.")
 
 
 @click.group("traces")

@@ -62,8 +62,10 @@ REFUSALS = {
         "Node 'a': CEL: at 1:13: found no matching overload for '_==_' applied to '(int, string)'",
     ),
     "a condition that is not a boolean": (
-        graph("{id: a, type: while, condition: 'state.count', body: b, next: done}",
-              "{id: b, type: transform, expression: '1', next: a}"),
+        graph(
+            "{id: a, type: while, condition: 'state.count', body: b, next: done}",
+            "{id: b, type: transform, expression: '1', next: a}",
+        ),
         "Node 'a': its condition is a int, not a bool",
     ),
     "set_state of the wrong type": (

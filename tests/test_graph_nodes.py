@@ -53,7 +53,13 @@ def test_start_agent_if_else_end_and_hidden_classifier(chat, client):
     assert route["branch"] == "else"
     assert [c["result"] for c in route["conditions"]] == [False, False]
     assert spans["graph graph-tour"]["path"] == [
-        "start", "count", "guard", "classify", "route", "answer", "done"
+        "start",
+        "count",
+        "guard",
+        "classify",
+        "route",
+        "answer",
+        "done",
     ]
     # The agent's own spans sit under its node's span.
     all_spans = latest_trace(client, stream.thread_id)["spans"]

@@ -10,6 +10,7 @@ under the trace id it passes to ``RunConfig``; traces nobody registered
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import threading
@@ -85,6 +86,13 @@ class TraceRecorder:
     error: str | None = None
     spans: list[SpanRecord] = field(default_factory=list)
     item_ids: list[str] = field(default_factory=list)
+    # Other traces recorded into this one: those that code run by the workflow opened itself
+    # (an Agent Builder export's ``with trace(...)``), while ``ADOPT`` named this recorder.
+    aliases: list[str] = field(default_factory=list)
+
+
+# The recorder that traces started in this context (and not registered themselves) join.
+ADOPT: contextvars.ContextVar[TraceRecorder | None] = contextvars.ContextVar("chatkitd_adopt", default=None)
 
 
 class DatabaseTraceProcessor(TracingProcessor):
@@ -100,16 +108,25 @@ class DatabaseTraceProcessor(TracingProcessor):
 
     def release(self, trace_id: str) -> TraceRecorder | None:
         with self._lock:
-            return self._recorders.pop(trace_id, None)
+            recorder = self._recorders.pop(trace_id, None)
+            for alias in recorder.aliases if recorder is not None else ():
+                self._recorders.pop(alias, None)
+            return recorder
 
     def on_trace_start(self, trace: Trace) -> None:
         recorder = self._recorders.get(trace.trace_id)
-        if recorder is not None:
-            recorder.name = trace.name
+        if recorder is None:
+            adopting = ADOPT.get()
+            if adopting is not None:
+                with self._lock:
+                    self._recorders[trace.trace_id] = adopting
+                adopting.aliases.append(trace.trace_id)
+            return
+        recorder.name = trace.name
 
     def on_trace_end(self, trace: Trace) -> None:
         recorder = self._recorders.get(trace.trace_id)
-        if recorder is not None:
+        if recorder is not None and recorder.trace_id == trace.trace_id:
             recorder.ended_at = clock.unix()
 
     def on_span_start(self, span: Span[Any]) -> None:

@@ -88,7 +88,7 @@ class Deployable(BaseModel):
 
     id: str
     name: str | None
-    kind: Literal["yaml", "python"]
+    kind: Literal["yaml", "python", "export"]
     definition: str
     source_path: str | None = None
 
@@ -133,16 +133,63 @@ def python_module_id(source: str) -> tuple[str, str | None]:
     return workflow_id, found.get("NAME")
 
 
-def read_deployable(path: Path) -> Deployable:
-    """Parse a definition file; invalid files raise InvalidRequest naming what is wrong."""
+def agent_builder_export(source: str) -> tuple[bool, str | None]:
+    """Whether a module has an Agent Builder export's shape, and the ``workflow_id`` it names, if any.
+
+    The shape: ``class WorkflowInput`` and ``async def run_workflow``; the id is
+    the ``"workflow_id": "wf_..."`` an export writes into its RunConfig's trace metadata.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise InvalidRequest(f"Python workflow does not parse: {error}", param="definition") from None
+    has_input = any(isinstance(n, ast.ClassDef) and n.name == "WorkflowInput" for n in tree.body)
+    has_run = any(isinstance(n, ast.AsyncFunctionDef) and n.name == "run_workflow" for n in tree.body)
+    found = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if (
+                    isinstance(key, ast.Constant)
+                    and key.value == "workflow_id"
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                ):
+                    found = value.value
+    return has_input and has_run, found
+
+
+def read_deployable(path: Path, workflow_id: str | None = None) -> Deployable:
+    """Parse a definition file; invalid files raise InvalidRequest naming what is wrong.
+
+    ``workflow_id`` (``--id``) names the workflow a Python file or an Agent
+    Builder export becomes; a YAML file names its own.
+    """
     text = path.read_text(encoding="utf-8")
     suffix = path.suffix.lower()
+    if workflow_id is not None and not re.match(WORKFLOW_ID, workflow_id):
+        raise InvalidRequest(f"Invalid workflow id '{workflow_id}'.", param="id")
     if suffix in (".yaml", ".yml"):
         agent = parse_yaml(text)
+        if workflow_id is not None and workflow_id != agent.id:
+            raise InvalidRequest(f"{path.name} is workflow '{agent.id}'; --id cannot rename it.", param="id")
         return Deployable(id=agent.id, name=agent.name, kind="yaml", definition=text, source_path=str(path))
     if suffix == ".py":
-        workflow_id, name = python_module_id(text)
-        return Deployable(id=workflow_id, name=name, kind="python", definition=text, source_path=str(path))
+        is_export, exported_id = agent_builder_export(text)
+        if is_export:
+            chosen = workflow_id or exported_id
+            if chosen is None or not re.match(WORKFLOW_ID, chosen):
+                raise InvalidRequest(
+                    f"{path.name} is an Agent Builder export: name its workflow with --id wf_...", param="id"
+                )
+            return Deployable(id=chosen, name=None, kind="export", definition=text, source_path=str(path))
+        if workflow_id is not None:
+            _, name = python_module_id(text) if "ID" in text else (None, None)
+            return Deployable(
+                id=workflow_id, name=name, kind="python", definition=text, source_path=str(path)
+            )
+        module_id, name = python_module_id(text)
+        return Deployable(id=module_id, name=name, kind="python", definition=text, source_path=str(path))
     raise InvalidRequest(f"Cannot deploy '{path.name}': use a .yaml or .py file.", param="path")
 
 

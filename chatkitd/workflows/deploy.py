@@ -18,14 +18,24 @@ logger = logging.getLogger(__name__)
 
 
 async def deploy_file(
-    registry: WorkflowRegistry, project: str, path: Path, *, only_if_changed: bool = False
+    registry: WorkflowRegistry,
+    project: str,
+    path: Path,
+    *,
+    only_if_changed: bool = False,
+    workflow_id: str | None = None,
+    version: int | None = None,
 ) -> tuple[WorkflowVersion, bool]:
-    """Deploy one file into a project (by name, created if needed) as its workflow's new latest."""
+    """Deploy one file into a project (by name, created if needed) as its workflow's new latest.
+
+    ``workflow_id`` names a Python file's or an export's workflow (``--id``);
+    ``version`` keeps a version number an integrator's backend already sends.
+    """
     assert registry.db is not None
-    deployable = read_deployable(path)
+    deployable = read_deployable(path, workflow_id)
     check_loads(deployable, registry)
     project_id = await keys.ensure_project(registry.db, project)
-    return await registry.deploy(project_id, deployable, only_if_changed=only_if_changed)
+    return await registry.deploy(project_id, deployable, only_if_changed=only_if_changed, version=version)
 
 
 def check_loads(deployable: Deployable, registry: WorkflowRegistry) -> None:
@@ -43,7 +53,9 @@ def check_loads(deployable: Deployable, registry: WorkflowRegistry) -> None:
     try:
         load_version(deployable.id, "0", deployable.kind, deployable.definition, deployable.source_path, env)
     except InvalidRequest as error:  # already names what is wrong (a graph names its node)
-        raise InvalidRequest(f"{deployable.source_path or deployable.id}: {error.message}", param=error.param) from None
+        raise InvalidRequest(
+            f"{deployable.source_path or deployable.id}: {error.message}", param=error.param
+        ) from None
     except Exception as error:  # noqa: BLE001 - any failure is the file's, reported to the operator
         raise InvalidRequest(
             f"Workflow '{deployable.id}' from {deployable.source_path} does not load: "

@@ -100,6 +100,10 @@ def load_version(
         if agent.factory:
             return _from_target(_import(agent.factory), workflow_id, version, env)
         return AgentWorkflow(workflow_id, version, yaml_agent_factory(agent, env), env)
+    if kind == "export":
+        from chatkitd.workflows.export import load_export
+
+        return load_export(workflow_id, version, definition, source_path, env)
     safe_id = workflow_id.replace("-", "_").replace(".", "_")
     module = types.ModuleType(f"chatkitd_workflow_{safe_id}_v{version}_{next(_module_numbers)}")
     module.__file__ = source_path or f"<workflow {workflow_id} v{version}>"

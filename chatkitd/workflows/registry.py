@@ -107,7 +107,12 @@ class WorkflowRegistry:
         return workflow
 
     async def deploy(
-        self, project_id: str, deployable: Deployable, *, only_if_changed: bool = False
+        self,
+        project_id: str,
+        deployable: Deployable,
+        *,
+        only_if_changed: bool = False,
+        version: int | None = None,
     ) -> tuple[WorkflowVersion, bool]:
         """Add a new version and make it the latest; returns it and whether it is new.
 
@@ -123,13 +128,15 @@ class WorkflowRegistry:
         digest = hashlib.sha256(f"{deployable.kind}\n{deployable.definition}".encode()).hexdigest()
         for _ in range(5):
             try:
-                return await self._insert_version(project_id, deployable, digest, only_if_changed)
+                return await self._insert_version(project_id, deployable, digest, only_if_changed, version)
             except IntegrityError:
+                if version is not None:
+                    raise _version_taken(deployable.id, version) from None
                 continue
         raise RuntimeError(f"could not deploy '{deployable.id}': too many concurrent deploys")
 
     async def _insert_version(
-        self, project_id: str, deployable: Deployable, digest: str, only_if_changed: bool
+        self, project_id: str, deployable: Deployable, digest: str, only_if_changed: bool, version: int | None
     ) -> tuple[WorkflowVersion, bool]:
         w = tables.workflow_versions
         async with self._db().write() as conn:
@@ -146,7 +153,7 @@ class WorkflowRegistry:
             values = dict(
                 project_id=project_id,
                 workflow_id=deployable.id,
-                version=(latest.version if latest else 0) + 1,
+                version=version if version is not None else (latest.version if latest else 0) + 1,
                 kind=deployable.kind,
                 name=deployable.name,
                 definition=deployable.definition,
@@ -246,6 +253,10 @@ def _no_id(workflow_id: str) -> NotFound:
 
 def _no_version(workflow_id: str, version: str) -> NotFound:
     return NotFound(f"Workflow '{workflow_id}' has no version '{version}'.", param="workflow.version")
+
+
+def _version_taken(workflow_id: str, version: int) -> InvalidRequest:
+    return InvalidRequest(f"Workflow '{workflow_id}' already has a version {version}.", param="version")
 
 
 def _builtin_instance(workflow_id: str) -> Workflow:

@@ -206,6 +206,8 @@ class GraphWorkflow(Workflow):
                 try:
                     if resumed is not None:
                         run.step, resumed = resumed, None
+                    elif node.quiet:
+                        run.step = await node.decide(self.graph.compiled[node_id], run)
                     else:
                         run.step = None
                         async for event in node.run(self.graph.compiled[node_id], run):
@@ -282,8 +284,9 @@ class GraphWorkflow(Workflow):
         if requested is None or not self.models:
             return None
         if requested not in self.models:
+            choices = ", ".join(self.models)
             raise CustomStreamError(
-                f"Model '{requested}' is not available in workflow '{self.id}'. It allows: {', '.join(self.models)}.",
+                f"Model '{requested}' is not available in workflow '{self.id}'. It allows: {choices}.",
                 allow_retry=False,
             )
         return requested

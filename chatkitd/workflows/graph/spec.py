@@ -75,7 +75,7 @@ def parse_graph(definition: GraphDefinition) -> Graph:
     _check_reachable(nodes, roots)
     back_edges = _loop_back_edges(nodes)
     order = _topological(nodes, back_edges)
-    state_types = {v.name: v.type for v in start.state_variables}
+    state_types = {v.name: str(v.type) for v in start.state_variables}
     defaults = {v.name: v.default for v in start.state_variables}
     before = _ancestors(nodes, order, back_edges, roots)
     compiled: dict[str, Any] = {}
@@ -96,9 +96,9 @@ def parse_graph(definition: GraphDefinition) -> Graph:
 def _parse_nodes(raw_nodes: list[dict[str, Any]]) -> dict[str, NodeSpec]:
     nodes: dict[str, NodeSpec] = {}
     for index, raw in enumerate(raw_nodes):
-        node_id = raw.get("id") if isinstance(raw, dict) else None
+        node_id = raw.get("id")
         label = node_id if isinstance(node_id, str) else f"#{index + 1}"
-        if not isinstance(raw, dict) or not isinstance(node_id, str):
+        if not isinstance(node_id, str):
             raise GraphError(label, "every node needs an `id`")
         kind = raw.get("type")
         if kind not in NODE_KINDS:

@@ -84,6 +84,7 @@ class SchemaOutput(AgentOutputSchemaBase):
 
 class AgentNode(Linear):
     kind = "agent"
+    quiet = False
     type: Literal["agent"]
     name: str | None = None
     instructions: str = ""
@@ -148,7 +149,7 @@ class AgentNode(Linear):
         )
         result = Runner.run_streamed(
             agent,
-            items,
+            cast(list[Any], items),
             context=context,
             run_config=RunConfig(model_provider=run.workflow.provider, tracing_disabled=run.untraced),
             max_turns=self.max_turns,

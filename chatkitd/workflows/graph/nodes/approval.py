@@ -50,6 +50,7 @@ def approval_card(message: str, token: str, answer: str | None = None) -> Widget
 
 class UserApproval(NodeSpec):
     kind = "user_approval"
+    quiet = False
     type: Literal["user_approval"]
     message: str = "Do you approve?"
     on_approve: NodeId | None = None

@@ -6,8 +6,10 @@ A kind is a pydantic model (the node as written in YAML) with three methods:
   diagram draws on each edge (``next``, a condition, ``pass``/``fail``...);
 - ``compile(compiler)``: its CEL expressions and templates, compiled and
   type-checked against the variables in scope where it sits;
-- ``run(compiled, run)``: an async generator of the chat events it produces,
-  which ends by setting ``run.step`` to where the graph goes next.
+- ``decide(compiled, run)``: the node's ``Step`` (its output and where the
+  graph goes next), for nodes that say nothing in the chat; or, for those
+  that do (``quiet = False``), ``run(compiled, run)``: an async generator of
+  the chat events it produces, which ends by setting ``run.step``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class NodeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ClassVar[str]
+    quiet: ClassVar[bool] = True
     id: NodeId
     type: str
     label: str | None = None  # shown on the diagram instead of the id
@@ -52,6 +55,9 @@ class NodeSpec(BaseModel):
 
     def compile(self, compiler: Compiler) -> Any:
         return None
+
+    async def decide(self, compiled: Any, run: GraphRun) -> Step:
+        raise NotImplementedError
 
     def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
         raise NotImplementedError
@@ -64,8 +70,3 @@ class Linear(NodeSpec):
 
     def edges(self) -> list[tuple[str, str]]:
         return [("next", self.next)] if self.next else []
-
-
-async def no_events() -> AsyncIterator[ThreadStreamEvent]:
-    return
-    yield  # an async generator that yields nothing

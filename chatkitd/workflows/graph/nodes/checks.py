@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from chatkit.types import ThreadStreamEvent
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chatkitd.workflows import guardrails
@@ -50,7 +48,7 @@ class Guardrails(NodeSpec):
             guardrails.preload()
         return compiler.expression(self.input)
 
-    async def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
+    async def decide(self, compiled: Any, run: GraphRun) -> Step:
         text = compiled.evaluate(run.activation())
         text = text if isinstance(text, str) else guardrails_text(text)
         needs_model = any(c.check != "pii" for c in self.checks)
@@ -65,9 +63,7 @@ class Guardrails(NodeSpec):
         output = {"passed": not failures, "failures": failures, "checked_text": checked}
         detail = {"checks": [{"check": r.name, "tripped": r.tripped, **r.info} for r in results]}
         target = self.on_fail if failures else self.on_pass
-        run.step = Step(output, target, {**detail, "branch": "fail" if failures else "pass"})
-        return
-        yield
+        return Step(output, target, {**detail, "branch": "fail" if failures else "pass"})
 
 
 def guardrails_text(value: Any) -> str:

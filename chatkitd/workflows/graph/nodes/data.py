@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from chatkit.types import ThreadStreamEvent
 from pydantic import Field
 
 from chatkitd.workflows.graph.cel import STATE_TYPES, Compiler
@@ -23,11 +21,9 @@ class Transform(Linear):
     def compile(self, compiler: Compiler) -> Any:
         return compiler.expression(self.expression)
 
-    async def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
+    async def decide(self, compiled: Any, run: GraphRun) -> Step:
         value = compiled.evaluate(run.activation())
-        run.step = Step(value, self.next, {"expression": self.expression, "result": value})
-        return
-        yield
+        return Step(value, self.next, {"expression": self.expression, "result": value})
 
 
 class SetState(Linear):
@@ -49,10 +45,8 @@ class SetState(Linear):
                 raise ValueError(f"assigns a {found} to state.{name}, which is a {declared}")
         return compiled
 
-    async def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
+    async def decide(self, compiled: Any, run: GraphRun) -> Step:
         data = run.activation()
         values = {name: expression.evaluate(data) for name, expression in compiled.items()}
         run.set_state(values)
-        run.step = Step(run.last, self.next, {"assigned": values}, keep_input=True)
-        return
-        yield
+        return Step(run.last, self.next, {"assigned": values}, keep_input=True)

@@ -8,10 +8,9 @@ uses the node is refused, naming it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from chatkit.types import ThreadStreamEvent
 from pydantic import ConfigDict
 
 from chatkitd.workflows.graph.cel import Compiler
@@ -30,6 +29,8 @@ def register(kind: str, implementation: Implementation) -> None:
 class _External(Linear):
     model_config = ConfigDict(extra="allow")  # the owning package's own settings
 
+    input: str
+
     def compile(self, compiler: Compiler) -> Any:
         if self.kind not in IMPLEMENTATIONS:
             raise ValueError(
@@ -37,12 +38,10 @@ class _External(Linear):
             )
         return compiler.expression(self.input)
 
-    async def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
+    async def decide(self, compiled: Any, run: GraphRun) -> Step:
         value = compiled.evaluate(run.activation())
         output = await IMPLEMENTATIONS[self.kind](self, value, run)
-        run.step = Step(output, self.next, {"input": value})
-        return
-        yield
+        return Step(output, self.next, {"input": value})
 
 
 class FileSearch(_External):

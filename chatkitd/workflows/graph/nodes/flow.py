@@ -29,16 +29,15 @@ class Start(Linear):
     type: Literal["start"]
     state_variables: list[StateVariable] = Field(default_factory=list)
 
-    async def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
-        run.step = Step(output={"input_as_text": run.input_as_text}, next=self.next)
-        return
-        yield
+    async def decide(self, compiled: Any, run: GraphRun) -> Step:
+        return Step(output={"input_as_text": run.input_as_text}, next=self.next)
 
 
 class End(NodeSpec):
     """Ends the run; ``output`` (CEL) becomes the run's output, and is said in the chat if nothing was."""
 
     kind = "end"
+    quiet = False
     type: Literal["end"]
     output: str | None = None
 
@@ -86,18 +85,15 @@ class IfElse(NodeSpec):
     def compile(self, compiler: Compiler) -> Any:
         return [compiler.condition(c.when) for c in self.conditions]
 
-    async def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
+    async def decide(self, compiled: Any, run: GraphRun) -> Step:
         data = run.activation()
         results = []
         for condition, expression in zip(self.conditions, compiled, strict=True):
             value = expression.evaluate(data)
             results.append({"when": condition.when, "result": value})
             if value is True:
-                run.step = Step(run.last, condition.next, {"conditions": results, "branch": condition.when})
-                return
-        run.step = Step(run.last, self.else_, {"conditions": results, "branch": "else"})
-        return
-        yield
+                return Step(run.last, condition.next, {"conditions": results, "branch": condition.when})
+        return Step(run.last, self.else_, {"conditions": results, "branch": "else"})
 
 
 class While(NodeSpec):
@@ -119,18 +115,13 @@ class While(NodeSpec):
     def compile(self, compiler: Compiler) -> Any:
         return compiler.condition(self.condition)
 
-    async def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
+    async def decide(self, compiled: Any, run: GraphRun) -> Step:
         value = compiled.evaluate(run.activation())
         done = run.iterations.get(self.id, 0)
         detail: dict[str, Any] = {"condition": self.condition, "result": value, "iteration": done}
         if value is True and done < self.max_iterations:
             run.iterations[self.id] = done + 1
-            run.step = Step(run.last, self.body, {**detail, "branch": "loop"}, keep_input=True)
-        else:
-            run.iterations.pop(self.id, None)
-            capped = value is True
-            run.step = Step(
-                run.last, self.next, {**detail, "branch": "exit", "capped": capped}, keep_input=True
-            )
-        return
-        yield
+            return Step(run.last, self.body, {**detail, "branch": "loop"}, keep_input=True)
+        run.iterations.pop(self.id, None)
+        capped = value is True
+        return Step(run.last, self.next, {**detail, "branch": "exit", "capped": capped}, keep_input=True)

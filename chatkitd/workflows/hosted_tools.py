@@ -1,0 +1,125 @@
+"""OpenAI-hosted tools in Python and exported workflows, mapped to chatkitd's own.
+
+Agent Builder's exports give agents hosted tools (``FileSearchTool``,
+``WebSearchTool``, ``HostedMCPTool``...) that only OpenAI's Responses API can
+run. Before an exported (or Python) agent runs, ``adapt`` swaps each for the
+chatkitd tool registered for its class, so it runs on any model provider:
+
+- ``FileSearchTool`` -> chatkitd's vector stores (registered by ``knowledge``),
+  always: the store ids now name chatkitd's stores;
+- ``HostedMCPTool`` -> chatkitd's MCP client (``tools``), unless the provider is
+  OpenAI's Responses API, which calls the server itself;
+- ``WebSearchTool`` -> chatkitd's web search (``tools``), likewise.
+
+A builder is ``build(tool, env) -> agents.Tool``; register it with
+``register(ToolClass, build, on_openai=...)`` (``on_openai=False`` keeps the
+hosted tool when the provider is OpenAI's Responses API). ``unsupported``
+names, at deploy time, every tool that can run neither way, so the operator
+hears it once, in one message, rather than the user mid-chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agents import (
+    Agent,
+    CodeInterpreterTool,
+    ComputerTool,
+    FileSearchTool,
+    HostedMCPTool,
+    ImageGenerationTool,
+    LocalShellTool,
+    WebSearchTool,
+)
+
+from chatkitd.models.providers import effective_provider
+
+if TYPE_CHECKING:
+    from chatkitd.workflows.agent import RunEnvironment
+
+Builder = Callable[[Any, "RunEnvironment"], Any]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    build: Builder
+    on_openai: bool  # also replace the hosted tool when the provider is OpenAI's Responses API
+
+
+MAPPINGS: dict[type, Mapping] = {}
+
+# Hosted tools with no chatkitd counterpart: they run only on OpenAI's Responses API.
+OPENAI_ONLY: tuple[type, ...] = (
+    CodeInterpreterTool,
+    ImageGenerationTool,
+    ComputerTool,
+    LocalShellTool,
+    FileSearchTool,
+    WebSearchTool,
+    HostedMCPTool,
+)
+
+
+def register(tool_class: type, build: Builder, *, on_openai: bool) -> None:
+    """Map a hosted tool class to chatkitd's own (called by the package that provides it)."""
+    MAPPINGS[tool_class] = Mapping(build, on_openai)
+
+
+def _on_openai(env: RunEnvironment) -> bool:
+    return effective_provider(env.provider, env.settings).type == "openai"
+
+
+def _mapping(tool: Any, env: RunEnvironment) -> Mapping | None:
+    mapping = MAPPINGS.get(type(tool))
+    if mapping is None or (_on_openai(env) and not mapping.on_openai):
+        return None
+    return mapping
+
+
+def unsupported(agents: Iterable[Agent[Any]], env: RunEnvironment) -> list[str]:
+    """``"agent 'X': ToolClass"`` for every tool that cannot run on this workflow's provider."""
+    problems = []
+    for agent in _with_handoffs(agents):
+        for tool in agent.tools:
+            if isinstance(tool, OPENAI_ONLY) and _mapping(tool, env) is None:
+                native = _on_openai(env) and type(tool) is not FileSearchTool
+                if not native:
+                    problems.append(f"agent '{agent.name}': {type(tool).__name__}")
+    return problems
+
+
+def adapt(agent: Agent[Any], env: RunEnvironment, cache: dict[int, Agent[Any]] | None = None) -> Agent[Any]:
+    """The agent (and the agents it hands off to) with hosted tools swapped for chatkitd's."""
+    cache = {} if cache is None else cache
+    if id(agent) in cache:
+        return cache[id(agent)]
+    tools = []
+    changed = False
+    for tool in agent.tools:
+        mapping = _mapping(tool, env)
+        if mapping is not None:
+            tools.append(mapping.build(tool, env))
+            changed = True
+        else:
+            tools.append(tool)
+    adapted = agent.clone(tools=tools) if changed else agent
+    cache[id(agent)] = adapted
+    handoffs = [adapt(h, env, cache) if isinstance(h, Agent) else h for h in agent.handoffs]
+    if any(a is not b for a, b in zip(handoffs, agent.handoffs, strict=True)):
+        adapted = cache[id(agent)] = adapted.clone(handoffs=handoffs)
+    return adapted
+
+
+def _with_handoffs(agents: Iterable[Agent[Any]]) -> list[Agent[Any]]:
+    seen: dict[int, Agent[Any]] = {}
+    stack = list(agents)
+    while stack:
+        agent = stack.pop()
+        if id(agent) in seen:
+            continue
+        seen[id(agent)] = agent
+        stack.extend(h for h in agent.handoffs if isinstance(h, Agent))
+    return list(seen.values())

@@ -1,0 +1,141 @@
+"""An Agent Builder export deployed unchanged, chatted with over real HTTP on a fake Chat Completions model.
+
+The export (``workflows_data/agent_builder_export.py``, written in the export's
+shape) has a PII guardrail, a classifier whose JSON drives an if/else, and two
+answering agents. The model is ``tests.support.fake_llm`` over loopback, so
+nothing here has an OpenAI key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from chatkitd.cli import main
+from chatkitd.workflows.deploy import deploy_file
+from tests.conftest import ADMIN_KEY
+from tests.support.chat import Chat, new_session
+from tests.support.fake_llm import fake_llm
+from tests.support.servers import start_server
+
+EXPORT = Path(__file__).parent / "workflows_data" / "agent_builder_export.py"
+WF_ID = "wf_6f1d2c3b4a5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70"
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content or [])
+
+
+def reply(body: dict[str, Any]) -> dict[str, Any]:
+    messages = body["messages"]
+    system = _text(messages[0]["content"]) if messages[0]["role"] in ("system", "developer") else ""
+    users = [_text(m["content"]) for m in messages if m["role"] == "user"]
+    if system.startswith("Classify"):
+        return {"text": json.dumps({"topic": "billing" if "invoice" in users[-1] else "other"})}
+    who = "Billing" if "billing" in system else "General"
+    return {"text": f"{who}: {users[-1]} ({len(users)} user messages)"}
+
+
+@pytest.fixture(scope="module")
+def setup(database_url, tmp_path_factory):
+    with fake_llm(reply) as fake:
+        data_dir = tmp_path_factory.mktemp("export")
+        with start_server(database_url, data_dir, ADMIN_KEY, model_base_url=fake.base_url) as server:
+            version, _ = server.run(
+                deploy_file(server.platform.workflows, "default", EXPORT, workflow_id=None, version=3)
+            )
+            assert (version.workflow_id, version.version) == (WF_ID, "3")
+            yield server, fake
+
+
+@pytest.fixture
+def chat(setup, user):
+    server, _ = setup
+    with server.sdk(ADMIN_KEY) as sdk:
+        # The integrator's backend sends the Agent Builder id and version, unchanged.
+        session = new_session(sdk, user, workflow={"id": WF_ID, "version": "3"})
+    with Chat(server, session.client_secret) as chat:
+        yield chat
+
+
+def texts(stream):
+    return [c["text"] for item in stream.done_items("assistant_message") for c in item["content"]]
+
+
+def test_two_turns_stream_the_agents_with_the_threads_history(chat, setup):
+    _, fake = setup
+    first = chat.create("Where is my invoice?")
+    # The classifier's JSON stays internal; the billing agent's answer streams as deltas.
+    assert [t.strip() for t in texts(first)] == ["Billing: Where is my invoice? (1 user messages)"]
+    deltas = [e for e in first.of("thread.item.updated") if e["update"]["type"].endswith("text_delta")]
+    assert len(deltas) > 3
+    second = chat.say(first.thread_id, "And my refund?")
+    assert [t.strip() for t in texts(second)] == ["General: And my refund? (2 user messages)"]
+    # The general agent's request carried the first turn: the user's question and the answer.
+    general = [r["body"] for r in fake.requests if "general" in _text(r["body"]["messages"][0]["content"])][
+        -1
+    ]
+    said = [(m["role"], _text(m.get("content")).strip()) for m in general["messages"]]
+    assert ("user", "Where is my invoice?") in said
+    assert ("assistant", "Billing: Where is my invoice? (1 user messages)") in said
+
+
+def test_the_guardrail_runs_offline_and_its_output_is_said(chat):
+    stream = chat.create("my card is 4111 1111 1111 1111")
+    [text] = texts(stream)
+    assert json.loads(text) == {"failed": True, "failures": [{"guardrail_name": "Contains PII"}]}
+
+
+def test_the_exports_trace_is_recorded(chat, setup):
+    server, _ = setup
+    stream = chat.create("Where is my invoice?")
+    with server.sdk(ADMIN_KEY) as sdk:
+        [trace] = sdk.get(f"/chatkit/traces?thread_id={stream.thread_id}", cast_to=object)["data"]
+        full = sdk.get(f"/chatkit/traces/{trace['id']}", cast_to=object)
+    agents = sorted(s["name"] for s in full["spans"] if s["kind"] == "agent")
+    assert agents == ["Billing", "Triage"]
+    assert trace["workflow"] == {"id": WF_ID, "version": "3"}
+
+
+def test_cli_deploys_the_export_unchanged_with_no_openai_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["workflows", "deploy", str(EXPORT), "--id", "wf_support"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output == "Deployed wf_support version 1 to project 'default'.\n"
+
+
+def test_a_tool_that_cannot_run_on_the_provider_is_named_at_deploy(tmp_path):
+    source = (
+        EXPORT.read_text()
+        .replace(
+            'name="General",',
+            'name="General",\n    tools=[CodeInterpreterTool(tool_config={"type": "code_interpreter", "container": {"type": "auto"}})],',
+        )
+        .replace("from agents import Agent,", "from agents import CodeInterpreterTool, Agent,")
+    )
+    path = tmp_path / "export.py"
+    path.write_text(source)
+    env = {"CHATKITD_DATA_DIR": str(tmp_path), "CHATKITD_MODEL_BASE_URL": "http://127.0.0.1:9/v1"}
+    result = CliRunner().invoke(main, ["workflows", "deploy", str(path)], env=env)
+    assert result.exit_code != 0
+    assert (
+        "these tools cannot run on the configured model provider (chat_completions): "
+        "agent 'General': CodeInterpreterTool" in result.output
+    ), result.output
+
+
+def test_the_runner_hook_is_installed_as_the_sdks_default():
+    # Guards the one reach into the Agents SDK's experimental runner API.
+    from agents.run import get_default_agent_runner
+
+    from chatkitd.workflows import export_runner
+
+    export_runner.install()
+    assert isinstance(get_default_agent_runner(), export_runner.ChatkitdRunner)
