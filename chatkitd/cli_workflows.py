@@ -15,6 +15,7 @@ from chatkitd.settings import Settings
 from chatkitd.store import keys
 from chatkitd.store.db import Database
 from chatkitd.tracing import store as trace_store
+from chatkitd.workflows import manage
 from chatkitd.workflows.deploy import deploy_file
 from chatkitd.workflows.registry import WorkflowRegistry
 
@@ -98,6 +99,44 @@ def workflows_deploy(path: Path, project: str, workflow_id: str | None, version:
     except (APIError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Deployed {version_.workflow_id} version {version_.version} to project '{project}'.")
+
+
+@workflows_group.command("rollback")
+@click.argument("workflow_id")
+@click.argument("version")
+@click.option("--project", default=keys.DEFAULT_PROJECT, show_default=True)
+def workflows_rollback(workflow_id: str, version: str, project: str) -> None:
+    """Make VERSION the latest: sessions that name no version get it (until the next deploy)."""
+
+    async def work(registry: WorkflowRegistry) -> dict[str, Any]:
+        assert registry.db is not None
+        project_id = await keys.ensure_project(registry.db, project)
+        return await manage.rollback(registry, project_id, workflow_id, version)
+
+    try:
+        _with_registry(work)
+    except APIError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{workflow_id} version {version} is now the latest in project '{project}'.")
+
+
+@workflows_group.command("archive")
+@click.argument("workflow_id")
+@click.option("--project", default=keys.DEFAULT_PROJECT, show_default=True)
+@click.option("--restore", is_flag=True, help="Take new sessions again.")
+def workflows_archive(workflow_id: str, project: str, restore: bool) -> None:
+    """Refuse new sessions on a workflow (running ones go on); --restore undoes it."""
+
+    async def work(registry: WorkflowRegistry) -> dict[str, Any]:
+        assert registry.db is not None
+        project_id = await keys.ensure_project(registry.db, project)
+        return await manage.archive(registry, project_id, workflow_id, archived=not restore)
+
+    try:
+        _with_registry(work)
+    except APIError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{workflow_id} is {'restored' if restore else 'archived'} in project '{project}'.")
 
 
 @click.group("traces")

@@ -58,6 +58,8 @@ class World:
             session=self.session_id,
             trace=self.trace_id,
             user=self.user,
+            workflow="scripted-support",
+            version="1",
         )
 
 
@@ -121,6 +123,7 @@ def call(world: World, method: str, path: str, key: str | None, **kwargs) -> htt
 # -- admin-key routes -----------------------------------------------------------------------------
 
 SESSION_BODY = {"json": {"user": "u", "workflow": {"id": "demo"}}}
+DEPLOY_BODY = {"json": {"filename": "m.yaml", "definition": "id: matrix-agent\ninstructions: Hi."}}
 
 # (method, path, request kwargs, param named by the other project's 404 or None for a list)
 ADMIN_ROUTES = [
@@ -135,6 +138,12 @@ ADMIN_ROUTES = [
     ("GET", "/v1/chatkit/admin/sessions?user={user}", {}, None),
     ("GET", "/v1/chatkit/admin/feedback?thread_id={thread}", {}, None),
     ("GET", "/v1/chatkit/admin/threads/{thread}/items", {}, "thread_id"),
+    ("GET", "/v1/chatkit/admin/workflows", {}, None),
+    ("POST", "/v1/chatkit/admin/workflows", DEPLOY_BODY, "create"),
+    ("GET", "/v1/chatkit/admin/workflows/{workflow}", {}, "workflow_id"),
+    ("GET", "/v1/chatkit/admin/workflows/{workflow}/versions/{version}", {}, "workflow_id"),
+    ("POST", "/v1/chatkit/admin/workflows/{workflow}/rollback", {"json": {"version": 1}}, "workflow_id"),
+    ("POST", "/v1/chatkit/admin/workflows/{workflow}/archive", {"json": {"archived": True}}, "workflow_id"),
 ]
 ADMIN_IDS = [f"{m} {p.split('?')[0]}" for m, p, _, _ in ADMIN_ROUTES]
 
@@ -155,7 +164,7 @@ def test_admin_routes_keep_to_the_keys_project(world, method, path, kwargs, para
         return
     if param is None:
         # A listing: it may hold the other project's objects (the foreigner's session), never ours.
-        ours = (world.session_id, world.thread_id, world.traced_thread_id, world.trace_id)
+        ours = (world.session_id, world.thread_id, world.traced_thread_id, world.trace_id, "scripted-support")
         assert response.status_code == 200, response.text
         assert not [i for i in ours if i in response.text]
         # The same listing with our key does show them: the absence above means something.
@@ -332,5 +341,5 @@ def test_every_route_is_in_a_table(server):
         served |= {f"{method} {route.path}" for method in route.methods - {"HEAD"}}
     tabled = {f"{m} {p.split('?')[0]}" for m, p, _, _ in ADMIN_ROUTES}
     tabled = {t.replace("{session}", "{session_id}").replace("{thread}", "{thread_id}") for t in tabled}
-    tabled = {t.replace("{trace}", "{trace_id}") for t in tabled}
+    tabled = {t.replace("{trace}", "{trace_id}").replace("{workflow}", "{workflow_id}") for t in tabled}
     assert served == tabled | CLIENT_SECRET | PUBLIC

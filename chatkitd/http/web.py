@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from chatkitd.errors import NotFound, PermissionDenied
-from chatkitd.http import admin
+from chatkitd.http import admin, workflows
 from chatkitd.http.body import json_object
 from chatkitd.rest.sessions import create_session, session_resource
 from chatkitd.store.keys import DEFAULT_PROJECT, ensure_project
@@ -85,6 +85,7 @@ async def playground_session(request: Request) -> JSONResponse:
 
 routes = [
     *admin.routes,
+    *workflows.routes,
     Route("/", playground_page, methods=["GET"]),
     Route("/admin", admin_page, methods=["GET"]),
     Route("/playground/session", playground_session, methods=["POST"]),

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatkitd import clock
@@ -81,6 +81,12 @@ class WorkflowRegistry:
                 raise _no_version(workflow_id, version)
             return ResolvedWorkflow(workflow_id, BUILTIN_VERSION)
         row = await self._version_row(project_id, workflow_id, version)
+        if (await self.status(project_id, workflow_id))[1] is not None:
+            raise InvalidRequest(
+                f"Workflow '{workflow_id}' is archived: it takes no new sessions.",
+                param="workflow.id",
+                code="workflow_archived",
+            )
         return ResolvedWorkflow(workflow_id, str(row.version))
 
     async def load(self, project_id: str, workflow_id: str, version: str | None) -> Workflow:
@@ -162,26 +168,71 @@ class WorkflowRegistry:
                 created_at=clock.unix(),
             )
             await conn.execute(insert(w).values(**values))
+            # A deploy is the new latest, whatever an earlier rollback chose.
+            await conn.execute(
+                update(tables.workflows)
+                .where(
+                    tables.workflows.c.project_id == project_id,
+                    tables.workflows.c.workflow_id == deployable.id,
+                )
+                .values(latest_version=None, updated_at=clock.unix())
+            )
         return WorkflowVersion.from_row(_Row(values)), True
 
+    async def status(self, project_id: str, workflow_id: str) -> tuple[int | None, float | None]:
+        """The version a rollback made the latest (None: the highest) and when it was archived."""
+        if self.db is None:
+            return None, None
+        f = tables.workflows
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(f.c.latest_version, f.c.archived_at).where(
+                        f.c.project_id == project_id, f.c.workflow_id == workflow_id
+                    )
+                )
+            ).first()
+        return (row.latest_version, row.archived_at) if row is not None else (None, None)
+
+    async def set_status(
+        self, project_id: str, workflow_id: str, *, latest_version: int | None, archived_at: float | None
+    ) -> None:
+        f = tables.workflows
+        async with self._db().write() as conn:
+            await conn.execute(delete(f).where(f.c.project_id == project_id, f.c.workflow_id == workflow_id))
+            await conn.execute(
+                insert(f).values(
+                    project_id=project_id,
+                    workflow_id=workflow_id,
+                    latest_version=latest_version,
+                    archived_at=archived_at,
+                    updated_at=clock.unix(),
+                )
+            )
+
     async def latest_versions(self, project_id: str) -> list[tuple[WorkflowVersion, int]]:
-        """Each deployed workflow's latest version, with its number of versions."""
-        w = tables.workflow_versions
+        """Each deployed workflow's latest version (a rollback's choice, else the highest), with its count."""
+        w, f = tables.workflow_versions, tables.workflows
         newest = (
             select(w.c.workflow_id, func.max(w.c.version).label("version"), func.count().label("n"))
             .where(w.c.project_id == project_id)
             .group_by(w.c.workflow_id)
             .subquery()
         )
+        chosen = func.coalesce(f.c.latest_version, newest.c.version)
         query = (
             select(w, newest.c.n)
-            .join(newest, (w.c.workflow_id == newest.c.workflow_id) & (w.c.version == newest.c.version))
-            .where(w.c.project_id == project_id)
+            .join(newest, w.c.workflow_id == newest.c.workflow_id)
+            .outerjoin(f, (f.c.project_id == project_id) & (f.c.workflow_id == w.c.workflow_id))
+            .where(w.c.project_id == project_id, w.c.version == chosen)
             .order_by(w.c.workflow_id)
         )
         async with self._db().read() as conn:
             rows = (await conn.execute(query)).all()
         return [(WorkflowVersion.from_row(row), row.n) for row in rows]
+
+    async def resolve_latest(self, project_id: str, workflow_id: str) -> WorkflowVersion:
+        return WorkflowVersion.from_row(await self._version_row(project_id, workflow_id, None))
 
     async def versions(self, project_id: str, workflow_id: str) -> list[WorkflowVersion]:
         w = tables.workflow_versions
@@ -216,7 +267,11 @@ class WorkflowRegistry:
         query: Select | None
         query = select(w).where(w.c.project_id == project_id, w.c.workflow_id == workflow_id)
         if version is None:
-            query = query.order_by(w.c.version.desc()).limit(1)
+            pointed, _ = await self.status(project_id, workflow_id)
+            if pointed is not None:
+                query = query.where(w.c.version == pointed)
+            else:
+                query = query.order_by(w.c.version.desc()).limit(1)
         elif version.isdigit() and len(version) < 10:
             query = query.where(w.c.version == int(version))
         else:

@@ -1,0 +1,169 @@
+"""Managing a project's workflows: list, read, deploy, roll back, archive.
+
+The admin REST endpoints (``chatkitd.http.workflows``) and the CLI
+(``chatkitd workflows ...``) both call these, so both behave the same.
+Rolling back makes an older version the latest (what a session that names
+no version gets) without renumbering anything; archiving refuses new
+sessions while sessions already running keep their version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chatkitd import clock
+from chatkitd.errors import InvalidRequest, NotFound
+from chatkitd.workflows.definitions import Deployable, read_deployable
+from chatkitd.workflows.deploy import check_loads
+from chatkitd.workflows.registry import WorkflowRegistry, WorkflowVersion
+
+
+def version_resource(version: WorkflowVersion, *, definition: bool = False) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "object": "chatkit.workflow_version",
+        "workflow_id": version.workflow_id,
+        "version": version.version,
+        "kind": version.kind,
+        "name": version.name,
+        "created_at": version.created_at,
+    }
+    if definition:
+        resource["definition"] = version.definition
+        graph = graph_of(version)
+        if graph is not None:
+            resource["graph"] = graph
+    return resource
+
+
+def graph_of(version: WorkflowVersion) -> dict[str, Any] | None:
+    """A graph version's nodes and labelled edges, for drawing; None for other kinds."""
+    if version.kind != "yaml":
+        return None
+    from chatkitd.workflows.definitions import parse_yaml
+    from chatkitd.workflows.graph.spec import GraphDefinition
+
+    parsed = parse_yaml(version.definition)
+    if not isinstance(parsed, GraphDefinition):
+        return None
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    for raw in parsed.nodes:
+        nodes.append(
+            {"id": raw.get("id"), "type": raw.get("type"), "label": raw.get("label") or raw.get("id")}
+        )
+    from chatkitd.workflows.graph.spec import parse_graph
+
+    graph = parse_graph(parsed)
+    for node in graph.nodes.values():
+        for label, target in node.edges():
+            edges.append({"source": node.id, "target": target, "label": label})
+    for action, target in parsed.actions.items():
+        edges.append({"source": None, "target": target, "label": f"action {action}"})
+    return {"nodes": nodes, "edges": edges, "start": graph.start}
+
+
+async def list_workflows(registry: WorkflowRegistry, project_id: str) -> list[dict[str, Any]]:
+    out = []
+    for version, count in await registry.latest_versions(project_id):
+        pointed, archived_at = await registry.status(project_id, version.workflow_id)
+        out.append(
+            {
+                "object": "chatkit.workflow",
+                "id": version.workflow_id,
+                "name": version.name,
+                "latest": version_resource(version),
+                "versions": count,
+                "rolled_back": pointed is not None,
+                "archived_at": archived_at,
+            }
+        )
+    return out
+
+
+async def get_workflow(registry: WorkflowRegistry, project_id: str, workflow_id: str) -> dict[str, Any]:
+    versions = await registry.versions(project_id, workflow_id)
+    if not versions:
+        raise NotFound(f"No workflow with id '{workflow_id}'.", param="workflow_id")
+    latest = await registry.resolve_latest(project_id, workflow_id)
+    _, archived_at = await registry.status(project_id, workflow_id)
+    return {
+        "object": "chatkit.workflow",
+        "id": workflow_id,
+        "name": latest.name,
+        "latest_version": latest.version,
+        "archived_at": archived_at,
+        "versions": [version_resource(v) for v in versions],
+    }
+
+
+async def get_version(
+    registry: WorkflowRegistry, project_id: str, workflow_id: str, version: str
+) -> dict[str, Any]:
+    for candidate in await registry.versions(project_id, workflow_id):
+        if candidate.version == version:
+            return version_resource(candidate, definition=True)
+    await get_workflow(registry, project_id, workflow_id)  # 404 naming the workflow if it is unknown
+    raise NotFound(f"Workflow '{workflow_id}' has no version '{version}'.", param="version")
+
+
+async def deploy(
+    registry: WorkflowRegistry,
+    project_id: str,
+    filename: str,
+    text: str,
+    *,
+    workflow_id: str | None = None,
+    version: int | None = None,
+    allow_code: bool,
+) -> WorkflowVersion:
+    """Check and deploy a definition as the workflow's new latest version.
+
+    ``allow_code`` is False over HTTP: Python and exported workflows run with the
+    server's privileges, so they deploy only from the server's command line.
+    """
+    suffix = Path(filename).suffix.lower()
+    if suffix not in (".yaml", ".yml", ".py"):
+        raise InvalidRequest("Deploy a .yaml or .py definition.", param="filename")
+    if suffix == ".py" and not allow_code:
+        raise InvalidRequest(
+            "Python and exported workflows run with the server's privileges: deploy them with "
+            "`chatkitd workflows deploy` on the server.",
+            param="filename",
+            code="code_deploy_refused",
+        )
+    deployable = _deployable(filename, text, workflow_id)
+    check_loads(deployable, registry)
+    created, _ = await registry.deploy(project_id, deployable, version=version)
+    return created
+
+
+def _deployable(filename: str, text: str, workflow_id: str | None) -> Deployable:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(filename).name
+        path.write_text(text, encoding="utf-8")
+        deployable = read_deployable(path, workflow_id)
+    return deployable.model_copy(update={"source_path": filename})
+
+
+async def rollback(
+    registry: WorkflowRegistry, project_id: str, workflow_id: str, version: str
+) -> dict[str, Any]:
+    """Make an older (or any existing) version the latest."""
+    chosen = await get_version(registry, project_id, workflow_id, version)
+    _, archived_at = await registry.status(project_id, workflow_id)
+    await registry.set_status(project_id, workflow_id, latest_version=int(version), archived_at=archived_at)
+    return chosen
+
+
+async def archive(
+    registry: WorkflowRegistry, project_id: str, workflow_id: str, archived: bool = True
+) -> dict[str, Any]:
+    await get_workflow(registry, project_id, workflow_id)
+    pointed, _ = await registry.status(project_id, workflow_id)
+    await registry.set_status(
+        project_id, workflow_id, latest_version=pointed, archived_at=clock.unix() if archived else None
+    )
+    return await get_workflow(registry, project_id, workflow_id)
