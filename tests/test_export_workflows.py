@@ -116,9 +116,13 @@ def test_a_tool_that_cannot_run_on_the_provider_is_named_at_deploy(tmp_path):
         EXPORT.read_text()
         .replace(
             'name="General",',
-            'name="General",\n    tools=[CodeInterpreterTool(tool_config={"type": "code_interpreter", "container": {"type": "auto"}})],',
+            'name="General",\n    tools=[CodeInterpreterTool(tool_config=INTERPRETER)],',
         )
         .replace("from agents import Agent,", "from agents import CodeInterpreterTool, Agent,")
+        .replace(
+            "class WorkflowInput",
+            'INTERPRETER = {"type": "code_interpreter", "container": {"type": "auto"}}\n\n\nclass WorkflowInput',
+        )
     )
     path = tmp_path / "export.py"
     path.write_text(source)
@@ -131,11 +135,28 @@ def test_a_tool_that_cannot_run_on_the_provider_is_named_at_deploy(tmp_path):
     ), result.output
 
 
-def test_the_runner_hook_is_installed_as_the_sdks_default():
-    # Guards the one reach into the Agents SDK's experimental runner API.
-    from agents.run import get_default_agent_runner
+def test_the_runner_hook_serves_runner_run_and_leaves_other_calls(setup):
+    # Guards the one reach into the Agents SDK's experimental runner API: Runner.run must reach
+    # the installed hook (an export's turn), and outside a turn the SDK's own runner must run.
+    import asyncio
 
+    from agents import Agent, Runner
+
+    from chatkitd.compat.agents import runner_hook_installed
+    from chatkitd.models.scripted import ScriptedModel
     from chatkitd.workflows import export_runner
 
     export_runner.install()
-    assert isinstance(get_default_agent_runner(), export_runner.ChatkitdRunner)
+    assert runner_hook_installed(export_runner.serve)
+    agent = Agent(name="plain", model=ScriptedModel([{"steps": [{"text": "from the SDK"}]}]))
+
+    class Turn:
+        async def run_agent(self, runner, agent, input, options):
+            return "served by the turn"
+
+    async def both():
+        plain = await Runner.run(agent, "hi")
+        export_runner.CURRENT.set(Turn())
+        return plain.final_output, await Runner.run(agent, "hi")
+
+    assert asyncio.run(both()) == ("from the SDK", "served by the turn")

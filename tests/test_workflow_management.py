@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 import uuid
 from pathlib import Path
 
@@ -16,7 +17,12 @@ TOUR = (Path(__file__).parent / "workflows_data" / "graph_tour.yaml").read_text(
 
 
 def agent_yaml(workflow_id: str, text: str) -> str:
-    return f"id: {workflow_id}\nmodel: s\nprovider: {{type: scripted, script: [{{steps: [{{text: '{text}'}}]}}]}}\n"
+    script = f"[{{steps: [{{text: '{text}'}}]}}]"
+    return f"id: {workflow_id}\nmodel: s\nprovider: {{type: scripted, script: {script}}}\n"
+
+
+def body_of(error: pytest.ExceptionInfo) -> dict:
+    return typing.cast(dict, error.value.body)
 
 
 def deploy(client, filename, definition, **extra):
@@ -83,7 +89,7 @@ def test_version_numbers_can_be_kept(client):
     assert kept["version"] == "3"
     with pytest.raises(openai.BadRequestError) as taken:
         deploy(client, "a.yaml", agent_yaml(wf, "again"), version=3)
-    assert taken.value.body["param"] == "version"
+    assert body_of(taken)["param"] == "version"
 
 
 @pytest.mark.parametrize(
@@ -100,17 +106,17 @@ def test_version_numbers_can_be_kept(client):
 def test_bad_deploys_are_400s_naming_the_param(client, body, param):
     with pytest.raises(openai.BadRequestError) as refused:
         client.post("/chatkit/admin/workflows", body=body, cast_to=object)
-    assert refused.value.body["param"] == param
+    assert body_of(refused)["param"] == param
 
 
 def test_unknown_workflows_and_versions_are_404s(client):
     with pytest.raises(openai.NotFoundError) as missing:
         client.get("/chatkit/admin/workflows/nope", cast_to=object)
-    assert missing.value.body["param"] == "workflow_id"
+    assert body_of(missing)["param"] == "workflow_id"
     deploy(client, "a.yaml", agent_yaml("versioned", "x"))
     with pytest.raises(openai.NotFoundError) as missing:
         client.post("/chatkit/admin/workflows/versioned/rollback", body={"version": 99}, cast_to=object)
-    assert missing.value.body["param"] == "version"
+    assert body_of(missing)["param"] == "version"
 
 
 def test_cli_rollback_and_archive(tmp_path):

@@ -31,7 +31,6 @@ from typing import Any, cast
 
 import openai
 from agents import Agent, RunResultStreaming
-from agents.run import AgentRunner
 from agents.tracing import trace
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
@@ -44,6 +43,8 @@ from chatkit.types import (
 )
 from pydantic import BaseModel, ValidationError
 
+from chatkitd.compat.agents import ItemIds
+from chatkitd.compat.chatkit import ConverterInput, wake_side_queue
 from chatkitd.context import RequestContext
 from chatkitd.models.providers import _key, build_model, effective_provider
 from chatkitd.tracing.processor import ADOPT
@@ -53,7 +54,7 @@ from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 from chatkitd.workflows.graph.cel import as_text
-from chatkitd.workflows.streaming import ConverterInput, HistoryConverter, ItemIds
+from chatkitd.workflows.streaming import HistoryConverter
 
 _CONVERTER = HistoryConverter()
 _DONE = object()
@@ -199,9 +200,7 @@ class _Turn:
         self.said_anything = False
         self.item_ids: list[str] = []
 
-    async def run_agent(
-        self, runner: AgentRunner, agent: Agent[Any], input: Any, options: dict[str, Any]
-    ) -> Any:
+    async def run_agent(self, runner: Any, agent: Agent[Any], input: Any, options: dict[str, Any]) -> Any:
         workflow = self.workflow
         agent = hosted_tools.adapt(agent, workflow.env, workflow.adapted)
         if isinstance(input, str):
@@ -234,7 +233,7 @@ class _Turn:
                 async for _ in result.stream_events():
                     pass
         except BaseException:
-            context._events.put_nowait(None)  # wake chatkit's side-queue reader (see AgentWorkflow)
+            wake_side_queue(context)
             raise
         finally:
             if not result.is_complete:

@@ -1,8 +1,9 @@
 """``Runner.run`` inside an exported workflow: streamed to the chat, with the thread's history.
 
 Agent Builder's export calls ``Runner.run(agent, input=conversation_history,
-run_config=...)`` and reads the result. While an ``ExportWorkflow`` turn runs,
-each such call goes through ``ChatkitdRunner`` instead, which
+run_config=...)`` and reads the result. While an ``ExportWorkflow`` turn runs
+(``CURRENT`` is set), each such call is served by the turn instead
+(``ExportTurn.run_agent``), which
 
 - puts the thread's earlier history before the export's own input (the
   export starts every run from the current message alone);
@@ -12,40 +13,34 @@ each such call goes through ``ChatkitdRunner`` instead, which
   SDK produces it (an agent with a structured ``output_type``, a classifier,
   stays internal), and returns the finished result to the export.
 
-Outside such a turn it is the SDK's runner unchanged.
-
-This module is the one reach into the Agents SDK's experimental runner API
-(``agents.run.AgentRunner`` and ``set_default_agent_runner``, marked "not
-part of the public API"); ``tests/test_export_workflows.py`` guards it. It
-moves to chatkitd's compatibility module once that exists.
+Outside such a turn the SDK's runner runs the call unchanged. The hook into
+``Runner.run`` is the SDK's experimental default-runner API, wrapped in
+``chatkitd.compat.agents.install_runner_hook``.
 """
 
 from __future__ import annotations
 
 import contextvars
 import dataclasses
-import threading
 from typing import Any, Protocol
 
-from agents import Agent, RunConfig
-from agents.run import AgentRunner, set_default_agent_runner
+from agents import RunConfig
+
+from chatkitd.compat.agents import NOT_HOOKED, install_runner_hook
 
 
 class ExportTurn(Protocol):
-    async def run_agent(
-        self, runner: AgentRunner, agent: Agent[Any], input: Any, options: dict[str, Any]
-    ) -> Any: ...
+    async def run_agent(self, runner: Any, agent: Any, input: Any, options: dict[str, Any]) -> Any: ...
 
 
 CURRENT: contextvars.ContextVar[ExportTurn | None] = contextvars.ContextVar("chatkitd_export", default=None)
 
 
-class ChatkitdRunner(AgentRunner):
-    async def run(self, starting_agent: Agent[Any], input: Any, **kwargs: Any) -> Any:
-        turn = CURRENT.get()
-        if turn is None:
-            return await super().run(starting_agent, input, **kwargs)
-        return await turn.run_agent(self, starting_agent, input, kwargs)
+async def serve(runner: Any, agent: Any, input: Any, options: dict[str, Any]) -> Any:
+    turn = CURRENT.get()
+    if turn is None:
+        return NOT_HOOKED
+    return await turn.run_agent(runner, agent, input, options)
 
 
 def run_config(given: RunConfig | dict[str, Any] | None, **overrides: Any) -> RunConfig:
@@ -55,13 +50,5 @@ def run_config(given: RunConfig | dict[str, Any] | None, **overrides: Any) -> Ru
     return dataclasses.replace(given or RunConfig(), **overrides)
 
 
-_installed = False
-_lock = threading.Lock()
-
-
 def install() -> None:
-    global _installed
-    with _lock:
-        if not _installed:
-            set_default_agent_runner(ChatkitdRunner())
-            _installed = True
+    install_runner_hook(serve)

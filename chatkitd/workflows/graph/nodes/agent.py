@@ -23,12 +23,13 @@ from chatkit.types import ThreadItemDoneEvent, ThreadStreamEvent, WidgetItem
 from chatkit.widgets import WidgetRoot
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from chatkitd.compat.agents import ItemIds
+from chatkitd.compat.chatkit import ConverterInput, wake_side_queue
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ProviderDefinition, ToolDefinition
 from chatkitd.workflows.graph.cel import Compiler, Scope, Template
 from chatkitd.workflows.graph.nodes.base import Linear, Step
 from chatkitd.workflows.graph.run import GraphRun
-from chatkitd.workflows.streaming import ConverterInput, ItemIds
 from chatkitd.workflows.tools import resolve_server_tool
 
 _widgets: TypeAdapter[WidgetRoot] = TypeAdapter(WidgetRoot)
@@ -168,7 +169,7 @@ class AgentNode(Linear):
                 async for _ in result.stream_events():
                     pass
         except BaseException:
-            context._events.put_nowait(None)  # wake chatkit's side-queue reader (see AgentWorkflow)
+            wake_side_queue(context)
             raise
         finally:
             if not result.is_complete:
