@@ -112,18 +112,12 @@ def test_cli_deploys_the_export_unchanged_with_no_openai_key(tmp_path, monkeypat
 
 
 def test_a_tool_that_cannot_run_on_the_provider_is_named_at_deploy(tmp_path):
-    source = (
-        EXPORT.read_text()
-        .replace(
-            'name="General",',
-            'name="General",\n    tools=[CodeInterpreterTool(tool_config=INTERPRETER)],',
-        )
-        .replace("from agents import Agent,", "from agents import CodeInterpreterTool, Agent,")
-        .replace(
-            "class WorkflowInput",
-            'INTERPRETER = {"type": "code_interpreter", "container": {"type": "auto"}}\n\n\nclass WorkflowInput',
-        )
+    interpreter = (
+        'CodeInterpreterTool(tool_config={"type": "code_interpreter", "container": {"type": "auto"}})'
     )
+    source = EXPORT.read_text()
+    source = source.replace('name="General",', f'name="General",\n    tools=[{interpreter}],')
+    source = source.replace("from agents import Agent,", "from agents import CodeInterpreterTool, Agent,")
     path = tmp_path / "export.py"
     path.write_text(source)
     env = {"CHATKITD_DATA_DIR": str(tmp_path), "CHATKITD_MODEL_BASE_URL": "http://127.0.0.1:9/v1"}
