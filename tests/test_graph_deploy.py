@@ -115,3 +115,19 @@ def test_a_valid_graph_deploys(tmp_path: Path):
     )
     assert result.exit_code == 0, result.output
     assert "Deployed broken version 1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("example", "extra", "said"),
+    [
+        ("graph-support.yaml", [], "Deployed graph-support version 1"),
+        ("agent_builder_export.py", ["--id", "wf_68f0example"], "Deployed wf_68f0example version 1"),
+    ],
+)
+def test_the_examples_deploy(example, extra, said, tmp_path: Path):
+    path = Path(__file__).parents[1] / "examples" / example
+    result = CliRunner().invoke(
+        main, ["workflows", "deploy", str(path), *extra], env={"CHATKITD_DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+    assert said in result.output

@@ -11,15 +11,18 @@ chatkitd tool registered for its class, so it runs on any model provider:
   OpenAI's Responses API, which calls the server itself;
 - ``WebSearchTool`` -> chatkitd's web search (``tools``), likewise.
 
-A builder is ``build(tool, env) -> agents.Tool``; register it with
-``register(ToolClass, build, on_openai=...)`` (``on_openai=False`` keeps the
-hosted tool when the provider is OpenAI's Responses API). ``unsupported``
+The builders are looked up where their packages provide them (``PROVIDED_BY``:
+a module's ``from_hosted(env, tool) -> agents.Tool``), or registered with
+``register(ToolClass, build, on_openai=...)`` where ``build(tool, env)``
+(``on_openai=False`` keeps the hosted tool when the provider is OpenAI's
+Responses API). ``unsupported``
 names, at deploy time, every tool that can run neither way, so the operator
 hears it once, in one message, rather than the user mid-chat.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,6 +54,14 @@ class Mapping:
 
 MAPPINGS: dict[type, Mapping] = {}
 
+# Where the owning packages provide their builders, ``from_hosted(env, tool) -> agents.Tool``;
+# looked up on first use, so a package that is not there yet simply maps nothing.
+PROVIDED_BY: dict[type, tuple[str, bool]] = {
+    FileSearchTool: ("chatkitd.knowledge.tool", True),
+    HostedMCPTool: ("chatkitd.tools.mcp", False),
+    WebSearchTool: ("chatkitd.tools.web_search", False),
+}
+
 # Hosted tools with no chatkitd counterpart: they run only on OpenAI's Responses API.
 OPENAI_ONLY: tuple[type, ...] = (
     CodeInterpreterTool,
@@ -72,8 +83,23 @@ def _on_openai(env: RunEnvironment) -> bool:
     return effective_provider(env.provider, env.settings).type == "openai"
 
 
+def _provided(tool_class: type) -> Mapping | None:
+    if tool_class not in PROVIDED_BY:
+        return None
+    module_name, on_openai = PROVIDED_BY[tool_class]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    from_hosted = getattr(module, "from_hosted", None)
+    if from_hosted is None:
+        return None
+    mapping = MAPPINGS[tool_class] = Mapping(lambda tool, env: from_hosted(env, tool), on_openai)
+    return mapping
+
+
 def _mapping(tool: Any, env: RunEnvironment) -> Mapping | None:
-    mapping = MAPPINGS.get(type(tool))
+    mapping = MAPPINGS.get(type(tool)) or _provided(type(tool))
     if mapping is None or (_on_openai(env) and not mapping.on_openai):
         return None
     return mapping
