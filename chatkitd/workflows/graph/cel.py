@@ -126,12 +126,12 @@ class Template:
 def activation(
     input_as_text: str, state: Mapping[str, Any], outputs: Mapping[str, Any], last: Any
 ) -> dict[str, Any]:
-    """The variables' values for one evaluation."""
-    data: dict[str, Any] = {"workflow.input_as_text": input_as_text, "input": _cel_value(last)}
+    """The variables' values for one evaluation (JSON values: the runtime keeps them so)."""
+    data: dict[str, Any] = {"workflow.input_as_text": input_as_text, "input": last}
     for name, value in state.items():
-        data[f"state.{name}"] = _cel_value(value)
+        data[f"state.{name}"] = value
     for node_id, value in outputs.items():
-        data[f"nodes.{node_id}"] = _cel_value(value)
+        data[f"nodes.{node_id}"] = value
     return data
 
 
@@ -144,13 +144,6 @@ def as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value, ensure_ascii=False)
-
-
-def _cel_value(value: Any) -> Any:
-    # CEL maps want string keys and no None inside lists of other types; JSON round-trips do.
-    if isinstance(value, (dict, list)):
-        return json.loads(json.dumps(value, default=str))
-    return value
 
 
 def _plain(value: Any) -> Any:

@@ -54,17 +54,29 @@ class GraphRun:
     said_anything: bool = False
     state_changed: bool = False
     untraced: bool = True
+    had_pause: bool = False  # a paused run waited when this turn began
     step: Step | None = None
     item_ids: list[str] = field(default_factory=list)
+    _data: dict[str, Any] | None = None  # the activation, until a value changes
 
     def activation(self, **extra: Any) -> dict[str, Any]:
-        data = cel.activation(self.input_as_text, self.state, self.outputs, self.last)
-        data.update(extra)
-        return data
+        """The values CEL sees (not to be changed by the caller)."""
+        if self._data is None:
+            self._data = cel.activation(self.input_as_text, self.state, self.outputs, self.last)
+        return {**self._data, **extra} if extra else self._data
+
+    def record(self, node_id: str, output: Any, passes_input: bool) -> None:
+        """A node's output (JSON values only), and the next node's ``input`` unless the node passes it on."""
+        if output is not None or not passes_input:
+            self.outputs[node_id] = output
+        if not passes_input:
+            self.last = output
+        self._data = None
 
     def set_state(self, values: dict[str, Any]) -> None:
         self.state.update(values)
         self.state_changed = True
+        self._data = None
 
     def new_item_id(self, kind: str = "message") -> str:
         return self.store.generate_item_id(kind, self.thread, self.context)

@@ -86,7 +86,7 @@ class GraphWorkflow(Workflow):
             return  # graphs have no client tools to resume after
         page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
         conversation = await _CONVERTER.to_agent_input(list(reversed(page.data)))
-        saved, _ = await graph_state.load(self.env.db, context.project_id, thread.id)
+        saved, pending = await graph_state.load(self.env.db, context.project_id, thread.id)
         text = " ".join(p.text for p in item.content if isinstance(p, UserMessageTextContent))
         run = GraphRun(
             workflow=self,
@@ -98,6 +98,7 @@ class GraphWorkflow(Workflow):
             conversation=list(conversation),
             model=self._pick_model(item.inference_options.model if item.inference_options else None),
         )
+        run.had_pause = pending is not None  # this turn abandons it: the save clears it
         async for event in self._drive(run, self.graph.start, [item.id]):
             yield event
 
@@ -124,7 +125,7 @@ class GraphWorkflow(Workflow):
         run = GraphRun(
             self, thread, context, store, "", self._initial_state(context, saved), list(conversation)
         )
-        run.last = action.payload
+        run.last = _json_safe(action.payload)
         async for event in self._drive(run, target, []):
             yield event
 
@@ -220,13 +221,12 @@ class GraphWorkflow(Workflow):
                 finally:
                     step = run.step
                     if step is not None:
-                        span.span_data.data.update(_json_safe({"output": step.output, **step.detail}))
+                        step.output = _json_safe(step.output)
+                        # Nodes put only JSON values in their detail (CEL results are made plain).
+                        span.span_data.data.update(output=step.output, **step.detail)
                     span.finish(reset_current=True)
                 assert step is not None
-                if step.output is not None or not step.keep_input:
-                    run.outputs[node_id] = step.output
-                if not step.keep_input:
-                    run.last = step.output
+                run.record(node_id, step.output, passes_input=step.keep_input)
                 if step.pause:
                     token = step.detail["token"]
                     position = run.position(
@@ -257,14 +257,15 @@ class GraphWorkflow(Workflow):
             if recorder is not None:
                 recorder.item_ids.extend(i for i in run.item_ids if i not in recorder.item_ids)
                 await recording.save(self.env, recorder)
-        await graph_state.save(
-            self.env.db,
-            run.context.project_id,
-            run.thread.id,
-            run.state,
-            paused[0] if paused else None,
-            paused[1] if paused else None,
-        )
+        if run.state_changed or paused is not None or run.had_pause:
+            await graph_state.save(
+                self.env.db,
+                run.context.project_id,
+                run.thread.id,
+                run.state,
+                paused[0] if paused else None,
+                paused[1] if paused else None,
+            )
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -318,5 +319,11 @@ def _coerce(value: Any, kind: str) -> Any:
     return value
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _json_safe(value: Any) -> Any:
+    """The value as JSON would give it back (what is saved, traced and seen by CEL)."""
+    if isinstance(value, _SCALARS):
+        return value
     return json.loads(json.dumps(value, default=str))

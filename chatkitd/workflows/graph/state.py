@@ -11,7 +11,7 @@ import dataclasses
 import json
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from chatkitd import clock
 from chatkitd.store import tables
@@ -19,20 +19,19 @@ from chatkitd.store.db import Database
 from chatkitd.workflows.graph.run import Position
 
 g = tables.graph_threads
+# Read on every turn of a graph: built once, run by the store's prepared-read path.
+_LOAD = select(g.c.state, g.c.paused).where(
+    g.c.thread_id == bindparam("thread_id"), g.c.project_id == bindparam("project_id")
+)
 
 
 async def load(db: Database, project_id: str, thread_id: str) -> tuple[dict[str, Any], Position | None]:
     """The thread's state variables and its paused run (if one waits)."""
-    async with db.read() as conn:
-        row = (
-            await conn.execute(
-                select(g.c.state, g.c.paused).where(g.c.thread_id == thread_id, g.c.project_id == project_id)
-            )
-        ).first()
-    if row is None:
+    rows = await db.fetch_all(_LOAD, {"thread_id": thread_id, "project_id": project_id})
+    if not rows:
         return {}, None
-    paused = Position(**json.loads(row.paused)) if row.paused else None
-    return json.loads(row.state), paused
+    state, paused = rows[0]
+    return json.loads(state), Position(**json.loads(paused)) if paused else None
 
 
 async def save(
