@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 NPM ?= npm
 # The web UI's bundles (chatkitd/web/build.mjs): rebuilt when a source, the build script
 # or the npm lockfile changes. chatkitd/web/static is build output only (gitignored).
-WEB_STAMP := chatkitd/web/static/.built
+WEB_STAMP := chatkitd/web/static/build.json
 WEB_SOURCES := $(shell find chatkitd/web/src -type f 2>/dev/null) chatkitd/web/build.mjs
 
 .PHONY: serve test check lint typecheck format bench screenshots clean web

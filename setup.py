@@ -19,7 +19,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).parent
 WEB = ROOT / "chatkitd" / "web"
-STAMP = WEB / "static" / ".built"
+STAMP = WEB / "static" / "build.json"
 
 
 def _stale() -> bool:

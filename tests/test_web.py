@@ -30,7 +30,7 @@ def test_the_bundles_load_nothing_from_elsewhere():
     """No CDN: the shipped bundles import only files that ship next to them."""
     import re
 
-    assert (STATIC_DIR / ".built").exists(), "the web UI is not built: run `make web`"
+    assert (STATIC_DIR / "build.json").exists(), "the web UI is not built: run `make web`"
     imports = 0
     for bundle in STATIC_DIR.rglob("*.js"):
         text = bundle.read_text()

@@ -12,7 +12,7 @@ from pathlib import Path
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # Written last by build.mjs: its presence means every bundle is there.
-BUILD_STAMP = STATIC_DIR / ".built"
+BUILD_STAMP = STATIC_DIR / "build.json"
 
 NOT_BUILT = (
     "chatkitd's web UI has not been built. From a checkout, run `make web` "

@@ -146,5 +146,12 @@ async function copyKatexFonts() {
 await rm(OUT, { recursive: true, force: true });
 await mkdir(OUT, { recursive: true });
 await Promise.all([buildBundles(), copyKatexFonts()]);
-// The Makefile and setup.py compare this stamp's time with the sources'.
-await writeFile(path.join(OUT, ".built"), `${new Date().toISOString()}\n`);
+// Written last: chatkitd serves the UI once it exists, and the Makefile and setup.py
+// compare its time with the sources'. It records which packages went into the bundles.
+const lock = JSON.parse(await readFile(path.join(HERE, "..", "..", "package-lock.json"), "utf8"));
+const packages = Object.fromEntries(
+  Object.entries(lock.packages)
+    .filter(([where, info]) => where.startsWith("node_modules/") && !info.dev)
+    .map(([where, info]) => [where.slice("node_modules/".length), info.version]),
+);
+await writeFile(path.join(OUT, "build.json"), `${JSON.stringify({ built_at: new Date().toISOString(), packages }, null, 2)}\n`);
