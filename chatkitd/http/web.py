@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from chatkitd.errors import NotFound, PermissionDenied
 from chatkitd.http import admin
 from chatkitd.http.body import json_object
+from chatkitd.http.state import platform_of
 from chatkitd.rest.sessions import create_session, session_resource
 from chatkitd.store.keys import DEFAULT_PROJECT, ensure_project
 from chatkitd.web import NOT_BUILT, STATIC_DIR, TEMPLATES_DIR, is_built
@@ -72,7 +73,7 @@ def _is_local(request: Request) -> bool:
 
 async def playground_session(request: Request) -> JSONResponse:
     """Mint a session for the playground user. Development mode only: a 404 otherwise."""
-    platform = request.app.state.platform
+    platform = platform_of(request)
     if not platform.settings.is_development:
         raise NotFound("Unknown route.", code="unknown_route")
     if not _is_local(request):
