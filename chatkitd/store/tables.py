@@ -230,3 +230,12 @@ graph_threads = Table(
     Column("paused_token", String(64)),
     Column("updated_at", Float, nullable=False),
 )
+
+# Which version of each read model kept beside the rows the rows hold: the
+# REST shapes (``chatkitd.store.projection.VERSION``).
+projections = Table(
+    "projections",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+)

@@ -1,14 +1,14 @@
 """Graph workflows: per-thread state and paused runs; workflow rollback and archive
 
-Revision ID: 0004_graph_workflows
-Revises: 0003
+Revision ID: 0005_graph_workflows
+Revises: 0004_projection_version
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_graph_workflows"
-down_revision = "0003"
+revision = "0005_graph_workflows"
+down_revision = "0004_projection_version"
 branch_labels = None
 depends_on = None
 
