@@ -21,7 +21,7 @@ from starlette.routing import Route
 from chatkitd.errors import InvalidRequest
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import json_object, path_id
-from chatkitd.rest.threads import list_resource
+from chatkitd.store.rest_shapes import list_resource
 from chatkitd.workflows import manage
 
 MAX_DEFINITION_CHARS = 1_000_000

@@ -74,6 +74,28 @@ class AgentDefinition(_Strict):
         return picks + [m for m in self.allowed_models if m not in picks]
 
 
+class GraphDefinition(BaseModel):
+    """A graph workflow (the YAML form with ``nodes``); ``chatkitd.workflows.graph.spec`` checks the nodes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(pattern=WORKFLOW_ID)]
+    name: str | None = None
+    description: str = ""
+    model: str | None = None
+    allowed_models: list[str] = Field(default_factory=list)
+    provider: ProviderDefinition | None = None
+    max_steps: int = Field(default=200, ge=1, le=10_000)
+    # Widget action types that start the graph at a node (`input` is the action's payload).
+    actions: dict[str, str] = Field(default_factory=dict)
+    nodes: list[dict[str, Any]] = Field(min_length=1)
+
+    @property
+    def models(self) -> list[str]:
+        picks = [self.model] if self.model else []
+        return picks + [m for m in self.allowed_models if m not in picks]
+
+
 class Deployable(BaseModel):
     """A parsed file, ready to become a new version."""
 
@@ -92,11 +114,7 @@ def parse_yaml(text: str) -> Any:
         raise InvalidRequest(f"Workflow YAML does not parse: {error}", param="definition") from None
     if not isinstance(raw, dict):
         raise InvalidRequest("Workflow YAML must be a mapping.", param="definition")
-    model: type[BaseModel] = AgentDefinition
-    if "nodes" in raw:
-        from chatkitd.workflows.graph.spec import GraphDefinition
-
-        model = GraphDefinition
+    model: type[BaseModel] = GraphDefinition if "nodes" in raw else AgentDefinition
     try:
         return model.model_validate(raw)
     except ValidationError as error:

@@ -40,8 +40,7 @@ def graph_of(version: WorkflowVersion) -> dict[str, Any] | None:
     """A graph version's nodes and labelled edges, for drawing; None for other kinds."""
     if version.kind != "yaml":
         return None
-    from chatkitd.workflows.definitions import parse_yaml
-    from chatkitd.workflows.graph.spec import GraphDefinition
+    from chatkitd.workflows.definitions import GraphDefinition, parse_yaml
 
     parsed = parse_yaml(version.definition)
     if not isinstance(parsed, GraphDefinition):

@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from agents.tracing import gen_trace_id
 from chatkit.types import ThreadMetadata
 
 from chatkitd import clock
 from chatkitd.context import RequestContext
+from chatkitd.store.db import Database
 from chatkitd.tracing import store as trace_store
-from chatkitd.tracing.processor import TraceRecorder
+from chatkitd.tracing.processor import DatabaseTraceProcessor, TraceRecorder
 
-if TYPE_CHECKING:
-    from chatkitd.workflows.agent import RunEnvironment
+
+class RunEnvironment(Protocol):
+    """What recording needs of a run's environment (``chatkitd.workflows.agent.RunEnvironment``)."""
+
+    db: Database
+    processor: DatabaseTraceProcessor
+    otlp: Any
+
 
 logger = logging.getLogger(__name__)
 

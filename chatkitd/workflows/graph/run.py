@@ -9,17 +9,40 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from agents.models.interface import Model, ModelProvider
 from chatkit.types import ThreadMetadata, ThreadStreamEvent
 
 from chatkitd.context import RequestContext
+from chatkitd.models.providers import ProviderDefinition
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 from chatkitd.workflows.graph import cel
 
-if TYPE_CHECKING:
-    from chatkitd.workflows.graph.nodes.base import Step
-    from chatkitd.workflows.graph.runtime import GraphWorkflow
+
+class GraphHost(Protocol):
+    """What nodes use of the workflow running them (``GraphWorkflow``)."""
+
+    id: str
+    version: str
+    models: list[str]
+    provider: ModelProvider
+
+    @property
+    def default_model(self) -> str | None: ...
+
+    def model_for(self, provider: ProviderDefinition | None, name: str | None) -> Model: ...
+
+
+@dataclass
+class Step:
+    """A node's result: its output, the node to run next (None ends the run), and what the trace shows."""
+
+    output: Any = None
+    next: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    pause: bool = False  # the run waits here for the user (user_approval)
+    keep_input: bool = False  # the node passes its input through (set_state, note)
 
 
 @dataclass
@@ -40,7 +63,7 @@ class Position:
 
 @dataclass
 class GraphRun:
-    workflow: GraphWorkflow
+    workflow: GraphHost
     thread: ThreadMetadata
     context: RequestContext
     store: Any

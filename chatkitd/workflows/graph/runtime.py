@@ -30,16 +30,14 @@ from chatkit.types import (
 )
 
 from chatkitd.context import RequestContext
-from chatkitd.models.providers import build_model
+from chatkitd.models.providers import ProviderDefinition, build_model
 from chatkitd.workflows import recording
 from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment
 from chatkitd.workflows.base import Workflow
-from chatkitd.workflows.definitions import ProviderDefinition
 from chatkitd.workflows.graph import state as graph_state
 from chatkitd.workflows.graph.cel import CelError
 from chatkitd.workflows.graph.nodes.approval import APPROVAL_ACTION, UserApproval, approval_card
-from chatkitd.workflows.graph.nodes.base import Step
-from chatkitd.workflows.graph.run import GraphRun, Position
+from chatkitd.workflows.graph.run import GraphRun, Position, Step
 from chatkitd.workflows.graph.spec import Graph
 from chatkitd.workflows.streaming import HistoryConverter
 
@@ -61,7 +59,7 @@ class GraphWorkflow(Workflow):
         self.graph = graph
         self.env = env
         self.models = graph.definition.models
-        self.provider = _Provider(self)
+        self.provider: ModelProvider = _Provider(self)
         self._models: dict[tuple[str, str | None], Model] = {}
 
     @property

@@ -10,36 +10,16 @@ state variables the start declares and nodes that run before it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from chatkitd.errors import InvalidRequest
-from chatkitd.workflows.definitions import WORKFLOW_ID, ProviderDefinition
+from chatkitd.workflows.definitions import GraphDefinition
 from chatkitd.workflows.graph.cel import CelError, Compiler, Scope
 from chatkitd.workflows.graph.kinds import NODE_KINDS
 from chatkitd.workflows.graph.nodes.base import NodeSpec
 from chatkitd.workflows.graph.nodes.flow import Start, While
-
-
-class GraphDefinition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: Annotated[str, Field(pattern=WORKFLOW_ID)]
-    name: str | None = None
-    description: str = ""
-    model: str | None = None
-    allowed_models: list[str] = Field(default_factory=list)
-    provider: ProviderDefinition | None = None
-    max_steps: int = Field(default=200, ge=1, le=10_000)
-    # Widget action types that start the graph at a node (`input` is the action's payload).
-    actions: dict[str, str] = Field(default_factory=dict)
-    nodes: list[dict[str, Any]] = Field(min_length=1)
-
-    @property
-    def models(self) -> list[str]:
-        picks = [self.model] if self.model else []
-        return picks + [m for m in self.allowed_models if m not in picks]
 
 
 class GraphError(InvalidRequest):

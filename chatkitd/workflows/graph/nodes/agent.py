@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from chatkitd.compat.agents import ItemIds
 from chatkitd.compat.chatkit import ConverterInput, wake_side_queue
+from chatkitd.models.providers import ProviderDefinition
 from chatkitd.workflows.context import WorkflowRunContext
-from chatkitd.workflows.definitions import ProviderDefinition, ToolDefinition
+from chatkitd.workflows.definitions import ToolDefinition
 from chatkitd.workflows.graph.cel import Compiler, Scope, Template
 from chatkitd.workflows.graph.nodes.base import Linear, Step
 from chatkitd.workflows.graph.run import GraphRun

@@ -15,30 +15,18 @@ A kind is a pydantic model (the node as written in YAML) with three methods:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from chatkit.types import ThreadStreamEvent
 from pydantic import BaseModel, ConfigDict, Field
 
 from chatkitd.workflows.graph.cel import Compiler
+from chatkitd.workflows.graph.run import GraphRun, Step
 
-if TYPE_CHECKING:
-    from chatkitd.workflows.graph.run import GraphRun
+__all__ = ["GraphRun", "Linear", "NodeId", "NodeSpec", "Step"]
 
 NODE_ID = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 NodeId = Annotated[str, Field(pattern=NODE_ID)]
-
-
-@dataclass
-class Step:
-    """A node's result: its output, the node to run next (None ends the run), and what the trace shows."""
-
-    output: Any = None
-    next: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-    pause: bool = False  # the run waits here for the user (user_approval)
-    keep_input: bool = False  # the node passes its input through (set_state, note)
 
 
 class NodeSpec(BaseModel):

@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chatkitd.models.providers import ProviderDefinition
 from chatkitd.workflows import guardrails
-from chatkitd.workflows.definitions import ProviderDefinition
 from chatkitd.workflows.graph.cel import Compiler
 from chatkitd.workflows.graph.nodes.base import NodeId, NodeSpec, Step
 from chatkitd.workflows.graph.run import GraphRun
