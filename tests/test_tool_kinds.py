@@ -52,7 +52,9 @@ def test_a_bad_tool_is_refused_naming_where(tools, param, words):
 
 
 def test_require_approval_is_per_tool():
-    definition = parse_yaml(agent("  - builtin: current_time\n  - {python: 'a:b', require_approval: always}\n"))
+    definition = parse_yaml(
+        agent("  - builtin: current_time\n  - {python: 'a:b', require_approval: always}\n")
+    )
     assert [(t.kind, t.config, t.require_approval) for t in definition.tools] == [
         ("builtin", "current_time", "never"),
         ("python", "a:b", "always"),
