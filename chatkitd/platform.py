@@ -48,7 +48,7 @@ class Platform:
         # Before any agent runs: the SDK must never export traces to OpenAI.
         trace_processor.install()
         if self.settings.workflows_dir is not None:
-            await deploy_folder(self, self.settings.workflows_dir)
+            await deploy_folder(self.workflows, self.settings.workflows_dir)
 
     async def stop(self) -> None:
         # Cancelled streams may still be saving their partial messages.

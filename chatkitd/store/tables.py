@@ -206,6 +206,15 @@ spans = Table(
     Index(None, "trace_id", "seq"),
 )
 
+# Which version of each read model kept beside the rows the rows hold: the
+# REST shapes (``chatkitd.store.projection.VERSION``).
+projections = Table(
+    "projections",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
 # A run waiting for people to answer (chatkitd.approvals): the state to resume it
 # from, and how many of its approvals are still unanswered. Any process may resume it.
 approval_pauses = Table(

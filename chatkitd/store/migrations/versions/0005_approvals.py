@@ -1,14 +1,14 @@
 """approval pauses and approvals (chatkitd.approvals)
 
-Revision ID: 0004_approvals
-Revises: 0003
+Revision ID: 0005_approvals
+Revises: 0004_projection_version
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_approvals"
-down_revision = "0003"
+revision = "0005_approvals"
+down_revision = "0004_projection_version"
 branch_labels = None
 depends_on = None
 
