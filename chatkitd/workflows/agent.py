@@ -37,6 +37,7 @@ from chatkitd.context import RequestContext
 from chatkitd.models.providers import ModelUnavailable, ProviderDefinition, build_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
+from chatkitd.tools.web_search import cite
 from chatkitd.tracing import store as trace_store
 from chatkitd.tracing.processor import DatabaseTraceProcessor, TraceRecorder
 from chatkitd.workflows import agent_pause
@@ -224,7 +225,11 @@ class AgentWorkflow(Workflow):
                 ids.fix(event)
                 if recorder is not None and isinstance(event, ThreadItemDoneEvent):
                     recorder.item_ids.append(event.item.id)
-                yield event
+                if run_context.web_sources.results:
+                    for cited in cite(event, run_context.web_sources):
+                        yield cited
+                else:
+                    yield event
             requests = agent_pause.requests_for(result.interruptions)
             if requests:
                 cards = await approvals.pause(
