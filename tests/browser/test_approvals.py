@@ -9,12 +9,15 @@ from playwright.sync_api import expect
 from tests.browser.support import assistant_messages, open_playground, send, wait_idle
 from tests.support.harness import deploy_yaml
 
-APPROVALS = (Path(__file__).parents[1] / "workflows_data" / "approvals.yaml").read_text()
+# The playground's composer offers the demo's models; this copy of the approvals workflow allows them.
+APPROVALS = (Path(__file__).parents[1] / "workflows_data" / "approvals.yaml").read_text().replace(
+    "id: approvals\n", "id: approvals-ui\nmodel: demo-default\nallowed_models: [demo-fast]\n"
+)
 
 
 def test_an_approval_is_answered_in_the_chat_even_after_a_reload(recorded, ui_user):
     recorded.server.run(deploy_yaml(recorded.server.platform, APPROVALS))
-    page = open_playground(recorded, ui_user, workflow="approvals")
+    page = open_playground(recorded, ui_user, workflow="approvals-ui")
     send(page, "email Ada the invoice")
     card = page.locator("chatkitd-chat .ck-w-card")
     expect(card).to_contain_text("Run send_email?")
@@ -39,7 +42,7 @@ def test_an_approval_is_answered_in_the_chat_even_after_a_reload(recorded, ui_us
 
 def test_a_rejection_is_told_to_the_model(recorded, ui_user):
     recorded.server.run(deploy_yaml(recorded.server.platform, APPROVALS))
-    page = open_playground(recorded, ui_user, workflow="approvals")
+    page = open_playground(recorded, ui_user, workflow="approvals-ui")
     send(page, "email Ada the invoice")
     card = page.locator("chatkitd-chat .ck-w-card")
     wait_idle(page)
