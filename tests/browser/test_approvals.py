@@ -10,8 +10,10 @@ from tests.browser.support import assistant_messages, open_playground, send, wai
 from tests.support.harness import deploy_yaml
 
 # The playground's composer offers the demo's models; this copy of the approvals workflow allows them.
-APPROVALS = (Path(__file__).parents[1] / "workflows_data" / "approvals.yaml").read_text().replace(
-    "id: approvals\n", "id: approvals-ui\nmodel: demo-default\nallowed_models: [demo-fast]\n"
+APPROVALS = (
+    (Path(__file__).parents[1] / "workflows_data" / "approvals.yaml")
+    .read_text()
+    .replace("id: approvals\n", "id: approvals-ui\nmodel: demo-default\nallowed_models: [demo-fast]\n")
 )
 
 
