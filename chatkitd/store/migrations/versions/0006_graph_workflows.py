@@ -1,14 +1,14 @@
 """Graph workflows: per-thread state and paused runs; workflow rollback and archive
 
-Revision ID: 0005_graph_workflows
-Revises: 0004_projection_version
+Revision ID: 0006_graph_workflows
+Revises: 0005_approvals
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_graph_workflows"
-down_revision = "0004_projection_version"
+revision = "0006_graph_workflows"
+down_revision = "0005_approvals"
 branch_labels = None
 depends_on = None
 
