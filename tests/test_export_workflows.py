@@ -154,3 +154,34 @@ def test_the_runner_hook_serves_runner_run_and_leaves_other_calls(setup):
         return plain.final_output, await Runner.run(agent, "hi")
 
     assert asyncio.run(both()) == ("from the SDK", "served by the turn")
+
+
+def test_hosted_tools_map_to_chatkitds_own_on_another_provider(tmp_path):
+    from agents import Agent, FunctionTool, HostedMCPTool, WebSearchTool
+
+    from chatkitd.settings import Settings
+    from chatkitd.tracing.processor import DatabaseTraceProcessor
+    from chatkitd.workflows import hosted_tools
+    from chatkitd.workflows.agent import RunEnvironment
+
+    settings = Settings(data_dir=tmp_path, model_base_url="http://127.0.0.1:9/v1")
+    env = RunEnvironment(settings, None, DatabaseTraceProcessor())  # type: ignore[arg-type]
+    # With no web search back end configured, the tool is named at deploy, with the reason.
+    [problem] = hosted_tools.unsupported([Agent(name="A", tools=[WebSearchTool()])], env)
+    assert problem.startswith("agent 'A': WebSearchTool (web_search has no back end")
+    settings = Settings(
+        data_dir=tmp_path,
+        model_base_url="http://127.0.0.1:9/v1",
+        web_search_backend="searxng",
+        searxng_url="http://127.0.0.1:9",
+    )
+    env = RunEnvironment(settings, None, DatabaseTraceProcessor())  # type: ignore[arg-type]
+    mcp = HostedMCPTool(
+        tool_config={"type": "mcp", "server_label": "crm", "server_url": "http://127.0.0.1:9/mcp"}
+    )
+    agent = Agent(name="A", tools=[WebSearchTool(), mcp])
+    assert hosted_tools.unsupported([agent], env) == []
+    adapted = hosted_tools.adapt(agent, env)
+    assert [type(t) for t in adapted.tools] == [FunctionTool]
+    assert [s.name for s in adapted.mcp_servers] == ["crm"]
+    assert agent.tools[0].__class__ is WebSearchTool  # the export's own agent is left as it was

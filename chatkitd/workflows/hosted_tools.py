@@ -50,6 +50,7 @@ Builder = Callable[[Any, "RunEnvironment"], Any]
 class Mapping:
     build: Builder
     on_openai: bool  # also replace the hosted tool when the provider is OpenAI's Responses API
+    server: bool = False  # the build is an MCP server for the agent's mcp_servers, not a tool
 
 
 MAPPINGS: dict[type, Mapping] = {}
@@ -58,9 +59,21 @@ MAPPINGS: dict[type, Mapping] = {}
 # looked up on first use, so a package that is not there yet simply maps nothing.
 PROVIDED_BY: dict[type, tuple[str, bool]] = {
     FileSearchTool: ("chatkitd.knowledge.tool", True),
-    HostedMCPTool: ("chatkitd.tools.mcp", False),
-    WebSearchTool: ("chatkitd.tools.web_search", False),
 }
+
+
+def _web_search(tool: Any, env: RunEnvironment) -> Any:
+    from chatkitd.tools.web_search.tool import from_hosted, web_search_tool
+
+    return web_search_tool(from_hosted(tool), env.settings, hosted_available=_on_openai(env))
+
+
+def _mcp(tool: Any, env: RunEnvironment) -> Any:
+    from chatkitd.tools.mcp.config import config_from_hosted
+    from chatkitd.tools.mcp.server import mcp_server
+
+    return mcp_server(config_from_hosted(tool.tool_config))
+
 
 # Hosted tools with no chatkitd counterpart: they run only on OpenAI's Responses API.
 OPENAI_ONLY: tuple[type, ...] = (
@@ -110,10 +123,17 @@ def unsupported(agents: Iterable[Agent[Any]], env: RunEnvironment) -> list[str]:
     problems = []
     for agent in _with_handoffs(agents):
         for tool in agent.tools:
-            if isinstance(tool, OPENAI_ONLY) and _mapping(tool, env) is None:
-                native = _on_openai(env) and type(tool) is not FileSearchTool
-                if not native:
+            if not isinstance(tool, OPENAI_ONLY):
+                continue
+            mapping = _mapping(tool, env)
+            if mapping is None:
+                if not (_on_openai(env) and type(tool) is not FileSearchTool):
                     problems.append(f"agent '{agent.name}': {type(tool).__name__}")
+                continue
+            try:
+                mapping.build(tool, env)  # what it needs (a search back end, a URL) is checked now
+            except ValueError as error:
+                problems.append(f"agent '{agent.name}': {type(tool).__name__} ({error})")
     return problems
 
 
@@ -122,16 +142,17 @@ def adapt(agent: Agent[Any], env: RunEnvironment, cache: dict[int, Agent[Any]] |
     cache = {} if cache is None else cache
     if id(agent) in cache:
         return cache[id(agent)]
-    tools = []
+    tools: list[Any] = []
+    servers: list[Any] = []
     changed = False
     for tool in agent.tools:
         mapping = _mapping(tool, env)
         if mapping is not None:
-            tools.append(mapping.build(tool, env))
+            (servers if mapping.server else tools).append(mapping.build(tool, env))
             changed = True
         else:
             tools.append(tool)
-    adapted = agent.clone(tools=tools) if changed else agent
+    adapted = agent.clone(tools=tools, mcp_servers=[*agent.mcp_servers, *servers]) if changed else agent
     cache[id(agent)] = adapted
     handoffs = [adapt(h, env, cache) if isinstance(h, Agent) else h for h in agent.handoffs]
     if any(a is not b for a, b in zip(handoffs, agent.handoffs, strict=True)):
@@ -149,3 +170,8 @@ def _with_handoffs(agents: Iterable[Agent[Any]]) -> list[Agent[Any]]:
         seen[id(agent)] = agent
         stack.extend(h for h in agent.handoffs if isinstance(h, Agent))
     return list(seen.values())
+
+
+# chatkitd's own web search and MCP client (the ``tools`` package).
+MAPPINGS[WebSearchTool] = Mapping(_web_search, on_openai=False)
+MAPPINGS[HostedMCPTool] = Mapping(_mcp, on_openai=False, server=True)

@@ -27,6 +27,7 @@ class GraphHost(Protocol):
     version: str
     models: list[str]
     provider: ModelProvider
+    env: Any  # the RunEnvironment (settings, database) tools are built with
 
     @property
     def default_model(self) -> str | None: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -18,6 +18,7 @@ import jsonschema
 from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming
 from agents.agent_output import AgentOutputSchemaBase
 from agents.exceptions import ModelBehaviorError
+from agents.mcp import MCPServer
 from chatkit.agents import stream_agent_response
 from chatkit.types import ThreadItemDoneEvent, ThreadStreamEvent, WidgetItem
 from chatkit.widgets import WidgetRoot
@@ -31,7 +32,7 @@ from chatkitd.workflows.definitions import ToolDefinition
 from chatkitd.workflows.graph.cel import Compiler, Scope, Template
 from chatkitd.workflows.graph.nodes.base import Linear, Step
 from chatkitd.workflows.graph.run import GraphRun
-from chatkitd.workflows.tools import resolve_server_tool
+from chatkitd.workflows.tools import build_server_tool
 
 _widgets: TypeAdapter[WidgetRoot] = TypeAdapter(WidgetRoot)
 
@@ -121,7 +122,7 @@ class AgentNode(Linear):
         return _Compiled(
             instructions=compiler.template(self.instructions),
             prompt=compiler.template(self.prompt) if self.prompt else None,
-            tools=[resolve_server_tool(t) for t in self.tools],
+            tools=None,  # built on first run, with the workflow's environment
             schema=schema,
             widget=widget,
         )
@@ -132,6 +133,10 @@ class AgentNode(Linear):
         items = list(run.conversation) if self.history else [_user(run.input_as_text)]
         if parts.prompt is not None:
             items.append(_user(parts.prompt.render(data)))
+        if parts.tools is None:
+            built = [build_server_tool(t, run.workflow.env) for t in self.tools]
+            parts.tools = [t for t in built if not isinstance(t, MCPServer)]
+            parts.servers = [t for t in built if isinstance(t, MCPServer)]
         model_name = self._model_for(run.model, run.workflow.models)
         agent: Agent[Any] = Agent(
             name=self.name or self.label or self.id,
@@ -139,6 +144,8 @@ class AgentNode(Linear):
             model=run.workflow.model_for(self.provider, model_name),
             model_settings=ModelSettings(**self.model_settings),
             tools=list(parts.tools),
+            mcp_servers=list(parts.servers),
+            mcp_config={"include_server_in_tool_names": len(parts.servers) > 1},
             output_type=parts.schema,
         )
         context = WorkflowRunContext(
@@ -207,9 +214,10 @@ class AgentNode(Linear):
 class _Compiled:
     instructions: Template
     prompt: Template | None
-    tools: list[Any]
+    tools: list[Any] | None
     schema: AgentOutputSchemaBase | None
     widget: Any
+    servers: list[Any] = field(default_factory=list)
 
 
 def _user(text: str) -> dict[str, Any]:
