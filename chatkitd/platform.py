@@ -7,6 +7,7 @@ the HTTP app around one instance.
 from __future__ import annotations
 
 from chatkitd import credentials
+from chatkitd.knowledge.service import Knowledge
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.detached import wait_for_detached
 from chatkitd.runtime.server import ConversationServer
@@ -32,6 +33,7 @@ class Platform:
         self.workflows = WorkflowRegistry(self.db, settings)
         self.signer = Signer.from_settings(settings)
         self.attachments = ConversationAttachments(self.threads, self.blobs, self.signer)
+        self.knowledge = Knowledge(self.db, self.blobs, settings)
         # One conversation runtime per app: chatkit's server on this platform's store.
         self.conversation = ConversationServer(self.threads, self.attachments, self.workflows)
         self._env_key_digest = (
@@ -49,8 +51,10 @@ class Platform:
         trace_processor.install()
         if self.settings.workflows_dir is not None:
             await deploy_folder(self, self.settings.workflows_dir)
+        await self.knowledge.start()
 
     async def stop(self) -> None:
+        await self.knowledge.stop()
         # Cancelled streams may still be saving their partial messages.
         await wait_for_detached()
         await self.db.dispose()

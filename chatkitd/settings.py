@@ -72,6 +72,24 @@ class Settings(BaseSettings):
         description="Memory for REST reads replayed until the next write (SQLite only); 0 turns it off.",
     )
     log_level: str = Field("info", description="Log level for the server.")
+    file_max_bytes: int = Field(
+        512 * 1024 * 1024,
+        ge=1,
+        description="Largest file `POST /v1/files` accepts (OpenAI's limit: 512 MB).",
+    )
+    embedding_model: str | None = Field(
+        None,
+        description="Embedding model for vector search; unset: vector stores are searched by words only.",
+    )
+    embedding_provider: Literal["openai", "sentence_transformers"] = Field(
+        "openai",
+        description="`openai`: any OpenAI-compatible /v1/embeddings endpoint; "
+        "`sentence_transformers`: a local model (a path, or an installed package that ships one).",
+    )
+    embedding_base_url: str | None = Field(
+        None, description="The /v1 base URL of the embeddings endpoint. Default: OpenAI with OPENAI_API_KEY."
+    )
+    embedding_api_key: SecretStr | None = Field(None, description="Key for `CHATKITD_EMBEDDING_BASE_URL`.")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -50,6 +50,9 @@ class World:
     neighbour: Chat  # another user, same project
     foreigner: Chat  # the same user id, another project
     other_key: str  # the other project's admin key
+    file_id: str  # a file (Files API), attached to the vector store below
+    store_id: str
+    batch_id: str
 
     def fill(self, template: str) -> str:
         return template.format(
@@ -58,6 +61,9 @@ class World:
             session=self.session_id,
             trace=self.trace_id,
             user=self.user,
+            file=self.file_id,
+            store=self.store_id,
+            batch=self.batch_id,
         )
 
 
@@ -84,6 +90,12 @@ def world(server):
     server.run(deploy_yaml(server.platform, SCRIPTED))
     _, agent = chat(sdk, user, workflow={"id": "scripted-support"})
     traced_thread = agent.create("hello").thread_id
+    knowledge_file = sdk.files.create(file=("k.txt", b"knowledge matrix"), purpose="assistants")
+    store = sdk.vector_stores.create(name="matrix")
+    batch = sdk.vector_stores.file_batches.create_and_poll(
+        store.id, file_ids=[knowledge_file.id], poll_interval_ms=50
+    )
+
     listing = httpx2.get(
         f"{server.base_url}/v1/chatkit/traces",
         params={"thread_id": traced_thread},
@@ -107,6 +119,9 @@ def world(server):
         neighbour=chat(sdk, user + "_neighbour")[1],
         foreigner=chat(server.sdk(other_key), user)[1],
         other_key=other_key,
+        file_id=knowledge_file.id,
+        store_id=store.id,
+        batch_id=batch.id,
     )
     yield world
     for c in (owner, agent, world.neighbour, world.foreigner):
@@ -115,7 +130,17 @@ def world(server):
 
 def call(world: World, method: str, path: str, key: str | None, **kwargs) -> httpx2.Response:
     headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+    if "json" in kwargs:
+        kwargs["json"] = {k: _filled(world, v) for k, v in kwargs["json"].items()}
     return httpx2.request(method, world.server.base_url + world.fill(path), headers=headers, **kwargs)
+
+
+def _filled(world: World, value):  # noqa: ANN001, ANN202
+    if isinstance(value, str):
+        return world.fill(value)
+    if isinstance(value, list):
+        return [_filled(world, v) for v in value]
+    return value
 
 
 # -- admin-key routes -----------------------------------------------------------------------------
@@ -135,6 +160,28 @@ ADMIN_ROUTES = [
     ("GET", "/v1/chatkit/admin/sessions?user={user}", {}, None),
     ("GET", "/v1/chatkit/admin/feedback?thread_id={thread}", {}, None),
     ("GET", "/v1/chatkit/admin/threads/{thread}/items", {}, "thread_id"),
+    # Files and vector stores (OpenAI's API); deletions come last so the rest still find their objects.
+    ("POST", "/v1/files", {"files": {"file": ("m.txt", b"m")}, "data": {"purpose": "assistants"}}, "create"),
+    ("GET", "/v1/files", {}, None),
+    ("GET", "/v1/files/{file}", {}, "file_id"),
+    ("GET", "/v1/files/{file}/content", {}, "file_id"),
+    ("POST", "/v1/vector_stores", {"json": {"name": "theirs"}}, "create"),
+    ("GET", "/v1/vector_stores", {}, None),
+    ("GET", "/v1/vector_stores/{store}", {}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}", {"json": {"name": "taken"}}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}/search", {"json": {"query": "knowledge"}}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}/files", {"json": {"file_id": "{file}"}}, "vector_store_id"),
+    ("GET", "/v1/vector_stores/{store}/files", {}, "vector_store_id"),
+    ("GET", "/v1/vector_stores/{store}/files/{file}", {}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}/files/{file}", {"json": {"attributes": {}}}, "vector_store_id"),
+    ("GET", "/v1/vector_stores/{store}/files/{file}/content", {}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}/file_batches", {"json": {"file_ids": ["{file}"]}}, "vector_store_id"),
+    ("GET", "/v1/vector_stores/{store}/file_batches/{batch}", {}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}/file_batches/{batch}/cancel", {}, "vector_store_id"),
+    ("GET", "/v1/vector_stores/{store}/file_batches/{batch}/files", {}, "vector_store_id"),
+    ("DELETE", "/v1/vector_stores/{store}/files/{file}", {}, "vector_store_id"),
+    ("DELETE", "/v1/vector_stores/{store}", {}, "vector_store_id"),
+    ("DELETE", "/v1/files/{file}", {}, "file_id"),
 ]
 ADMIN_IDS = [f"{m} {p.split('?')[0]}" for m, p, _, _ in ADMIN_ROUTES]
 
@@ -155,7 +202,14 @@ def test_admin_routes_keep_to_the_keys_project(world, method, path, kwargs, para
         return
     if param is None:
         # A listing: it may hold the other project's objects (the foreigner's session), never ours.
-        ours = (world.session_id, world.thread_id, world.traced_thread_id, world.trace_id)
+        ours = (
+            world.session_id,
+            world.thread_id,
+            world.traced_thread_id,
+            world.trace_id,
+            world.file_id,
+            world.store_id,
+        )
         assert response.status_code == 200, response.text
         assert not [i for i in ours if i in response.text]
         # The same listing with our key does show them: the absence above means something.
@@ -167,6 +221,9 @@ def test_admin_routes_keep_to_the_keys_project(world, method, path, kwargs, para
     assert call(world, "GET", "/v1/chatkit/threads/{thread}", ADMIN_KEY).json()["status"] == {
         "type": "active"
     }
+    store = call(world, "GET", "/v1/vector_stores/{store}", ADMIN_KEY).json()
+    assert store["name"] == "matrix" and store["file_counts"]["completed"] == 1
+    assert call(world, "GET", "/v1/files/{file}", ADMIN_KEY).status_code == 200
 
 
 # -- client-secret routes ---------------------------------------------------------------------------
@@ -333,4 +390,6 @@ def test_every_route_is_in_a_table(server):
     tabled = {f"{m} {p.split('?')[0]}" for m, p, _, _ in ADMIN_ROUTES}
     tabled = {t.replace("{session}", "{session_id}").replace("{thread}", "{thread_id}") for t in tabled}
     tabled = {t.replace("{trace}", "{trace_id}") for t in tabled}
+    tabled = {t.replace("{store}", "{vector_store_id}").replace("{file}", "{file_id}") for t in tabled}
+    tabled = {t.replace("{batch}", "{batch_id}") for t in tabled}
     assert served == tabled | CLIENT_SECRET | PUBLIC

@@ -85,11 +85,14 @@ def path_id(request: Request, name: str) -> str:
     return _no_nul(request.path_params[name], name) or ""
 
 
-def list_window(request: Request) -> Window:
-    """``after``, ``before``, ``limit`` (0–100, default 20) and ``order`` (default desc)."""
+def list_window(
+    request: Request, max_limit: int = MAX_LIST_LIMIT, default_limit: int = DEFAULT_LIST_LIMIT
+) -> Window:
+    """``after``, ``before``, ``limit`` (0–100, default 20, unless the endpoint says otherwise) and
+    ``order`` (default desc)."""
     query = request.query_params
     raw_limit = query.get("limit")
-    limit = DEFAULT_LIST_LIMIT
+    limit = default_limit
     if raw_limit is not None:
         try:
             limit = int(raw_limit)
@@ -97,9 +100,9 @@ def list_window(request: Request) -> Window:
             raise InvalidRequest(
                 f"Invalid 'limit': expected an integer, got {raw_limit!r}.", param="limit"
             ) from None
-        if not 0 <= limit <= MAX_LIST_LIMIT:
+        if not 0 <= limit <= max_limit:
             raise InvalidRequest(
-                f"Invalid 'limit': must be between 0 and {MAX_LIST_LIMIT}, got {limit}.",
+                f"Invalid 'limit': must be between 0 and {max_limit}, got {limit}.",
                 param="limit",
             )
     order = query.get("order", "desc")
