@@ -90,10 +90,33 @@ class Settings(BaseSettings):
         None, description="The /v1 base URL of the embeddings endpoint. Default: OpenAI with OPENAI_API_KEY."
     )
     embedding_api_key: SecretStr | None = Field(None, description="Key for `CHATKITD_EMBEDDING_BASE_URL`.")
+    model_inputs: Annotated[list[Literal["images", "files", "none"]], NoDecode] | None = Field(
+        None,
+        description="What the server-wide model takes as it is (`images`, `files`, or `none`). "
+        "Default: known from the model's name.",
+    )
+    attachment_max_text_tokens: int = Field(
+        20_000,
+        ge=1,
+        description="Tokens of an attached file's text a model is shown; the rest is cut, saying so.",
+    )
+    attachment_max_image_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1,
+        description="Largest image sent to a model as an image; larger ones become a note.",
+    )
+    attachment_max_file_bytes: int = Field(
+        32 * 1024 * 1024, ge=1, description="Largest PDF sent to a model as a file; larger ones go as text."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_cors_origins(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("model_inputs", mode="before")
+    @classmethod
+    def _split_model_inputs(cls, value: object) -> object:
         return _split_csv(value)
 
     @property

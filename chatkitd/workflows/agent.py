@@ -22,6 +22,7 @@ from agents.tracing import gen_trace_id
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
+    AssistantMessageItem,
     InferenceOptions,
     ThreadItemDoneEvent,
     ThreadMetadata,
@@ -31,6 +32,7 @@ from chatkit.types import (
 
 from chatkitd import clock
 from chatkitd.context import RequestContext
+from chatkitd.knowledge.citations import annotate
 from chatkitd.models.providers import ModelUnavailable, build_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
@@ -70,7 +72,11 @@ class RunEnvironment:
     max_turns: int = 10
 
 
-_CONVERTER = HistoryConverter()
+def _converter(env: RunEnvironment, context: RequestContext, model: str | None) -> HistoryConverter:
+    """This run's history converter: attachments as the run's model can take them."""
+    from chatkitd.knowledge.attachment_inputs import for_run
+
+    return HistoryConverter(for_run(env.settings, env.provider, model, context.project_id))
 
 
 class _Provider(ModelProvider):
@@ -148,7 +154,8 @@ class AgentWorkflow(Workflow):
         session = context.session
         state = dict(session.state_variables or {}) if session else {}
         agent = await self.build_agent(AgentRun(state, model, context), tool_choice)
-        agent_input = await _CONVERTER.to_agent_input(list(reversed(page.data)))
+        converter = _converter(self.env, context, model)
+        agent_input = await converter.to_agent_input(list(reversed(page.data)))
         run_context = WorkflowRunContext(
             thread=thread,
             store=Preloaded(store, thread.id, page),
@@ -183,6 +190,8 @@ class AgentWorkflow(Workflow):
             converted = cast(RunResultStreaming, ConverterInput(result))
             async for event in stream_agent_response(run_context, converted):
                 ids.fix(event)
+                if isinstance(event, ThreadItemDoneEvent) and isinstance(event.item, AssistantMessageItem):
+                    annotate(event.item, context)  # file_search hits the answer cites
                 if recorder is not None and isinstance(event, ThreadItemDoneEvent):
                     recorder.item_ids.append(event.item.id)
                 yield event

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from chatkitd.errors import InvalidRequest
 
@@ -39,6 +40,8 @@ class ProviderDefinition(_Strict):
     api_key_env: str | None = None
     # For `scripted` (offline, deterministic): a script, see chatkitd.models.scripted.
     script: list[dict[str, Any]] | None = None
+    # What the models take as they are (`images`, `files`); unset: known by model name.
+    inputs: list[Literal["images", "files"]] | None = None
 
 
 class ClientToolDefinition(_Strict):
@@ -47,17 +50,53 @@ class ClientToolDefinition(_Strict):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
+class FileSearchOptions(_Strict):
+    """``file_search``: search chatkitd's vector stores (``chatkitd.knowledge``)."""
+
+    vector_store_ids: Annotated[list[str], Field(min_length=1)]
+    max_num_results: Annotated[int, Field(ge=1, le=50)] | None = None
+
+
+@dataclass(frozen=True)
+class ToolKind:
+    """One kind of server tool a YAML workflow may list: how its value parses, and what builds it.
+
+    ``build`` is an import path (``module:function(options, env) -> FunctionTool``), so parsing
+    a definition never imports what running it needs.
+    """
+
+    options: Any  # a type pydantic validates the value with
+    build: str
+
+
+# One row per kind; a YAML tool is a one-entry mapping ``<kind>: <value>``.
+TOOL_KINDS: dict[str, ToolKind] = {
+    "builtin": ToolKind(str, "chatkitd.workflows.tools:builtin_tool"),
+    "python": ToolKind(
+        Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")], "chatkitd.workflows.tools:python_tool"
+    ),
+    "file_search": ToolKind(FileSearchOptions, "chatkitd.knowledge.tool:from_definition"),
+}
+
+
 class ToolDefinition(_Strict):
-    """A server tool: one of chatkitd's built-ins, or a Python import path to a FunctionTool."""
+    """A server tool: ``{<kind>: <value>}`` for one kind of ``TOOL_KINDS``, e.g. ``builtin: close_thread``."""
 
-    builtin: str | None = None
-    python: Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")] | None = None
+    kind: str
+    options: Any
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ToolDefinition:
-        if (self.builtin is None) == (self.python is None):
-            raise ValueError("a tool sets exactly one of `builtin` or `python`")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and set(raw) == {"kind", "options"}:
+            return raw
+        kinds = ", ".join(TOOL_KINDS)
+        if not isinstance(raw, dict) or len(raw) != 1:
+            raise ValueError(f"a tool is one `<kind>: <value>` entry, with a kind among {kinds}")
+        [(kind, value)] = raw.items()
+        if kind not in TOOL_KINDS:
+            raise ValueError(f"unknown tool kind '{kind}'; the kinds are {kinds}")
+        return {"kind": kind, "options": TypeAdapter(TOOL_KINDS[kind].options).validate_python(value)}
 
 
 class AgentDefinition(_Strict):

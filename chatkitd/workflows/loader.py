@@ -54,7 +54,7 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
     Instructions render per run from the run context's state variables, so
     one agent serves every session.
     """
-    server_tools = [resolve_server_tool(t) for t in definition.tools]
+    server_tools = [resolve_server_tool(t, env) for t in definition.tools]
     client_tools = [client_tool(t) for t in definition.client_tools]
     settings = ModelSettings(**definition.model_settings)
     agents: dict[str | None, Agent[Any]] = {}

@@ -21,7 +21,7 @@ from chatkit.agents import ClientToolCall
 from chatkit.types import ClosedStatus, CustomTask, LockedStatus
 
 from chatkitd.workflows.context import WorkflowRunContext
-from chatkitd.workflows.definitions import ClientToolDefinition, ToolDefinition
+from chatkitd.workflows.definitions import TOOL_KINDS, ClientToolDefinition, ToolDefinition
 
 
 @function_tool
@@ -89,22 +89,26 @@ def with_progress(tool: FunctionTool) -> FunctionTool:
     return dataclasses.replace(tool, on_invoke_tool=on_invoke)
 
 
-def resolve_server_tool(definition: ToolDefinition) -> FunctionTool:
-    if definition.builtin is not None:
-        try:
-            tool = BUILTIN_TOOLS[definition.builtin]
-        except KeyError:
-            raise ValueError(
-                f"Unknown built-in tool '{definition.builtin}'; choose from {sorted(BUILTIN_TOOLS)}."
-            ) from None
-    else:
-        assert definition.python is not None
-        module_name, _, attr = definition.python.partition(":")
-        target: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            target = getattr(target, part)
-        tool = target if isinstance(target, FunctionTool) else function_tool(target)
-    return with_progress(tool)
+def builtin_tool(name: str, env: Any) -> FunctionTool:
+    try:
+        return BUILTIN_TOOLS[name]
+    except KeyError:
+        raise ValueError(f"Unknown built-in tool '{name}'; choose from {sorted(BUILTIN_TOOLS)}.") from None
+
+
+def python_tool(path: str, env: Any) -> FunctionTool:
+    module_name, _, attr = path.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    return target if isinstance(target, FunctionTool) else function_tool(target)
+
+
+def resolve_server_tool(definition: ToolDefinition, env: Any = None) -> FunctionTool:
+    """The tool a definition names, built by its kind's row in ``TOOL_KINDS``, showing its progress."""
+    module_name, _, attr = TOOL_KINDS[definition.kind].build.partition(":")
+    build = getattr(importlib.import_module(module_name), attr)
+    return with_progress(build(definition.options, env))
 
 
 def client_tool(definition: ClientToolDefinition) -> FunctionTool:

@@ -11,7 +11,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,8 @@ from tests.support.servers import free_port
 class FakeLLM:
     base_url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # What to answer a request body with: {"text": ...} or {"call": name, "arguments": {...}}.
+    reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 def _reply(body: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def app(fake: FakeLLM) -> Starlette:
     async def completions(request: Request):
         body = await request.json()
         fake.requests.append({"body": body, "authorization": request.headers.get("authorization")})
-        reply, model = _reply(body), body["model"]
+        reply, model = (fake.reply or _reply)(body), body["model"]
         usage = {"prompt_tokens": 11, "completion_tokens": 5, "total_tokens": 16}
         if not body.get("stream"):
             message = {"role": "assistant", "content": reply.get("text", "")}
@@ -102,9 +104,9 @@ def app(fake: FakeLLM) -> Starlette:
 
 
 @contextlib.contextmanager
-def fake_llm() -> Iterator[FakeLLM]:
+def fake_llm(reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Iterator[FakeLLM]:
     port = free_port()
-    fake = FakeLLM(f"http://127.0.0.1:{port}/v1")
+    fake = FakeLLM(f"http://127.0.0.1:{port}/v1", reply=reply)
     server = uvicorn.Server(uvicorn.Config(app(fake), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
