@@ -92,7 +92,7 @@ class ToolDefinition(_Strict):
             return raw
         kinds = ", ".join(TOOL_KINDS)
         if not isinstance(raw, dict) or len(raw) != 1:
-            raise ValueError(f"a tool is one `<kind>: <value>` entry, with a kind among {kinds}")
+            raise ValueError(f"a tool names exactly one kind, as `<kind>: <value>`; the kinds are {kinds}")
         [(kind, value)] = raw.items()
         if kind not in TOOL_KINDS:
             raise ValueError(f"unknown tool kind '{kind}'; the kinds are {kinds}")
