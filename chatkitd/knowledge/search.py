@@ -85,6 +85,8 @@ class Searcher:
         mode: Mode = Mode(),
     ) -> list[Hit]:
         """Ranked chunks of the given stores (the caller has checked they are the project's)."""
+        if not store_ids:
+            return []
         attributes = await self._attributes(store_ids)
         file_ids: list[str] | None = None
         if filters is not None:
