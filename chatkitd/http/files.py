@@ -15,6 +15,7 @@ from chatkitd.errors import PayloadTooLarge
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import list_window, path_id, query_text
 from chatkitd.http.multipart import FilePart, file_chunks
+from chatkitd.http.state import platform_of
 from chatkitd.knowledge import files as knowledge_files
 from chatkitd.knowledge.service import Knowledge
 from chatkitd.rest.threads import list_resource
@@ -26,7 +27,7 @@ MAX_FILES_PAGE = 10_000
 
 
 def knowledge(request: Request) -> Knowledge:
-    return request.app.state.platform.knowledge
+    return platform_of(request).knowledge
 
 
 async def create_file(request: Request) -> JSONResponse:

@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from chatkitd.errors import NotFound, PermissionDenied
 from chatkitd.http import admin
 from chatkitd.http.body import json_object
+from chatkitd.http.state import platform_of
 from chatkitd.rest.sessions import create_session, session_resource
 from chatkitd.store.keys import DEFAULT_PROJECT, ensure_project
 from chatkitd.web import STATIC_DIR, TEMPLATES_DIR
@@ -68,7 +69,7 @@ def _is_local(request: Request) -> bool:
 
 async def playground_session(request: Request) -> JSONResponse:
     """Mint a session for the playground user. Development mode only: a 404 otherwise."""
-    platform = request.app.state.platform
+    platform = platform_of(request)
     if not platform.settings.is_development:
         raise NotFound("Unknown route.", code="unknown_route")
     if not _is_local(request):

@@ -39,6 +39,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter, ValidationError
 
+from chatkitd.compat.chatkit import dispatch_non_streaming, dispatch_streaming
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
 from chatkitd.rest.validation import param_path
@@ -139,7 +140,7 @@ class ConversationServer(ChatKitServer[RequestContext]):
         self, request: str | bytes | bytearray, context: RequestContext
     ) -> StreamingResult | NonStreamingResult:
         # chatkit's own process() parses and dispatches in one go; this does the
-        # same through its (pinned, 1.6.5) dispatch methods, with checks between.
+        # same, with checks between.
         parsed = parse_request(request)
         _refuse_nul(request)
         _check_bounds(parsed)
@@ -148,9 +149,9 @@ class ConversationServer(ChatKitServer[RequestContext]):
         if isinstance(parsed, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
             await self._check_attachments(parsed.params.input.attachments, context)
         if is_streaming_req(parsed):
-            return StreamingResult(_unprocessable_on_value_error(self._process_streaming(parsed, context)))
+            return StreamingResult(_unprocessable_on_value_error(dispatch_streaming(self, parsed, context)))
         try:
-            return NonStreamingResult(await self._process_non_streaming(parsed, context))
+            return NonStreamingResult(await dispatch_non_streaming(self, parsed, context))
         except UnknownCursor as error:
             raise InvalidRequest(str(error), param="params.after", code="invalid_cursor") from None
         except ValidationError:

@@ -31,6 +31,8 @@ from chatkit.types import (
 )
 
 from chatkitd import clock
+from chatkitd.compat.agents import ItemIds
+from chatkitd.compat.chatkit import ConverterInput, Preloaded, wake_side_queue
 from chatkitd.context import RequestContext
 from chatkitd.knowledge.citations import annotate
 from chatkitd.models.providers import ModelUnavailable, build_model
@@ -41,7 +43,7 @@ from chatkitd.tracing.processor import DatabaseTraceProcessor, TraceRecorder
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ProviderDefinition
-from chatkitd.workflows.streaming import ConverterInput, HistoryConverter, ItemIds, Preloaded
+from chatkitd.workflows.streaming import HistoryConverter
 
 logger = logging.getLogger(__name__)
 
@@ -196,10 +198,8 @@ class AgentWorkflow(Workflow):
                     recorder.item_ids.append(event.item.id)
                 yield event
         except BaseException as error:
-            # chatkit leaves its side-queue reader waiting when the run fails. Wake it with
-            # an item nobody reads, so no task outlives the stream (a sentinel would end it
-            # with an exception nobody retrieves).
-            run_context._events.put_nowait(None)
+            # chatkit leaves its side-queue reader waiting when the run fails.
+            wake_side_queue(run_context)
             if recorder is not None:
                 recorder.error = f"{type(error).__name__}: {error}"
             raise
