@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from chatkitd.cli_db import with_db
 from chatkitd.settings import Settings
-from chatkitd.store import keys, migrate
+from chatkitd.store import keys
 from chatkitd.store.db import Database
-
-T = TypeVar("T")
-
-
-def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
-    async def run() -> T:
-        db = Database(Settings().resolved_database_url)
-        try:
-            await migrate.upgrade(db)
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
 
 
 class DefaultGroup(click.Group):
@@ -55,7 +41,7 @@ def serve(host: str | None, port: int | None) -> None:
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
     if settings.api_key is None:
-        created = _with_db(_first_admin_key)
+        created = with_db(_first_admin_key)
         if created:
             click.echo(
                 "No admin key was configured, so one was created for the 'default' project.\n"
@@ -80,7 +66,7 @@ async def _first_admin_key(db: Database) -> str | None:
 @main.command("migrate")
 def migrate_command() -> None:
     """Bring the database schema up to date."""
-    _with_db(lambda db: asyncio.sleep(0))
+    with_db(lambda db: asyncio.sleep(0))
     click.echo("Database is up to date.")
 
 
@@ -94,7 +80,7 @@ def keys_group() -> None:
 @click.option("--name", default=None, help="A label to tell keys apart.")
 def keys_create(project: str, name: str | None) -> None:
     """Create an admin key for PROJECT and print it (shown only once)."""
-    token, record = _with_db(lambda db: keys.create_key(db, project, name))
+    token, record = with_db(lambda db: keys.create_key(db, project, name))
     click.echo(token)
     click.echo(f"# id {record.id}, project {project}", err=True)
 
@@ -103,7 +89,7 @@ def keys_create(project: str, name: str | None) -> None:
 @click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
 def keys_list(include_revoked: bool) -> None:
     """List admin keys (never the keys themselves)."""
-    records = _with_db(lambda db: keys.list_keys(db, include_revoked))
+    records = with_db(lambda db: keys.list_keys(db, include_revoked))
     for r in records:
         created = dt.datetime.fromtimestamp(r.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
         state = "revoked" if r.revoked_at else "active"
@@ -114,7 +100,7 @@ def keys_list(include_revoked: bool) -> None:
 @click.argument("key_id")
 def keys_revoke(key_id: str) -> None:
     """Revoke the key with id KEY_ID."""
-    if not _with_db(lambda db: keys.revoke_key(db, key_id)):
+    if not with_db(lambda db: keys.revoke_key(db, key_id)):
         raise click.ClickException(f"No active key with id {key_id}")
     click.echo(f"Revoked {key_id}")
 

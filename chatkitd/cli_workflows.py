@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 import click
 
+from chatkitd.cli_db import with_db
 from chatkitd.errors import APIError
 from chatkitd.settings import Settings
 from chatkitd.store import keys
-from chatkitd.store.db import Database
 from chatkitd.tracing import store as trace_store
 from chatkitd.workflows.deploy import deploy_file
 from chatkitd.workflows.registry import WorkflowRegistry
@@ -22,9 +22,7 @@ T = TypeVar("T")
 
 
 def _with_registry(work: Callable[[WorkflowRegistry], Awaitable[T]]) -> T:
-    from chatkitd.cli import _with_db
-
-    return _with_db(lambda db: work(WorkflowRegistry(db, Settings())))
+    return with_db(lambda db: work(WorkflowRegistry(db, Settings())))
 
 
 def _when(timestamp: float | None) -> str:
@@ -99,18 +97,12 @@ def traces_group() -> None:
     """Read recorded traces of agent runs."""
 
 
-def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
-    from chatkitd.cli import _with_db as with_db
-
-    return with_db(work)
-
-
 @traces_group.command("list")
 @click.option("--thread", "thread_id", default=None, help="Only this thread's traces.")
 @click.option("--limit", default=20, show_default=True)
 def traces_list(thread_id: str | None, limit: int) -> None:
     """The newest traces, across projects."""
-    traces, _ = _with_db(lambda db: trace_store.list_traces(db, None, thread_id, limit))
+    traces, _ = with_db(lambda db: trace_store.list_traces(db, None, thread_id, limit))
     for trace in traces:
         workflow = trace["workflow"]
         took = (trace["ended_at"] or trace["started_at"]) - trace["started_at"]
@@ -125,7 +117,7 @@ def traces_list(thread_id: str | None, limit: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON, as the API returns it.")
 def traces_show(trace_id: str, as_json: bool) -> None:
     """A trace's spans as a tree, with timings, token usage, errors and feedback."""
-    trace = _with_db(lambda db: trace_store.get_trace(db, None, trace_id))
+    trace = with_db(lambda db: trace_store.get_trace(db, None, trace_id))
     if trace is None:
         raise click.ClickException(f"No trace '{trace_id}'.")
     if as_json:

@@ -50,7 +50,7 @@ class Platform:
         # Before any agent runs: the SDK must never export traces to OpenAI.
         trace_processor.install()
         if self.settings.workflows_dir is not None:
-            await deploy_folder(self, self.settings.workflows_dir)
+            await deploy_folder(self.workflows, self.settings.workflows_dir)
         await self.knowledge.start()
 
     async def stop(self) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 
-from chatkitd.models.providers import ModelUnavailable, build_model
+from chatkitd.models.providers import ModelUnavailable, ProviderDefinition, build_model
 from chatkitd.settings import Settings
-from chatkitd.workflows.definitions import ProviderDefinition
 from tests.support.fake_llm import fake_llm
 from tests.support.harness import deploy_yaml
 

@@ -9,10 +9,8 @@ from typing import Any
 from starlette.requests import Request
 
 from chatkitd.errors import InvalidRequest, PayloadTooLarge
-from chatkitd.store.paging import Window, is_order
+from chatkitd.store.paging import DEFAULT_LIMIT, MAX_LIMIT, Window, is_order, parse_limit
 
-MAX_LIST_LIMIT = 100
-DEFAULT_LIST_LIMIT = 20
 # JSON bodies of the REST API are small; uploads have their own, per-session limit.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -85,26 +83,11 @@ def path_id(request: Request, name: str) -> str:
     return _no_nul(request.path_params[name], name) or ""
 
 
-def list_window(
-    request: Request, max_limit: int = MAX_LIST_LIMIT, default_limit: int = DEFAULT_LIST_LIMIT
-) -> Window:
-    """``after``, ``before``, ``limit`` (0–100, default 20, unless the endpoint says otherwise) and
-    ``order`` (default desc)."""
+def list_window(request: Request, *, maximum: int = MAX_LIMIT, default: int = DEFAULT_LIMIT) -> Window:
+    """``after``, ``before``, ``limit`` (``paging.parse_limit``; an endpoint whose OpenAI twin
+    pages wider passes its bounds) and ``order`` (default desc)."""
     query = request.query_params
-    raw_limit = query.get("limit")
-    limit = default_limit
-    if raw_limit is not None:
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            raise InvalidRequest(
-                f"Invalid 'limit': expected an integer, got {raw_limit!r}.", param="limit"
-            ) from None
-        if not 0 <= limit <= max_limit:
-            raise InvalidRequest(
-                f"Invalid 'limit': must be between 0 and {max_limit}, got {limit}.",
-                param="limit",
-            )
+    limit = parse_limit(query.get("limit"), "limit", default=default, maximum=maximum)
     order = query.get("order", "desc")
     if not is_order(order):
         raise InvalidRequest(f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.", param="order")

@@ -18,8 +18,8 @@ from chatkitd.http.multipart import FilePart, file_chunks
 from chatkitd.http.state import platform_of
 from chatkitd.knowledge import files as knowledge_files
 from chatkitd.knowledge.service import Knowledge
-from chatkitd.rest.threads import list_resource
 from chatkitd.runtime.attachments import OCTET_STREAM, media_type
+from chatkitd.store.rest_shapes import list_resource
 
 MULTIPART_SLACK = 64 * 1024
 # OpenAI's own bounds for GET /files.
@@ -55,7 +55,7 @@ async def create_file(request: Request) -> JSONResponse:
 
 async def list_files(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
-    window = list_window(request, max_limit=MAX_FILES_PAGE, default_limit=MAX_FILES_PAGE)
+    window = list_window(request, maximum=MAX_FILES_PAGE, default=MAX_FILES_PAGE)
     records, has_more = await knowledge(request).files.page(
         project_id, window, query_text(request, "purpose")
     )

@@ -19,8 +19,8 @@ from chatkitd.http.files import knowledge
 from chatkitd.knowledge import requests as bodies
 from chatkitd.knowledge.stores import deleted_store, deleted_store_file, store_file_resource
 from chatkitd.knowledge.worker import text_blob_id
-from chatkitd.rest.threads import list_resource
 from chatkitd.rest.validation import parse
+from chatkitd.store.rest_shapes import list_resource
 
 STATUSES = ("in_progress", "completed", "failed", "cancelled")
 

@@ -20,7 +20,7 @@ from chatkitd.knowledge import tables
 from chatkitd.knowledge.ids import new_file_id
 from chatkitd.store.blobs import BlobTooLarge, FileBlobStore
 from chatkitd.store.db import Database
-from chatkitd.store.paging import Window, fetch_page
+from chatkitd.store.paging import Window, page_on
 
 F = tables.knowledge_files
 # Purposes chatkitd keeps files for; batch and fine-tuning files have no use here.
@@ -180,9 +180,7 @@ class FileStore:
             where.append(F.c.purpose == purpose)
         query = select(F).where(*where, (F.c.expires_at.is_(None)) | (F.c.expires_at > int(clock.unix())))
         async with self.db.read() as conn:
-            rows, has_more = await fetch_page(
-                conn, query, F, window, cursor_where=[F.c.project_id == project_id]
-            )
+            rows, has_more = await page_on(conn, query, F, window, [F.c.project_id == project_id])
         return [FileRecord.from_row(row) for row in rows], has_more
 
     async def delete(self, project_id: str, file_id: str) -> None:

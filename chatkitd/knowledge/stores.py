@@ -25,7 +25,7 @@ from chatkitd.knowledge.files import FileStore
 from chatkitd.knowledge.ids import new_vector_store_id
 from chatkitd.knowledge.requests import FileAttach, VectorStoreCreate, VectorStoreUpdate, chunking_of
 from chatkitd.store.db import Database
-from chatkitd.store.paging import Window, fetch_page
+from chatkitd.store.paging import Window, page_on
 
 S, VF, C = tables.vector_stores, tables.vector_store_files, tables.knowledge_chunks
 STATUSES = ("in_progress", "completed", "failed", "cancelled")
@@ -251,7 +251,7 @@ class VectorStores:
     async def page(self, project_id: str, window: Window) -> tuple[list[dict[str, Any]], bool]:
         where = [S.c.project_id == project_id]
         async with self.db.read() as conn:
-            rows, has_more = await fetch_page(conn, select(S).where(*where), S, window, cursor_where=where)
+            rows, has_more = await page_on(conn, select(S).where(*where), S, window, where)
             counts = await counts_of(conn, [row.id for row in rows])
         return [StoreRecord.from_row(row).resource(counts[row.id]) for row in rows], has_more
 
@@ -368,7 +368,7 @@ class VectorStores:
         query = select(VF).where(*where, *([VF.c.status == status] if status else []))
         async with self.db.read() as conn:
             await _store_row(conn, project_id, store_id)
-            return await fetch_page(conn, query, VF, window, cursor_where=where)
+            return await page_on(conn, query, VF, window, where)
 
     async def update_attributes(
         self, project_id: str, store_id: str, file_id: str, attributes: dict[str, Any] | None

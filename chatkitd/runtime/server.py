@@ -45,12 +45,11 @@ from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.titles import clean_title, first_text, offline_title
-from chatkitd.store.paging import UnknownCursor
+from chatkitd.store.paging import UnknownCursor, parse_limit
 from chatkitd.store.threads import ThreadStore
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.registry import WorkflowRegistry
 
-MAX_PAGE = 100
 _requests: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
 
 # Requests that add input to a thread: refused once the thread is locked or closed.
@@ -117,13 +116,7 @@ def _refuse_nul(body: str | bytes | bytearray) -> None:
 def _check_bounds(request: ChatKitReq) -> None:
     """Numbers chatkit accepts as they come, but which only make sense in a range."""
     if isinstance(request, (ThreadsListReq, ItemsListReq)):
-        limit = request.params.limit
-        if limit is not None and not 0 <= limit <= MAX_PAGE:
-            raise InvalidRequest(
-                f"Invalid 'params.limit': must be between 0 and {MAX_PAGE}, got {limit}.",
-                param="params.limit",
-                code="invalid_limit",
-            )
+        parse_limit(request.params.limit, "params.limit")
     if isinstance(request, AttachmentsCreateReq) and request.params.size < 0:
         raise InvalidRequest("Invalid 'params.size': must not be negative.", param="params.size")
 

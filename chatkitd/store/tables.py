@@ -205,3 +205,12 @@ spans = Table(
     Column("error", Text),
     Index(None, "trace_id", "seq"),
 )
+
+# Which version of each read model kept beside the rows the rows hold: the
+# REST shapes (``chatkitd.store.projection.VERSION``).
+projections = Table(
+    "projections",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+)

@@ -35,14 +35,13 @@ from chatkitd.compat.agents import ItemIds
 from chatkitd.compat.chatkit import ConverterInput, Preloaded, wake_side_queue
 from chatkitd.context import RequestContext
 from chatkitd.knowledge.citations import annotate
-from chatkitd.models.providers import ModelUnavailable, build_model
+from chatkitd.models.providers import ModelUnavailable, ProviderDefinition, build_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
 from chatkitd.tracing import store as trace_store
 from chatkitd.tracing.processor import DatabaseTraceProcessor, TraceRecorder
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
-from chatkitd.workflows.definitions import ProviderDefinition
 from chatkitd.workflows.streaming import HistoryConverter
 
 logger = logging.getLogger(__name__)

@@ -24,24 +24,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from chatkitd.errors import InvalidRequest
+from chatkitd.models.providers import ProviderDefinition
 
 WORKFLOW_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class ProviderDefinition(_Strict):
-    """Where the model runs. Keys are named by environment variable, never inlined."""
-
-    type: Literal["openai", "chat_completions", "scripted"] = "openai"
-    base_url: str | None = None
-    api_key_env: str | None = None
-    # For `scripted` (offline, deterministic): a script, see chatkitd.models.scripted.
-    script: list[dict[str, Any]] | None = None
-    # What the models take as they are (`images`, `files`); unset: known by model name.
-    inputs: list[Literal["images", "files"]] | None = None
 
 
 class ClientToolDefinition(_Strict):

@@ -16,8 +16,8 @@ from typing import Any
 
 from agents import Agent, ModelSettings, RunContextWrapper, StopAtTools
 
+from chatkitd import templating
 from chatkitd.models.providers import build_model
-from chatkitd.workflows import templating
 from chatkitd.workflows.agent import AgentRun, AgentWorkflow, RunEnvironment
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.definitions import AgentDefinition, parse_yaml
