@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from chatkitd.http import conversation, errors, health, metrics, openapi, sessions, threads, traces, uploads
 from chatkitd.http import files as knowledge_files
+from chatkitd.http import sources as cited_sources
 from chatkitd.http import vector_stores as vector_store_routes
 from chatkitd.http import web as web_ui  # the web UI: /static, /, /admin and its admin JSON
 from chatkitd.http.response_cache import ResponseCache, ResponseCacheMiddleware
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *openapi.routes,
             *knowledge_files.routes,
             *vector_store_routes.routes,
+            *cited_sources.routes,
         ],
         middleware=middleware,
         exception_handlers=errors.EXCEPTION_HANDLERS,

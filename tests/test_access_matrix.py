@@ -359,6 +359,70 @@ def test_the_upload_url_takes_only_its_own_signature(world):
     assert not list(world.server.settings.blob_dir.glob(f"*/{world.pending_id}"))
 
 
+# -- cited files (chatkitd.knowledge.sources) ------------------------------------------------------
+
+
+def _cite_in_owners_thread(world: World) -> None:
+    """An answer in the owner's thread that cites the world's file, as a file_search run leaves it."""
+    from chatkit.types import Annotation, AssistantMessageContent, AssistantMessageItem, FileSource
+
+    from chatkitd import clock, ids
+    from chatkitd.context import RequestContext
+
+    source = FileSource(filename="k.txt", title="k.txt", group=world.file_id)
+    item = AssistantMessageItem(
+        id=ids.new_id(ids.ITEM),
+        thread_id=world.thread_id,
+        created_at=clock.now(),
+        content=[
+            AssistantMessageContent(text="It says so [1]", annotations=[Annotation(source=source, index=14)])
+        ],
+    )
+    platform = world.server.platform
+    project_id = world.server.run(platform.project_for_admin_key(ADMIN_KEY))
+    assert project_id is not None
+    world.server.run(
+        platform.threads.add_thread_item(world.thread_id, item, RequestContext(project_id=project_id))
+    )
+
+
+def test_a_cited_file_opens_only_for_the_user_whose_thread_cites_it(world):
+    _cite_in_owners_thread(world)
+    path = "/v1/chatkit/sources/{file}?thread_id={thread}"
+    mine = world.owner.http.get(world.fill(path))
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["text"] == "knowledge matrix"
+    assert httpx2.get(mine.json()["content_url"]).content == b"knowledge matrix"
+    for stranger in (world.neighbour, world.foreigner):
+        refused = stranger.http.get(world.fill(path))
+        assert refused.status_code == 404, refused.text
+        assert error_of(refused)["param"] == "thread_id"
+    # The owner's other thread cites nothing: the file does not open through it.
+    assert (
+        world.owner.http.get(world.fill("/v1/chatkit/sources/{file}?thread_id={traced}")).status_code == 404
+    )
+    for key in (ADMIN_KEY, world.other_key, None):
+        assert call(world, "GET", path, key).status_code == 401
+
+
+def test_a_cited_files_link_takes_only_its_own_signature(world):
+    later = int(time.time()) + 600
+    signer = world.server.platform.signer
+    good = signer.signature("source", world.file_id, later)
+    base = world.server.base_url + f"/v1/chatkit/sources/{world.file_id}/content"
+    assert httpx2.get(f"{base}?expires={later}&signature={good}").status_code == 200
+    earlier = later - 1200
+    for label, query in {
+        "tampered": f"expires={later}&signature={good[:-4]}0000",
+        "for a preview": f"expires={later}&signature={signer.signature(PREVIEW, world.file_id, later)}",
+        "expired": f"expires={earlier}&signature={signer.signature('source', world.file_id, earlier)}",
+        "none": "",
+    }.items():
+        response = httpx2.get(f"{base}?{query}")
+        assert response.status_code == 401, (label, response.text)
+        assert error_of(response)["code"] == "invalid_signature", label
+
+
 # -- every route has a row -------------------------------------------------------------------------
 
 PUBLIC = {
@@ -371,8 +435,13 @@ PUBLIC = {
     "POST /playground/session",  # development mode only; off in production: tests/test_web.py
     "GET /v1/chatkit/files/{attachment_id}/preview",  # the signature is the credential (above)
     "POST /v1/chatkit/files/{attachment_id}/upload",  # likewise
+    "GET /v1/chatkit/sources/{file_id}/content",  # likewise (test_a_cited_files_link_...)
 }
-CLIENT_SECRET = {"POST /v1/chatkit/conversation", "POST /v1/chatkit/files"}
+CLIENT_SECRET = {
+    "POST /v1/chatkit/conversation",
+    "POST /v1/chatkit/files",
+    "GET /v1/chatkit/sources/{file_id}",
+}
 
 
 def test_every_route_is_in_a_table(server):

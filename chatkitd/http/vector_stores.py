@@ -18,7 +18,6 @@ from chatkitd.http.body import json_object, list_window, path_id, query_text
 from chatkitd.http.files import knowledge
 from chatkitd.knowledge import requests as bodies
 from chatkitd.knowledge.stores import deleted_store, deleted_store_file, store_file_resource
-from chatkitd.knowledge.worker import text_blob_id
 from chatkitd.rest.validation import parse
 from chatkitd.store.rest_shapes import list_resource
 
@@ -124,13 +123,8 @@ async def store_file_content(request: Request) -> JSONResponse:
     store_id, file_id = path_id(request, "vector_store_id"), path_id(request, "file_id")
     kb = knowledge(request)
     row = await kb.stores.store_file(project_id, store_id, file_id)
-    blobs = kb.files.blobs
-    data: list[dict[str, str]] = []
-    if row.status == "completed" and blobs.exists(project_id, text_blob_id(file_id)):
-        text = b"".join([c async for c in blobs.read_chunks(project_id, text_blob_id(file_id))]).decode(
-            "utf-8"
-        )
-        data = [{"type": "text", "text": text}]
+    text = await kb.files.text(project_id, file_id) if row.status == "completed" else None
+    data = [{"type": "text", "text": text}] if text is not None else []
     return JSONResponse(
         {"object": "vector_store.file_content.page", "data": data, "has_more": False, "next_page": None}
     )

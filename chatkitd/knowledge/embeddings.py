@@ -13,8 +13,10 @@ Vectors come back L2-normalized as float32, so a dot product is the cosine.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -77,26 +79,34 @@ def _model_folder(name: str) -> str:
     return str(folder)
 
 
+_LOADING = threading.Lock()
+
+
+@functools.cache
+def _loaded(name: str) -> Any:
+    """The model, loaded once per process (every platform and event loop shares it)."""
+    # Offline, whatever the environment says: a model must never be fetched at run time.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(_model_folder(name), device="cpu")
+
+
+def _encode(name: str, texts: list[str]) -> Any:
+    with _LOADING:  # one load, and one forward pass at a time: the model is not thread-safe
+        return _loaded(name).encode(texts, batch_size=BATCH)
+
+
 class LocalEmbedder:
+    """A local model. Its state lives per process, not per event loop, so it is safe to
+    build one per platform."""
+
     def __init__(self, model: str) -> None:
         self.model = model
-        self._model: Any = None
-        self._lock = asyncio.Lock()
-
-    def _load(self) -> Any:
-        # Offline, whatever the environment says: a model must never be fetched at run time.
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        from sentence_transformers import SentenceTransformer
-
-        return SentenceTransformer(_model_folder(self.model), device="cpu")
 
     async def embed(self, texts: list[str]) -> np.ndarray:
-        async with self._lock:  # one model, one forward pass at a time
-            if self._model is None:
-                self._model = await asyncio.to_thread(self._load)
-            vectors = await asyncio.to_thread(self._model.encode, texts, batch_size=BATCH)
-        return normalized(vectors)
+        return normalized(await asyncio.to_thread(_encode, self.model, texts))
 
 
 PROVIDERS: dict[str, Callable[[Settings], Embedder]] = {

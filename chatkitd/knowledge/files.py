@@ -18,6 +18,7 @@ from chatkitd import clock
 from chatkitd.errors import InvalidRequest, NotFound, PayloadTooLarge
 from chatkitd.knowledge import tables
 from chatkitd.knowledge.ids import new_file_id
+from chatkitd.knowledge.index_rows import detach_everywhere
 from chatkitd.store.blobs import BlobTooLarge, FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Window, page_on
@@ -162,6 +163,12 @@ class FileStore:
             raise _not_found(file_id)
         return FileRecord.from_row(row)
 
+    async def find(self, file_id: str) -> FileRecord | None:
+        """A file by id alone, for a link whose signature already names it."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(F).where(F.c.id == file_id))).first()
+        return None if row is None or _expired(row) else FileRecord.from_row(row)
+
     async def get_many(self, project_id: str, file_ids: list[str]) -> dict[str, FileRecord]:
         """The project's files among ``file_ids``, by id (missing ones are left out)."""
         if not file_ids:
@@ -185,17 +192,29 @@ class FileStore:
 
     async def delete(self, project_id: str, file_id: str) -> None:
         """The file, its place in every vector store, its chunks and vectors, and then its bytes."""
-        from chatkitd.knowledge.stores import detach_everywhere
-
         async with self.db.write() as conn:
             found = await conn.execute(delete(F).where(F.c.id == file_id, F.c.project_id == project_id))
             if found.rowcount == 0:
                 raise _not_found(file_id)
             await detach_everywhere(conn, project_id, file_id)
         await self.blobs.delete(project_id, file_id)
+        await self.blobs.delete(project_id, text_blob_id(file_id))
 
     def content(self, record: FileRecord) -> AsyncIterator[bytes]:
         return self.blobs.read_chunks(record.project_id, record.id)
+
+    async def text(self, project_id: str, file_id: str) -> str | None:
+        """The file's text as ingestion extracted it, or None before any store processed it."""
+        blob_id = text_blob_id(file_id)
+        if not self.blobs.exists(project_id, blob_id):
+            return None
+        data = b"".join([chunk async for chunk in self.blobs.read_chunks(project_id, blob_id)])
+        return data.decode("utf-8")
+
+
+def text_blob_id(file_id: str) -> str:
+    """Where a file's extracted text is kept, beside its bytes."""
+    return f"{file_id}-text"
 
 
 def _expired(row: Any) -> bool:

@@ -23,6 +23,7 @@ from chatkitd.errors import NotFound
 from chatkitd.knowledge import tables
 from chatkitd.knowledge.files import FileStore
 from chatkitd.knowledge.ids import new_vector_store_id
+from chatkitd.knowledge.index_rows import remove_chunks
 from chatkitd.knowledge.requests import FileAttach, VectorStoreCreate, VectorStoreUpdate, chunking_of
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Window, page_on
@@ -156,27 +157,6 @@ async def counts_of(
         setattr(counts[store_id], status, number)
         counts[store_id].usage_bytes += int(usage)
     return counts
-
-
-async def remove_chunks(conn: AsyncConnection, store_id: str | None, file_id: str | None) -> None:
-    """A file's chunks in one store, all of a store's, or all of a file's, with their vectors."""
-    V = tables.knowledge_vectors
-    chunks, vectors = [], []
-    if store_id is not None:
-        chunks.append(C.c.vector_store_id == store_id)
-        vectors.append(V.c.vector_store_id == store_id)
-    if file_id is not None:
-        chunks.append(C.c.file_id == file_id)
-        vectors.append(V.c.file_id == file_id)
-    # Vectors first: their foreign key would cascade, but only where SQLite's foreign_keys pragma is on.
-    await conn.execute(delete(V).where(*vectors))
-    await conn.execute(delete(C).where(*chunks))
-
-
-async def detach_everywhere(conn: AsyncConnection, project_id: str, file_id: str) -> None:
-    """Take a deleted file out of every store of its project."""
-    await remove_chunks(conn, None, file_id)
-    await conn.execute(delete(VF).where(VF.c.id == file_id, VF.c.project_id == project_id))
 
 
 def _attach_row(

@@ -26,6 +26,7 @@ from chatkitd import clock
 from chatkitd.knowledge import tables
 from chatkitd.knowledge.chunking import chunk_text
 from chatkitd.knowledge.embeddings import Embedder, EmbeddingError, to_blob
+from chatkitd.knowledge.files import text_blob_id
 from chatkitd.knowledge.parsing import UnreadableFile, extract_text
 from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
@@ -42,11 +43,7 @@ LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 2.0
 INSERT_BATCH = 500
-
-
-def text_blob_id(file_id: str) -> str:
-    """Where a file's extracted text is kept, beside its bytes."""
-    return f"{file_id}-text"
+STOP_SECONDS = 5.0
 
 
 class Failure(Exception):
@@ -78,11 +75,15 @@ class IngestionWorker:
             self._task = asyncio.create_task(self._run(), name="chatkitd-ingestion")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop between files, or cancel the file in hand (its lease runs out; another process,
+        or this one after a restart, takes it over). Bounded: a shutdown never waits on a parser."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=STOP_SECONDS)
+        if not done:
+            logger.warning("ingestion worker did not stop within %s s; leaving it", STOP_SECONDS)
 
     def wake(self) -> None:
         self._wake.set()
@@ -116,6 +117,10 @@ class IngestionWorker:
                 VF.c.status == "in_progress",
                 or_(VF.c.claimed_until.is_(None), VF.c.claimed_until < now),
             )
+            # Idle polls only read: the write lock (SQLite's one writer) is taken when there is work.
+            async with self.db.read() as conn:
+                if (await conn.execute(select(VF.c.seq).where(*claimable).limit(1))).first() is None:
+                    return None
             async with self.db.write() as conn:
                 row = (await conn.execute(select(VF).where(*claimable).order_by(VF.c.seq).limit(1))).first()
                 if row is None:
@@ -163,11 +168,13 @@ class IngestionWorker:
             except Failure as failure:
                 await self._finish(row, "failed", last_error=_error(failure.code, failure.message))
                 return
-            await self._finish(row, "completed", chunks=chunks, vectors=vectors, usage=usage)
+            if not await self._finish(row, "completed", chunks=chunks, vectors=vectors, usage=usage):
+                await self._forget_text_of_deleted(row)
         finally:
             renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
+            # asyncio.wait, not `await renewal`: a cancellation of this task arriving here
+            # must not be mistaken for the renewal's own, and swallowed.
+            await asyncio.wait([renewal])
 
     async def _index(self, row: Any) -> tuple[list[Any], list[bytes], int]:
         async with self.db.read() as conn:
@@ -214,7 +221,8 @@ class IngestionWorker:
         vectors: list[bytes] = (),  # type: ignore[assignment]
         usage: int = 0,
         last_error: str | None = None,
-    ) -> None:
+    ) -> bool:
+        """Write the outcome if the claim is still this worker's; whether it was."""
         if self.before_commit is not None:
             await self.before_commit(row)
         async with self.db.write() as conn:
@@ -230,7 +238,7 @@ class IngestionWorker:
                 )
             )
             if mine.rowcount != 1:
-                return  # detached, cancelled or taken over meanwhile: what was done here is not wanted
+                return False  # detached, cancelled or taken over meanwhile: what was done here is not wanted
             base = {"vector_store_id": row.vector_store_id, "file_id": row.id}
             for start in range(0, len(chunks), INSERT_BATCH):
                 part = chunks[start : start + INSERT_BATCH]
@@ -256,6 +264,16 @@ class IngestionWorker:
                             for index, seq in enumerate(seqs)
                         ],
                     )
+        return True
+
+    async def _forget_text_of_deleted(self, row: Any) -> None:
+        """The file was deleted while it was processed: the text written for it must go too."""
+        async with self.db.read() as conn:
+            file = await conn.scalar(
+                select(F.c.seq).where(F.c.id == row.id, F.c.project_id == row.project_id)
+            )
+        if file is None:
+            await self.blobs.delete(row.project_id, text_blob_id(row.id))
 
 
 def _error(code: str, message: str) -> str:

@@ -114,6 +114,44 @@ def test_a_question_answered_only_by_the_handbook_comes_back_cited(server, clien
     [span] = [s for s in trace["spans"] if s["name"] == "file_search" and s["kind"] == "custom"]
     assert span["data"]["data"]["query"] == "What is the expense code for team offsites?"
     assert span["data"]["data"]["hits"][0]["file_id"] == uploaded.id
+    # The citation opens the file in the chat: its id is the annotation's group.
+    assert annotation["source"]["group"] == uploaded.id
+    _opens_the_cited_file(server, client, user, session.client_secret, stream.thread_id, uploaded.id)
+
+
+def _source(server, secret: str, file_id: str, thread_id: str | None) -> httpx2.Response:  # noqa: ANN001
+    params = {"thread_id": thread_id} if thread_id is not None else {}
+    return httpx2.get(
+        f"{server.base_url}/v1/chatkit/sources/{file_id}",
+        params=params,
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+
+
+def _opens_the_cited_file(server, client, user, secret, thread_id, file_id) -> None:  # noqa: ANN001
+    opened = _source(server, secret, file_id, thread_id)
+    assert opened.status_code == 200, opened.text
+    body = opened.json()
+    assert body["object"] == "chatkit.source" and body["filename"] == "handbook.md"
+    assert FACT in body["text"] and body["text_truncated"] is False
+    content = httpx2.get(body["content_url"])  # a signed link: no secret needed
+    assert content.status_code == 200 and content.content == HANDBOOK.encode()
+    assert "sandbox" in content.headers["content-security-policy"]
+    assert content.headers["x-content-type-options"] == "nosniff"
+    # The link is bound to its file and its signature.
+    forged = body["content_url"].replace("signature=", "signature=0")
+    assert httpx2.get(forged).status_code == 401
+    other_file = client.files.create(file=("secret.txt", b"payroll"), purpose="assistants")
+    swapped = body["content_url"].replace(file_id, other_file.id)
+    assert httpx2.get(swapped).status_code == 401
+    # Only a thread of the caller's that cites the file opens it.
+    assert _source(server, secret, other_file.id, thread_id).status_code == 404  # not cited there
+    assert _source(server, secret, file_id, None).status_code == 400
+    neighbour = new_session(client, user + "_neighbour", workflow={"id": "handbook-assistant"})
+    refused = _source(server, neighbour.client_secret, file_id, thread_id)
+    assert refused.status_code == 404 and refused.json()["error"]["param"] == "thread_id"
+    assert _source(server, ADMIN_KEY, file_id, thread_id).status_code == 401  # a client secret's route
+    client.files.delete(other_file.id)
 
 
 def test_the_tool_never_searches_another_projects_store(server, client, user, handbook_store):
