@@ -149,11 +149,6 @@ def file_search_tool(
     )
 
 
-def from_definition(options: Any, env: RunEnvironment) -> FunctionTool:
-    """The YAML tool kind ``file_search`` (``FileSearchOptions``)."""
-    return file_search_tool(env, options.vector_store_ids, max_num_results=options.max_num_results)
-
-
 def from_hosted(env: RunEnvironment, tool: FileSearchTool) -> FunctionTool:
     """The function tool standing in for the Agents SDK's hosted ``FileSearchTool``."""
     return file_search_tool(

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic_core import InitErrorDetails
 
 from chatkitd.errors import InvalidRequest
 from chatkitd.models.providers import ProviderDefinition
+from chatkitd.tools.mcp.config import McpToolConfig
+from chatkitd.tools.web_search.config import WebSearchConfig
 
 WORKFLOW_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
 
@@ -39,53 +41,65 @@ class ClientToolDefinition(_Strict):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
-class FileSearchOptions(_Strict):
+PythonPath = Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")]
+
+
+class FileSearchConfig(_Strict):
     """``file_search``: search chatkitd's vector stores (``chatkitd.knowledge``)."""
 
     vector_store_ids: Annotated[list[str], Field(min_length=1)]
     max_num_results: Annotated[int, Field(ge=1, le=50)] | None = None
 
 
-@dataclass(frozen=True)
-class ToolKind:
-    """One kind of server tool a YAML workflow may list: how its value parses, and what builds it.
-
-    ``build`` is an import path (``module:function(options, env) -> FunctionTool``), so parsing
-    a definition never imports what running it needs.
-    """
-
-    options: Any  # a type pydantic validates the value with
-    build: str
-
-
-# One row per kind; a YAML tool is a one-entry mapping ``<kind>: <value>``.
-TOOL_KINDS: dict[str, ToolKind] = {
-    "builtin": ToolKind(str, "chatkitd.workflows.tools:builtin_tool"),
-    "python": ToolKind(
-        Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")], "chatkitd.workflows.tools:python_tool"
-    ),
-    "file_search": ToolKind(FileSearchOptions, "chatkitd.knowledge.tool:from_definition"),
+# YAML tool kinds: the key a tool sets, and what its value must be. Each kind has its
+# builder in ``chatkitd.workflows.tools.TOOL_BUILDERS``; a test fails when a kind here
+# has no builder, or no test.
+TOOL_KINDS: dict[str, Any] = {
+    "builtin": str,  # one of chatkitd's built-in tools, by name
+    "python": PythonPath,  # an importable agents.FunctionTool (or plain function)
+    "mcp": McpToolConfig,  # an MCP server's tools (chatkitd.tools.mcp)
+    "web_search": WebSearchConfig,  # web search with citations (chatkitd.tools.web_search)
+    "file_search": FileSearchConfig,  # the project's vector stores (chatkitd.knowledge.tool)
 }
 
 
 class ToolDefinition(_Strict):
-    """A server tool: ``{<kind>: <value>}`` for one kind of ``TOOL_KINDS``, e.g. ``builtin: close_thread``."""
+    """A server tool: exactly one kind key (``builtin: close_thread``, ``mcp: {...}``, ...).
+
+    ``require_approval: always`` makes a person approve each call in the chat
+    (an MCP server's policy sits in its own ``require_approval``).
+    """
 
     kind: str
-    options: Any
+    config: Any
+    require_approval: Literal["always", "never"] = "never"
 
     @model_validator(mode="before")
     @classmethod
     def _one_kind(cls, raw: Any) -> Any:
-        if isinstance(raw, dict) and set(raw) == {"kind", "options"}:
+        if not isinstance(raw, dict) or "kind" in raw:
             return raw
-        kinds = ", ".join(TOOL_KINDS)
-        if not isinstance(raw, dict) or len(raw) != 1:
-            raise ValueError(f"a tool names exactly one kind, as `<kind>: <value>`; the kinds are {kinds}")
-        [(kind, value)] = raw.items()
-        if kind not in TOOL_KINDS:
-            raise ValueError(f"unknown tool kind '{kind}'; the kinds are {kinds}")
-        return {"kind": kind, "options": TypeAdapter(TOOL_KINDS[kind].options).validate_python(value)}
+        kinds = [key for key in raw if key in TOOL_KINDS]
+        if len(kinds) != 1:
+            unknown = sorted(set(raw) - set(TOOL_KINDS) - {"require_approval"})
+            hint = f" (unknown: {', '.join(unknown)})" if unknown else ""
+            raise ValueError(f"a tool sets exactly one of {', '.join(f'`{k}`' for k in TOOL_KINDS)}{hint}")
+        kind = kinds[0]
+        try:
+            config = TypeAdapter(TOOL_KINDS[kind]).validate_python(raw[kind])
+        except ValidationError as error:
+            # Re-raised under the tool's key, so the message names `tools.0.mcp.url`.
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [
+                    InitErrorDetails(
+                        type=e["type"], loc=(kind, *e["loc"]), input=e["input"], ctx=e.get("ctx", {})
+                    )
+                    for e in error.errors()
+                ],
+            ) from None
+        rest = {key: value for key, value in raw.items() if key != kind}
+        return {"kind": kind, "config": config, **rest}
 
 
 class AgentDefinition(_Strict):

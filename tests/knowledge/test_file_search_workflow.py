@@ -186,4 +186,4 @@ def test_a_yaml_file_search_tool_is_validated_at_deploy(server):
     assert "vector_store_ids" in caught.value.message
     with pytest.raises(InvalidRequest) as unknown:
         parse_yaml("id: broken\ntools:\n  - telepathy: {}\n")
-    assert "unknown tool kind 'telepathy'" in unknown.value.message
+    assert "(unknown: telepathy)" in unknown.value.message and "`file_search`" in unknown.value.message
