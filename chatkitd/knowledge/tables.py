@@ -3,7 +3,7 @@
 They join the store's one ``MetaData`` so migrations and the schema check see
 a single schema. Full-text indexes are not tables SQLAlchemy can declare (an
 FTS5 virtual table on SQLite, a generated ``tsvector`` column on PostgreSQL);
-migration 0005 creates them, and ``OUTSIDE_METADATA`` names them for the check.
+migration 0006 creates them, and ``OUTSIDE_METADATA`` names them for the check.
 """
 
 from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
@@ -117,7 +117,7 @@ knowledge_vectors = Table(
 
 SQLITE_FTS = "knowledge_chunks_fts"
 PG_TSV = "tsv"
-# What migration 0005 creates beside the tables above: the schema check leaves them out.
+# What migration 0006 creates beside the tables above: the schema check leaves them out.
 OUTSIDE_METADATA_TABLES = frozenset(
     {SQLITE_FTS, *(f"{SQLITE_FTS}_{part}" for part in ("data", "idx", "content", "docsize", "config"))}
 )

@@ -1,7 +1,7 @@
 """knowledge: files, vector stores, their files and batches, chunks, vectors and full-text indexes
 
-Revision ID: 0005_knowledge
-Revises: 0004_projection_version
+Revision ID: 0006_knowledge
+Revises: 0005_approvals
 
 The full-text index is the database's own: an FTS5 table kept in step with
 ``knowledge_chunks`` by triggers on SQLite, a generated ``tsvector`` column
@@ -11,8 +11,8 @@ with a GIN index on PostgreSQL.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_knowledge"
-down_revision = "0004_projection_version"
+revision = "0006_knowledge"
+down_revision = "0005_approvals"
 branch_labels = None
 depends_on = None
 
