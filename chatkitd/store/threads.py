@@ -194,10 +194,11 @@ class ThreadStore(Store[RequestContext]):
             # chatkit's Store declares ``order: str``; its requests only carry "asc" or "desc".
             Window(limit=limit, order=cast(Order, order), after=after),
         )
+        # As chatkit's reference store: a cursor only when there is more to read.
         return Page(
             data=[t.metadata for t in page],
             has_more=has_more,
-            after=page[-1].metadata.id if page else None,
+            after=page[-1].metadata.id if has_more else None,
         )
 
     async def page_threads(
@@ -243,7 +244,7 @@ class ThreadStore(Store[RequestContext]):
             # chatkit's Store declares ``order: str``; its requests only carry "asc" or "desc".
             Window(limit=limit, order=cast(Order, order), after=after),
         )
-        return Page(data=items, has_more=has_more, after=items[-1].id if items else None)
+        return Page(data=items, has_more=has_more, after=items[-1].id if has_more else None)
 
     async def page_items(
         self,
@@ -411,13 +412,14 @@ class ThreadStore(Store[RequestContext]):
         return _attachments.validate_json(data)
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
+        """Idempotent, as chatkit's reference store: a record that is not there (or not the
+        caller's) is silently left alone, and so are its bytes."""
         async with self.db.write() as conn:
             result = await conn.execute(
                 delete(A).where(A.c.id == attachment_id, *self._attachment_filters(context))
             )
-        if result.rowcount == 0:
-            raise NotFoundError(f"Attachment {attachment_id} not found")
-        await self.blobs.delete(context.project_id, attachment_id)
+        if result.rowcount:
+            await self.blobs.delete(context.project_id, attachment_id)
 
     async def mark_uploaded(
         self, attachment_id: str, size: int, attachment: Attachment, context: RequestContext
