@@ -1,25 +1,39 @@
-# `make serve` and `make test` each build .venv on first use, so a fresh clone needs nothing else.
+# `make serve` and `make test` each build .venv and the web UI on first use, so a fresh
+# clone needs nothing else (Python 3.11+, Node 18+ with npm; CI installs both).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+NPM ?= npm
+# The web UI's bundles (chatkitd/web/build.mjs): rebuilt when a source, the build script
+# or the npm lockfile changes. chatkitd/web/static is build output only (gitignored).
+WEB_STAMP := chatkitd/web/static/build.json
+WEB_SOURCES := $(shell find chatkitd/web/src -type f 2>/dev/null) chatkitd/web/build.mjs
 
-.PHONY: serve test check lint typecheck format bench screenshots clean
+.PHONY: serve test check lint typecheck format bench screenshots clean web
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	CHATKITD_SKIP_WEB_BUILD=1 $(PY) -m pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-serve: $(STAMP)
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+
+$(WEB_STAMP): node_modules/.package-lock.json $(WEB_SOURCES)
+	node chatkitd/web/build.mjs
+
+web: $(WEB_STAMP)
+
+serve: $(STAMP) $(WEB_STAMP)
 	$(VENV)/bin/chatkitd serve
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-screenshots: $(STAMP)
+screenshots: $(STAMP) $(WEB_STAMP)
 	CHATKITD_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser
 
 lint: $(STAMP)
@@ -35,8 +49,8 @@ format: $(STAMP)
 
 check: lint typecheck test
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .chatkitd .pytest_cache .mypy_cache
+	rm -rf $(VENV) .chatkitd .pytest_cache .mypy_cache node_modules chatkitd/web/static

@@ -1,8 +1,8 @@
 """The SQLite handle: reads and the statements of writes run inline on the event loop;
 what may wait (the write lock, commits, deletes) runs on aiosqlite's thread.
 
-Inline calls rely on aiosqlite's internals (``Connection._execute``); these
-tests fail loudly if an upgrade changes them.
+Inline calls rely on aiosqlite's internals (``chatkitd.compat.aiosqlite``); these
+tests, and ``tests/test_compat.py``, fail loudly if an upgrade changes them.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import threading
 
 from sqlalchemy import text
 
+from chatkitd.compat.aiosqlite import sqlite3_connection
 from chatkitd.store.db import Database
 
 
 async def _thread_of(conn) -> int:  # noqa: ANN001
     raw = await conn.get_raw_connection()
     # The sqlite3 connection under aiosqlite; a function that reports its caller's thread.
-    raw.driver_connection._conn.create_function("caller_thread", 0, threading.get_ident)
+    sqlite3_connection(raw.driver_connection).create_function("caller_thread", 0, threading.get_ident)
     return await conn.scalar(text("select caller_thread()"))
 
 
@@ -42,7 +43,7 @@ def test_sqlite_reads_and_write_statements_run_inline_deletes_do_not(tmp_path):
             async with db.write() as conn:
                 raw = await conn.get_raw_connection()
                 assert raw.driver_connection is not None
-                raw.driver_connection._conn.create_function("note_thread", 0, note_thread)
+                sqlite3_connection(raw.driver_connection).create_function("note_thread", 0, note_thread)
                 await conn.execute(text("delete from t where note_thread() = 1"))
             return threading.get_ident(), read_thread, write_thread, deleted_on
         finally:

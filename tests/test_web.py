@@ -17,22 +17,52 @@ def test_pages_and_static_files_are_served_with_a_strict_csp(server):
         assert marker in response.text
         csp = response.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "connect-src 'self'" in csp
-    script = httpx2.get(server.base_url + "/static/chatkitd.js")
-    assert script.status_code == 200
-    assert "javascript" in script.headers["content-type"]
-    assert 'customElements.define("chatkitd-chat"' in script.text
+    for name in ("chatkit.js", "chatkitd.js", "playground.js", "admin.js"):
+        script = httpx2.get(f"{server.base_url}/static/{name}")
+        assert script.status_code == 200, name
+        assert "javascript" in script.headers["content-type"]
+    assert "chatkitd-chat" in httpx2.get(server.base_url + "/static/chatkitd.js").text
+    assert httpx2.get(server.base_url + "/static/page.css").headers["content-type"].startswith("text/css")
     assert httpx2.get(server.base_url + "/static/nope.js").status_code == 404
 
 
-def test_static_modules_import_only_each_other():
-    """No CDN: every import in the shipped modules is a relative file that ships too."""
+def test_the_bundles_load_nothing_from_elsewhere():
+    """No CDN: the shipped bundles import only files that ship next to them."""
     import re
 
-    for module in STATIC_DIR.glob("*.js"):
-        for target in re.findall(r'^import .*?from "([^"]+)"|^import "([^"]+)"', module.read_text(), re.M):
-            name = next(t for t in target if t)
-            assert name.startswith("./"), f"{module.name} imports {name}"
-            assert (STATIC_DIR / name[2:]).exists(), f"{module.name} imports missing {name}"
+    assert (STATIC_DIR / "build.json").exists(), "the web UI is not built: run `make web`"
+    imports = 0
+    for bundle in STATIC_DIR.rglob("*.js"):
+        text = bundle.read_text()
+        for target in re.findall(r'(?:\bfrom|\bimport)\s*\(?\s*"([^"]+)"', text):
+            imports += 1
+            assert target.startswith("./") or target.startswith("../"), f"{bundle.name} imports {target}"
+            assert (bundle.parent / target).resolve().exists(), f"{bundle.name} imports missing {target}"
+        assert "cdn." not in text and "unpkg.com" not in text and "jsdelivr" not in text, bundle.name
+    assert imports > 0  # the pages' bundles share chunks: the check above did look at imports
+
+
+def test_the_classic_script_is_not_a_module():
+    """chatkit.js loads with a plain <script src async>, like ChatKit.js from the CDN."""
+    import re
+
+    text = (STATIC_DIR / "chatkit.js").read_text()
+    assert not re.search(r"^\s*(import|export)\b", text, re.M)
+    assert not re.search(r"\bimport\.meta\b", text)
+
+
+def test_an_unbuilt_ui_says_how_to_build_it(server, monkeypatch):
+    from chatkitd.http import web
+
+    monkeypatch.setattr(web, "is_built", lambda: False)
+    page = httpx2.get(server.base_url + "/")
+    assert page.status_code == 503
+    assert "make web" in page.text
+    script = httpx2.get(server.base_url + "/static/chatkit.js")
+    assert script.status_code == 404
+    assert script.json()["error"]["code"] == "web_ui_not_built"
+    # The API does not need the UI.
+    assert httpx2.get(server.base_url + "/healthz").status_code == 200
 
 
 def test_playground_session_in_development_mode(server, client):

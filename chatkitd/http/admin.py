@@ -18,6 +18,7 @@ from chatkitd.context import RequestContext
 from chatkitd.errors import NotFound
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import list_window, path_id, query_text
+from chatkitd.http.state import platform_of
 from chatkitd.rest.sessions import session_resource
 from chatkitd.rest.threads import list_resource
 from chatkitd.store import feedback as feedback_store
@@ -28,7 +29,7 @@ HIDDEN_TYPES = ("hidden_context_item", "sdk_hidden_context")
 
 async def list_sessions(request: Request) -> JSONResponse:
     records = await session_store.list_sessions(
-        request.app.state.platform.db,
+        platform_of(request).db,
         await admin_project(request),
         limit=list_window(request).limit,
         user=query_text(request, "user"),
@@ -51,7 +52,7 @@ def _feedback_resource(record: feedback_store.FeedbackRecord) -> dict[str, Any]:
 
 async def list_feedback(request: Request) -> JSONResponse:
     records = await feedback_store.list_feedback(
-        request.app.state.platform.db,
+        platform_of(request).db,
         await admin_project(request),
         thread_id=query_text(request, "thread_id"),
         limit=list_window(request).limit,
@@ -63,7 +64,7 @@ async def thread_items(request: Request) -> JSONResponse:
     """A thread's items in the protocol's own shape, so the console renders them as the user saw them."""
     context = RequestContext(project_id=await admin_project(request))
     thread_id = path_id(request, "thread_id")
-    store = request.app.state.platform.threads
+    store = platform_of(request).threads
     try:
         items, has_more = await store.page_items(thread_id, context, list_window(request))
     except NotFoundError:

@@ -8,6 +8,7 @@ from chatkitd import credentials
 from chatkitd.context import RequestContext
 from chatkitd.errors import RateLimited, Unauthenticated
 from chatkitd.http.auth import bearer_token
+from chatkitd.http.state import platform_of
 from chatkitd.store.sessions import Admission, SessionRecord, admit_request, get_session
 
 
@@ -30,7 +31,7 @@ def _admitted(admission: Admission) -> SessionRecord:
 
 
 def base_url(request: Request) -> str:
-    settings = request.app.state.platform.settings
+    settings = platform_of(request).settings
     return (settings.public_url or str(request.base_url)).rstrip("/")
 
 
@@ -42,14 +43,14 @@ def session_context(request: Request, session: SessionRecord) -> RequestContext:
 
 async def client_context(request: Request) -> RequestContext:
     """The context of the client secret in ``Authorization``; counts the request."""
-    db = request.app.state.platform.db
+    db = platform_of(request).db
     admission = await admit_request(db, credentials.digest(bearer_token(request)))
     return session_context(request, _admitted(admission))
 
 
 async def session_request_context(request: Request, project_id: str, session_id: str) -> RequestContext:
     """The same admission for a request signed for one of the session's attachments."""
-    db = request.app.state.platform.db
+    db = platform_of(request).db
     session = await get_session(db, session_id, project_id)
     if session is None:
         raise Unauthenticated("Invalid client secret.", code="invalid_client_secret")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from chatkitd.errors import Unauthenticated
+from chatkitd.http.state import platform_of
 
 
 def bearer_token(request: Request) -> str:
@@ -20,7 +21,7 @@ def bearer_token(request: Request) -> str:
 async def admin_project(request: Request) -> str:
     """The project of the admin key presented, or a 401."""
     token = bearer_token(request)
-    project_id = await request.app.state.platform.project_for_admin_key(token)
+    project_id = await platform_of(request).project_for_admin_key(token)
     if project_id is None:
         raise Unauthenticated("Incorrect API key provided.", code="invalid_api_key")
     return project_id

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from chatkitd.http.admission import client_context
 from chatkitd.http.body import read_body
+from chatkitd.http.state import platform_of
 from chatkitd.runtime.detached import detached
 
 logger = logging.getLogger("chatkitd")
@@ -28,7 +29,7 @@ _BROKEN_STREAM = (
 
 async def conversation(request: Request) -> Response:
     context = await client_context(request)
-    server = request.app.state.platform.conversation
+    server = platform_of(request).conversation
     result = await server.process(await read_body(request), context)
     if isinstance(result, NonStreamingResult):
         return Response(result.json, media_type="application/json")

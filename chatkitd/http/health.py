@@ -7,9 +7,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from chatkitd.http.state import platform_of
+
 
 async def healthz(request: Request) -> JSONResponse:
-    async with request.app.state.platform.db.read() as conn:
+    async with platform_of(request).db.read() as conn:
         await conn.execute(text("SELECT 1"))
     return JSONResponse({"status": "ok"})
 

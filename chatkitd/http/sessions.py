@@ -9,6 +9,7 @@ from starlette.routing import Route
 from chatkitd.errors import NotFound
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import json_object, path_id
+from chatkitd.http.state import platform_of
 from chatkitd.rest import sessions
 from chatkitd.rest.validation import parse
 from chatkitd.store import sessions as session_store
@@ -17,7 +18,7 @@ from chatkitd.store import sessions as session_store
 async def create_session(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
     body = parse(sessions.SessionCreateBody, await json_object(request))
-    platform = request.app.state.platform
+    platform = platform_of(request)
     record, secret = await sessions.create_session(platform.db, platform.workflows, project_id, body)
     return JSONResponse(sessions.session_resource(record, secret))
 
@@ -25,7 +26,7 @@ async def create_session(request: Request) -> JSONResponse:
 async def cancel_session(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
     session_id = path_id(request, "session_id")
-    record = await session_store.cancel_session(request.app.state.platform.db, session_id, project_id)
+    record = await session_store.cancel_session(platform_of(request).db, session_id, project_id)
     if record is None:
         raise NotFound(f"No session found with id '{session_id}'.", param="session_id")
     return JSONResponse(sessions.session_resource(record))

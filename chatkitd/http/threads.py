@@ -17,6 +17,7 @@ from chatkitd.errors import NotFound
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import list_window, path_id, query_text
 from chatkitd.http.response_cache import cacheable
+from chatkitd.http.state import platform_of
 from chatkitd.rest.threads import deleted_resource
 
 
@@ -37,7 +38,7 @@ def _replayable_json(request: Request, body: bytes) -> Response:
 async def list_threads(request: Request) -> Response:
     project_id = await admin_project(request)
     window = list_window(request)
-    pages = request.app.state.platform.rest_pages
+    pages = platform_of(request).rest_pages
     page = await pages.threads(project_id, window, user=query_text(request, "user"))
     return _replayable_json(request, page)
 
@@ -46,7 +47,7 @@ async def retrieve_thread(request: Request) -> Response:
     project_id = await admin_project(request)
     thread_id = path_id(request, "thread_id")
     try:
-        thread = await request.app.state.platform.rest_pages.thread(project_id, thread_id)
+        thread = await platform_of(request).rest_pages.thread(project_id, thread_id)
     except NotFoundError:
         raise _thread_not_found(thread_id) from None
     return _replayable_json(request, thread)
@@ -56,7 +57,7 @@ async def delete_thread(request: Request) -> JSONResponse:
     context = await _admin_context(request)
     thread_id = path_id(request, "thread_id")
     try:
-        await request.app.state.platform.threads.delete_thread(thread_id, context)
+        await platform_of(request).threads.delete_thread(thread_id, context)
     except NotFoundError:
         raise _thread_not_found(thread_id) from None
     return JSONResponse(deleted_resource(thread_id))
@@ -67,7 +68,7 @@ async def list_items(request: Request) -> Response:
     window = list_window(request)
     thread_id = path_id(request, "thread_id")
     try:
-        page = await request.app.state.platform.rest_pages.items(project_id, thread_id, window)
+        page = await platform_of(request).rest_pages.items(project_id, thread_id, window)
     except NotFoundError:
         raise _thread_not_found(thread_id) from None
     return _replayable_json(request, page)

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from chatkitd.errors import InvalidRequest, NotFound
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import path_id, query_text
+from chatkitd.http.state import platform_of
 from chatkitd.tracing import store as trace_store
 
 MAX_LIMIT = 100
@@ -22,7 +23,7 @@ async def list_traces(request: Request) -> JSONResponse:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidRequest(f"Invalid 'limit': expected 1-{MAX_LIMIT}.", param="limit")
     data, has_more = await trace_store.list_traces(
-        request.app.state.platform.db,
+        platform_of(request).db,
         project_id,
         thread_id=query_text(request, "thread_id"),
         limit=limit,
@@ -33,7 +34,7 @@ async def list_traces(request: Request) -> JSONResponse:
 async def retrieve_trace(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
     trace_id = path_id(request, "trace_id")
-    trace = await trace_store.get_trace(request.app.state.platform.db, project_id, trace_id)
+    trace = await trace_store.get_trace(platform_of(request).db, project_id, trace_id)
     if trace is None:
         raise NotFound(f"No trace found with id '{trace_id}'.", param="trace_id")
     return JSONResponse(trace)

@@ -21,6 +21,7 @@ from chatkitd.context import RequestContext
 from chatkitd.errors import NotFound, PayloadTooLarge, Unauthenticated
 from chatkitd.http.admission import client_context, session_request_context
 from chatkitd.http.multipart import FilePart, file_chunks
+from chatkitd.http.state import platform_of
 from chatkitd.runtime.attachments import max_bytes
 from chatkitd.runtime.signing import PREVIEW, UPLOAD
 from chatkitd.store.uploads import AttachmentRecord, find_attachment
@@ -51,7 +52,7 @@ def _file_stream(request: Request, part: FilePart) -> AsyncIterator[bytes]:
 
 async def direct_upload(request: Request) -> Response:
     context = await client_context(request)
-    attachments = request.app.state.platform.attachments
+    attachments = platform_of(request).attachments
     await attachments.check_allowed(context)
     _reject_oversized(request, context)
     part = FilePart()
@@ -61,7 +62,7 @@ async def direct_upload(request: Request) -> Response:
 
 async def _signed_attachment(request: Request, purpose: str) -> AttachmentRecord:
     attachment_id = request.path_params["attachment_id"]
-    platform = request.app.state.platform
+    platform = platform_of(request)
     query = request.query_params
     if not platform.signer.verify(purpose, attachment_id, query.get("expires"), query.get("signature")):
         raise Unauthenticated("This link's signature is missing, wrong or expired.", code="invalid_signature")
@@ -80,14 +81,14 @@ async def signed_upload(request: Request) -> Response:
     context = await session_request_context(request, record.project_id, record.session_id)
     _reject_oversized(request, context)
     part = FilePart()
-    attachments = request.app.state.platform.attachments
+    attachments = platform_of(request).attachments
     attachment = await attachments.complete_upload(record, _file_stream(request, part), context)
     return _attachment_response(attachment)
 
 
 async def preview(request: Request) -> Response:
     record = await _signed_attachment(request, PREVIEW)
-    blobs = request.app.state.platform.blobs
+    blobs = platform_of(request).blobs
     if not record.uploaded or not blobs.exists(record.project_id, record.attachment.id):
         raise NotFound("This attachment has no bytes yet.", param="attachment_id")
     return StreamingResponse(

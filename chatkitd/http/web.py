@@ -13,13 +13,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from chatkitd.errors import NotFound, PermissionDenied
 from chatkitd.http import admin
 from chatkitd.http.body import json_object
+from chatkitd.http.state import platform_of
 from chatkitd.rest.sessions import create_session, session_resource
 from chatkitd.store.keys import DEFAULT_PROJECT, ensure_project
-from chatkitd.web import STATIC_DIR, TEMPLATES_DIR
+from chatkitd.web import NOT_BUILT, STATIC_DIR, TEMPLATES_DIR, is_built
 from chatkitd.web.playground import playground_session_body
 
 CSP = (
@@ -29,6 +31,9 @@ CSP = (
 
 
 def _page(name: str) -> HTMLResponse:
+    if not is_built():
+        # The API works without the UI; the pages say how to build it instead of loading nothing.
+        return HTMLResponse(f"<!doctype html><title>chatkitd</title><p>{NOT_BUILT}</p>", status_code=503)
     html = (TEMPLATES_DIR / name).read_text(encoding="utf-8")
     return HTMLResponse(html, headers={"content-security-policy": CSP, "cache-control": "no-cache"})
 
@@ -72,7 +77,7 @@ def _is_local(request: Request) -> bool:
 
 async def playground_session(request: Request) -> JSONResponse:
     """Mint a session for the playground user. Development mode only: a 404 otherwise."""
-    platform = request.app.state.platform
+    platform = platform_of(request)
     if not platform.settings.is_development:
         raise NotFound("Unknown route.", code="unknown_route")
     if not _is_local(request):
@@ -87,10 +92,31 @@ async def playground_session(request: Request) -> JSONResponse:
     return JSONResponse(session_resource(record, secret))
 
 
+_files = StaticFiles(directory=STATIC_DIR, check_dir=False)
+
+
+async def static_files(scope: Scope, receive: Receive, send: Send) -> None:
+    """The built bundles; until they are built, a 404 saying how (not StaticFiles' 500)."""
+    if not is_built():
+        await JSONResponse(
+            {
+                "error": {
+                    "message": NOT_BUILT,
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "web_ui_not_built",
+                }
+            },
+            status_code=404,
+        )(scope, receive, send)
+        return
+    await _files(scope, receive, send)
+
+
 routes = [
     *admin.routes,
     Route("/", playground_page, methods=["GET"]),
     Route("/admin", admin_page, methods=["GET"]),
     Route("/playground/session", playground_session, methods=["POST"]),
-    Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    Mount("/static", static_files, name="static"),
 ]

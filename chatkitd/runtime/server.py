@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from chatkit.actions import Action
-from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.server import NonStreamingResult, StreamingResult
 from chatkit.store import NotFoundError
 from chatkit.types import (
     AttachmentsCreateReq,
@@ -43,6 +43,7 @@ from chatkit.types import (
 )
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from chatkitd.compat.chatkit import OutgoingServer, dispatch_non_streaming, dispatch_streaming
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
 from chatkitd.rest.validation import param_path
@@ -133,7 +134,7 @@ def _check_bounds(request: ChatKitReq) -> None:
         raise InvalidRequest("Invalid 'params.size': must not be negative.", param="params.size")
 
 
-class ConversationServer(ChatKitServer[RequestContext]):
+class ConversationServer(OutgoingServer[RequestContext]):
     def __init__(
         self,
         threads: ThreadStore,
@@ -150,7 +151,7 @@ class ConversationServer(ChatKitServer[RequestContext]):
         self, request: str | bytes | bytearray, context: RequestContext
     ) -> StreamingResult | NonStreamingResult:
         # chatkit's own process() parses and dispatches in one go; this does the
-        # same through its (pinned, 1.6.5) dispatch methods, with checks between.
+        # same, with checks between.
         parsed = parse_request(request)
         _refuse_nul(request)
         _check_bounds(parsed)
@@ -159,9 +160,9 @@ class ConversationServer(ChatKitServer[RequestContext]):
         if isinstance(parsed, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
             await self._check_attachments(parsed.params.input.attachments, context)
         if is_streaming_req(parsed):
-            return StreamingResult(_unprocessable_on_value_error(self._process_streaming(parsed, context)))
+            return StreamingResult(_unprocessable_on_value_error(dispatch_streaming(self, parsed, context)))
         try:
-            return NonStreamingResult(await self._process_non_streaming(parsed, context))
+            return NonStreamingResult(await dispatch_non_streaming(self, parsed, context))
         except UnknownCursor as error:
             raise InvalidRequest(str(error), param="params.after", code="invalid_cursor") from None
         except ValidationError:
@@ -345,10 +346,9 @@ class ConversationServer(ChatKitServer[RequestContext]):
     ) -> None:
         await self.threads.add_feedback(thread_id, item_ids, feedback, context)
 
-    # compat: overrides openai-chatkit 1.6.5's private ``_serialize``, the one place every
-    # object it sends (streamed events and JSON answers alike) is turned into bytes.
-    def _serialize(self, obj: BaseModel) -> bytes:
-        return super()._serialize(utc_timestamps(obj))
+    def outgoing(self, obj: BaseModel) -> BaseModel:
+        """Every object sent, streamed or not: chatkit's naive local times made UTC."""
+        return utc_timestamps(obj)
 
 
 async def _unprocessable_on_value_error(stream: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:

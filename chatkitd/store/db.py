@@ -3,7 +3,8 @@
 SQLite runs in WAL mode so reads stay concurrent, and writes are serialized:
 in-process by a lock, across processes by ``BEGIN IMMEDIATE`` and a busy
 timeout. Its reads, and the statements of its writes, run on the event loop's
-thread; whatever may wait (for a lock, a disk sync) runs on aiosqlite's.
+thread (``chatkitd.compat.aiosqlite``); whatever may wait (for a lock, a disk
+sync) runs on aiosqlite's.
 PostgreSQL needs none of this.
 """
 
@@ -12,36 +13,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 from sqlalchemy import Select, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from chatkitd.compat.aiosqlite import InlineConnection, open_inline
 from chatkitd.store.readers import PostgresReader, SqliteReader
 
 _WRITE = "chatkitd_write"
 
 
-class _InlineConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose calls run inline, on the event loop's thread.
-
-    aiosqlite hands every call to a worker thread. For the short indexed reads
-    chatkitd makes, the hand-off costs far more than the query (about 100 µs
-    against 5 µs idle, and milliseconds once the GIL is contended under load).
-    The readers use it: in WAL mode a read never waits for a lock.
-    """
-
-    async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        if not self._running or not self._connection:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
-
-
-class _WriterConnection(_InlineConnection):
+class _WriterConnection(InlineConnection):
     """The writer's connection: inline, except for the calls that may wait.
 
     A write transaction makes a dozen calls (cursors, statements, results), and
@@ -53,16 +41,14 @@ class _WriterConnection(_InlineConnection):
     waits on them; everything between them runs inline.
     """
 
-    async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        if _may_wait(fn, args):
-            return await aiosqlite.Connection._execute(self, fn, *args, **kwargs)
-        return await super()._execute(fn, *args, **kwargs)
+    def runs_on_worker(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+        return _may_wait(fn, args)
 
 
 _WAITING_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "END", "DELETE")
 
 
-def _may_wait(fn, args: tuple) -> bool:  # noqa: ANN001
+def _may_wait(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
     name = getattr(fn, "__name__", "")
     if name in ("commit", "rollback", "close"):
         connection = getattr(fn, "__self__", None)
@@ -78,16 +64,10 @@ def _may_wait(fn, args: tuple) -> bool:  # noqa: ANN001
     return False
 
 
-def _inline_sqlite_creator(path: str, kind: type[_InlineConnection] = _InlineConnection):  # noqa: ANN202
-    async def create() -> aiosqlite.Connection:
-        # Opened by aiosqlite's thread, then used from the loop's: hence check_same_thread.
-        connection = kind(
-            functools.partial(sqlite3.connect, path, check_same_thread=False), iter_chunk_size=64
-        )
-        connection._thread.daemon = True
-        return await connection
-
-    return create
+def _inline_sqlite_creator(
+    path: str, kind: type[InlineConnection] = InlineConnection
+) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    return functools.partial(open_inline, path, kind)
 
 
 class Database:

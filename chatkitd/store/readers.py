@@ -20,8 +20,8 @@ import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.engine import URL, Dialect
 
-# Options SQLAlchemy's asyncpg dialect reads itself; asyncpg.connect() refuses them.
-_SQLALCHEMY_ONLY = ("async_creator_fn", "prepared_statement_cache_size", "prepared_statement_name_func")
+from chatkitd.compat.sqlalchemy import asyncpg_connect_args
+
 # What a connection the server ended raises on its next use. An idle connection
 # that received the server's goodbye can be left in a state asyncpg reports as
 # an internal error.
@@ -98,10 +98,7 @@ class PostgresReader:
     """
 
     def __init__(self, url: URL, dialect: Dialect, max_connections: int) -> None:
-        args, kwargs = dialect.create_connect_args(url)
-        for name in _SQLALCHEMY_ONLY:
-            kwargs.pop(name, None)
-        self._connect_args = (args, kwargs)
+        self._connect_args = asyncpg_connect_args(url, dialect)
         self._max_connections = max_connections
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()

@@ -1,7 +1,8 @@
-"""chatkitd's own web UI: the ``<chatkitd-chat>`` element, the playground and the admin console.
+"""chatkitd's own web UI: the chat elements, the playground and the admin console.
 
-``static/`` holds the ES modules and stylesheet served at ``/static``;
-``templates/`` holds the two pages. Nothing here is built: the files ship as is.
+``src/`` holds the UI's sources; ``build.mjs`` bundles them with their npm
+packages into ``static/`` (served at ``/static``, shipped as package data, never
+committed). ``templates/`` holds the two pages.
 """
 
 from __future__ import annotations
@@ -10,3 +11,14 @@ from pathlib import Path
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+# Written last by build.mjs: its presence means every bundle is there.
+BUILD_STAMP = STATIC_DIR / "build.json"
+
+NOT_BUILT = (
+    "chatkitd's web UI has not been built. From a checkout, run `make web` "
+    "(npm ci, then node chatkitd/web/build.mjs); an installed package ships it built."
+)
+
+
+def is_built() -> bool:
+    return BUILD_STAMP.exists()

@@ -29,6 +29,8 @@ from chatkit.types import (
     UserMessageItem,
 )
 
+from chatkitd.compat.agents import ItemIds
+from chatkitd.compat.chatkit import ConverterInput, Preloaded, wake_side_queue
 from chatkitd.context import RequestContext
 from chatkitd.models.failures import model_failure
 from chatkitd.models.providers import build_model, describe, served_model
@@ -38,7 +40,7 @@ from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ProviderDefinition
-from chatkitd.workflows.streaming import ConverterInput, HistoryConverter, ItemIds, Preloaded
+from chatkitd.workflows.streaming import HistoryConverter
 
 logger = logging.getLogger(__name__)
 
@@ -176,10 +178,8 @@ class AgentWorkflow(Workflow):
                 ids.fix(event)
                 yield event
         except BaseException as error:
-            # chatkit leaves its side-queue reader waiting when the run fails. Wake it with
-            # an item nobody reads, so no task outlives the stream (a sentinel would end it
-            # with an exception nobody retrieves).
-            run_context._events.put_nowait(None)
+            # chatkit leaves its side-queue reader waiting when the run fails.
+            wake_side_queue(run_context)
             self._raise_if_model_failure(error, model, thread.id, context)
             raise
         finally:

@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ADMIN_KEY = "sk-ui-" + secrets.token_hex(8)
+# Workflows the browser tests deploy next to the built-in demo (render-echo: see its docstring).
+WORKFLOWS = Path(__file__).parent / "workflows"
 # The README's screenshots are rewritten only on request (`make screenshots`), so a
 # test run leaves the work tree clean.
 SCREENSHOTS = (
@@ -54,7 +56,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("ui")
     url = f"sqlite+aiosqlite:///{data_dir / 'chatkitd.db'}"
-    with start_server(url, data_dir, ADMIN_KEY, mode="development") as running:
+    with start_server(url, data_dir, ADMIN_KEY, mode="development", workflows_dir=WORKFLOWS) as running:
         yield running
 
 

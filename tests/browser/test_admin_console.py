@@ -64,7 +64,7 @@ def test_admin_console_shows_the_conversation_just_held(recorded, ui_user):
     expect(page.locator(".thread-view .panel")).not_to_contain_text("Loading")
     page.screenshot(path=str(SCREENSHOTS / "admin.png"), full_page=True)
 
-    page.get_by_role("tab", name="Feedback").click()
+    page.get_by_role("link", name="Feedback", exact=True).click()
     feedback_row = page.locator("table.data tbody tr", has_text=thread_id)
     expect(feedback_row).to_contain_text("positive")
     expect(feedback_row).to_contain_text(ui_user)
@@ -87,7 +87,7 @@ def test_no_request_leaves_loopback_while_the_ui_runs(recorded, ui_user):
     page.get_by_label("Admin key").fill(ADMIN_KEY)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("table.data")).to_be_visible()
-    page.get_by_role("tab", name="Threads").click()
+    page.get_by_role("link", name="Threads", exact=True).click()
     page.locator("table.data tbody tr").first.get_by_role("button").first.click()
     expect(page.locator(".thread-view .panel")).not_to_contain_text("Loading")
 
@@ -96,5 +96,5 @@ def test_no_request_leaves_loopback_while_the_ui_runs(recorded, ui_user):
     assert len(recorded.urls) > 10
     assert recorded.foreign_requests() == []
     # The page's script, styles and API calls all came from the server itself.
-    assert any(url.endswith("/static/chatkitd.js") for url in recorded.urls)
+    assert any(url.endswith("/static/playground.js") for url in recorded.urls)
     assert any(url.endswith("/v1/chatkit/conversation") for url in recorded.urls)

@@ -1,7 +1,7 @@
-"""The renderer on its own: every widget component, safe markdown, trace timelines, focus order.
+"""The renderer: every widget component, safe markdown, trace timelines, focus order.
 
-Modules are imported straight from /static in a chatkitd page, the way the
-chat and the console load them.
+Widgets and markdown reach the chat from the render-echo test workflow, through
+the server and the stream, as any workflow's would.
 """
 
 from __future__ import annotations
@@ -71,69 +71,62 @@ EVERY_COMPONENT = {
     ],
 }
 
-RENDER_WIDGET = """async (tree) => {
-  const { render, imagePolicy } = await import("/static/widgets.js");
-  const actions = [];
-  const ctx = { scheme: "light", allowImage: imagePolicy(), onAction: (a) => actions.push(a) };
-  const host = document.createElement("div");
-  host.id = "widget-host";
-  host.append(render(tree, ctx));
-  document.body.append(host);
-  window.widgetActions = actions;
-  return [...host.querySelectorAll("[data-widget]")].map((el) => el.dataset.widget);
-}"""
+
+def show_widget(recorded, ui_user, tree):
+    """The chat showing `tree`, answered by the render-echo workflow."""
+    page = open_playground(recorded, ui_user, workflow="render-echo")
+    send(page, "widget:" + json.dumps(tree))
+    wait_idle(page)
+    return page
 
 
-def test_every_widget_component_renders_and_sends_its_actions(recorded):
-    page = recorded.page
-    page.goto(recorded.server.base_url + "/admin")
-    rendered = page.evaluate(RENDER_WIDGET, EVERY_COMPONENT)
+def test_every_widget_component_renders_and_sends_its_actions(recorded, ui_user):
+    page = show_widget(recorded, ui_user, EVERY_COMPONENT)
+    host = page.locator("chatkitd-chat .ck-item-widget")
+    rendered = host.locator("[data-widget]").evaluate_all("els => els.map(el => el.dataset.widget)")
     for component in (
         "Card", "Title", "Caption", "Text", "Markdown", "Badge", "Divider", "Row", "Box", "Spacer",
         "Col", "Icon", "Image", "ListView", "ListViewItem", "Form", "Input", "Textarea", "Select",
         "Checkbox", "RadioGroup", "DatePicker", "Button",
     ):  # fmt: skip
         assert component in rendered, component
-    host = page.locator("#widget-host")
     expect(host.locator("[data-widget=Markdown] strong")).to_have_text("bold")
     expect(host.locator("[data-widget=Markdown]")).to_contain_text("<b>not html</b>")
     # An image from a host nobody allowed is not fetched; data: images are.
     expect(host.get_by_text("remote picture")).to_be_visible()
     expect(host.locator("img")).to_have_count(1)
 
+    replies = page.locator("chatkitd-chat .ck-item-assistant-message")
     host.get_by_role("button", name="Go").click()
+    expect(replies.last).to_have_text('action go {"x": 1}')
+    wait_idle(page)
     host.get_by_role("button", name="item one").press("Enter")
+    expect(replies.last).to_have_text('action pick {"n": 1}')
+    wait_idle(page)
     host.get_by_role("textbox", name="Note").fill("hello")
     host.get_by_role("button", name="Save").click()
-    actions = page.evaluate("() => window.widgetActions")
-    assert actions[0] == {"type": "go", "payload": {"x": 1}}
-    assert actions[1]["type"] == "pick" and actions[1]["payload"] == {"n": 1}
-    assert actions[2]["type"] == "save"
     # Form values are merged into the action's payload, as ChatKit does.
-    assert actions[2]["payload"] == {
-        "form": "f1",
-        "name": "Ada",
-        "note": "hello",
-        "size": "l",
-        "agree": True,
-        "colour": "blue",
-        "day": "2026-01-02",
-    }
+    payload = {
+        "agree": True, "colour": "blue", "day": "2026-01-02", "form": "f1",
+        "name": "Ada", "note": "hello", "size": "l",
+    }  # fmt: skip
+    expect(replies.last).to_have_text(f"action save {json.dumps(payload, sort_keys=True)}")
 
 
-def test_markdown_escapes_html_and_drops_unsafe_links(recorded):
-    page = recorded.page
-    page.goto(recorded.server.base_url + "/admin")
-    html = page.evaluate(
-        """async (source) => (await import("/static/markdown.js")).markdownToHtml(source)""",
-        "<img src=x onerror=alert(1)> [bad](javascript:alert(1)) [good](https://example.com/?a=1&b=2)\n\n"
+def test_markdown_escapes_html_and_drops_unsafe_links(recorded, ui_user):
+    page = open_playground(recorded, ui_user, workflow="render-echo")
+    send(
+        page,
+        "md:<img src=x onerror=alert(1)> [bad](javascript:alert(1)) [good](https://example.com/?a=1&b=2)\n\n"
         "```\n<script>x</script>\n```\n- *one*\n- `two`",
     )
+    wait_idle(page)
+    html = page.locator("chatkitd-chat .ck-item-assistant-message .ck-markdown").inner_html()
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "javascript:" not in html.replace("(javascript:alert(1))", "")
-    assert '<a href="https://example.com/?a=1&amp;b=2"' in html
-    assert "<pre><code>&lt;script&gt;x&lt;/script&gt;</code></pre>" in html
-    assert "<ul><li><em>one</em></li><li><code>two</code></li></ul>" in html
+    assert 'href="https://example.com/?a=1&amp;b=2"' in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script" not in html
+    assert "<em>one</em>" in html and "<code>two</code>" in html
 
 
 def test_admin_trace_timeline_renders_spans(recorded, ui_user):

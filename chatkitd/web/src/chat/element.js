@@ -17,8 +17,8 @@ import { h } from "./dom.js";
 import { History } from "./history.js";
 import { icon } from "./icons.js";
 import { notice, showError, streamError } from "./notices.js";
+import { adopt, chatSheet } from "./styles.js";
 
-const STYLESHEET = new URL("./chatkitd.css", import.meta.url).href;
 
 class ChatkitdChat extends HTMLElement {
   constructor() {
@@ -96,7 +96,7 @@ class ChatkitdChat extends HTMLElement {
 
   _build() {
     const root = this.shadowRoot;
-    root.append(h("link", { rel: "stylesheet", href: STYLESHEET }));
+    adopt(root, chatSheet());
     this.root = h("div", { class: "ck-root", part: "root" });
     this.historyEl = h("aside", { class: "ck-history", "aria-label": "Conversation history" });
     this.titleEl = h("h2", { class: "ck-title", id: "ck-title", text: "New chat" });

@@ -4,7 +4,7 @@
 // `window.playground` exposes the element and the sessions minted so far; the
 // browser tests read it, and it is handy in the devtools console too.
 
-import "./chatkitd.js";
+import "../chat/element.js";
 
 const chat = document.getElementById("chat");
 const form = document.getElementById("session-form");

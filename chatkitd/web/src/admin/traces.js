@@ -1,0 +1,85 @@
+// A thread's runs as span timelines. Each span opens to its details: kind, timing,
+// error and the data the Agents SDK recorded (model, usage, tool input and output).
+
+import { withQuery } from "./api.js";
+import { h } from "./ui.js";
+
+const ms = (seconds) => `${(seconds * 1000).toFixed(seconds < 0.01 ? 1 : 0)} ms`;
+
+function json(value) {
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch {
+    return String(value);
+  }
+}
+
+/** The thread's traces, newest first; a server that records none just says so. */
+export async function traceView(api, threadId) {
+  let traces;
+  try {
+    traces = await api(withQuery("/v1/chatkit/traces", { thread_id: threadId }));
+  } catch (error) {
+    if (error.status === 404) return h("p", { class: "empty", text: "This server does not record traces." });
+    return h("p", { class: "error", text: error.message });
+  }
+  const list = traces.data || [];
+  if (!list.length) return h("p", { class: "empty", text: "No traces for this thread." });
+  const out = h("div", { class: "trace" });
+  for (const summary of list.slice(0, 10)) {
+    let trace = summary;
+    if (!trace.spans) {
+      try {
+        trace = await api(`/v1/chatkit/traces/${encodeURIComponent(summary.id)}`);
+      } catch {
+        trace = summary;
+      }
+    }
+    out.append(timeline(trace));
+  }
+  return out;
+}
+
+function spanDetails(span, start) {
+  const rows = [
+    ["Kind", span.kind || ""],
+    ["Name", span.name || ""],
+    ["Starts at", span.started_at != null ? `+${ms(span.started_at - start)}` : "—"],
+    ["Duration", span.started_at != null && span.ended_at != null ? ms(span.ended_at - span.started_at) : "still running"],
+    ["Span", span.id],
+  ];
+  if (span.parent_id) rows.push(["Parent", span.parent_id]);
+  const list = h("dl", { class: "span-facts" });
+  for (const [term, value] of rows) list.append(h("dt", { text: term }), h("dd", { text: value }));
+  const box = h("div", { class: "span-details" }, list);
+  if (span.error) box.append(h("p", { class: "error", text: typeof span.error === "string" ? span.error : json(span.error) }));
+  if (span.data && Object.keys(span.data).length) box.append(h("pre", { class: "span-data", text: json(span.data) }));
+  return box;
+}
+
+export function timeline(trace) {
+  const spans = trace.spans || [];
+  const start = Math.min(trace.started_at ?? Infinity, ...spans.map((s) => s.started_at ?? Infinity));
+  const end = Math.max(trace.ended_at ?? 0, ...spans.map((s) => s.ended_at ?? s.started_at ?? 0));
+  const total = Math.max(end - start, 1e-6);
+  const box = h("section", { class: "trace-run", "aria-label": `Trace ${trace.id}` });
+  const duration = Number.isFinite(total) ? `${(total * 1000).toFixed(0)} ms` : "";
+  box.append(h("h4", { text: `${trace.name || trace.id} · ${duration}` }));
+  if (trace.error) box.append(h("p", { class: "error", text: typeof trace.error === "string" ? trace.error : json(trace.error) }));
+  for (const span of spans) {
+    const left = (((span.started_at ?? start) - start) / total) * 100;
+    const width = ((((span.ended_at ?? end) - (span.started_at ?? start)) / total) * 100) || 0.5;
+    const bar = h("span", { class: "span-bar", "data-error": span.error ? "true" : "false" });
+    bar.style.left = `${left}%`;
+    bar.style.width = `${Math.max(width, 0.5)}%`;
+    // A disclosure per span: the row is its summary, so it opens with Enter or a click.
+    const row = h("details", { class: "span-row-details" },
+      h("summary", { class: "span-row", title: `${span.kind || ""} ${span.name || ""}` },
+        h("span", { class: "span-name", text: span.name || span.kind || span.id }),
+        h("span", { class: "span-track", "aria-hidden": "true" }, bar)),
+      spanDetails(span, start));
+    box.append(row);
+  }
+  if (!spans.length) box.append(h("p", { class: "empty", text: "No spans recorded." }));
+  return box;
+}

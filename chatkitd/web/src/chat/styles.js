@@ -1,0 +1,22 @@
+// The chat's stylesheet, bundled into the script as text and adopted as a constructed
+// stylesheet: no extra request before the first paint, and nothing a page's
+// Content-Security-Policy (style-src) has to allow.
+
+import chatCss from "./chat.css";
+
+let sheet = null;
+
+/** One CSSStyleSheet shared by every chat element on the page. */
+export function chatSheet() {
+  if (!sheet) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(chatCss);
+  }
+  return sheet;
+}
+
+/** Add sheets to a shadow root or document, keeping what is already adopted. */
+export function adopt(target, ...sheets) {
+  const current = target.adoptedStyleSheets;
+  target.adoptedStyleSheets = [...current, ...sheets.filter((s) => !current.includes(s))];
+}
