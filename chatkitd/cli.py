@@ -60,9 +60,14 @@ def serve(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from chatkitd.app import create_app
+    from chatkitd.settings import SettingsError
 
+    try:
+        app = create_app(settings)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

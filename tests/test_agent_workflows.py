@@ -95,6 +95,25 @@ def test_client_tool_call_then_resume_with_output(agent, user):
     assert again.status_code == 422 and error_of(again)["code"] == "invalid_item"
 
 
+def test_a_task_group_left_open_by_a_client_tool_is_finished_when_the_run_resumes(agent, user):
+    """A server tool (a task) then a client tool: chatkit stores the open task group, and
+    finishes it on resume; that used to fail the resumed run (a second insert of the item,
+    and a naive minus an aware time)."""
+    chat = agent(user)
+    stream = chat.create("think first, then ask where I am")
+    [call] = stream.done_items("client_tool_call")
+    assert call["name"] == "get_location" and not stream.done_items("workflow")
+    resumed = chat.stream("threads.add_client_tool_output", thread_id=stream.thread_id, result="Lyon")
+    assert resumed.of("error") == []
+    [workflow] = resumed.done_items("workflow")
+    assert {task["type"] for task in workflow["workflow"]["tasks"]} == {"thought", "custom"}
+    assert workflow["workflow"]["summary"]["duration"] >= 0
+    assert len(texts(resumed)) == 1  # and the run answers
+    items = stored(chat, stream.thread_id)
+    assert [i["type"] for i in items] == ["user_message", "workflow", "client_tool_call", "assistant_message"]
+    assert [i for i in items if i["type"] == "workflow"][0]["workflow"]["summary"] is not None
+
+
 def test_history_reaches_the_model(agent, user):
     chat = agent(user)
     first = chat.create("first message")

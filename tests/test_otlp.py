@@ -74,3 +74,28 @@ def test_runs_are_exported_to_the_configured_collector(tmp_path, user):
     assert root.name == "custom run" and by_name["custom task"].parent_span_id == root.span_id
     usage = {a.key: a.value.int_value for a in generations[0].attributes if a.key.startswith("gen_ai.usage")}
     assert usage["gen_ai.usage.output_tokens"] > 0
+
+
+def test_an_endpoint_without_the_otlp_extra_is_a_one_line_error(tmp_path):
+    """Set CHATKITD_OTLP_ENDPOINT without the extra: serve refuses to start and says how to install it."""
+    import os
+    import subprocess
+    import sys
+
+    hide_extra = (
+        "import sys; sys.modules['opentelemetry.exporter.otlp.proto.http.trace_exporter'] = None; "
+        "from chatkitd.cli import main; main(['serve', '--port', sys.argv[1]])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATKITD_")}
+    env.update(CHATKITD_DATA_DIR=str(tmp_path), CHATKITD_OTLP_ENDPOINT="http://127.0.0.1:4318/v1/traces")
+    result = subprocess.run(
+        [sys.executable, "-c", hide_extra, str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: CHATKITD_OTLP_ENDPOINT is set, but the `otlp` extra is not installed")
+    assert "pip install -e '.[otlp]'" in last and "Traceback" not in result.stderr

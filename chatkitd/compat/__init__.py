@@ -67,6 +67,13 @@ REACHES: tuple[Reach, ...] = (
     ),
     Reach(
         "openai-chatkit",
+        "stream_agent_response continues a task group it finds in that first look, and ages it "
+        "with a naive datetime.now()",
+        "chatkitd.compat.chatkit.Preloaded",
+        "tests/test_agent_workflows.py::test_a_task_group_left_open_by_a_client_tool_is_finished_when_the_run_resumes",
+    ),
+    Reach(
+        "openai-chatkit",
         "stream_agent_response calls only stream_events() on the run result, and acts on a known set "
         "of raw event types",
         "chatkitd.compat.chatkit.ConverterInput",

@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatkitd import clock, ids
@@ -41,6 +43,25 @@ T, I, A = tables.threads, tables.items, tables.attachments  # noqa: E741
 # every column into a new statement on each call, which costs more than the insert.
 _INSERT_THREAD, _INSERT_ITEM = insert(T), insert(I)
 _FRESH_THREAD = "chatkitd.fresh_thread_id"  # in RequestContext.extras
+
+
+def _add_item(dialect: Any) -> Any:
+    """An insert that updates an item already in the same thread.
+
+    chatkit adds an item twice when a run leaves a task group open: once at the
+    end of that run, again when the next run finishes it (its own reference
+    store fails there). The same id in another thread is left alone.
+    """
+    statement = dialect.insert(I)
+    new = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[I.c.id],
+        set_={"type": new.type, "data": new.data, "rest": new.rest},
+        where=I.c.thread_id == new.thread_id,
+    )
+
+
+_ADD_ITEM = {"sqlite": _add_item(sqlite_dialect), "postgresql": _add_item(postgresql_dialect)}
 
 
 @dataclass(frozen=True)
@@ -297,7 +318,9 @@ class ThreadStore(Store[RequestContext]):
             )
             if touched.rowcount == 0:
                 raise NotFoundError(f"Thread {thread_id} not found")
-            await conn.execute(_INSERT_ITEM, item_row(thread_id, item))
+            added = await conn.execute(_ADD_ITEM[conn.dialect.name], item_row(thread_id, item))
+            if added.rowcount == 0:
+                raise ValueError(f"Item id {item.id} is already used in another thread")
 
     async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         row = item_row(thread_id, item)

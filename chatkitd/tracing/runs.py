@@ -30,6 +30,7 @@ from agents import RunConfig
 from agents.tracing import gen_trace_id
 
 from chatkitd import clock
+from chatkitd.settings import SettingsError
 from chatkitd.tracing import store as trace_store
 from chatkitd.tracing.processor import install
 from chatkitd.tracing.records import SpanRecord, TraceRecorder
@@ -121,13 +122,23 @@ def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
 
 
 class RunTracer:
-    """Opens a ``RunTrace`` for each run and saves it when the run ends: database, then OTLP."""
+    """Opens a ``RunTrace`` for each run and saves it when the run ends: database, then OTLP
+    (the exporter is made at start, so a missing ``otlp`` extra is a setting error, not a failed chat)."""
 
     def __init__(self, db: Database, otlp_endpoint: str | None = None) -> None:
         self.db = db
         self.processor = install()
-        self._otlp_endpoint = otlp_endpoint
         self._otlp: Any = None
+        if otlp_endpoint is not None:
+            from chatkitd.tracing.otlp import OtlpExporter
+
+            try:
+                self._otlp = OtlpExporter(otlp_endpoint)
+            except ImportError:
+                raise SettingsError(
+                    "CHATKITD_OTLP_ENDPOINT is set, but the `otlp` extra is not installed: "
+                    "in chatkitd's clone, run `.venv/bin/pip install -e '.[otlp]'`."
+                ) from None
 
     def open(
         self,
@@ -184,14 +195,5 @@ class RunTracer:
             await asyncio.shield(trace_store.save_trace(self.db, recorder))
         except Exception:  # noqa: BLE001 - losing a trace must never fail the chat
             logger.exception("could not save trace %s", recorder.trace_id)
-        if self._otlp_endpoint is not None:
-            self._exporter().export_soon(recorder)
-
-    def _exporter(self) -> Any:
-        """One OTLP exporter, made only when the operator configured an endpoint."""
-        if self._otlp is None:
-            from chatkitd.tracing.otlp import OtlpExporter
-
-            assert self._otlp_endpoint is not None  # close() asks only when one is set
-            self._otlp = OtlpExporter(self._otlp_endpoint)
-        return self._otlp
+        if self._otlp is not None:
+            self._otlp.export_soon(recorder)
