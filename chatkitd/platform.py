@@ -49,7 +49,7 @@ class Platform:
         if self._env_key_digest is not None:
             self._env_key_project = await keys.ensure_project(self.db, keys.DEFAULT_PROJECT)
         if self.settings.workflows_dir is not None:
-            await deploy_folder(self, self.settings.workflows_dir)
+            await deploy_folder(self.workflows, self.settings.workflows_dir)
 
     async def stop(self) -> None:
         # Cancelled streams may still be saving their partial messages.

@@ -6,9 +6,8 @@ import httpx2
 import pytest
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 
-from chatkitd.models.providers import ModelUnavailable, build_model
+from chatkitd.models.providers import ModelUnavailable, ProviderDefinition, build_model
 from chatkitd.settings import Settings
-from chatkitd.workflows.definitions import ProviderDefinition
 from tests.conftest import ADMIN_KEY
 from tests.support.fake_llm import fake_llm
 from tests.support.harness import deploy_yaml

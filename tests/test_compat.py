@@ -66,13 +66,12 @@ from chatkitd.compat.chatkit import (
 )
 from chatkitd.compat.sqlalchemy import asyncpg_connect_args
 from chatkitd.context import RequestContext
-from chatkitd.models.providers import build_model
+from chatkitd.models.providers import ProviderDefinition, build_model
 from chatkitd.settings import Settings
 from chatkitd.store import migrate
 from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.threads import ThreadStore
-from chatkitd.workflows.definitions import ProviderDefinition
 from tests.support.fake_llm import fake_llm
 from tests.support.servers import fresh_database
 

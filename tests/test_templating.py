@@ -1,6 +1,6 @@
 """Instruction templates: bare names only, filled once, never evaluated."""
 
-from chatkitd.workflows.templating import render
+from chatkitd.templating import render
 
 
 def test_placeholders_take_state_variables():

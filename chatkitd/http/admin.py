@@ -20,9 +20,9 @@ from chatkitd.http.auth import admin_project
 from chatkitd.http.body import list_window, path_id, query_text
 from chatkitd.http.state import platform_of
 from chatkitd.rest.sessions import session_resource
-from chatkitd.rest.threads import list_resource
 from chatkitd.store import feedback as feedback_store
 from chatkitd.store import sessions as session_store
+from chatkitd.store.rest_shapes import list_resource
 
 HIDDEN_TYPES = ("hidden_context_item", "sdk_hidden_context")
 

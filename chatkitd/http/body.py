@@ -9,10 +9,8 @@ from typing import Any
 from starlette.requests import Request
 
 from chatkitd.errors import InvalidRequest, PayloadTooLarge
-from chatkitd.store.paging import Window, is_order
+from chatkitd.store.paging import Window, is_order, parse_limit
 
-MAX_LIST_LIMIT = 100
-DEFAULT_LIST_LIMIT = 20
 # JSON bodies of the REST API are small; uploads have their own, per-session limit.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -86,22 +84,9 @@ def path_id(request: Request, name: str) -> str:
 
 
 def list_window(request: Request) -> Window:
-    """``after``, ``before``, ``limit`` (0–100, default 20) and ``order`` (default desc)."""
+    """``after``, ``before``, ``limit`` (``paging.parse_limit``) and ``order`` (default desc)."""
     query = request.query_params
-    raw_limit = query.get("limit")
-    limit = DEFAULT_LIST_LIMIT
-    if raw_limit is not None:
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            raise InvalidRequest(
-                f"Invalid 'limit': expected an integer, got {raw_limit!r}.", param="limit"
-            ) from None
-        if not 0 <= limit <= MAX_LIST_LIMIT:
-            raise InvalidRequest(
-                f"Invalid 'limit': must be between 0 and {MAX_LIST_LIMIT}, got {limit}.",
-                param="limit",
-            )
+    limit = parse_limit(query.get("limit"), "limit")
     order = query.get("order", "desc")
     if not is_order(order):
         raise InvalidRequest(f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.", param="order")

@@ -6,22 +6,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from chatkitd.errors import InvalidRequest, NotFound
+from chatkitd.errors import NotFound
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import path_id, query_text
 from chatkitd.http.state import platform_of
+from chatkitd.store.paging import parse_limit
 from chatkitd.tracing import store as trace_store
-
-MAX_LIMIT = 100
 
 
 async def list_traces(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
-    raw_limit = request.query_params.get("limit", "20")
-    # Not str.isdigit: it accepts "²", which int() then refuses.
-    limit = int(raw_limit) if raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3 else 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidRequest(f"Invalid 'limit': expected 1-{MAX_LIMIT}.", param="limit")
+    limit = parse_limit(request.query_params.get("limit"), "limit", minimum=1)
     data, has_more = await trace_store.list_traces(
         platform_of(request).db,
         project_id,

@@ -54,7 +54,7 @@ from openai.types.responses.response_output_text import AnnotationURLCitation
 from openai.types.responses.response_reasoning_item import Summary
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
-from chatkitd.workflows.templating import render
+from chatkitd.templating import render
 
 _WORD = re.compile(r"\S+\s*|\s+")
 

@@ -26,6 +26,7 @@ from chatkit.types import (
     ItemsListReq,
     SyncCustomActionResponse,
     ThreadItemDoneEvent,
+    ThreadItemReplacedEvent,
     ThreadMetadata,
     ThreadsAddClientToolOutputReq,
     ThreadsAddStructuredInputReq,
@@ -43,6 +44,7 @@ from chatkit.types import (
 )
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from chatkitd import approvals
 from chatkitd.compat.chatkit import OutgoingServer, dispatch_non_streaming, dispatch_streaming
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
@@ -50,13 +52,13 @@ from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.timestamps import utc_timestamps
 from chatkitd.runtime.titles import clean_title, first_text, offline_title
-from chatkitd.store.paging import UnknownCursor
+from chatkitd.store.paging import UnknownCursor, parse_limit
 from chatkitd.store.threads import ThreadStore
 from chatkitd.tracing.runs import RunTracer
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.registry import WorkflowRegistry
 
-MAX_PAGE = 100
+_ANSWERED = "chatkitd.approval_answered"  # in RequestContext.extras, from process() to action()
 _requests: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
 
 # Requests that add input to a thread: refused once the thread is locked or closed.
@@ -123,13 +125,7 @@ def _refuse_nul(body: str | bytes | bytearray) -> None:
 def _check_bounds(request: ChatKitReq) -> None:
     """Numbers chatkit accepts as they come, but which only make sense in a range."""
     if isinstance(request, (ThreadsListReq, ItemsListReq)):
-        limit = request.params.limit
-        if limit is not None and not 0 <= limit <= MAX_PAGE:
-            raise InvalidRequest(
-                f"Invalid 'params.limit': must be between 0 and {MAX_PAGE}, got {limit}.",
-                param="params.limit",
-                code="invalid_limit",
-            )
+        parse_limit(request.params.limit, "params.limit")
     if isinstance(request, AttachmentsCreateReq) and request.params.size < 0:
         raise InvalidRequest("Invalid 'params.size': must not be negative.", param="params.size")
 
@@ -155,8 +151,18 @@ class ConversationServer(OutgoingServer[RequestContext]):
         parsed = parse_request(request)
         _refuse_nul(request)
         _check_bounds(parsed)
+        if isinstance(parsed, ThreadsSyncCustomActionReq) and approvals.is_answer(parsed.params.action.type):
+            raise InvalidRequest(
+                "Approvals are answered with threads.custom_action, which streams the run they resume.",
+                param="type",
+            )
         if isinstance(parsed, INPUT_REQUESTS):
             await self._check_accepts_input(parsed, context)
+        if isinstance(parsed, ThreadsCustomActionReq) and approvals.is_answer(parsed.params.action.type):
+            # Claimed before the stream starts, so a refusal is a 4xx, not an error event.
+            context.extras[_ANSWERED] = await approvals.answer(
+                self.threads, parsed.params.thread_id, parsed.params.action.payload, context
+            )
         if isinstance(parsed, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
             await self._check_attachments(parsed.params.input.attachments, context)
         if is_streaming_req(parsed):
@@ -223,6 +229,9 @@ class ConversationServer(OutgoingServer[RequestContext]):
         self, thread: ThreadMetadata, item: UserMessageItem | None, context: RequestContext
     ) -> AsyncIterator[ThreadStreamEvent]:
         workflow = await self.workflow_for(context)
+        if item is not None and approvals.PENDING_KEY in thread.metadata:
+            for cancelled in await approvals.cancel_pending(thread, context, self.threads):
+                yield cancelled
         events = self._traced(
             workflow,
             "respond",
@@ -303,6 +312,10 @@ class ConversationServer(OutgoingServer[RequestContext]):
         sender: WidgetItem | None,
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
+        if approvals.is_answer(action.type):
+            async for event in self._answered(thread, context.extras.pop(_ANSWERED), context):
+                yield event
+            return
         workflow = await self.workflow_for(context)
         events = self._traced(
             workflow,
@@ -310,6 +323,30 @@ class ConversationServer(OutgoingServer[RequestContext]):
             thread,
             context,
             lambda: workflow.action(thread, action, sender, context, self.threads),
+        )
+        async for event in events:
+            yield event
+
+    async def _answered(
+        self, thread: ThreadMetadata, answered: approvals.Answered, context: RequestContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """The answered card, then, when it was the pause's last answer, the resumed run."""
+        if answered.card is not None:
+            yield ThreadItemReplacedEvent(item=answered.card)
+        resumption = answered.resumption
+        if resumption is None:
+            return
+        approvals.resumed(thread, resumption)
+        # The version that paused, whatever the caller's session resolves to today.
+        workflow = await self.workflows.load(
+            context.project_id, resumption.workflow_id, resumption.workflow_version
+        )
+        events = self._traced(
+            workflow,
+            "resume",
+            thread,
+            context,
+            lambda: workflow.resume(thread, resumption, context, self.threads),
         )
         async for event in events:
             yield event

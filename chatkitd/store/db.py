@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from chatkitd.compat.aiosqlite import InlineConnection, open_inline
-from chatkitd.store.readers import PostgresReader, SqliteReader
+from chatkitd.store.readers import EngineReader, PostgresReader, Reader, SqliteReader
 
 _WRITE = "chatkitd_write"
 
@@ -88,9 +88,6 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self._read_engine = self.engine
         self._sqlite_reader: SqliteReader | None = None
-        self._pg_reader = (
-            None if self.is_sqlite else PostgresReader(self.url, self.engine.dialect, max_connections=10)
-        )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -106,6 +103,14 @@ class Database:
             )
             _configure_sqlite(self._read_engine)
             self._sqlite_reader = SqliteReader(sqlite_file, self.engine.dialect)
+        # The hot reads: raw sqlite3 or asyncpg, else SQLAlchemy's connections.
+        self.reader: Reader = (
+            self._sqlite_reader
+            if self._sqlite_reader is not None
+            else EngineReader(self._read_engine)
+            if self.is_sqlite
+            else PostgresReader(self.url, self.engine.dialect, max_connections=10)
+        )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -131,12 +136,7 @@ class Database:
         Keep ``statement`` alive and reuse it (build it once, at import or through
         a cache): its compiled SQL is remembered per statement object.
         """
-        if self._sqlite_reader is not None:
-            return self._sqlite_reader.fetch_all(statement, params)
-        if self._pg_reader is not None:
-            return await self._pg_reader.fetch_all(statement, params)
-        async with self.read() as conn:
-            return [tuple(row) for row in (await conn.execute(statement, params)).all()]
+        return await self.reader.fetch_all(statement, params)
 
     def data_version(self) -> int | None:
         """A number that moves whenever anyone commits, where the backend keeps one.
@@ -146,10 +146,7 @@ class Database:
         return self._sqlite_reader.data_version() if self._sqlite_reader is not None else None
 
     async def dispose(self) -> None:
-        if self._sqlite_reader is not None:
-            self._sqlite_reader.close()
-        if self._pg_reader is not None:
-            await self._pg_reader.close()
+        await self.reader.close()
         await self.engine.dispose()
         if self._read_engine is not self.engine:
             await self._read_engine.dispose()

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from chatkitd.store import projection
 from chatkitd.store.db import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -19,11 +20,14 @@ def alembic_config() -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
+    """Migrate to ``revision``; at the head, also check the stored REST shapes are this chatkitd's."""
     config = alembic_config()
 
     def run(sync_connection) -> None:  # noqa: ANN001
         config.attributes["connection"] = sync_connection
         command.upgrade(config, revision)
+        if revision == "head":
+            projection.check_version(sync_connection)
 
     async with db.write() as conn:
         await conn.run_sync(run)

@@ -1,25 +1,59 @@
-"""Keyset pagination over a table's ``seq`` column, shared by every list.
+"""Keyset pagination over a table's ``seq`` column: the one paging rule every list follows.
 
 ``after=X`` continues past X in the requested order (what the ``openai``
 SDK's auto-pagination sends); ``before=X`` is the page just before X in that
-order. Cost depends on the page size, never on how deep the page is.
+order. A page holds 0 to ``MAX_LIMIT`` rows (``DEFAULT_LIMIT`` unless asked).
+Cost depends on the page size, never on how deep the page is.
+
+``keyset`` builds a page's statement once per plan, with bind parameters: the
+cursors are subqueries of it (their ``seq``, looked up within the scope the
+caller gives), so a page is one statement. A cursor outside that scope reads as
+NULL and the page comes back empty; only then does ``check_cursors`` look at
+the cursors on their own, to tell an empty page from an unknown cursor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
-from sqlalchemy import ColumnElement, Select, Table, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import ColumnElement, Select, Table, bindparam, select
+
+from chatkitd.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from chatkitd.store.db import Database
 
 Order = Literal["asc", "desc"]
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
 
 
 def is_order(value: str) -> TypeGuard[Order]:
     """Whether a query parameter names an order (and, to the type checker, is one)."""
     return value in ("asc", "desc")
+
+
+def parse_limit(raw: str | int | None, param: str, *, default: int = DEFAULT_LIMIT, minimum: int = 0) -> int:
+    """A page size from a query string (text) or a JSON body (a number), or a 400 naming ``param``."""
+    if raw is None:
+        return default
+    if isinstance(raw, str):
+        # ASCII digits only: str.isdigit alone accepts "²", which int() then refuses.
+        digits = raw[1:] if raw.startswith("-") else raw
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+            raise InvalidRequest(
+                f"Invalid '{param}': expected an integer, got {raw!r}.", param=param, code="invalid_limit"
+            )
+        raw = int(raw)
+    if not minimum <= raw <= MAX_LIMIT:
+        raise InvalidRequest(
+            f"Invalid '{param}': must be between {minimum} and {MAX_LIMIT}, got {raw}.",
+            param=param,
+            code="invalid_limit",
+        )
+    return raw
 
 
 class UnknownCursor(LookupError):
@@ -60,14 +94,33 @@ def plan(window: Window) -> Plan:
     )
 
 
-def bound_conditions(seq: ColumnElement[Any], how: Plan, after_seq: Any, before_seq: Any) -> list:
-    """The ``seq`` conditions of a window, given the cursors' own ``seq`` values."""
-    conditions = []
+def cursor_seq(table: Table, scope: Sequence[ColumnElement[bool]], param: str = "cursor") -> Select:
+    """The ``seq`` of the row of ``table`` within ``scope`` that the ``param`` parameter names."""
+    return select(table.c.seq).where(table.c.id == bindparam(param), *scope)
+
+
+def keyset(query: Select, table: Table, cursor_scope: Sequence[ColumnElement[bool]], how: Plan) -> Select:
+    """``query`` bounded by the window's cursors, in the plan's order, ``limit`` rows.
+
+    The statement's parameters: ``after``, ``before`` (the cursor ids, when the
+    plan has them), ``limit`` (read one more than the page, to know whether
+    more lie beyond), and whatever ``query`` and ``cursor_scope`` use.
+    """
+    seq = table.c.seq
+    # Subqueries of their own (not correlated with the page's table): NULL, and
+    # so an empty page, when the cursor names no row in scope.
     if how.after:
-        conditions.append(seq > after_seq if how.ascending else seq < after_seq)
+        after = cursor_seq(table, cursor_scope, "after").correlate(None).scalar_subquery()
+        query = query.where(seq > after if how.ascending else seq < after)
     if how.before:
-        conditions.append(seq < before_seq if how.ascending else seq > before_seq)
-    return conditions
+        before = cursor_seq(table, cursor_scope, "before").correlate(None).scalar_subquery()
+        query = query.where(seq < before if how.ascending else seq > before)
+    return query.order_by(seq.asc() if how.read_ascending else seq.desc()).limit(bindparam("limit"))
+
+
+def page_params(window: Window, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of a ``keyset`` statement for ``window``."""
+    return {**params, "after": window.after, "before": window.before, "limit": window.limit + 1}
 
 
 def trim(rows: list[Any], window: Window, how: Plan) -> tuple[list[Any], bool]:
@@ -79,32 +132,16 @@ def trim(rows: list[Any], window: Window, how: Plan) -> tuple[list[Any], bool]:
     return rows, has_more
 
 
-async def fetch_page(
-    conn: AsyncConnection,
-    query: Select,
-    table: Table,
-    window: Window,
-    cursor_where: Iterable[ColumnElement[bool]] = (),
+async def read_page(
+    db: Database, statement: Select, window: Window, params: dict[str, Any]
 ) -> tuple[list[Any], bool]:
-    """Run ``query`` for one page; returns the rows and whether more lie beyond.
+    """Run a ``keyset`` statement for ``window``: the page's rows, and whether more lie beyond."""
+    rows = await db.fetch_all(statement, page_params(window, params))
+    return trim(rows, window, plan(window))
 
-    A cursor must name a row of ``table`` that meets every condition in
-    ``cursor_where``; a cursor outside them is as unknown as one that never
-    existed. They are row predicates, not ``id IN (subquery)``, which SQLite
-    would materialize on every lookup.
-    """
-    seq = table.c.seq
-    how = plan(window)
 
-    async def seq_of(cursor: str, param: str) -> int:
-        found = await conn.scalar(select(seq).where(table.c.id == cursor, *cursor_where))
-        if found is None:
+async def check_cursors(db: Database, statement: Select, window: Window, params: dict[str, Any]) -> None:
+    """``UnknownCursor`` for a cursor of ``window`` that ``statement`` (a ``cursor_seq``) finds no row for."""
+    for param, cursor in (("after", window.after), ("before", window.before)):
+        if cursor is not None and not await db.fetch_all(statement, {**params, "cursor": cursor}):
             raise UnknownCursor(param, cursor)
-        return found
-
-    after_seq = await seq_of(window.after, "after") if window.after is not None else None
-    before_seq = await seq_of(window.before, "before") if window.before is not None else None
-    query = query.where(*bound_conditions(seq, how, after_seq, before_seq))
-    query = query.order_by(seq.asc() if how.read_ascending else seq.desc()).limit(window.limit + 1)
-    rows = list((await conn.execute(query)).mappings().all())
-    return trim(rows, window, how)

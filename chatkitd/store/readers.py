@@ -8,17 +8,22 @@ far more than the query. Here a statement built once with bind parameters is
 compiled once, and each call hands its SQL and values straight to the driver:
 ``sqlite3`` inline on the event loop, or a pool of ``asyncpg`` connections.
 Rows come back as plain tuples, in the driver's own types.
+
+Every database answers through the one ``Reader`` interface; ``EngineReader``
+(SQLAlchemy's own connections) serves the cases no faster path covers, such as
+an in-memory SQLite database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.engine import URL, Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatkitd.compat.sqlalchemy import asyncpg_connect_args
 
@@ -31,6 +36,28 @@ _CONNECTION_LOST = (
     asyncpg.InternalClientError,
     OSError,
 )
+
+
+class Reader(Protocol):
+    async def fetch_all(self, statement: Select, params: dict[str, Any]) -> list[tuple]:
+        """The rows of a statement built once with bind parameters (keep it, and reuse it)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class EngineReader:
+    """Reads through SQLAlchemy's own pooled connections."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def fetch_all(self, statement: Select, params: dict[str, Any]) -> list[tuple]:
+        async with self._engine.connect() as conn:
+            return [tuple(row) for row in (await conn.execute(statement, params)).all()]
+
+    async def close(self) -> None:
+        """The engine belongs to the database, which disposes of it."""
 
 
 class _Compiled:
@@ -71,7 +98,8 @@ class SqliteReader:
         self._connection = connection
         return connection
 
-    def fetch_all(self, statement: Select, params: dict[str, Any]) -> list[tuple]:
+    async def fetch_all(self, statement: Select, params: dict[str, Any]) -> list[tuple]:
+        # Nothing here awaits: the read runs inline, start to end.
         sql, values = self._compiled(statement, params)
         connection = self._connection or self._connect()
         return connection.execute(sql, values).fetchall()
@@ -81,7 +109,7 @@ class SqliteReader:
         connection = self._connection or self._connect()
         return connection.execute("PRAGMA data_version").fetchone()[0]
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None

@@ -5,11 +5,10 @@ Both faces of chatkitd use this one class: ``ChatKitServer`` through the
 Items are kept in the protocol's own model (``chatkit.types``) as JSON, with
 the columns needed to page and filter beside them.
 
-Isolation lives here, in ``_thread_filters``: every query is confined to the
-caller's project, to the user of a client secret, and to the threads the
-session's history settings allow. The protocol's hot reads (a thread, an item,
-a page of items) state the same conditions as cached statements with bind
-parameters, in ``chatkitd.store.visible``: the two must stay in step.
+Every query is confined to what the caller may see: the rule is
+``chatkitd.store.tenancy``, and the reads and visibility checks are statements
+built on it once per shape (``chatkitd.store.visible``), run with the
+context's values (``tenancy.scope``).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from typing import Any, cast
 from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,8 +31,9 @@ from chatkitd.context import RequestContext
 from chatkitd.store import tables, visible
 from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
-from chatkitd.store.paging import Order, UnknownCursor, Window, fetch_page, plan, trim
+from chatkitd.store.paging import Order, Window, check_cursors, plan, read_page
 from chatkitd.store.projection import item_rest, thread_rest
+from chatkitd.store.tenancy import scope, visible_attachments
 
 _items = TypeAdapter(ThreadItem)
 _attachments = TypeAdapter(Attachment)
@@ -120,38 +120,10 @@ class ThreadStore(Store[RequestContext]):
 
     # -- isolation ----------------------------------------------------------------
 
-    def _thread_filters(self, context: RequestContext) -> list[ColumnElement[bool]]:
-        """Conditions a ``threads`` row must meet for this caller to touch it.
-
-        They are plain predicates on the row, not ``id IN (subquery)``: SQLite
-        materializes such a subquery on every execution, which made each lookup
-        cost as much as reading the whole project. ``visible.conditions`` states
-        the same conditions for the cached read statements.
-        """
-        filters = [T.c.project_id == context.project_id]
-        if context.user is not None:
-            filters.append(T.c.user == context.user)
-        session = context.session
-        if session is not None and not session.history_enabled:
-            filters.append(T.c.session_id == session.id)
-        elif session is not None and session.recent_threads is not None:
-            # An alias: inside an UPDATE of ``threads`` the subquery must not correlate.
-            mine = T.alias("recent")
-            recent = (
-                select(mine.c.id)
-                .where(mine.c.project_id == context.project_id, mine.c.user == session.user)
-                .order_by(mine.c.seq.desc())
-                .limit(session.recent_threads)
-            )
-            filters.append(T.c.id.in_(recent))
-        return filters
-
-    def _visible_threads(self, context: RequestContext) -> Select:
-        """The ids of the threads this caller may touch."""
-        return select(T.c.id).where(*self._thread_filters(context))
-
     async def _require_thread(self, conn: AsyncConnection, thread_id: str, context: RequestContext) -> None:
-        found = await conn.scalar(select(T.c.seq).where(T.c.id == thread_id, *self._thread_filters(context)))
+        """Inside a write: a NotFoundError unless the caller may touch the thread."""
+        where = scope(context)
+        found = await conn.scalar(visible.thread_seq(where.shape), {**where.params, "thread_id": thread_id})
         if found is None:
             raise NotFoundError(f"Thread {thread_id} not found")
 
@@ -161,7 +133,7 @@ class ThreadStore(Store[RequestContext]):
         return (await self.get_thread(thread_id, context)).metadata
 
     async def get_thread(self, thread_id: str, context: RequestContext) -> StoredThread:
-        where = visible.scope(context)
+        where = scope(context)
         rows = await self.db.fetch_all(
             visible.thread_row(where.shape), {**where.params, "thread_id": thread_id}
         )
@@ -225,15 +197,15 @@ class ThreadStore(Store[RequestContext]):
     async def page_threads(
         self, context: RequestContext, window: Window, user: str | None = None
     ) -> tuple[list[StoredThread], bool]:
-        visible = self._thread_filters(context)
-        query = select(T.c.seq, T.c.data, T.c.user, T.c.created_at).where(*visible)
-        if user is not None:
-            query = query.where(T.c.user == user)
-        async with self.db.read() as conn:
-            rows, has_more = await fetch_page(conn, query, T, window, cursor_where=visible)
+        """A page of the threads the caller sees (only ``user``'s, when given)."""
+        where = scope(context)
+        statement = visible.threads_page(where.shape, plan(window), by_user=user is not None)
+        rows, has_more = await read_page(self.db, statement, window, {**where.params, "filter_user": user})
+        if not rows:
+            await check_cursors(self.db, visible.thread_cursor(where.shape), window, where.params)
         return [
-            StoredThread(ThreadMetadata.model_validate_json(r["data"]), r["user"], r["created_at"])
-            for r in rows
+            StoredThread(ThreadMetadata.model_validate_json(data), owner, created_at)
+            for data, owner, created_at in rows
         ], has_more
 
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
@@ -276,46 +248,27 @@ class ThreadStore(Store[RequestContext]):
     ) -> tuple[list[ThreadItem], bool]:
         """A page of a thread's items, optionally only those of the given protocol types.
 
-        Without a cursor (how every run reads its history) this is one query.
+        One statement (how every run reads its history); the thread and the
+        cursors are looked at on their own only when the page comes back empty.
         """
-        where = visible.scope(context)
-        how = plan(window)
+        where = scope(context)
         kinds = frozenset(types) if types is not None else None
-        params = {**where.params, "thread_id": thread_id, "limit": window.limit + 1}
-        if window.after is None and window.before is None:
-            rows = await self.db.fetch_all(visible.first_page(where.shape, how.ascending, kinds), params)
-            if not rows:
+        params = {**where.params, "thread_id": thread_id}
+        statement = visible.items_page(where.shape, plan(window), types=kinds)
+        rows, has_more = await read_page(self.db, statement, window, params)
+        if not rows:
+            if not await self.db.fetch_all(visible.thread_seq(where.shape), params):
                 raise NotFoundError(f"Thread {thread_id} not found")
-            if rows[0][0] is None:  # the thread, with no items in the window
-                rows = []
-        else:
-            found = await self.db.fetch_all(
-                visible.cursors(where.shape), {**params, "after": window.after, "before": window.before}
-            )
-            if not found:
-                raise NotFoundError(f"Thread {thread_id} not found")
-            _, after_seq, before_seq = found[0]
-            for param, cursor, seq in (
-                ("after", window.after, after_seq),
-                ("before", window.before, before_seq),
-            ):
-                if cursor is not None and seq is None:
-                    raise UnknownCursor(param, cursor)
-            rows = await self.db.fetch_all(
-                visible.later_page(how, kinds), {**params, "after_seq": after_seq, "before_seq": before_seq}
-            )
-        rows, has_more = trim(rows, window, how)
-        return [_items.validate_json(data) for _, data in rows], has_more
+            await check_cursors(self.db, visible.ITEM_CURSOR, window, params)
+        return [_items.validate_json(data) for (data,) in rows], has_more
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
+        where = scope(context)
+        touch = {**where.params, "thread_id": thread_id, "touched_at": clock.unix()}
         async with self.db.write() as conn:
-            # Touching the thread through the isolation filters is also the check that
-            # the caller may add to it: one statement fewer on every message.
-            touched = await conn.execute(
-                update(T)
-                .where(T.c.id == thread_id, *self._thread_filters(context))
-                .values(updated_at=clock.unix())
-            )
+            # Touching the thread as the caller sees it is also the check that the
+            # caller may add to it: one statement fewer on every message.
+            touched = await conn.execute(visible.touch_thread(where.shape), touch)
             if touched.rowcount == 0:
                 raise NotFoundError(f"Thread {thread_id} not found")
             added = await conn.execute(_ADD_ITEM[conn.dialect.name], item_row(thread_id, item))
@@ -335,7 +288,7 @@ class ThreadStore(Store[RequestContext]):
                 await conn.execute(_INSERT_ITEM, row)
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
-        where = visible.scope(context)
+        where = scope(context)
         rows = await self.db.fetch_all(
             visible.item_row(where.shape), {**where.params, "thread_id": thread_id, "item_id": item_id}
         )
@@ -378,30 +331,15 @@ class ThreadStore(Store[RequestContext]):
 
     # -- attachment records (the bytes live in the blob store) ----------------------
 
-    def _attachment_filters(self, context: RequestContext) -> list[ColumnElement[bool]]:
-        """Conditions an ``attachments`` row must meet for this caller (row predicates, as above)."""
-        filters = [A.c.project_id == context.project_id]
-        if context.user is not None:
-            filters.append(A.c.user == context.user)
-        session = context.session
-        if session is not None and (not session.history_enabled or session.recent_threads is not None):
-            # History limits reach files too: a session sees its own uploads and
-            # those of the threads it may open, not the rest of the user's past.
-            filters.append(
-                or_(A.c.session_id == session.id, A.c.thread_id.in_(self._visible_threads(context)))
-            )
-        return filters
-
-    def _own_attachments(self, context: RequestContext) -> Select:
-        return select(A.c.id).where(*self._attachment_filters(context))
-
     async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:
         data = attachment.model_dump_json()
+        where = scope(context)
         async with self.db.write() as conn:
             result = await conn.execute(
                 update(A)
-                .where(A.c.id == attachment.id, *self._attachment_filters(context))
-                .values(data=data, thread_id=attachment.thread_id)
+                .where(A.c.id == attachment.id, *visible_attachments(where.shape))
+                .values(data=data, thread_id=attachment.thread_id),
+                where.params,
             )
             if result.rowcount:
                 return
@@ -426,9 +364,11 @@ class ThreadStore(Store[RequestContext]):
             )
 
     async def load_attachment(self, attachment_id: str, context: RequestContext) -> Attachment:
+        where = scope(context)
         async with self.db.read() as conn:
             data = await conn.scalar(
-                select(A.c.data).where(A.c.id == attachment_id, *self._attachment_filters(context))
+                select(A.c.data).where(A.c.id == attachment_id, *visible_attachments(where.shape)),
+                where.params,
             )
         if data is None:
             raise NotFoundError(f"Attachment {attachment_id} not found")
@@ -437,9 +377,10 @@ class ThreadStore(Store[RequestContext]):
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         """Idempotent, as chatkit's reference store: a record that is not there (or not the
         caller's) is silently left alone, and so are its bytes."""
+        where = scope(context)
         async with self.db.write() as conn:
             result = await conn.execute(
-                delete(A).where(A.c.id == attachment_id, *self._attachment_filters(context))
+                delete(A).where(A.c.id == attachment_id, *visible_attachments(where.shape)), where.params
             )
         if result.rowcount:
             await self.blobs.delete(context.project_id, attachment_id)
@@ -447,11 +388,13 @@ class ThreadStore(Store[RequestContext]):
     async def mark_uploaded(
         self, attachment_id: str, size: int, attachment: Attachment, context: RequestContext
     ) -> None:
+        where = scope(context)
         async with self.db.write() as conn:
             await conn.execute(
                 update(A)
-                .where(A.c.id == attachment_id, *self._attachment_filters(context))
-                .values(uploaded=True, size=size, data=attachment.model_dump_json())
+                .where(A.c.id == attachment_id, *visible_attachments(where.shape))
+                .values(uploaded=True, size=size, data=attachment.model_dump_json()),
+                where.params,
             )
 
     async def count_session_uploads(self, session_id: str) -> int:

@@ -1,117 +1,86 @@
-"""The protocol's hot reads, as statements built once per isolation shape.
+"""Statements over what a caller may see, built once per isolation shape.
 
-``ThreadStore`` confines every query to the threads a ``RequestContext`` may
-see: its project, its user (client secrets), and its session's history
-settings (history off: the session's own threads; ``recent_threads`` N: the
-user's N most recent). Building those conditions anew on each call and running
-them through SQLAlchemy's async machinery cost more than the queries. Here
-the same conditions are written once per *shape* (user or not; which history
-rule) with bind parameters, cached, and run through ``Database.fetch_all``;
-the context only supplies the values (``Scope.params``).
+Every read of threads and items, the conversation's and the REST API's, and
+every write's check that the caller may touch a thread, is one of these
+statements: the tenancy conditions (``chatkitd.store.tenancy``), the rows
+asked for and, for lists, the paging rule (``chatkitd.store.paging``),
+combined once per shape and plan with bind parameters, cached, and run with
+the context's values. Building them anew on each call cost more than the
+queries.
 
-Each read is one statement: the thread's visibility and the rows asked for
-are joined, so "no such thread" (no row) and "no such item" or "no items"
-(one row of NULLs) come from the same snapshot.
+Two faces read the same rows: the protocol (``chatkit.types`` JSON, for the
+conversation and the admin console) and the REST API (the shapes stored
+beside each row, ``chatkitd.store.projection``).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, exists, false, or_, select, update
 
-from chatkitd.context import RequestContext
 from chatkitd.store import tables
-from chatkitd.store.paging import Plan, bound_conditions
+from chatkitd.store.paging import Plan, cursor_seq, keyset
+from chatkitd.store.tenancy import Shape, visible_threads
 
 T, I = tables.threads, tables.items  # noqa: E741
 
-History = Literal["all", "session", "recent"]
+# What a whole project sees: an admin key, and so the REST API.
+PROJECT = Shape(by_user=False, history="all")
+
+Face = Literal["protocol", "rest"]
+_THREAD_COLUMNS: dict[Face, tuple[Any, ...]] = {
+    "protocol": (T.c.data, T.c.user, T.c.created_at),
+    "rest": (T.c.id, T.c.rest),
+}
+_ITEM_COLUMNS: dict[Face, tuple[Any, ...]] = {"protocol": (I.c.data,), "rest": (I.c.id, I.c.rest)}
+_THIS_THREAD = T.c.id == bindparam("thread_id")
+_IN_THREAD = I.c.thread_id == bindparam("thread_id")
 
 
-@dataclass(frozen=True)
-class Shape:
-    """Which isolation conditions apply: the key of the statement caches."""
-
-    by_user: bool
-    history: History
-
-
-@dataclass(frozen=True)
-class Scope:
-    shape: Shape
-    params: dict[str, Any]
-
-
-def scope(context: RequestContext) -> Scope:
-    """The shape of the context's isolation, and the values of its bind parameters."""
-    params: dict[str, Any] = {"project_id": context.project_id, "user": context.user}
-    session = context.session
-    history: History = "all"
-    if session is not None and not session.history_enabled:
-        history = "session"
-        params["session_id"] = session.id
-    elif session is not None and session.recent_threads is not None:
-        history = "recent"
-        params["recent_user"] = session.user
-        params["recent_limit"] = session.recent_threads
-    return Scope(Shape(context.user is not None, history), params)
-
-
-def conditions(shape: Shape) -> list[ColumnElement[bool]]:
-    """The conditions a ``threads`` row must meet, as ``ThreadStore._thread_filters`` states them."""
-    filters = [T.c.project_id == bindparam("project_id")]
-    if shape.by_user:
-        filters.append(T.c.user == bindparam("user"))
-    if shape.history == "session":
-        filters.append(T.c.session_id == bindparam("session_id"))
-    elif shape.history == "recent":
-        recent = T.alias("recent")
-        filters.append(
-            T.c.id.in_(
-                select(recent.c.id)
-                .where(
-                    recent.c.project_id == bindparam("project_id"), recent.c.user == bindparam("recent_user")
-                )
-                .order_by(recent.c.seq.desc())
-                .limit(bindparam("recent_limit"))
-            )
-        )
-    return filters
-
-
-def _this_thread(shape: Shape) -> list[ColumnElement[bool]]:
-    return [T.c.id == bindparam("thread_id"), *conditions(shape)]
+def _this_visible_thread(shape: Shape) -> list[ColumnElement[bool]]:
+    return [_THIS_THREAD, *visible_threads(shape)]
 
 
 @functools.cache
-def thread_row(shape: Shape) -> Select:
-    """``(data, user, created_at)`` of one visible thread; no row if it is not visible."""
-    return select(T.c.data, T.c.user, T.c.created_at).where(*_this_thread(shape))
+def thread_row(shape: Shape, face: Face = "protocol") -> Select:
+    """One visible thread (``thread_id``): ``(data, user, created_at)`` or ``(id, rest)``; else no row."""
+    return select(*_THREAD_COLUMNS[face]).where(*_this_visible_thread(shape))
+
+
+@functools.cache
+def thread_seq(shape: Shape) -> Select:
+    """The ``seq`` of one visible thread: how a write checks that the caller may touch it."""
+    return select(T.c.seq).where(*_this_visible_thread(shape))
+
+
+@functools.cache
+def touch_thread(shape: Shape) -> Update:
+    """Set a visible thread's ``updated_at`` (``touched_at``); it changes no row when not visible."""
+    return update(T).where(*_this_visible_thread(shape)).values(updated_at=bindparam("touched_at"))
 
 
 @functools.cache
 def item_row(shape: Shape) -> Select:
     """``(data,)`` of one item of a visible thread: no row for the thread, NULL for the item."""
     joined = T.outerjoin(I, and_(I.c.thread_id == T.c.id, I.c.id == bindparam("item_id")))
-    return select(I.c.data).select_from(joined).where(*_this_thread(shape))
+    return select(I.c.data).select_from(joined).where(*_this_visible_thread(shape))
 
 
 @functools.cache
-def cursors(shape: Shape) -> Select:
-    """``(seq, after_seq, before_seq)`` of a visible thread and the seqs of its cursor items."""
+def threads_page(shape: Shape, how: Plan, face: Face = "protocol", by_user: bool = False) -> Select:
+    """A page of visible threads (``by_user``: of ``filter_user`` only). A cursor is any visible thread."""
+    query = select(*_THREAD_COLUMNS[face]).where(*visible_threads(shape))
+    if by_user:
+        query = query.where(T.c.user == bindparam("filter_user"))
+    return keyset(query, T, visible_threads(shape), how)
 
-    def seq_of(param: str) -> Any:
-        cursor = I.alias(f"{param}_item")
-        return (
-            select(cursor.c.seq)
-            .where(cursor.c.id == bindparam(param), cursor.c.thread_id == T.c.id)
-            .scalar_subquery()
-        )
 
-    return select(T.c.seq, seq_of("after"), seq_of("before")).where(*_this_thread(shape))
+@functools.cache
+def thread_cursor(shape: Shape) -> Select:
+    """A threads page's cursor (``cursor``), looked at alone when the page comes back empty."""
+    return cursor_seq(T, visible_threads(shape))
 
 
 def _type_filter(types: frozenset[str] | None) -> list[ColumnElement[bool]]:
@@ -124,29 +93,15 @@ def _type_filter(types: frozenset[str] | None) -> list[ColumnElement[bool]]:
 
 
 @functools.cache
-def first_page(shape: Shape, ascending: bool, types: frozenset[str] | None) -> Select:
-    """``(seq, data)`` of a visible thread's first ``limit`` items; one NULL row when it has none.
-
-    The thread is the outer side of the join, so an invisible thread yields no
-    row at all. Its one row drives the items' ``(thread_id, seq)`` index, in order.
-    """
-    joined = T.outerjoin(I, and_(I.c.thread_id == T.c.id, *_type_filter(types)))
-    return (
-        select(I.c.seq, I.c.data)
-        .select_from(joined)
-        .where(*_this_thread(shape))
-        .order_by(I.c.seq.asc() if ascending else I.c.seq.desc())
-        .limit(bindparam("limit"))
-    )
+def items_page(
+    shape: Shape, how: Plan, face: Face = "protocol", types: frozenset[str] | None = None
+) -> Select:
+    """A page of one visible thread's items: all of them for the protocol (or those of ``types``),
+    those with a REST shape for the REST API. A cursor is any item of the thread."""
+    listed = [I.c.rest.is_not(None)] if face == "rest" else _type_filter(types)
+    visible = exists().where(*_this_visible_thread(shape))
+    query = select(*_ITEM_COLUMNS[face]).where(_IN_THREAD, *listed, visible)
+    return keyset(query, I, [_IN_THREAD], how)
 
 
-@functools.cache
-def later_page(how: Plan, types: frozenset[str] | None) -> Select:
-    """``(seq, data)`` of a thread's items between cursors (visibility checked by ``cursors``)."""
-    bounds = bound_conditions(I.c.seq, how, bindparam("after_seq"), bindparam("before_seq"))
-    return (
-        select(I.c.seq, I.c.data)
-        .where(I.c.thread_id == bindparam("thread_id"), *bounds, *_type_filter(types))
-        .order_by(I.c.seq.asc() if how.read_ascending else I.c.seq.desc())
-        .limit(bindparam("limit"))
-    )
+ITEM_CURSOR = cursor_seq(I, [_IN_THREAD])

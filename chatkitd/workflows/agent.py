@@ -29,17 +29,19 @@ from chatkit.types import (
     UserMessageItem,
 )
 
+from chatkitd import approvals
+from chatkitd.approvals import Resumption
 from chatkitd.compat.agents import ItemIds
 from chatkitd.compat.chatkit import ConverterInput, Preloaded, wake_side_queue
 from chatkitd.context import RequestContext
 from chatkitd.models.failures import model_failure
-from chatkitd.models.providers import build_model, describe, served_model
+from chatkitd.models.providers import ProviderDefinition, build_model, describe, served_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
 from chatkitd.tracing.runs import RunTrace
+from chatkitd.workflows import agent_pause
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
-from chatkitd.workflows.definitions import ProviderDefinition
 from chatkitd.workflows.streaming import HistoryConverter
 
 logger = logging.getLogger(__name__)
@@ -139,22 +141,61 @@ class AgentWorkflow(Workflow):
             last = next((i for i in page.data if isinstance(i, UserMessageItem)), None)
             options, tool_choice = (last.inference_options if last else None), None
         model = self._pick_model(options.model if options else None)
-        session = context.session
-        state = dict(session.state_variables or {}) if session else {}
+        run_context = self._run_context(thread, Preloaded(store, thread.id, page), context)
         try:
-            agent = await self.build_agent(AgentRun(state, model, context), tool_choice)
+            agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), tool_choice)
         except Exception as error:
             self._raise_if_model_failure(error, model, thread.id, context)
             raise
         agent_input = await _CONVERTER.to_agent_input(list(reversed(page.data)))
-        run_context = WorkflowRunContext(
+        async for event in self._run(agent, agent_input, run_context, store, model):
+            yield event
+
+    async def resume(
+        self,
+        thread: ThreadMetadata,
+        resumption: Resumption,
+        context: RequestContext,
+        store: Any,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Go on with a run that paused for approval, with the answers applied."""
+        model = agent_pause.saved_model(resumption.state)
+        run_context = self._run_context(thread, store, context)
+        try:
+            agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), None)
+        except Exception as error:
+            self._raise_if_model_failure(error, model, thread.id, context)
+            raise
+        state = await agent_pause.restored(agent, resumption.state, run_context, resumption)
+        recorder = context.run_trace.recorder if context.run_trace else None
+        if recorder is not None:
+            for span in approvals.answer_spans(resumption):
+                recorder.add(span)
+        async for event in self._run(agent, state, run_context, store, model):
+            yield event
+
+    def _run_context(self, thread: ThreadMetadata, store: Any, context: RequestContext) -> WorkflowRunContext:
+        session = context.session
+        return WorkflowRunContext(
             thread=thread,
-            store=Preloaded(store, thread.id, page),
+            store=store,
             request_context=context,
             workflow_id=self.id,
             workflow_version=self.version,
-            state_variables=state,
+            state_variables=dict(session.state_variables or {}) if session else {},
         )
+
+    async def _run(
+        self,
+        agent: Agent[Any],
+        agent_input: Any,
+        run_context: WorkflowRunContext,
+        store: Any,
+        model: str | None,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """One streamed run (a new turn, or a paused one resumed); a run that stops for
+        approval ends with the approval cards."""
+        thread, context = run_context.thread, run_context.request_context
         run_trace = context.run_trace or RunTrace.disabled()
         run_config = run_trace.run_config(
             model_provider=self._provider,
@@ -177,6 +218,21 @@ class AgentWorkflow(Workflow):
             async for event in stream_agent_response(run_context, converted):
                 ids.fix(event)
                 yield event
+            requests = agent_pause.requests_for(result.interruptions)
+            if requests:
+                cards = await approvals.pause(
+                    thread,
+                    context,
+                    store,
+                    workflow_id=self.id,
+                    workflow_version=self.version,
+                    kind=agent_pause.KIND,
+                    state=agent_pause.saved_state(result.to_state(), model),
+                    requests=requests,
+                    trace=run_trace.recorder,
+                )
+                for card in cards:
+                    yield card
         except BaseException as error:
             # chatkit leaves its side-queue reader waiting when the run fails.
             wake_side_queue(run_context)

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from chatkitd.errors import InvalidRequest
 from chatkitd.store import keys
 from chatkitd.workflows.definitions import Deployable, definition_files, read_deployable
 from chatkitd.workflows.registry import WorkflowRegistry, WorkflowVersion
-
-if TYPE_CHECKING:
-    from chatkitd.platform import Platform
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +45,16 @@ def check_loads(deployable: Deployable, registry: WorkflowRegistry) -> None:
         ) from None
 
 
-async def deploy_folder(platform: Platform, folder: Path, project: str = keys.DEFAULT_PROJECT) -> None:
+async def deploy_folder(
+    registry: WorkflowRegistry, folder: Path, project: str = keys.DEFAULT_PROJECT
+) -> None:
     """Deploy every definition in ``folder`` whose content changed since its latest version.
 
     A file that does not parse or load is logged and skipped.
     """
     for path in definition_files(folder):
         try:
-            version, created = await deploy_file(platform.workflows, project, path, only_if_changed=True)
+            version, created = await deploy_file(registry, project, path, only_if_changed=True)
         except InvalidRequest as error:
             # One broken file must not keep the others (or the server) down.
             logger.error("not deploying %s: %s", path, error.message)

@@ -1,7 +1,7 @@
 """Writing threads and items through the same ``Store`` methods the runtime uses.
 
 Every builder returns protocol items (``chatkit.types``); the REST tests read
-them back through the SDK, so the mapping in ``chatkitd.rest.items`` is
+them back through the SDK, so the mapping in ``chatkitd.store.rest_shapes`` is
 exercised exactly as the runtime's writes will exercise it.
 """
 

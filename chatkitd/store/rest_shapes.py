@@ -1,4 +1,8 @@
-"""The one place where protocol items (``chatkit.types``) become REST thread items.
+"""The one place where protocol threads and items (``chatkit.types``) get their REST shapes.
+
+The store keeps each row's REST shape beside it (``chatkitd.store.projection``),
+so this mapping is part of what is stored: a change to it changes stored data,
+and goes with a new ``projection.VERSION`` and a migration.
 
 | protocol item      | REST type                  |
 |--------------------|----------------------------|
@@ -29,6 +33,7 @@ from chatkit.types import (
     TaskItem,
     ThoughtTask,
     ThreadItem,
+    ThreadMetadata,
     URLSource,
     UserMessageItem,
     UserMessageTextContent,
@@ -144,3 +149,45 @@ def to_rest(item: ThreadItem) -> dict[str, Any] | None:
                 "tasks": [_task_fields(task) for task in item.workflow.tasks],
             }
     return None
+
+
+def thread_resource(thread: ThreadMetadata, user: str, created_at: float) -> dict[str, Any]:
+    """The REST shape of a thread (``chatkit.thread``)."""
+    status = thread.status
+    status_body: dict[str, Any] = {"type": status.type}
+    if status.type != "active":
+        status_body["reason"] = getattr(status, "reason", None)
+    return {
+        "id": thread.id,
+        "object": "chatkit.thread",
+        "created_at": int(created_at),
+        "status": status_body,
+        "title": thread.title,
+        "user": user,
+    }
+
+
+def list_resource(data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
+    """The list envelope every list endpoint answers with."""
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": has_more,
+    }
+
+
+def list_body(rows: list[tuple[str, str]], has_more: bool) -> bytes:
+    """The list envelope around stored REST shapes, spliced without re-parsing them.
+
+    ``rows`` are ``(id, rest_json)`` pairs; the result equals
+    ``list_resource`` of the parsed shapes, serialized.
+    """
+    first_id = json.dumps(rows[0][0]) if rows else "null"
+    last_id = json.dumps(rows[-1][0]) if rows else "null"
+    data = ",".join(rest for _, rest in rows)
+    more = "true" if has_more else "false"
+    return (
+        f'{{"object":"list","data":[{data}],"first_id":{first_id},"last_id":{last_id},"has_more":{more}}}'
+    ).encode()
