@@ -11,10 +11,13 @@ from chatkitd.workflows.definitions import TOOL_KINDS, parse_yaml
 from chatkitd.workflows.tools import TOOL_BUILDERS
 
 TESTS = Path(__file__).parent
-# Each kind, and the test module (with its workflow files) that runs it end to end.
+# Each kind, and the test module that runs a workflow using it end to end (the file
+# holding that workflow's YAML: a module that writes its workflows itself is its own file).
 TESTED_BY = {
     "builtin": ("test_agent_workflows.py", "workflows_data/scripted.yaml"),
     "python": ("test_approvals.py", "workflows_data/approvals.yaml"),
+    "mcp": ("test_mcp.py", "test_mcp.py"),
+    "web_search": ("test_web_search.py", "test_web_search.py"),
 }
 
 
@@ -27,7 +30,8 @@ def test_every_kind_has_an_end_to_end_test(kind):
     assert kind in TESTED_BY, f"tool kind `{kind}` has no end-to-end test listed in TESTED_BY"
     module, workflow = TESTED_BY[kind]
     assert (TESTS / module).is_file()
-    assert f"- {kind}:" in (TESTS / workflow).read_text(), f"{workflow} uses no `{kind}` tool"
+    text = (TESTS / workflow).read_text()
+    assert f"- {kind}:" in text, f"{workflow} deploys no workflow with a `{kind}` tool"
 
 
 def agent(tools: str) -> str:
@@ -37,7 +41,7 @@ def agent(tools: str) -> str:
 @pytest.mark.parametrize(
     ("tools", "param", "words"),
     [
-        ("  - nothing: 1\n", "tools.0", "exactly one of `builtin`, `python`"),
+        ("  - nothing: 1\n", "tools.0", "exactly one of `builtin`, `python`, `mcp`, `web_search`"),
         ("  - {builtin: current_time, python: 'a:b'}\n", "tools.0", "exactly one of"),
         ("  - python: not-a-path\n", "tools.0.python", "pattern"),
         ("  - {builtin: current_time, require_approval: sometimes}\n", "tools.0.require_approval", "always"),

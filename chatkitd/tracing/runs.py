@@ -24,7 +24,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agents import RunConfig
 from agents.tracing import gen_trace_id
@@ -36,7 +36,6 @@ from chatkitd.tracing.processor import install
 from chatkitd.tracing.records import SpanRecord, TraceRecorder
 
 if TYPE_CHECKING:
-    from chatkitd.context import RequestContext
     from chatkitd.store.db import Database
 
 logger = logging.getLogger(__name__)
@@ -121,6 +120,13 @@ def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(value, default=str))
 
 
+class Caller(Protocol):
+    """What a run's trace needs of the request context (``chatkitd.context.RequestContext``)."""
+
+    project_id: str
+    session: Any
+
+
 class RunTracer:
     """Opens a ``RunTrace`` for each run and saves it when the run ends: database, then OTLP
     (the exporter is made at start, so a missing ``otlp`` extra is a setting error, not a failed chat)."""
@@ -142,7 +148,7 @@ class RunTracer:
 
     def open(
         self,
-        context: RequestContext,
+        context: Caller,
         thread_id: str | None,
         workflow_id: str,
         workflow_version: str,

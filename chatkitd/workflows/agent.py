@@ -38,6 +38,7 @@ from chatkitd.models.failures import model_failure
 from chatkitd.models.providers import ProviderDefinition, build_model, describe, served_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
+from chatkitd.tools.web_search import cite
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import agent_pause
 from chatkitd.workflows.base import Workflow
@@ -217,7 +218,11 @@ class AgentWorkflow(Workflow):
             converted = cast(RunResultStreaming, ConverterInput(result))
             async for event in stream_agent_response(run_context, converted):
                 ids.fix(event)
-                yield event
+                if run_context.web_sources.results:
+                    for cited in cite(event, run_context.web_sources):
+                        yield cited
+                else:
+                    yield event
             requests = agent_pause.requests_for(result.interruptions)
             if requests:
                 cards = await approvals.pause(

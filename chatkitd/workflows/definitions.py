@@ -25,6 +25,8 @@ from pydantic_core import InitErrorDetails
 
 from chatkitd.errors import InvalidRequest
 from chatkitd.models.providers import ProviderDefinition
+from chatkitd.tools.mcp.config import McpToolConfig
+from chatkitd.tools.web_search.config import WebSearchConfig
 
 WORKFLOW_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
 
@@ -47,6 +49,8 @@ PythonPath = Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")]
 TOOL_KINDS: dict[str, Any] = {
     "builtin": str,  # one of chatkitd's built-in tools, by name
     "python": PythonPath,  # an importable agents.FunctionTool (or plain function)
+    "mcp": McpToolConfig,  # an MCP server's tools (chatkitd.tools.mcp)
+    "web_search": WebSearchConfig,  # web search with citations (chatkitd.tools.web_search)
 }
 
 

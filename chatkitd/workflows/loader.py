@@ -75,6 +75,8 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
                 model_settings=settings,
                 tools=[*server_tools, *client_tools],
                 mcp_servers=mcp_servers,
+                # Two servers may name a tool alike: then each tool is prefixed with its server.
+                mcp_config={"include_server_in_tool_names": len(mcp_servers) > 1},
                 # A client tool's call ends the run; the client's output resumes it.
                 tool_use_behavior=StopAtTools(stop_at_tool_names=[t.name for t in client_tools])
                 if client_tools

@@ -22,6 +22,9 @@ from agents.tool_context import ToolContext
 from chatkit.agents import ClientToolCall
 from chatkit.types import ClosedStatus, CustomTask, LockedStatus
 
+from chatkitd.models.providers import effective_provider
+from chatkitd.tools.mcp import McpToolConfig, mcp_server
+from chatkitd.tools.web_search import WebSearchConfig, web_search_tool
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ClientToolDefinition, ToolDefinition
 
@@ -109,6 +112,20 @@ def _python(path: str, definition: ToolDefinition, env: RunEnvironment) -> Tool:
     return target if isinstance(target, FunctionTool) else function_tool(target)
 
 
+def _mcp(config: McpToolConfig, definition: ToolDefinition, env: RunEnvironment) -> MCPServer:
+    if definition.require_approval != "never":
+        raise ValueError(
+            f"MCP server '{config.server_label}': its approval policy goes inside it, "
+            "as `mcp: {require_approval: ...}`"
+        )
+    return mcp_server(config)
+
+
+def _web_search(config: WebSearchConfig, definition: ToolDefinition, env: RunEnvironment) -> Tool:
+    provider = effective_provider(env.provider, env.settings)
+    return web_search_tool(config, env.settings, hosted_available=provider.type == "openai")
+
+
 ToolBuilder = Callable[[Any, ToolDefinition, "RunEnvironment"], "Tool | MCPServer"]
 
 # One builder per YAML tool kind (``chatkitd.workflows.definitions.TOOL_KINDS``). A builder
@@ -116,6 +133,8 @@ ToolBuilder = Callable[[Any, ToolDefinition, "RunEnvironment"], "Tool | MCPServe
 TOOL_BUILDERS: dict[str, ToolBuilder] = {
     "builtin": _builtin,
     "python": _python,
+    "mcp": _mcp,
+    "web_search": _web_search,
 }
 
 

@@ -40,6 +40,7 @@ from agents.mcp import (
 )
 from agents.tracing import SpanError, get_current_span
 from mcp.shared.exceptions import MCPError
+from mcp.types import CONNECTION_CLOSED
 
 from chatkitd.tools.mcp.config import McpToolConfig
 
@@ -120,9 +121,20 @@ def _client(config: McpToolConfig) -> MCPServer:
     )
 
 
+def tool_error(context: Any, error: Exception) -> str:
+    """What the model reads when a call fails: chatkitd's own message (written for the model,
+    never holding a secret) or the server's error answer; anything else stays in the log."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, (McpUnavailable, MCPError)):
+            return f"The tool failed: {cause}"
+        cause = cause.__cause__
+    return "The tool failed unexpectedly. Please try again."
+
+
 class ManagedMcpServer(MCPServer):
     def __init__(self, config: McpToolConfig) -> None:
-        super().__init__(require_approval=config.sdk_require_approval())
+        super().__init__(require_approval=config.sdk_require_approval(), failure_error_function=tool_error)
         self.config = config
         # One connection per event loop (a server process has one; tests may run several).
         self._connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Connection] = (
@@ -218,8 +230,13 @@ class ManagedMcpServer(MCPServer):
             raise McpUnavailable(
                 f"MCP server '{self.name}' did not answer {tool_name} within {self.config.timeout:g} s."
             ) from None
-        except MCPError:
-            raise  # the server answered with an error: the connection is fine
+        except MCPError as error:
+            if error.code != CONNECTION_CLOSED:
+                raise  # the server answered with an error: the connection is fine
+            self._drop(connection)
+            raise McpUnavailable(
+                f"MCP server '{self.name}' closed the connection during {tool_name}."
+            ) from None
         except Exception as error:  # noqa: BLE001
             self._drop(connection)
             raise McpUnavailable(
