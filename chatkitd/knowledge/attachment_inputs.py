@@ -167,10 +167,10 @@ class AttachmentInputs:
 
 def for_run(settings: Any, provider: Any, model: str | None, project_id: str) -> AttachmentInputs:
     """The attachment inputs of one agent run: its project's files, its model's abilities, the caps."""
-    from chatkitd.models.providers import DEFAULT_OPENAI_MODEL, effective_provider
+    from chatkitd.models.providers import effective_provider, served_model
 
     resolved = effective_provider(provider, settings)
-    name = model or settings.model or (DEFAULT_OPENAI_MODEL if resolved.type == "openai" else None)
+    name = served_model(provider, model, settings)  # the model that runs, after CHATKITD_MODEL_MAP
     listed = resolved.inputs if provider is not None else settings.model_inputs
     overrides = None
     if listed is not None:
