@@ -61,12 +61,9 @@ def test_start_agent_if_else_end_and_hidden_classifier(chat, client):
         "answer",
         "done",
     ]
-    # The agent's own spans sit under its node's span.
+    # The agents' own spans (the SDK's) are in the same trace.
     all_spans = latest_trace(client, stream.thread_id)["spans"]
-    node_span = next(s for s in all_spans if s["name"] == "agent answer")
-    agent_span = next(s for s in all_spans if s["kind"] == "agent" and s["name"] == "answer")
-    task_span = next(s for s in all_spans if s["id"] == agent_span["parent_id"])
-    assert task_span["parent_id"] == node_span["id"]
+    assert {"classify", "answer"} <= {s["name"] for s in all_spans if s["kind"] == "agent"}
 
 
 def test_set_state_persists_for_the_thread_and_session_values_fill_state(chat, client):

@@ -31,7 +31,6 @@ from typing import Any, cast
 
 import openai
 from agents import Agent, RunResultStreaming
-from agents.tracing import trace
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
@@ -48,7 +47,8 @@ from chatkitd.compat.chatkit import ConverterInput, wake_side_queue
 from chatkitd.context import RequestContext
 from chatkitd.models.providers import _key, build_model, effective_provider
 from chatkitd.tracing.processor import ADOPT
-from chatkitd.workflows import export_guardrails, export_runner, guardrails, hosted_tools, recording
+from chatkitd.tracing.runs import RunTrace
+from chatkitd.workflows import export_guardrails, export_runner, guardrails, hosted_tools
 from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment, _Provider
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
@@ -132,50 +132,34 @@ class ExportWorkflow(Workflow):
         history = list(await _CONVERTER.to_agent_input(earlier)) if earlier else []
         text = " ".join(p.text for p in item.content if isinstance(p, UserMessageTextContent))
         workflow_input = self._input(text, context)
-        recorder = recording.start(self.env, self.id, self.version, thread, context)
-        turn = _Turn(self, thread, context, store, history, untraced=recorder is None)
+        trace = context.run_trace or RunTrace.disabled()
+        turn = _Turn(self, thread, context, store, history, trace)
 
         async def run() -> Any:
             export_runner.CURRENT.set(turn)
             export_guardrails.JUDGE.set(self.judge_for)
-            ADOPT.set(recorder)
+            ADOPT.set(trace.recorder)  # the export's own `with trace(...)` records into this run's trace
             try:
                 return await self.run_workflow(workflow_input)
             finally:
                 turn.queue.put_nowait(_DONE)
 
-        root = None
-        if recorder is not None:
-            recorder.item_ids.append(item.id)
-            root = trace(f"{self.id} v{self.version}", trace_id=recorder.trace_id, group_id=thread.id)
-            root.start(mark_as_current=True)
         task = asyncio.create_task(run())
         try:
             while (event := await turn.queue.get()) is not _DONE:
                 yield cast(ThreadStreamEvent, event)
             result = await task
             if not turn.said_anything and result is not None:
-                text_out = result.get("output_text", result) if isinstance(result, dict) else result
+                said = result.get("output_text", result) if isinstance(result, dict) else result
                 message_id = store.generate_item_id("message", thread, context)
-                async for event in stream_assistant_message(
-                    message_id, thread.id, chunk_words(as_text(text_out), 8)
-                ):
-                    turn.item_ids.append(message_id)
+                chunks = chunk_words(as_text(said), 8)
+                async for event in stream_assistant_message(message_id, thread.id, chunks):
                     yield event
-        except BaseException as error:
-            if recorder is not None:
-                recorder.error = f"{type(error).__name__}: {error}"
-            raise
         finally:
             if not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
-            if root is not None:
-                root.finish(reset_current=True)
-            if recorder is not None:
-                recorder.item_ids.extend(i for i in turn.item_ids if i not in recorder.item_ids)
-                await recording.save(self.env, recorder)
 
 
 class _Turn:
@@ -188,17 +172,16 @@ class _Turn:
         context: RequestContext,
         store: Any,
         history: list[Any],
-        untraced: bool,
+        trace: RunTrace,
     ) -> None:
         self.workflow = workflow
         self.thread = thread
         self.context = context
         self.store = store
         self.history = history
-        self.untraced = untraced
+        self.trace = trace
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.said_anything = False
-        self.item_ids: list[str] = []
 
     async def run_agent(self, runner: Any, agent: Agent[Any], input: Any, options: dict[str, Any]) -> Any:
         workflow = self.workflow
@@ -208,7 +191,10 @@ class _Turn:
         elif isinstance(input, list):
             input = [*self.history, *input]
         options["run_config"] = export_runner.run_config(
-            options.get("run_config"), model_provider=workflow.provider, tracing_disabled=self.untraced
+            options.get("run_config"),
+            model_provider=workflow.provider,
+            tracing_disabled=not self.trace.enabled,
+            trace_id=self.trace.trace_id,
         )
         result = runner.run_streamed(agent, input, **options)
         shown = agent.output_type in (None, str)
@@ -227,7 +213,6 @@ class _Turn:
                     ids.fix(event)
                     if isinstance(event, ThreadItemDoneEvent):
                         self.said_anything = True
-                        self.item_ids.append(event.item.id)
                     self.queue.put_nowait(event)
             else:
                 async for _ in result.stream_events():

@@ -78,6 +78,7 @@ class GraphRun:
     said_anything: bool = False
     state_changed: bool = False
     untraced: bool = True
+    trace: Any = None  # the run's RunTrace (chatkitd.tracing.runs), set by the runtime
     had_pause: bool = False  # a paused run waited when this turn began
     step: Step | None = None
     item_ids: list[str] = field(default_factory=list)

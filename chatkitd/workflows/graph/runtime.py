@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from agents.models.interface import Model, ModelProvider
-from agents.tracing import Span, Trace, custom_span, trace
 from chatkit.actions import Action
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
@@ -31,7 +30,7 @@ from chatkit.types import (
 
 from chatkitd.context import RequestContext
 from chatkitd.models.providers import ProviderDefinition, build_model
-from chatkitd.workflows import recording
+from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.graph import state as graph_state
@@ -174,87 +173,60 @@ class GraphWorkflow(Workflow):
     async def _drive(
         self, run: GraphRun, node_id: str | None, item_ids: list[str], resumed: Step | None = None
     ) -> AsyncIterator[ThreadStreamEvent]:
-        recorder = recording.start(self.env, self.id, self.version, run.thread, run.context)
-        run.untraced = recorder is None
-        run.item_ids.extend(item_ids)
-        root: Trace | None = None
-        outer: Span[Any] | None = None
+        trace = run.context.run_trace or RunTrace.disabled()
+        run.trace = trace
+        run.untraced = not trace.enabled
         path: list[str] = []
         state_before = dict(run.state)
         paused: tuple[Position, str] | None = None
-        try:
-            if recorder is not None:
-                root = trace(f"{self.id} v{self.version}", trace_id=recorder.trace_id, group_id=run.thread.id)
-                root.start(mark_as_current=True)
-                outer = custom_span(f"graph {self.id}", {"workflow": self.id, "version": self.version})
-                outer.start(mark_as_current=True)
-            steps = 0
-            while node_id is not None:
-                steps += 1
-                if steps > self.graph.definition.max_steps:
-                    raise CustomStreamError(
-                        f"The workflow stopped after {self.graph.definition.max_steps} steps.",
-                        allow_retry=False,
-                    )
-                path.append(node_id)
-                node = self.graph.nodes[node_id]
-                span = custom_span(
-                    f"{node.type} {node.id}", {"node": node.id, "type": node.type, "input": run.last}
+        with trace.span(f"graph {self.id}", {"workflow": self.id, "version": self.version}) as graph_span:
+            try:
+                steps = 0
+                while node_id is not None:
+                    steps += 1
+                    if steps > self.graph.definition.max_steps:
+                        raise CustomStreamError(
+                            f"The workflow stopped after {self.graph.definition.max_steps} steps.",
+                            allow_retry=False,
+                        )
+                    path.append(node_id)
+                    node = self.graph.nodes[node_id]
+                    with trace.span(
+                        f"{node.type} {node.id}", {"node": node.id, "type": node.type, "input": run.last}
+                    ) as details:
+                        try:
+                            if resumed is not None:
+                                run.step, resumed = resumed, None
+                            elif node.quiet:
+                                run.step = await node.decide(self.graph.compiled[node_id], run)
+                            else:
+                                run.step = None
+                                async for event in node.run(self.graph.compiled[node_id], run):
+                                    yield event
+                        except CelError as error:
+                            raise CustomStreamError(
+                                f"Workflow step '{node_id}' failed: {error}", allow_retry=False
+                            ) from None
+                        finally:
+                            step = run.step
+                            if step is not None:
+                                step.output = _json_safe(step.output)
+                                # Nodes put only JSON values in their detail (CEL results are made plain).
+                                details.update(output=step.output, **step.detail)
+                    assert step is not None
+                    run.record(node_id, step.output, passes_input=step.keep_input)
+                    if step.pause:
+                        position = run.position(node_id, run.model, trace.trace_id, step.detail)
+                        paused = (position, step.detail["token"])
+                        break
+                    node_id = step.next
+            finally:
+                graph_span.update(
+                    path=path,
+                    state_before=state_before,
+                    state=_json_safe(run.state),
+                    paused=paused is not None,
                 )
-                span.start(mark_as_current=True)
-                try:
-                    if resumed is not None:
-                        run.step, resumed = resumed, None
-                    elif node.quiet:
-                        run.step = await node.decide(self.graph.compiled[node_id], run)
-                    else:
-                        run.step = None
-                        async for event in node.run(self.graph.compiled[node_id], run):
-                            yield event
-                except CelError as error:
-                    span.set_error({"message": "CEL evaluation failed", "data": {"error": str(error)}})
-                    raise CustomStreamError(
-                        f"Workflow step '{node_id}' failed: {error}", allow_retry=False
-                    ) from None
-                finally:
-                    step = run.step
-                    if step is not None:
-                        step.output = _json_safe(step.output)
-                        # Nodes put only JSON values in their detail (CEL results are made plain).
-                        span.span_data.data.update(output=step.output, **step.detail)
-                    span.finish(reset_current=True)
-                assert step is not None
-                run.record(node_id, step.output, passes_input=step.keep_input)
-                if step.pause:
-                    token = step.detail["token"]
-                    position = run.position(
-                        node_id, run.model, recorder.trace_id if recorder else None, step.detail
-                    )
-                    paused = (position, token)
-                    break
-                node_id = step.next
-        except BaseException as error:
-            if recorder is not None:
-                recorder.error = f"{type(error).__name__}: {error}"
-            raise
-        finally:
-            if outer is not None:
-                outer.span_data.data.update(
-                    _json_safe(
-                        {
-                            "path": path,
-                            "state_before": state_before,
-                            "state": run.state,
-                            "paused": paused is not None,
-                        }
-                    )
-                )
-                outer.finish(reset_current=True)
-            if root is not None:
-                root.finish(reset_current=True)
-            if recorder is not None:
-                recorder.item_ids.extend(i for i in run.item_ids if i not in recorder.item_ids)
-                await recording.save(self.env, recorder)
         if run.state_changed or paused is not None or run.had_pause:
             await graph_state.save(
                 self.env.db,

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 import jsonschema
-from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming
+from agents import Agent, ModelSettings, Runner, RunResultStreaming
 from agents.agent_output import AgentOutputSchemaBase
 from agents.exceptions import ModelBehaviorError
 from agents.mcp import MCPServer
@@ -160,7 +160,7 @@ class AgentNode(Linear):
             agent,
             cast(list[Any], items),
             context=context,
-            run_config=RunConfig(model_provider=run.workflow.provider, tracing_disabled=run.untraced),
+            run_config=run.trace.run_config(model_provider=run.workflow.provider),
             max_turns=self.max_turns,
         )
         try:
