@@ -106,6 +106,7 @@ def test_the_exports_trace_is_recorded(chat, setup):
 def test_cli_deploys_the_export_unchanged_with_no_openai_key(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
     result = CliRunner().invoke(main, ["workflows", "deploy", str(EXPORT), "--id", "wf_support"], env=env)
     assert result.exit_code == 0, result.output
     assert "Deployed wf_support version 1 to project 'default'.\n" in result.output
@@ -121,6 +122,7 @@ def test_a_tool_that_cannot_run_on_the_provider_is_named_at_deploy(tmp_path):
     path = tmp_path / "export.py"
     path.write_text(source)
     env = {"CHATKITD_DATA_DIR": str(tmp_path), "CHATKITD_MODEL_BASE_URL": "http://127.0.0.1:9/v1"}
+    CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
     result = CliRunner().invoke(main, ["workflows", "deploy", str(path)], env=env)
     assert result.exit_code != 0
     assert (
@@ -160,12 +162,11 @@ def test_hosted_tools_map_to_chatkitds_own_on_another_provider(tmp_path):
     from agents import Agent, FunctionTool, HostedMCPTool, WebSearchTool
 
     from chatkitd.settings import Settings
-    from chatkitd.tracing.processor import DatabaseTraceProcessor
     from chatkitd.workflows import hosted_tools
     from chatkitd.workflows.agent import RunEnvironment
 
     settings = Settings(data_dir=tmp_path, model_base_url="http://127.0.0.1:9/v1")
-    env = RunEnvironment(settings, None, DatabaseTraceProcessor())  # type: ignore[arg-type]
+    env = RunEnvironment(settings, None)  # type: ignore[arg-type]
     # With no web search back end configured, the tool is named at deploy, with the reason.
     [problem] = hosted_tools.unsupported([Agent(name="A", tools=[WebSearchTool()])], env)
     assert problem.startswith("agent 'A': WebSearchTool (web_search has no back end")
@@ -175,7 +176,7 @@ def test_hosted_tools_map_to_chatkitds_own_on_another_provider(tmp_path):
         web_search_backend="searxng",
         searxng_url="http://127.0.0.1:9",
     )
-    env = RunEnvironment(settings, None, DatabaseTraceProcessor())  # type: ignore[arg-type]
+    env = RunEnvironment(settings, None)  # type: ignore[arg-type]
     mcp = HostedMCPTool(
         tool_config={"type": "mcp", "server_label": "crm", "server_url": "http://127.0.0.1:9/mcp"}
     )

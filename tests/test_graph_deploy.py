@@ -99,9 +99,9 @@ def test_deploy_refuses_naming_the_node(case, tmp_path: Path):
     text, message = REFUSALS[case]
     path = tmp_path / "broken.yaml"
     path.write_text(text)
-    result = CliRunner().invoke(
-        main, ["workflows", "deploy", str(path)], env={"CHATKITD_DATA_DIR": str(tmp_path)}
-    )
+    env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
+    result = CliRunner().invoke(main, ["workflows", "deploy", str(path)], env=env)
     assert result.exit_code != 0
     assert message in result.output, result.output
     assert "Invalid graph" in result.output
@@ -110,9 +110,9 @@ def test_deploy_refuses_naming_the_node(case, tmp_path: Path):
 def test_a_valid_graph_deploys(tmp_path: Path):
     path = tmp_path / "fine.yaml"
     path.write_text(graph("{id: a, type: transform, expression: 'state.count + 1', next: done}"))
-    result = CliRunner().invoke(
-        main, ["workflows", "deploy", str(path)], env={"CHATKITD_DATA_DIR": str(tmp_path)}
-    )
+    env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
+    result = CliRunner().invoke(main, ["workflows", "deploy", str(path)], env=env)
     assert result.exit_code == 0, result.output
     assert "Deployed broken version 1" in result.output
 
@@ -126,8 +126,8 @@ def test_a_valid_graph_deploys(tmp_path: Path):
 )
 def test_the_examples_deploy(example, extra, said, tmp_path: Path):
     path = Path(__file__).parents[1] / "examples" / example
-    result = CliRunner().invoke(
-        main, ["workflows", "deploy", str(path), *extra], env={"CHATKITD_DATA_DIR": str(tmp_path)}
-    )
+    env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
+    result = CliRunner().invoke(main, ["workflows", "deploy", str(path), *extra], env=env)
     assert result.exit_code == 0, result.output
     assert said in result.output

@@ -121,6 +121,7 @@ def test_unknown_workflows_and_versions_are_404s(client):
 
 def test_cli_rollback_and_archive(tmp_path):
     env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
     path = tmp_path / "a.yaml"
     for text in ("one", "two"):
         path.write_text(agent_yaml("cli-managed", text))

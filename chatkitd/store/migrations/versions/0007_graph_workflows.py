@@ -1,14 +1,14 @@
 """Graph workflows: per-thread state and paused runs; workflow rollback and archive
 
-Revision ID: 0006_graph_workflows
-Revises: 0005_approvals
+Revision ID: 0007_graph_workflows
+Revises: 0006_knowledge
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_graph_workflows"
-down_revision = "0005_approvals"
+revision = "0007_graph_workflows"
+down_revision = "0006_knowledge"
 branch_labels = None
 depends_on = None
 
