@@ -20,7 +20,7 @@ def with_db(work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work`` on the configured database, brought up to date first."""
 
     async def run() -> T:
-        db = Database(Settings().resolved_database_url)
+        db = Database.from_settings(Settings())
         try:
             await migrate.upgrade(db)
             return await work(db)
