@@ -61,6 +61,10 @@ class MethodNotAllowed(APIError):
     status = 405
 
 
+class Conflict(APIError):
+    status = 409
+
+
 class PayloadTooLarge(APIError):
     status = 413
 

@@ -17,6 +17,7 @@ from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.rest_pages import RestPages
 from chatkitd.store.threads import ThreadStore
+from chatkitd.tools import mcp
 from chatkitd.tracing import processor as trace_processor
 from chatkitd.workflows.deploy import deploy_folder
 from chatkitd.workflows.registry import WorkflowRegistry
@@ -53,6 +54,7 @@ class Platform:
     async def stop(self) -> None:
         # Cancelled streams may still be saving their partial messages.
         await wait_for_detached()
+        await mcp.close_all()
         await self.db.dispose()
 
     async def project_for_admin_key(self, token: str) -> str | None:

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         description="Memory for REST reads replayed until the next write (SQLite only); 0 turns it off.",
     )
     log_level: str = Field("info", description="Log level for the server.")
+    web_search_backend: Literal["searxng", "brave", "tavily"] | None = Field(
+        None,
+        description="Back end of `web_search` tools that name none, when the model is not on OpenAI's "
+        "Responses API (there, OpenAI's hosted search runs).",
+    )
+    searxng_url: str | None = Field(None, description="Base URL of the SearXNG instance `web_search` uses.")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

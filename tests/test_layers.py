@@ -52,6 +52,29 @@ ABOVE = {
         "chatkitd.cli",
     ),
     "chatkitd.platform": ("chatkitd.http", "chatkitd.web", "chatkitd.app", "chatkitd.cli"),
+    "chatkitd.approvals": (
+        "chatkitd.workflows",
+        "chatkitd.runtime",
+        "chatkitd.rest",
+        "chatkitd.http",
+        "chatkitd.web",
+        "chatkitd.platform",
+        "chatkitd.app",
+        "chatkitd.cli",
+    ),
+    "chatkitd.tools": (
+        "chatkitd.store",
+        "chatkitd.approvals",
+        "chatkitd.workflows",
+        "chatkitd.runtime",
+        "chatkitd.models",
+        "chatkitd.rest",
+        "chatkitd.http",
+        "chatkitd.web",
+        "chatkitd.platform",
+        "chatkitd.app",
+        "chatkitd.cli",
+    ),
 }
 
 

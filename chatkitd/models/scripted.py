@@ -11,7 +11,8 @@ turn: step N answers the call made after N tool results came back, so a
 step that calls a tool is followed by the step that uses its output.
 
 A step may carry ``reasoning`` (a summary), ``text`` (streamed one word per
-delta; ``{{ user }}``, ``{{ tool_output }}``, ``{{ instructions }}`` and
+delta; ``{{ user }}``, ``{{ tool_output }}``, ``{{ instructions }}``, ``{{ tools }}`` (the
+tools offered to the model, by name) and
 ``{{ model }}`` are filled in), ``url`` (``{url, title}``, an annotation on
 the text), ``call`` (``{name, arguments}``, a function call), ``delay``
 (seconds before each text delta) and ``error`` (the call fails with it). A
@@ -90,7 +91,9 @@ def turn_state(input: str | list[Any]) -> tuple[str, int, str]:
         elif item.get("type") == "function_call_output":
             outputs += 1
             raw = item.get("output")
-            last_output = raw if isinstance(raw, str) else json.dumps(raw)
+            # Structured outputs (an MCP tool's text parts) read as their text.
+            text = _text_of(raw)
+            last_output = raw if isinstance(raw, str) else text or json.dumps(raw)
     return user, outputs, last_output
 
 
@@ -168,7 +171,11 @@ class ScriptedModel(Model):
         prompt=None,
     ) -> AsyncIterator[TResponseStreamEvent]:
         step, variables = self.step_for(input)
-        variables.update(instructions=system_instructions or "", model=self.name)
+        variables.update(
+            instructions=system_instructions or "",
+            model=self.name,
+            tools=", ".join(sorted(getattr(tool, "name", "?") for tool in tools or [])),
+        )
         forced = model_settings.tool_choice
         if isinstance(forced, str) and forced not in ("auto", "required", "none") and not variables["done"]:
             # A forced tool is called first, as a real model would.

@@ -22,6 +22,7 @@ from chatkit.types import (
     FeedbackKind,
     ItemsListReq,
     SyncCustomActionResponse,
+    ThreadItemReplacedEvent,
     ThreadMetadata,
     ThreadsAddClientToolOutputReq,
     ThreadsAddStructuredInputReq,
@@ -39,6 +40,7 @@ from chatkit.types import (
 )
 from pydantic import TypeAdapter, ValidationError
 
+from chatkitd import approvals
 from chatkitd.compat.chatkit import dispatch_non_streaming, dispatch_streaming
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
@@ -50,6 +52,7 @@ from chatkitd.store.threads import ThreadStore
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.registry import WorkflowRegistry
 
+_ANSWERED = "chatkitd.approval_answered"  # in RequestContext.extras, from process() to action()
 _requests: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
 
 # Requests that add input to a thread: refused once the thread is locked or closed.
@@ -137,8 +140,18 @@ class ConversationServer(ChatKitServer[RequestContext]):
         parsed = parse_request(request)
         _refuse_nul(request)
         _check_bounds(parsed)
+        if isinstance(parsed, ThreadsSyncCustomActionReq) and approvals.is_answer(parsed.params.action.type):
+            raise InvalidRequest(
+                "Approvals are answered with threads.custom_action, which streams the run they resume.",
+                param="type",
+            )
         if isinstance(parsed, INPUT_REQUESTS):
             await self._check_accepts_input(parsed, context)
+        if isinstance(parsed, ThreadsCustomActionReq) and approvals.is_answer(parsed.params.action.type):
+            # Claimed before the stream starts, so a refusal is a 4xx, not an error event.
+            context.extras[_ANSWERED] = await approvals.answer(
+                self.threads, parsed.params.thread_id, parsed.params.action.payload, context
+            )
         if isinstance(parsed, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
             await self._check_attachments(parsed.params.input.attachments, context)
         if is_streaming_req(parsed):
@@ -205,6 +218,9 @@ class ConversationServer(ChatKitServer[RequestContext]):
         self, thread: ThreadMetadata, item: UserMessageItem | None, context: RequestContext
     ) -> AsyncIterator[ThreadStreamEvent]:
         workflow = await self.workflow_for(context)
+        if item is not None and approvals.PENDING_KEY in thread.metadata:
+            for cancelled in await approvals.cancel_pending(thread, context, self.threads):
+                yield cancelled
         async for event in workflow.respond(thread, item, context, self.threads):
             yield event
         if item is not None:
@@ -239,8 +255,29 @@ class ConversationServer(ChatKitServer[RequestContext]):
         sender: WidgetItem | None,
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
+        if approvals.is_answer(action.type):
+            async for event in self._answered(thread, context.extras.pop(_ANSWERED), context):
+                yield event
+            return
         workflow = await self.workflow_for(context)
         async for event in workflow.action(thread, action, sender, context, self.threads):
+            yield event
+
+    async def _answered(
+        self, thread: ThreadMetadata, answered: approvals.Answered, context: RequestContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """The answered card, then, when it was the pause's last answer, the resumed run."""
+        if answered.card is not None:
+            yield ThreadItemReplacedEvent(item=answered.card)
+        resumption = answered.resumption
+        if resumption is None:
+            return
+        approvals.resumed(thread, resumption)
+        # The version that paused, whatever the caller's session resolves to today.
+        workflow = await self.workflows.load(
+            context.project_id, resumption.workflow_id, resumption.workflow_version
+        )
+        async for event in workflow.resume(thread, resumption, context, self.threads):
             yield event
 
     async def sync_action(

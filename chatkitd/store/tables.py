@@ -215,6 +215,48 @@ projections = Table(
     Column("version", Integer, nullable=False),
 )
 
+# A run waiting for people to answer (chatkitd.approvals): the state to resume it
+# from, and how many of its approvals are still unanswered. Any process may resume it.
+approval_pauses = Table(
+    "approval_pauses",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("project_id", String(64), nullable=False),
+    Column("thread_id", String(64), ForeignKey("threads.id", ondelete="CASCADE"), nullable=False),
+    Column("user", String(512), nullable=False),
+    Column("workflow_id", String(200), nullable=False),
+    Column("workflow_version", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("state", Text, nullable=False),
+    Column("remaining", Integer, nullable=False),
+    # pending, resumed (every approval answered), cancelled (the thread moved on)
+    Column("status", String(16), nullable=False),
+    Column("trace_id", String(64)),
+    Column("created_at", Float, nullable=False),
+    Index(None, "thread_id", "status"),
+)
+
+# One question put to a person: its widget item, what it would run, and the answer.
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("pause_id", String(64), ForeignKey("approval_pauses.id", ondelete="CASCADE"), nullable=False),
+    Column("thread_id", String(64), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request", Text, nullable=False),
+    # pending, approved, rejected, cancelled
+    Column("status", String(16), nullable=False),
+    Column("answered_by", String(512)),
+    Column("answered_at", Float),
+    Column("reason", Text),
+    Column("created_at", Float, nullable=False),
+    Index(None, "pause_id"),
+)
+
 # PostgreSQL: counts the commits that change what REST reads return, so the
 # response cache knows when to drop what it replays (``chatkitd.store.postgres``).
 # Triggers on threads, items and api_keys add one to a row, picked by server

@@ -29,15 +29,18 @@ from chatkit.types import (
     UserMessageItem,
 )
 
-from chatkitd import clock
+from chatkitd import approvals, clock
+from chatkitd.approvals import Resumption
 from chatkitd.compat.agents import ItemIds
 from chatkitd.compat.chatkit import ConverterInput, Preloaded, wake_side_queue
 from chatkitd.context import RequestContext
 from chatkitd.models.providers import ModelUnavailable, ProviderDefinition, build_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
+from chatkitd.tools.web_search import cite
 from chatkitd.tracing import store as trace_store
 from chatkitd.tracing.processor import DatabaseTraceProcessor, TraceRecorder
+from chatkitd.workflows import agent_pause
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.streaming import HistoryConverter
@@ -146,19 +149,56 @@ class AgentWorkflow(Workflow):
             last = next((i for i in page.data if isinstance(i, UserMessageItem)), None)
             options, tool_choice = (last.inference_options if last else None), None
         model = self._pick_model(options.model if options else None)
-        session = context.session
-        state = dict(session.state_variables or {}) if session else {}
-        agent = await self.build_agent(AgentRun(state, model, context), tool_choice)
+        run_context = self._run_context(thread, Preloaded(store, thread.id, page), context)
+        agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), tool_choice)
         agent_input = await _CONVERTER.to_agent_input(list(reversed(page.data)))
-        run_context = WorkflowRunContext(
+        recorder = self._recorder(thread, context)
+        if recorder is not None and item is not None:
+            recorder.item_ids.append(item.id)
+        async for event in self._run(agent, agent_input, run_context, store, model, recorder):
+            yield event
+
+    async def resume(
+        self,
+        thread: ThreadMetadata,
+        resumption: Resumption,
+        context: RequestContext,
+        store: Any,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Go on with a run that paused for approval, with the answers applied."""
+        model = agent_pause.saved_model(resumption.state)
+        run_context = self._run_context(thread, store, context)
+        agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), None)
+        state = await agent_pause.restored(agent, resumption.state, run_context, resumption)
+        recorder = self._recorder(thread, context)
+        if recorder is not None:
+            recorder.spans.extend(approvals.answer_spans(resumption))
+        async for event in self._run(agent, state, run_context, store, model, recorder):
+            yield event
+
+    def _run_context(self, thread: ThreadMetadata, store: Any, context: RequestContext) -> WorkflowRunContext:
+        session = context.session
+        return WorkflowRunContext(
             thread=thread,
-            store=Preloaded(store, thread.id, page),
+            store=store,
             request_context=context,
             workflow_id=self.id,
             workflow_version=self.version,
-            state_variables=state,
+            state_variables=dict(session.state_variables or {}) if session else {},
         )
-        recorder = self._recorder(thread, context)
+
+    async def _run(
+        self,
+        agent: Agent[Any],
+        agent_input: Any,
+        run_context: WorkflowRunContext,
+        store: Any,
+        model: str | None,
+        recorder: TraceRecorder | None,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """One streamed run (a new turn, or a paused one resumed); a run that stops for
+        approval ends with the approval cards."""
+        thread, context = run_context.thread, run_context.request_context
         run_config = RunConfig(
             model_provider=self._provider,
             tracing_disabled=recorder is None,
@@ -167,7 +207,6 @@ class AgentWorkflow(Workflow):
             group_id=thread.id,
         )
         if recorder is not None:
-            recorder.item_ids.extend([item.id] if item is not None else [])
             self.env.processor.register(recorder)
         result = None
         try:
@@ -186,7 +225,26 @@ class AgentWorkflow(Workflow):
                 ids.fix(event)
                 if recorder is not None and isinstance(event, ThreadItemDoneEvent):
                     recorder.item_ids.append(event.item.id)
-                yield event
+                if run_context.web_sources.results:
+                    for cited in cite(event, run_context.web_sources):
+                        yield cited
+                else:
+                    yield event
+            requests = agent_pause.requests_for(result.interruptions)
+            if requests:
+                cards = await approvals.pause(
+                    thread,
+                    context,
+                    store,
+                    workflow_id=self.id,
+                    workflow_version=self.version,
+                    kind=agent_pause.KIND,
+                    state=agent_pause.saved_state(result.to_state(), model),
+                    requests=requests,
+                    trace=recorder,
+                )
+                for card in cards:
+                    yield card
         except BaseException as error:
             # chatkit leaves its side-queue reader waiting when the run fails.
             wake_side_queue(run_context)

@@ -25,6 +25,7 @@ from chatkit.types import (
 from chatkitd.errors import InvalidRequest
 
 if TYPE_CHECKING:
+    from chatkitd.approvals import Resumption
     from chatkitd.context import RequestContext
     from chatkitd.store.threads import ThreadStore
 
@@ -54,6 +55,19 @@ class Workflow(ABC):
         store: ThreadStore,
     ) -> AsyncIterator[ThreadStreamEvent]:
         raise InvalidRequest(f"Workflow '{self.id}' does not handle actions.", param="params.action.type")
+
+    def resume(
+        self,
+        thread: ThreadMetadata,
+        resumption: Resumption,
+        context: RequestContext,
+        store: ThreadStore,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Go on after a pause (``chatkitd.approvals.pause``) once every approval is answered.
+
+        Called on whichever process took the last answer, on the version that paused.
+        """
+        raise InvalidRequest(f"Workflow '{self.id}' cannot resume paused runs.", param="params.action.type")
 
     async def sync_action(
         self,

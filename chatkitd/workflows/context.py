@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, SkipValidation
 
 from chatkitd.compat.chatkit import AgentContextWithOwnQueue
+from chatkitd.tools.web_search.citations import Sources
 
 
 class WorkflowRunContext(AgentContextWithOwnQueue):
@@ -17,3 +18,5 @@ class WorkflowRunContext(AgentContextWithOwnQueue):
     workflow_id: str = ""
     workflow_version: str = ""
     state_variables: dict[str, Any] = Field(default_factory=dict)
+    # Results of this run's web searches, numbered as the model saw them: its citations.
+    web_sources: Annotated[Sources, SkipValidation] = Field(default_factory=Sources)

@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic_core import InitErrorDetails
 
 from chatkitd.errors import InvalidRequest
 from chatkitd.models.providers import ProviderDefinition
+from chatkitd.tools.mcp.config import McpToolConfig
+from chatkitd.tools.web_search.config import WebSearchConfig
 
 WORKFLOW_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
 
@@ -38,17 +41,56 @@ class ClientToolDefinition(_Strict):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
+PythonPath = Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")]
+
+# YAML tool kinds: the key a tool sets, and what its value must be. Each kind has its
+# builder in ``chatkitd.workflows.tools.TOOL_BUILDERS``; a test fails when a kind here
+# has no builder, or no test.
+TOOL_KINDS: dict[str, Any] = {
+    "builtin": str,  # one of chatkitd's built-in tools, by name
+    "python": PythonPath,  # an importable agents.FunctionTool (or plain function)
+    "mcp": McpToolConfig,  # an MCP server's tools (chatkitd.tools.mcp)
+    "web_search": WebSearchConfig,  # web search with citations (chatkitd.tools.web_search)
+}
+
+
 class ToolDefinition(_Strict):
-    """A server tool: one of chatkitd's built-ins, or a Python import path to a FunctionTool."""
+    """A server tool: exactly one kind key (``builtin: close_thread``, ``mcp: {...}``, ...).
 
-    builtin: str | None = None
-    python: Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")] | None = None
+    ``require_approval: always`` makes a person approve each call in the chat
+    (an MCP server's policy sits in its own ``require_approval``).
+    """
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ToolDefinition:
-        if (self.builtin is None) == (self.python is None):
-            raise ValueError("a tool sets exactly one of `builtin` or `python`")
-        return self
+    kind: str
+    config: Any
+    require_approval: Literal["always", "never"] = "never"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or "kind" in raw:
+            return raw
+        kinds = [key for key in raw if key in TOOL_KINDS]
+        if len(kinds) != 1:
+            unknown = sorted(set(raw) - set(TOOL_KINDS) - {"require_approval"})
+            hint = f" (unknown: {', '.join(unknown)})" if unknown else ""
+            raise ValueError(f"a tool sets exactly one of {', '.join(f'`{k}`' for k in TOOL_KINDS)}{hint}")
+        kind = kinds[0]
+        try:
+            config = TypeAdapter(TOOL_KINDS[kind]).validate_python(raw[kind])
+        except ValidationError as error:
+            # Re-raised under the tool's key, so the message names `tools.0.mcp.url`.
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [
+                    InitErrorDetails(
+                        type=e["type"], loc=(kind, *e["loc"]), input=e["input"], ctx=e.get("ctx", {})
+                    )
+                    for e in error.errors()
+                ],
+            ) from None
+        rest = {key: value for key, value in raw.items() if key != kind}
+        return {"kind": kind, "config": config, **rest}
 
 
 class AgentDefinition(_Strict):

@@ -15,13 +15,14 @@ import types
 from typing import Any
 
 from agents import Agent, ModelSettings, RunContextWrapper, StopAtTools
+from agents.mcp import MCPServer
 
 from chatkitd import templating
 from chatkitd.models.providers import build_model
 from chatkitd.workflows.agent import AgentRun, AgentWorkflow, RunEnvironment
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.definitions import AgentDefinition, parse_yaml
-from chatkitd.workflows.tools import client_tool, resolve_server_tool
+from chatkitd.workflows.tools import build_server_tool, client_tool
 
 _module_numbers = itertools.count(1)
 
@@ -54,7 +55,9 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
     Instructions render per run from the run context's state variables, so
     one agent serves every session.
     """
-    server_tools = [resolve_server_tool(t) for t in definition.tools]
+    built = [build_server_tool(t, env) for t in definition.tools]
+    server_tools = [t for t in built if not isinstance(t, MCPServer)]
+    mcp_servers = [t for t in built if isinstance(t, MCPServer)]
     client_tools = [client_tool(t) for t in definition.client_tools]
     settings = ModelSettings(**definition.model_settings)
     agents: dict[str | None, Agent[Any]] = {}
@@ -71,6 +74,9 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
                 model=build_model(definition.provider, run.model, env.settings),
                 model_settings=settings,
                 tools=[*server_tools, *client_tools],
+                mcp_servers=mcp_servers,
+                # Two servers may name a tool alike: then each tool is prefixed with its server.
+                mcp_config={"include_server_in_tool_names": len(mcp_servers) > 1},
                 # A client tool's call ends the run; the client's output resumes it.
                 tool_use_behavior=StopAtTools(stop_at_tool_names=[t.name for t in client_tools])
                 if client_tools

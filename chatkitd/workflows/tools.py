@@ -13,15 +13,23 @@ import dataclasses
 import datetime as dt
 import importlib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from agents import FunctionTool, RunContextWrapper, function_tool
+from agents import FunctionTool, RunContextWrapper, Tool, function_tool
+from agents.mcp import MCPServer
 from agents.tool_context import ToolContext
 from chatkit.agents import ClientToolCall
 from chatkit.types import ClosedStatus, CustomTask, LockedStatus
 
+from chatkitd.models.providers import effective_provider
+from chatkitd.tools.mcp import McpToolConfig, mcp_server
+from chatkitd.tools.web_search import WebSearchConfig, web_search_tool
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ClientToolDefinition, ToolDefinition
+
+if TYPE_CHECKING:
+    from chatkitd.workflows.agent import RunEnvironment
 
 
 @function_tool
@@ -89,22 +97,54 @@ def with_progress(tool: FunctionTool) -> FunctionTool:
     return dataclasses.replace(tool, on_invoke_tool=on_invoke)
 
 
-def resolve_server_tool(definition: ToolDefinition) -> FunctionTool:
-    if definition.builtin is not None:
-        try:
-            tool = BUILTIN_TOOLS[definition.builtin]
-        except KeyError:
-            raise ValueError(
-                f"Unknown built-in tool '{definition.builtin}'; choose from {sorted(BUILTIN_TOOLS)}."
-            ) from None
-    else:
-        assert definition.python is not None
-        module_name, _, attr = definition.python.partition(":")
-        target: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            target = getattr(target, part)
-        tool = target if isinstance(target, FunctionTool) else function_tool(target)
-    return with_progress(tool)
+def _builtin(name: str, definition: ToolDefinition, env: RunEnvironment) -> Tool:
+    try:
+        return BUILTIN_TOOLS[name]
+    except KeyError:
+        raise ValueError(f"Unknown built-in tool '{name}'; choose from {sorted(BUILTIN_TOOLS)}.") from None
+
+
+def _python(path: str, definition: ToolDefinition, env: RunEnvironment) -> Tool:
+    module_name, _, attr = path.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    return target if isinstance(target, FunctionTool) else function_tool(target)
+
+
+def _mcp(config: McpToolConfig, definition: ToolDefinition, env: RunEnvironment) -> MCPServer:
+    if definition.require_approval != "never":
+        raise ValueError(
+            f"MCP server '{config.server_label}': its approval policy goes inside it, "
+            "as `mcp: {require_approval: ...}`"
+        )
+    return mcp_server(config)
+
+
+def _web_search(config: WebSearchConfig, definition: ToolDefinition, env: RunEnvironment) -> Tool:
+    provider = effective_provider(env.provider, env.settings)
+    return web_search_tool(config, env.settings, hosted_available=provider.type == "openai")
+
+
+ToolBuilder = Callable[[Any, ToolDefinition, "RunEnvironment"], "Tool | MCPServer"]
+
+# One builder per YAML tool kind (``chatkitd.workflows.definitions.TOOL_KINDS``). A builder
+# gets the kind's validated value; it returns a tool, or an MCP server for ``mcp_servers``.
+TOOL_BUILDERS: dict[str, ToolBuilder] = {
+    "builtin": _builtin,
+    "python": _python,
+    "mcp": _mcp,
+    "web_search": _web_search,
+}
+
+
+def build_server_tool(definition: ToolDefinition, env: RunEnvironment) -> Tool | MCPServer:
+    built = TOOL_BUILDERS[definition.kind](definition.config, definition, env)
+    if isinstance(built, FunctionTool):
+        if definition.require_approval == "always":
+            built = dataclasses.replace(built, needs_approval=True)
+        built = with_progress(built)
+    return built
 
 
 def client_tool(definition: ClientToolDefinition) -> FunctionTool:

@@ -18,6 +18,15 @@ from tests.support.servers import free_port
 @contextlib.contextmanager
 def serve_process(database_url: str, data_dir: Path, admin_key: str, **env: str) -> Iterator[str]:
     """Start ``python -m chatkitd serve`` and yield its base URL once it answers."""
+    with serve_process_handle(database_url, data_dir, admin_key, **env) as (base_url, _):
+        yield base_url
+
+
+@contextlib.contextmanager
+def serve_process_handle(
+    database_url: str, data_dir: Path, admin_key: str, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``serve_process``, also yielding the process (to kill it the hard way)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -48,7 +57,7 @@ def serve_process(database_url: str, data_dir: Path, admin_key: str, **env: str)
             if time.monotonic() > deadline:
                 raise RuntimeError("chatkitd serve did not start")
             time.sleep(0.1)
-        yield base_url
+        yield base_url, process
     finally:
         process.terminate()
         try:
