@@ -135,7 +135,18 @@ async def chatkitd_run(platform: Platform, context: RequestContext) -> Sample:
     await store.load_thread_items(thread.id, None, 200, "desc", context)
     HISTORY_READS.append(time.perf_counter() - read_start)
     start = time.perf_counter()
-    return await timed(workflow.respond(thread, item, context, store), _is_chatkit_delta, start)
+    return await timed(traced(platform, workflow, thread, item, context), _is_chatkit_delta, start)
+
+
+async def traced(platform: Platform, workflow: Any, thread: Any, item: Any, context: RequestContext):  # noqa: ANN201
+    """The run inside its trace, as the conversation runtime runs every workflow."""
+    run = platform.tracer.open(context, thread.id, workflow.id, workflow.version, "respond", [item.id])
+    context.run_trace = run
+    try:
+        async for event in workflow.respond(thread, item, context, platform.threads):
+            yield event
+    finally:
+        await platform.tracer.close(run)
 
 
 async def session(platform: Platform, project_id: str, tracing: bool) -> RequestContext:

@@ -1,54 +1,73 @@
-"""The ``chatkitd`` command line. ``serve`` is the default command."""
+"""The ``chatkitd`` command line. ``serve`` is the default command.
+
+Only click is imported at start; each command imports what it uses when it
+runs, so ``chatkitd --help`` and ``chatkitd keys list`` do not pay for the
+Agents SDK, the OpenAI types or the web app.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from chatkitd.cli_db import with_db
-from chatkitd.settings import Settings
-from chatkitd.store import keys
-from chatkitd.store.db import Database
+from chatkitd.cli_database import current_settings, data_options, is_new, location, with_database
+from chatkitd.cli_workflows import PROJECT, traces_group, workflows_group
+
+if TYPE_CHECKING:
+    from chatkitd.store.db import Database
 
 
 class DefaultGroup(click.Group):
-    """A group that runs ``serve`` when no command is named."""
+    """A group that runs ``serve`` when no command is named (``chatkitd --port 9000`` serves)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or args[0].startswith("-") and args[0] not in ("--help", "-h"):
+        own = {"--help", "-h", *(opt for param in self.params for opt in param.opts)}
+        if not args or args[0].startswith("-") and args[0] not in own:
             args = ["serve", *args]
         return super().parse_args(ctx, args)
 
 
-@click.group(cls=DefaultGroup)
-@click.version_option(package_name="chatkitd")
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["--help", "-h"]})
+@click.version_option(package_name="chatkitd", prog_name="chatkitd", message="%(prog)s %(version)s")
 def main() -> None:
-    """chatkitd: self-hosted ChatKit."""
+    """chatkitd: self-hosted ChatKit.
+
+    Every command works on the data dir ./.chatkitd of the current directory
+    unless told otherwise: pass --data-dir or --database-url, or set
+    CHATKITD_DATA_DIR or CHATKITD_DATABASE_URL, to work on a server's data from
+    anywhere.
+    """
 
 
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port to bind (default 8000).")
+@data_options
 def serve(host: str | None, port: int | None) -> None:
     """Run the server. Migrations run first."""
-    import uvicorn
-
-    from chatkitd.app import create_app
-
-    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(**overrides)
+    settings = current_settings(host=host, port=port)
+    new = " (new)" if is_new(settings) else ""
+    click.echo(f"chatkitd: data in {location(settings)}{new}", err=True)
     if settings.api_key is None:
-        created = with_db(_first_admin_key)
+        created = with_database(_first_admin_key, create=True, settings=settings)
         if created:
             click.echo(
                 "No admin key was configured, so one was created for the 'default' project.\n"
                 f"It is shown only this once:\n\n    {created}\n"
             )
+    import uvicorn
+
+    from chatkitd.app import create_app
+    from chatkitd.settings import SettingsError
+
+    try:
+        app = create_app(settings)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -57,6 +76,8 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 async def _first_admin_key(db: Database) -> str | None:
+    from chatkitd.store import keys
+
     if await keys.count_active_keys(db):
         return None
     token, _ = await keys.create_key(db, keys.DEFAULT_PROJECT, name="first key")
@@ -64,10 +85,15 @@ async def _first_admin_key(db: Database) -> str | None:
 
 
 @main.command("migrate")
+@data_options
 def migrate_command() -> None:
-    """Bring the database schema up to date."""
-    with_db(lambda db: asyncio.sleep(0))
-    click.echo("Database is up to date.")
+    """Bring the database schema up to date (creating the database if there is none)."""
+    import asyncio
+
+    settings = current_settings()
+    new = is_new(settings)
+    with_database(lambda db: asyncio.sleep(0), create=True, settings=settings)
+    click.echo(f"{'New database' if new else 'Database'} at {location(settings)} is up to date.")
 
 
 @main.group("keys")
@@ -76,20 +102,27 @@ def keys_group() -> None:
 
 
 @keys_group.command("create")
-@click.option("--project", default=keys.DEFAULT_PROJECT, show_default=True)
+@PROJECT
 @click.option("--name", default=None, help="A label to tell keys apart.")
+@data_options
 def keys_create(project: str, name: str | None) -> None:
     """Create an admin key for PROJECT and print it (shown only once)."""
-    token, record = with_db(lambda db: keys.create_key(db, project, name))
+    from chatkitd.store import keys
+
+    settings = current_settings()
+    token, record = with_database(lambda db: keys.create_key(db, project, name), settings=settings)
     click.echo(token)
-    click.echo(f"# id {record.id}, project {project}", err=True)
+    click.echo(f"# id {record.id}, project {project}, in {location(settings)}", err=True)
 
 
 @keys_group.command("list")
 @click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
+@data_options
 def keys_list(include_revoked: bool) -> None:
     """List admin keys (never the keys themselves)."""
-    records = with_db(lambda db: keys.list_keys(db, include_revoked))
+    from chatkitd.store import keys
+
+    records = with_database(lambda db: keys.list_keys(db, include_revoked))
     for r in records:
         created = dt.datetime.fromtimestamp(r.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
         state = "revoked" if r.revoked_at else "active"
@@ -98,19 +131,16 @@ def keys_list(include_revoked: bool) -> None:
 
 @keys_group.command("revoke")
 @click.argument("key_id")
+@data_options
 def keys_revoke(key_id: str) -> None:
     """Revoke the key with id KEY_ID."""
-    if not with_db(lambda db: keys.revoke_key(db, key_id)):
-        raise click.ClickException(f"No active key with id {key_id}")
+    from chatkitd.store import keys
+
+    settings = current_settings()
+    if not with_database(lambda db: keys.revoke_key(db, key_id), settings=settings):
+        raise click.ClickException(f"No active key with id {key_id} in {location(settings)}")
     click.echo(f"Revoked {key_id}")
 
 
-def _register_subcommands() -> None:
-    # Imported late: these import the registry and tracing, which `serve` alone does not need.
-    from chatkitd.cli_workflows import traces_group, workflows_group
-
-    main.add_command(workflows_group)
-    main.add_command(traces_group)
-
-
-_register_subcommands()
+main.add_command(workflows_group)
+main.add_command(traces_group)

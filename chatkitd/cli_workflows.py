@@ -1,4 +1,8 @@
-"""``chatkitd workflows ...`` and ``chatkitd traces ...``: deploy and inspect workflows and runs."""
+"""``chatkitd workflows ...`` and ``chatkitd traces ...``: deploy and inspect workflows and runs.
+
+The registry, the loader and the tracing code (which pull in the Agents SDK)
+are imported inside the commands, never when the CLI starts.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,36 @@ import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from chatkitd.cli_db import with_db
-from chatkitd.errors import APIError
-from chatkitd.settings import Settings
-from chatkitd.store import keys
-from chatkitd.tracing import store as trace_store
-from chatkitd.workflows.deploy import deploy_file
-from chatkitd.workflows.registry import WorkflowRegistry
+from chatkitd.cli_database import current_settings, data_options, location, with_database
+
+if TYPE_CHECKING:
+    from chatkitd.settings import Settings
+    from chatkitd.workflows.registry import WorkflowRegistry
 
 T = TypeVar("T")
 
 
-def _with_registry(work: Callable[[WorkflowRegistry], Awaitable[T]]) -> T:
-    return with_db(lambda db: work(WorkflowRegistry(db, Settings())))
+def _default_project() -> str:
+    from chatkitd.store.keys import DEFAULT_PROJECT
+
+    return DEFAULT_PROJECT
+
+
+# Imported by cli.py too: one --project option for every command that takes one.
+PROJECT = click.option(
+    "--project", default=_default_project, show_default="default", help="The project, by name."
+)
+
+
+def _with_registry(work: Callable[[WorkflowRegistry], Awaitable[T]], settings: Settings | None = None) -> T:
+    from chatkitd.workflows.registry import WorkflowRegistry
+
+    settings = settings or current_settings()
+    return with_database(lambda db: work(WorkflowRegistry(db, settings)), settings=settings)
 
 
 def _when(timestamp: float | None) -> str:
@@ -37,17 +54,20 @@ def workflows_group() -> None:
 
 
 @workflows_group.command("list")
-@click.option("--project", default=keys.DEFAULT_PROJECT, show_default=True)
+@PROJECT
+@data_options
 def workflows_list(project: str) -> None:
     """Each workflow's latest version (the built-in `demo` is always there too)."""
+    from chatkitd.store import keys
 
     async def work(registry: WorkflowRegistry) -> list[Any]:
         assert registry.db is not None  # _with_registry always gives it one
         project_id = await keys.ensure_project(registry.db, project)
         return await registry.latest_versions(project_id)
 
+    versions = _with_registry(work)
     click.echo("demo\tv1\tbuilt-in\t1 version\tOffline demo workflow")
-    for version, count in _with_registry(work):
+    for version, count in versions:
         plural = "s" if count != 1 else ""
         click.echo(
             f"{version.workflow_id}\tv{version.version}\t{version.kind}\t{count} version{plural}"
@@ -57,10 +77,12 @@ def workflows_list(project: str) -> None:
 
 @workflows_group.command("show")
 @click.argument("workflow_id")
-@click.option("--project", default=keys.DEFAULT_PROJECT, show_default=True)
+@PROJECT
 @click.option("--version", default=None, help="A version number (default: the latest).")
+@data_options
 def workflows_show(workflow_id: str, project: str, version: str | None) -> None:
     """Print a workflow's versions and the definition of one (default: the latest)."""
+    from chatkitd.store import keys
 
     async def work(registry: WorkflowRegistry) -> list[Any]:
         assert registry.db is not None  # _with_registry always gives it one
@@ -82,27 +104,36 @@ def workflows_show(workflow_id: str, project: str, version: str | None) -> None:
 
 @workflows_group.command("deploy")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--project", default=keys.DEFAULT_PROJECT, show_default=True)
+@PROJECT
+@data_options
 def workflows_deploy(path: Path, project: str) -> None:
     """Deploy PATH (.yaml or .py) as a new version of its workflow, and make it the latest."""
+    from chatkitd.errors import APIError
+    from chatkitd.workflows.deploy import deploy_file
+
+    settings = current_settings()
     try:
-        version, _ = _with_registry(lambda registry: deploy_file(registry, project, path))
+        version, _ = _with_registry(lambda registry: deploy_file(registry, project, path), settings)
     except (APIError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Deployed {version.workflow_id} version {version.version} to project '{project}'.")
+    click.echo(f"# in {location(settings)}", err=True)
 
 
 @click.group("traces")
 def traces_group() -> None:
-    """Read recorded traces of agent runs."""
+    """Read recorded traces of workflow runs."""
 
 
 @traces_group.command("list")
 @click.option("--thread", "thread_id", default=None, help="Only this thread's traces.")
 @click.option("--limit", default=20, show_default=True)
+@data_options
 def traces_list(thread_id: str | None, limit: int) -> None:
     """The newest traces, across projects."""
-    traces, _ = with_db(lambda db: trace_store.list_traces(db, None, thread_id, limit))
+    from chatkitd.tracing import store as trace_store
+
+    traces, _ = with_database(lambda db: trace_store.list_traces(db, None, thread_id, limit))
     for trace in traces:
         workflow = trace["workflow"]
         took = (trace["ended_at"] or trace["started_at"]) - trace["started_at"]
@@ -115,9 +146,12 @@ def traces_list(thread_id: str | None, limit: int) -> None:
 @traces_group.command("show")
 @click.argument("trace_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON, as the API returns it.")
+@data_options
 def traces_show(trace_id: str, as_json: bool) -> None:
     """A trace's spans as a tree, with timings, token usage, errors and feedback."""
-    trace = with_db(lambda db: trace_store.get_trace(db, None, trace_id))
+    from chatkitd.tracing import store as trace_store
+
+    trace = with_database(lambda db: trace_store.get_trace(db, None, trace_id))
     if trace is None:
         raise click.ClickException(f"No trace '{trace_id}'.")
     if as_json:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chatkitd.store.sessions import SessionRecord
+    from chatkitd.tracing.runs import RunTrace
 
 
 @dataclass
@@ -22,6 +23,8 @@ class RequestContext:
     locale: str | None = None
     # Free room for the runtime to pass per-request state to workflows.
     extras: dict[str, Any] = field(default_factory=dict)
+    # The trace of the workflow run this request started; the runtime sets it for every run.
+    run_trace: RunTrace | None = None
 
     @classmethod
     def for_session(cls, session: SessionRecord, locale: str | None = None) -> RequestContext:

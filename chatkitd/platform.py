@@ -7,6 +7,7 @@ the HTTP app around one instance.
 from __future__ import annotations
 
 from chatkitd import credentials
+from chatkitd.knowledge.service import Knowledge
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.detached import wait_for_detached
 from chatkitd.runtime.server import ConversationServer
@@ -18,7 +19,7 @@ from chatkitd.store.db import Database
 from chatkitd.store.rest_pages import RestPages
 from chatkitd.store.threads import ThreadStore
 from chatkitd.tools import mcp
-from chatkitd.tracing import processor as trace_processor
+from chatkitd.tracing.runs import RunTracer
 from chatkitd.workflows.deploy import deploy_folder
 from chatkitd.workflows.registry import WorkflowRegistry
 
@@ -33,8 +34,12 @@ class Platform:
         self.workflows = WorkflowRegistry(self.db, settings)
         self.signer = Signer.from_settings(settings)
         self.attachments = ConversationAttachments(self.threads, self.blobs, self.signer)
+        self.knowledge = Knowledge(self.db, self.blobs, settings)
+        # Every run of every workflow is traced here; installing its processor replaces the
+        # Agents SDK's export to OpenAI, before any agent runs.
+        self.tracer = RunTracer(self.db, settings.otlp_endpoint)
         # One conversation runtime per app: chatkit's server on this platform's store.
-        self.conversation = ConversationServer(self.threads, self.attachments, self.workflows)
+        self.conversation = ConversationServer(self.threads, self.attachments, self.workflows, self.tracer)
         self._env_key_digest = (
             credentials.digest(settings.api_key.get_secret_value()) if settings.api_key else None
         )
@@ -46,12 +51,12 @@ class Platform:
         await migrate.upgrade(self.db)
         if self._env_key_digest is not None:
             self._env_key_project = await keys.ensure_project(self.db, keys.DEFAULT_PROJECT)
-        # Before any agent runs: the SDK must never export traces to OpenAI.
-        trace_processor.install()
         if self.settings.workflows_dir is not None:
             await deploy_folder(self.workflows, self.settings.workflows_dir)
+        await self.knowledge.start()
 
     async def stop(self) -> None:
+        await self.knowledge.stop()
         # Cancelled streams may still be saving their partial messages.
         await wait_for_detached()
         await mcp.close_all()

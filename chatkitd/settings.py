@@ -10,7 +10,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     )
     api_key: SecretStr | None = Field(None, description="An admin key accepted for the `default` project.")
     host: str = Field("127.0.0.1", description="Address `chatkitd serve` binds.")
-    port: int = Field(8000, description="Port `chatkitd serve` binds.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `chatkitd serve` binds.")
     public_url: str | None = Field(
         None,
         description="External base URL used in upload and preview links. Default: from the request.",
@@ -71,7 +71,16 @@ class Settings(BaseSettings):
     model_api_key: SecretStr | None = Field(
         None, description="Key for `CHATKITD_MODEL_BASE_URL`. Server-side only; never sent to clients."
     )
-    model: str | None = Field(None, description="Model for workflows that name none (and for titling).")
+    model: str | None = Field(
+        None,
+        description="Model for workflows that name none (and for titling); on `CHATKITD_MODEL_BASE_URL`, "
+        "the model every workflow without its own provider runs, whatever it names.",
+    )
+    model_map: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="`name=served` pairs, comma-separated: the model to run when a workflow without its "
+        "own provider names `name` (e.g. `gpt-4.1-mini=llama3.2,gpt-4.1=llama3.3:70b`).",
+    )
     otlp_endpoint: str | None = Field(
         None,
         description="OTLP/HTTP traces endpoint; when set, recorded traces are also exported there.",
@@ -81,17 +90,111 @@ class Settings(BaseSettings):
         ge=0,
         description="Memory for REST reads replayed until the next write (SQLite only); 0 turns it off.",
     )
-    log_level: str = Field("info", description="Log level for the server.")
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
+        "info", description="Log level for the server."
+    )
     web_search_backend: Literal["searxng", "brave", "tavily"] | None = Field(
         None,
         description="Back end of `web_search` tools that name none, when the model is not on OpenAI's "
         "Responses API (there, OpenAI's hosted search runs).",
     )
     searxng_url: str | None = Field(None, description="Base URL of the SearXNG instance `web_search` uses.")
+    file_max_bytes: int = Field(
+        512 * 1024 * 1024,
+        ge=1,
+        description="Largest file `POST /v1/files` accepts (OpenAI's limit: 512 MB).",
+    )
+    embedding_model: str | None = Field(
+        None,
+        description="Embedding model for vector search; unset: vector stores are searched by words only.",
+    )
+    embedding_provider: Literal["openai", "sentence_transformers"] = Field(
+        "openai",
+        description="`openai`: any OpenAI-compatible /v1/embeddings endpoint; "
+        "`sentence_transformers`: a local model (a path, or an installed package that ships one).",
+    )
+    embedding_base_url: str | None = Field(
+        None, description="The /v1 base URL of the embeddings endpoint. Default: OpenAI with OPENAI_API_KEY."
+    )
+    embedding_api_key: SecretStr | None = Field(None, description="Key for `CHATKITD_EMBEDDING_BASE_URL`.")
+    model_inputs: Annotated[list[Literal["images", "files", "none"]], NoDecode] | None = Field(
+        None,
+        description="What the server-wide model takes as it is (`images`, `files`, or `none`). "
+        "Default: known from the model's name.",
+    )
+    attachment_max_text_tokens: int = Field(
+        20_000,
+        ge=1,
+        description="Tokens of an attached file's text a model is shown; the rest is cut, saying so.",
+    )
+    attachment_max_image_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1,
+        description="Largest image sent to a model as an image; larger ones become a note.",
+    )
+    attachment_max_file_bytes: int = Field(
+        32 * 1024 * 1024, ge=1, description="Largest PDF sent to a model as a file; larger ones go as text."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_cors_origins(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("model_map", mode="before")
+    @classmethod
+    def _parse_model_map(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = {}
+        for entry in value.split(","):
+            if not entry.strip():
+                continue
+            name, equals, served = entry.partition("=")
+            if not equals or not name.strip() or not served.strip():
+                raise ValueError(f"{entry!r} is not name=served, e.g. gpt-4.1-mini=llama3.2")
+            pairs[name.strip()] = served.strip()
+        return pairs
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_log_level(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str | None) -> str | None:
+        """A URL SQLAlchemy's async engine can use; libpq-style URLs get their async driver."""
+        if not value:
+            return None
+        from sqlalchemy.engine import make_url  # imported here: settings load on every CLI start
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL, e.g. postgresql://user@host/db") from None
+        driver = {
+            "postgresql": "postgresql+asyncpg",
+            "postgres": "postgresql+asyncpg",
+            "sqlite": "sqlite+aiosqlite",
+        }
+        if url.drivername in driver:
+            return url.set(drivername=driver[url.drivername]).render_as_string(hide_password=False)
+        if url.drivername not in ("postgresql+asyncpg", "sqlite+aiosqlite"):
+            raise ValueError("use postgresql://... (asyncpg) or sqlite:///path (aiosqlite)")
+        return value
+
+    @field_validator("public_url", "model_base_url", "otlp_endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("model_inputs", mode="before")
+    @classmethod
+    def _split_model_inputs(cls, value: object) -> object:
         return _split_csv(value)
 
     @property
@@ -112,3 +215,31 @@ class Settings(BaseSettings):
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return self.host == "localhost"
+
+
+_NOT_ECHOED = frozenset({"api_key", "secret_key", "model_api_key", "database_url"})
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, said in one line per setting, naming its variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """The settings from the environment and ``overrides`` (command-line options, by field name).
+
+    Raises ``SettingsError`` naming ``CHATKITD_*`` (or the option) instead of
+    pydantic's multi-line report, so an operator reads what to fix, not a traceback.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors(include_url=False):
+            field = str(problem["loc"][0]) if problem["loc"] else ""
+            name = f"--{field.replace('_', '-')}" if field in overrides else f"CHATKITD_{field.upper()}"
+            # Values that may hold a credential (a key, a password in a URL) are never echoed.
+            hidden = field in _NOT_ECHOED or isinstance(problem["input"], dict)
+            shown = "" if hidden else f"={problem['input']!r}"
+            reason = str(problem["msg"]).removeprefix("Value error, ")
+            lines.append(f"Invalid setting {name}{shown}: {reason}.")
+        raise SettingsError("\n".join(lines)) from None

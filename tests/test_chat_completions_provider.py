@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import httpx2
 import pytest
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 
 from chatkitd.models.providers import ModelUnavailable, ProviderDefinition, build_model
 from chatkitd.settings import Settings
+from tests.conftest import ADMIN_KEY
 from tests.support.fake_llm import fake_llm
 from tests.support.harness import deploy_yaml
 
@@ -62,6 +64,21 @@ def test_streaming_text_tools_and_titles_over_http(server, chat_for, user, llm, 
     assert len(set(ids)) == 2 and "__fake_id__" not in ids
     history = llm.requests[-1]["body"]["messages"]
     assert [m["role"] for m in history] == ["system", "user", "assistant", "user", "assistant", "tool"]
+
+    # Streams ask for token usage, so the trace counts the server's tokens (it reported 11 in, 5 out).
+    assert first["body"]["stream_options"] == {"include_usage": True}
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    listing = httpx2.get(
+        f"{server.base_url}/v1/chatkit/traces", params={"thread_id": stream.thread_id}, headers=headers
+    ).json()
+    for summary in listing["data"]:
+        trace = httpx2.get(f"{server.base_url}/v1/chatkit/traces/{summary['id']}", headers=headers).json()
+        generations = [span for span in trace["spans"] if span["kind"] == "generation"]
+        assert generations and all(
+            (g["data"]["usage"]["input_tokens"], g["data"]["usage"]["output_tokens"]) == (11, 5)
+            for g in generations
+        )
+    assert len(listing["data"]) == 2
 
 
 def test_global_endpoint_from_settings():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import sqlite3
@@ -19,7 +20,7 @@ from click.testing import CliRunner
 
 from chatkitd.cli import main
 from chatkitd.settings import Settings
-from tests.support.servers import free_port, start_server
+from tests.support.servers import free_port, fresh_database, start_server
 
 KEY = re.compile(r"ck-admin-[A-Za-z0-9_-]{40,}")
 
@@ -37,25 +38,35 @@ def cli(*args: str):
     return result
 
 
+@pytest.fixture
+def migrated(data_dir: Path) -> Path:
+    """A data dir whose database exists, as a server's does."""
+    assert cli("migrate").exit_code == 0
+    return data_dir
+
+
 def test_migrate_creates_the_schema(data_dir):
     result = cli("migrate")
     assert result.exit_code == 0, result.output
-    assert "up to date" in result.stdout
+    assert result.stdout == f"New database at {data_dir / 'chatkitd.db'} is up to date.\n"
     with sqlite3.connect(data_dir / "chatkitd.db") as db:
         tables = {row[0] for row in db.execute("select name from sqlite_master where type='table'")}
     assert {"alembic_version", "projects", "api_keys", "sessions", "threads", "items"} <= tables
     # Running it again is harmless.
-    assert cli("migrate").exit_code == 0
+    again = cli("migrate")
+    assert again.exit_code == 0 and again.stdout == f"Database at {data_dir / 'chatkitd.db'} is up to date.\n"
 
 
-def test_keys_create_list_revoke(data_dir):
+def test_keys_create_list_revoke(migrated):
+    data_dir = migrated
     created = cli("keys", "create", "--project", "acme", "--name", "ci")
     assert created.exit_code == 0, created.output
     token = created.stdout.strip()
     assert KEY.fullmatch(token), created.stdout
-    found = re.search(r"# id (key_[0-9a-f]+), project acme", created.stderr)
+    found = re.search(r"# id (key_[0-9a-f]+), project acme, in (.*)", created.stderr)
     assert found, created.stderr
     key_id = found.group(1)
+    assert found.group(2) == str(data_dir / "chatkitd.db")  # says where it wrote
 
     listed = cli("keys", "list")
     assert listed.exit_code == 0
@@ -84,13 +95,14 @@ def test_keys_create_list_revoke(data_dir):
     assert f"{key_id}\tacme" in everything and "\trevoked\t" in everything
 
 
-def test_revoking_an_unknown_key_fails(data_dir):
+def test_revoking_an_unknown_key_fails(migrated):
     result = CliRunner().invoke(main, ["keys", "revoke", "key_nope"])
     assert result.exit_code != 0
     assert "No active key with id key_nope" in result.output
 
 
-def test_keys_from_different_projects_do_not_share_threads(data_dir):
+def test_keys_from_different_projects_do_not_share_threads(migrated):
+    data_dir = migrated
     first = cli("keys", "create", "--project", "one").stdout.strip()
     second = cli("keys", "create", "--project", "two").stdout.strip()
     assert first != second
@@ -99,6 +111,111 @@ def test_keys_from_different_projects_do_not_share_threads(data_dir):
             created = one.beta.chatkit.sessions.create(user="u", workflow={"id": "demo"})
             with pytest.raises(openai.NotFoundError):
                 two.beta.chatkit.sessions.cancel(created.id)
+
+
+def test_version_is_printed():
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"chatkitd {importlib.metadata.version('chatkitd')}\n"
+
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "support-agent.yaml"
+READING_AND_WRITING = [
+    ["keys", "create"],
+    ["keys", "list"],
+    ["keys", "revoke", "key_x"],
+    ["workflows", "deploy", str(EXAMPLE)],
+    ["workflows", "list"],
+    ["workflows", "show", "support-agent"],
+    ["traces", "list"],
+    ["traces", "show", "trace_x"],
+]
+
+
+@pytest.fixture
+def no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("CHATKITD_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize("args", READING_AND_WRITING, ids=" ".join)
+def test_a_command_with_no_database_refuses_and_says_where(args, tmp_path, monkeypatch, no_settings):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    expected = tmp_path / ".chatkitd" / "chatkitd.db"
+    assert f"No chatkitd database at {expected}, so nothing was done." in result.stderr
+    assert f"relative to the current directory ({tmp_path})" in result.stderr
+    assert "--data-dir" in result.stderr and "chatkitd migrate" in result.stderr
+    assert not (tmp_path / ".chatkitd").exists()  # nothing was created
+
+
+def test_data_dir_and_database_url_reach_the_server_s_data_from_anywhere(tmp_path, monkeypatch, no_settings):
+    server_dir, elsewhere = tmp_path / "server", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert cli("migrate", "--data-dir", str(server_dir)).exit_code == 0
+    created = cli("keys", "create", "--name", "from-afar", "--data-dir", str(server_dir))
+    assert created.exit_code == 0 and f"in {server_dir / 'chatkitd.db'}" in created.stderr
+    # The option wins over the environment.
+    monkeypatch.setenv("CHATKITD_DATA_DIR", str(tmp_path / "wrong"))
+    listed = cli("keys", "list", "--data-dir", str(server_dir))
+    assert "from-afar" in listed.stdout
+    url = f"sqlite:///{server_dir / 'chatkitd.db'}"  # a plain URL gets its async driver
+    deployed = cli("workflows", "deploy", str(EXAMPLE), "--database-url", url)
+    assert deployed.exit_code == 0, deployed.output
+    assert "support-agent" in cli("workflows", "list", "--database-url", url).stdout
+    assert "support-agent" in cli("workflows", "list", "--data-dir", str(server_dir)).stdout
+    assert not (elsewhere / ".chatkitd").exists() and not (tmp_path / "wrong").exists()
+
+
+@pytest.mark.postgres
+def test_an_empty_postgresql_database_is_refused_until_migrated(tmp_path, no_settings):
+    with fresh_database("postgres", tmp_path / "unused.db", "chatkitd_cli") as url:
+        refused = CliRunner().invoke(main, ["keys", "create", "--database-url", url])
+        assert refused.exit_code == 1
+        assert "No chatkitd database at postgresql+asyncpg://postgres@127.0.0.1:5432/" in refused.stderr
+        assert cli("migrate", "--database-url", url).exit_code == 0
+        assert cli("keys", "create", "--database-url", url).exit_code == 0
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHATKITD_")}
+    executable = Path(sys.executable).with_name("chatkitd")
+    return subprocess.run(
+        [str(executable), *args], env={**environment, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"CHATKITD_PORT": "abc"}, "Invalid setting CHATKITD_PORT='abc': Input should be a valid integer"),
+        ({"CHATKITD_MODE": "prod"}, "Invalid setting CHATKITD_MODE='prod': Input should be 'development'"),
+        ({"CHATKITD_LOG_LEVEL": "loud"}, "Invalid setting CHATKITD_LOG_LEVEL='loud'"),
+        ({"CHATKITD_RESPONSE_CACHE_BYTES": "-1"}, "Invalid setting CHATKITD_RESPONSE_CACHE_BYTES='-1'"),
+        # A URL may carry a password: the setting is named, its value never echoed.
+        ({"CHATKITD_DATABASE_URL": "mysql://u:hunter2@db/x"}, "Invalid setting CHATKITD_DATABASE_URL: use"),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else "",
+)
+@pytest.mark.parametrize("command", [["keys", "list"], ["serve"], ["migrate"]], ids=" ".join)
+def test_a_bad_setting_is_one_line_naming_it(env, named, command, tmp_path):
+    result = run_cli(*command, CHATKITD_DATA_DIR=str(tmp_path), **env)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: {named}"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr and "hunter2" not in result.stderr + result.stdout
+
+
+def test_the_cli_starts_without_its_heavy_libraries():
+    """Each command imports what it uses: the CLI itself loads none of these (it took ~5 s when it did)."""
+    heavy = ["agents", "openai", "chatkit", "sqlalchemy", "alembic", "uvicorn", "starlette", "pydantic"]
+    probe = f"import sys, chatkitd.cli; print(sorted(set({heavy!r}) & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+    assert run_cli("--help").returncode == 0
 
 
 # -- the real thing ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from chatkitd.cli import main
-from tests.support.harness import WorkflowHarness, deploy_yaml, session_context, user_input
+from tests.support.harness import deploy_yaml
 
 ROOT = Path(__file__).parents[1]
 
@@ -18,8 +18,10 @@ def cli(*args: str, env: dict[str, str]):
 
 def test_deploy_list_show(tmp_path):
     env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    assert cli("migrate", env=env).exit_code == 0
     result = cli("workflows", "deploy", str(ROOT / "examples" / "support-agent.yaml"), env=env)
-    assert result.output == "Deployed support-agent version 1 to project 'default'.\n"
+    assert result.stdout == "Deployed support-agent version 1 to project 'default'.\n"
+    assert result.stderr == f"# in {tmp_path / 'chatkitd.db'}\n"
     result = cli("workflows", "deploy", str(ROOT / "examples" / "support-agent.yaml"), env=env)
     assert "version 2" in result.output
     cli("workflows", "deploy", str(ROOT / "examples" / "python_agent.py"), "--project", "shop", env=env)
@@ -41,6 +43,7 @@ def test_deploy_list_show(tmp_path):
 
 def test_errors_are_messages_not_tracebacks(tmp_path):
     env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    assert cli("migrate", env=env).exit_code == 0
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\nunknown_field: 1\n")
     result = CliRunner().invoke(main, ["workflows", "deploy", str(bad)], env=env)
@@ -51,23 +54,17 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert result.exit_code == 1 and "No trace 'trace_nope'" in result.output
 
 
-def test_traces_list_and_show(server, user):
+def test_traces_list_and_show(server, chat_for, user):
     text = (Path(__file__).parent / "workflows_data" / "scripted.yaml").read_text()
-    harness = WorkflowHarness(server.platform)
-
-    async def run():
-        await deploy_yaml(server.platform, text)
-        context = await session_context(server.platform, user, {"id": "scripted-support"})
-        return await harness.request(context, "threads.create", input=user_input("what is the weather?"))
-
-    thread_id = server.run(run())[0]["thread"]["id"]
+    server.run(deploy_yaml(server.platform, text))
+    thread_id = chat_for(user, workflow={"id": "scripted-support"}).create("what is the weather?").thread_id
     env = {"CHATKITD_DATABASE_URL": server.settings.resolved_database_url}
     [line] = cli("traces", "list", "--thread", thread_id, env=env).output.splitlines()
     trace_id = line.split("\t")[0]
     assert "scripted-support v1" in line and thread_id in line
     shown = cli("traces", "show", trace_id, env=env).output
     assert f"trace {trace_id}  scripted-support v1  thread {thread_id}" in shown
-    assert "  - custom task" in shown
-    assert "      - generation script-a" in shown and "tokens in" in shown
-    assert "      - function current_time" in shown
+    assert "  - custom run" in shown and "    - custom task" in shown
+    assert "        - generation script-a" in shown and "tokens in" in shown
+    assert "        - function current_time" in shown
     assert '"object": "chatkit.trace"' in cli("traces", "show", trace_id, "--json", env=env).output

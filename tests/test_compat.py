@@ -13,6 +13,7 @@ import ast
 import asyncio
 import importlib
 import inspect
+import json
 import re
 import sqlite3
 import threading
@@ -58,6 +59,7 @@ from chatkitd.compat.chatkit import (
     FIRST_LOOK,
     AgentContextWithOwnQueue,
     ConverterInput,
+    OutgoingServer,
     dispatch_non_streaming,
     dispatch_streaming,
     wake_side_queue,
@@ -223,6 +225,62 @@ def test_chatkit_server_dispatches_through_its_two_private_methods(tmp_path):
     assert direct == through_process
     text = b"".join(frames).decode()
     assert '"type":"thread.created"' in text and '"text":"pong"' in text
+
+
+class _Marking(OutgoingServer[RequestContext], _Server):
+    """Marks every outgoing object, to see which ones pass through ``outgoing``."""
+
+    def outgoing(self, obj):  # noqa: ANN001, ANN201
+        if hasattr(obj, "created_at"):
+            return obj.model_copy(update={"created_at": datetime(2000, 1, 2, 3, 4, 5)})
+        for name in ("thread", "item"):
+            value = getattr(obj, name, None)
+            if value is not None and hasattr(value, "created_at"):
+                return obj.model_copy(update={name: self.outgoing(value)})
+        if hasattr(obj, "data"):
+            return obj.model_copy(update={"data": [self.outgoing(entry) for entry in obj.data]})
+        return obj
+
+
+def test_every_outgoing_object_passes_through_serialize(tmp_path):
+    """Streamed events and JSON answers alike: each object chatkit sends goes through ``_serialize``."""
+    marked = b"2000-01-02T03:04:05"
+
+    async def scenario() -> tuple[list[bytes], bytes, bytes]:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+        try:
+            await migrate.upgrade(db)
+            server = _Marking(ThreadStore(db, FileBlobStore(tmp_path / "blobs")))
+            context = RequestContext(project_id="proj_compat", user="user_compat")
+            create = json.dumps(
+                {
+                    "type": "threads.create",
+                    "params": {
+                        "input": {
+                            "content": [{"type": "input_text", "text": "ping"}],
+                            "attachments": [],
+                            "inference_options": {},
+                        }
+                    },
+                }
+            )
+            result = await server.process(create, context)
+            frames = [frame async for frame in result]  # type: ignore[union-attr]
+            listing = await server.process('{"type": "threads.list", "params": {}}', context)
+            thread_id = json.loads(frames[0].removeprefix(b"data: "))["thread"]["id"]
+            one = await server.process(
+                json.dumps({"type": "threads.get_by_id", "params": {"thread_id": thread_id}}), context
+            )
+            return frames, listing.json, one.json  # type: ignore[union-attr]
+        finally:
+            await db.dispose()
+
+    frames, listing, one = asyncio.run(scenario())
+    events = [json.loads(frame.removeprefix(b"data: ")) for frame in frames]
+    carrying = [e for e in events if "thread" in e or "item" in e]
+    assert {e["type"] for e in carrying} >= {"thread.created", "thread.item.done"}
+    assert all(marked in frame for frame in frames if b'"thread"' in frame or b'"item"' in frame)
+    assert marked in listing and marked in one
 
 
 class _Store:

@@ -67,3 +67,69 @@ def test_checks_notice_a_missing_row(monkeypatch, tmp_path):
     monkeypatch.setitem(globals(), "README", fake)
     with pytest.raises(AssertionError, match="CHATKITD_PORT"):
         test_every_setting_is_in_the_configuration_table()
+
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+
+
+def code_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(), re.S)
+
+
+def session_calls(source: str) -> list[str]:
+    """Each ``sessions.create(...)`` call in some Python source, as written."""
+    import ast
+
+    calls = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("sessions.create"):
+            calls.append(ast.unparse(node))
+    return calls
+
+
+def copied_sources() -> dict[str, str]:
+    """Where integrators copy session code from: README's Python blocks and the examples."""
+    sources = {f"README block {i}": block for i, block in enumerate(code_blocks("python"))}
+    sources.update({str(path.relative_to(EXAMPLES)): path.read_text() for path in EXAMPLES.rglob("*.py")})
+    return sources
+
+
+def test_every_session_people_copy_sets_its_rate_limit():
+    """The default (10 a minute) counts reads too; a copied example that leaves it hits 429s."""
+    calls = [(where, call) for where, source in copied_sources().items() for call in session_calls(source)]
+    assert len(calls) >= 4, calls
+    for where, call in calls:
+        assert "rate_limits" in call and "max_requests_per_1_minute" in call, f"{where}: {call}"
+    table_row = next(line for line in README.read_text().splitlines() if "`rate_limit_exceeded`" in line)
+    assert "default **10**" in table_row and "reads" in table_row
+
+
+def test_the_session_endpoint_is_one_path_everywhere():
+    served = set(re.findall(r'"(/api/chatkit[^"]*session)"', (EXAMPLES / "embed" / "app.py").read_text()))
+    assert served == {"/api/chatkit/session"}
+    mentioned = set(re.findall(r"/api/chatkit[\w/-]*session", README.read_text()))
+    assert mentioned == served
+
+
+def test_the_embed_example_s_settings_are_named_in_the_readme():
+    app = (EXAMPLES / "embed" / "app.py").read_text()
+    read = set(re.findall(r'os\.environ(?:\.get\(|\[)"([A-Z_]+)"', app))
+    assert read == {"CHATKITD_URL", "CHATKITD_API_KEY", "PORT"}
+    section = README.read_text().split("### Embed `<chatkitd-chat>` in your page", 1)[1].split("\n### ", 1)[0]
+    for name in read:
+        assert f"| `{name}` |" in section, f"the embed section does not name {name}"
+
+
+def test_install_instructions_name_only_what_can_be_installed():
+    """chatkitd is not on PyPI: no `pip install chatkitd...`; extras are installed from the clone."""
+    text = README.read_text()
+    assert not re.search(r"pip install ['\"]?chatkitd", text)
+    for extra in re.findall(r"pip install -e '\.\[([\w-]+)\]'", text):
+        assert extra in _extras(), extra
+
+
+def _extras() -> set[str]:
+    import tomllib
+
+    pyproject = tomllib.loads((README.parent / "pyproject.toml").read_text())
+    return set(pyproject["project"]["optional-dependencies"])

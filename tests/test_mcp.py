@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -38,6 +39,10 @@ SCRIPT = """
       steps:
         - call: {name: delete_customer, arguments: {customer_id: c9}}
         - text: "Delete: {{ tool_output }}"
+    - when: "^handshakes"
+      steps: [{call: {name: handshakes}}, {text: "Handshakes: {{ tool_output }}"}]
+    - when: "^grow"
+      steps: [{call: {name: grow}}, {text: "Grow: {{ tool_output }}"}]
     - steps: [{text: "You said: {{ user }}"}]
 """
 
@@ -145,6 +150,33 @@ def test_a_server_that_dies_mid_conversation_then_comes_back(server, chat_for, u
         assert back.text() == "Lookup: Customer c1: Ada Lovelace, gold plan"
     finally:
         crm.stop()
+
+
+def test_one_connection_serves_every_turn_of_every_thread(server, chat_for, user):
+    with McpServerProcess("streamable-http") as crm:
+        workflow_id = deploy(server, server_label="crm", url=crm.url, require_approval="never")
+        chat = chat_for(user, workflow={"id": workflow_id})
+        first = chat.create("handshakes so far?")
+        assert first.text() == "Handshakes: 1"
+        assert chat.say(first.thread_id, "handshakes now?").text() == "Handshakes: 1"
+        assert chat.create("handshakes in a new thread?").text() == "Handshakes: 1"
+
+
+def test_the_tool_list_is_fetched_again_once_it_is_old(server, chat_for, user):
+    with McpServerProcess("streamable-http") as crm:
+        age = 8  # long enough for three turns on a loaded machine
+        workflow_id = deploy(
+            server, server_label="crm", url=crm.url, require_approval="never", tools_cache_seconds=age
+        )
+        chat = chat_for(user, workflow={"id": workflow_id})
+        started = time.monotonic()
+        assert "extra" not in chat.create("tools please").text()
+        listed = time.monotonic()  # the list was cached between `started` and now
+        assert chat.create("grow the list").text() == "Grow: grown"
+        assert "extra" not in chat.create("tools please").text()  # still the cached list
+        assert time.monotonic() - started < age, "the turns took longer than the cache's age"
+        time.sleep(max(0.0, age + 0.2 - (time.monotonic() - listed)))
+        assert chat.create("tools please").text().startswith("Tools: add, broken, delete_customer, extra,")
 
 
 def test_a_server_unreachable_from_the_start_leaves_the_chat_working(server, chat_for, user, client):

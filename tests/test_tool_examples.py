@@ -25,10 +25,10 @@ SCRIPTED = """provider:
 
 
 def test_the_examples_deploy(tmp_path):
+    env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    assert CliRunner().invoke(main, ["migrate"], env=env).exit_code == 0  # the server's database
     for name in ("order-desk.yaml", "web-search.yaml"):
-        result = CliRunner().invoke(
-            main, ["workflows", "deploy", str(EXAMPLES / name)], env={"CHATKITD_DATA_DIR": str(tmp_path)}
-        )
+        result = CliRunner().invoke(main, ["workflows", "deploy", str(EXAMPLES / name)], env=env)
         assert result.exit_code == 0, result.output
         assert result.output.startswith("Deployed ")
 

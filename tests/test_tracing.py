@@ -1,4 +1,8 @@
-"""Traces of agent runs: recorded in chatkitd's database only, readable with an admin key."""
+"""Traces of workflow runs: recorded in chatkitd's database only, readable with an admin key.
+
+Every run of every workflow kind (agents, the built-in demo, Python ``Workflow``
+subclasses) is traced, through the real conversation endpoint.
+"""
 
 from __future__ import annotations
 
@@ -15,25 +19,30 @@ from agents.tracing.provider import DefaultTraceProvider
 from chatkitd.store import keys
 from chatkitd.tracing.processor import install
 from tests.conftest import ADMIN_KEY
-from tests.support.harness import WorkflowHarness, deploy_yaml, session_context, user_input
+from tests.support.harness import deploy_yaml
 
 SCRIPTED = (Path(__file__).parent / "workflows_data" / "scripted.yaml").read_text()
 
 
-@pytest.fixture(scope="module")
-def harness(server):
+@pytest.fixture
+def run_chat(server, chat_for):
+    """``run_chat(user, text, tracing=True, workflow="scripted-support")``: a new thread's events."""
     server.run(deploy_yaml(server.platform, SCRIPTED))
-    return WorkflowHarness(server.platform)
+
+    def run(user: str, text: str, tracing: bool = True, workflow: str = "scripted-support"):
+        chat = chat_for(user, workflow={"id": workflow, "tracing": {"enabled": tracing}})
+        return chat, chat.create(text).events
+
+    return run
 
 
-def run_chat(server, harness, user, text, tracing=True):
-    async def go():
-        workflow = {"id": "scripted-support", "tracing": {"enabled": tracing}}
-        context = await session_context(server.platform, user, workflow)
-        events = await harness.request(context, "threads.create", input=user_input(text))
-        return context, events
-
-    return server.run(go())
+def trace_of(server, thread_id: str) -> dict:
+    status, listing = get(server, "/v1/chatkit/traces", thread_id=thread_id)
+    assert status == 200
+    [summary] = listing["data"]
+    status, trace = get(server, f"/v1/chatkit/traces/{summary['id']}")
+    assert status == 200
+    return trace
 
 
 def get(server, path, key=ADMIN_KEY, **params):
@@ -43,8 +52,8 @@ def get(server, path, key=ADMIN_KEY, **params):
     return response.status_code, response.json()
 
 
-def test_a_run_records_spans_linked_to_their_parents(server, harness, user):
-    _, events = run_chat(server, harness, user, "what is the weather?")
+def test_a_run_records_spans_linked_to_their_parents(server, run_chat, user):
+    _, events = run_chat(user, "what is the weather?")
     thread_id = events[0]["thread"]["id"]
     status, listing = get(server, "/v1/chatkit/traces", thread_id=thread_id)
     assert status == 200
@@ -54,11 +63,14 @@ def test_a_run_records_spans_linked_to_their_parents(server, harness, user):
     status, trace = get(server, f"/v1/chatkit/traces/{summary['id']}")
     assert status == 200
     spans = {span["id"]: span for span in trace["spans"]}
-    # task (the run) > agent > turn 1 (generation, function), turn 2 (generation)
+    # run > task > agent > turn 1 (generation, function), turn 2 (generation)
     [root] = [s for s in spans.values() if s["parent_id"] is None]
-    assert (root["kind"], root["name"]) == ("custom", "task")
+    assert (root["kind"], root["name"]) == ("custom", "run")
+    assert root["data"]["data"] == {"workflow": "scripted-support", "version": "1", "operation": "respond"}
+    [task] = [s for s in spans.values() if s["name"] == "task"]
+    assert task["parent_id"] == root["id"]
     [agent] = [s for s in spans.values() if s["kind"] == "agent"]
-    assert agent["parent_id"] == root["id"] and agent["name"] == "Scripted support"
+    assert agent["parent_id"] == task["id"] and agent["name"] == "Scripted support"
     turns = [s for s in spans.values() if s["name"] == "turn"]
     assert [t["data"]["data"]["turn"] for t in turns] == [1, 2]
     assert all(t["parent_id"] == agent["id"] for t in turns)
@@ -76,8 +88,8 @@ def test_a_run_records_spans_linked_to_their_parents(server, harness, user):
     assert trace["item_ids"] == produced
 
 
-def test_errors_are_recorded_on_the_trace_and_its_span(server, harness, user):
-    _, events = run_chat(server, harness, user, "please fail")
+def test_errors_are_recorded_on_the_trace_and_its_span(server, run_chat, user):
+    _, events = run_chat(user, "please fail")
     thread_id = events[0]["thread"]["id"]
     _, listing = get(server, "/v1/chatkit/traces", thread_id=thread_id)
     [summary] = listing["data"]
@@ -87,29 +99,29 @@ def test_errors_are_recorded_on_the_trace_and_its_span(server, harness, user):
     assert generation["error"]["data"]["message"] == "scripted failure"
 
 
-def test_nothing_is_recorded_when_tracing_is_disabled(server, harness, user):
-    _, events = run_chat(server, harness, user, "hello", tracing=False)
+def test_nothing_is_recorded_when_tracing_is_disabled(server, run_chat, user):
+    _, events = run_chat(user, "hello", tracing=False)
     assert any(e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message" for e in events)
     _, listing = get(server, "/v1/chatkit/traces", thread_id=events[0]["thread"]["id"])
     assert listing["data"] == []
 
 
-def test_feedback_appears_on_the_items_trace(server, harness, user):
-    context, events = run_chat(server, harness, user, "hello")
+def test_feedback_appears_on_the_items_trace(server, run_chat, user):
+    chat, events = run_chat(user, "hello")
     thread_id = events[0]["thread"]["id"]
     [answer] = [
         e["item"]["id"]
         for e in events
         if e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message"
     ]
-    server.run(server.platform.threads.add_feedback(thread_id, [answer], "positive", context))
+    chat.call("items.feedback", thread_id=thread_id, item_ids=[answer], kind="positive")
     _, listing = get(server, "/v1/chatkit/traces", thread_id=thread_id)
     _, trace = get(server, f"/v1/chatkit/traces/{listing['data'][0]['id']}")
     assert [(f["item_id"], f["kind"], f["user"]) for f in trace["feedback"]] == [(answer, "positive", user)]
 
 
-def test_traces_are_scoped_to_the_project(server, harness, user):
-    _, events = run_chat(server, harness, user, "hello")
+def test_traces_are_scoped_to_the_project(server, run_chat, user):
+    _, events = run_chat(user, "hello")
     thread_id = events[0]["thread"]["id"]
     _, listing = get(server, "/v1/chatkit/traces", thread_id=thread_id)
     trace_id = listing["data"][0]["id"]
@@ -122,7 +134,7 @@ def test_traces_are_scoped_to_the_project(server, harness, user):
     assert status == 401
 
 
-def test_only_chatkitd_processes_traces_and_nothing_leaves_the_host(server, harness, user, monkeypatch):
+def test_only_chatkitd_processes_traces_and_nothing_leaves_the_host(server, run_chat, user, monkeypatch):
     # With a key in the environment, the SDK's default exporter would post to OpenAI.
     monkeypatch.setenv("OPENAI_API_KEY", "sk-not-a-real-key")
     provider = get_trace_provider()
@@ -149,7 +161,7 @@ def test_only_chatkitd_processes_traces_and_nothing_leaves_the_host(server, harn
     real_getaddrinfo = socket.getaddrinfo
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
-    _, events = run_chat(server, harness, user, "what is the weather?")
+    _, events = run_chat(user, "what is the weather?")
     flush_traces()
     assert any(e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message" for e in events)
     assert outside == []
@@ -168,18 +180,16 @@ def test_only_chatkitd_processes_traces_and_nothing_leaves_the_host(server, harn
     assert outside and "openai.com" in str(outside[0])
 
 
-def test_handoffs_and_guardrails_are_spans(server, user):
+def test_handoffs_and_guardrails_are_spans(server, run_chat, user):
     from chatkitd.workflows.deploy import deploy_file
 
     path = Path(__file__).parent / "workflows_data" / "handoff_agent.py"
     server.run(deploy_file(server.platform.workflows, "default", path, only_if_changed=True))
-    harness = WorkflowHarness(server.platform)
 
-    async def go(text):
-        context = await session_context(server.platform, user, {"id": "handoff-agent"})
-        return await harness.request(context, "threads.create", input=user_input(text))
+    def go(text):
+        return run_chat(user, text, workflow="handoff-agent")[1]
 
-    events = server.run(go("I have a question about my bill"))
+    events = go("I have a question about my bill")
     assert [
         e["item"]["content"][0]["text"]
         for e in events
@@ -194,7 +204,7 @@ def test_handoffs_and_guardrails_are_spans(server, user):
     [guardrail] = [s for s in trace["spans"] if s["kind"] == "guardrail"]
     assert guardrail["data"]["triggered"] is False
 
-    tripped = server.run(go("something forbidden"))
+    tripped = go("something forbidden")
     assert [e["type"] for e in tripped if e["type"] == "error"] == ["error"]
     _, listing = get(server, "/v1/chatkit/traces", thread_id=tripped[0]["thread"]["id"])
     _, trace = get(server, f"/v1/chatkit/traces/{listing['data'][0]['id']}")
@@ -203,10 +213,55 @@ def test_handoffs_and_guardrails_are_spans(server, user):
     assert guardrail["data"]["triggered"] is True
 
 
-def test_listing_pages_with_limit(server, harness, user):
-    first = run_chat(server, harness, user, "hello")[1][0]["thread"]["id"]
+def test_listing_pages_with_limit(server, run_chat, user):
+    first = run_chat(user, "hello")[1][0]["thread"]["id"]
     status, listing = get(server, "/v1/chatkit/traces", limit="1")
     assert status == 200 and len(listing["data"]) == 1 and listing["has_more"] is True
     status, body = get(server, "/v1/chatkit/traces", limit="0")
     assert status == 400 and body["error"]["param"] == "limit"
     assert first
+
+
+def test_a_demo_run_is_traced_with_what_it_produced(server, run_chat, user):
+    _, events = run_chat(user, "hello demo", workflow="demo")
+    trace = trace_of(server, events[0]["thread"]["id"])
+    assert trace["workflow"] == {"id": "demo", "version": "1"} and trace["error"] is None
+    assert trace["name"] == "demo v1"
+    [root] = trace["spans"]
+    assert (root["kind"], root["name"], root["parent_id"]) == ("custom", "run", None)
+    assert root["data"]["data"]["operation"] == "respond"
+    assert root["started_at"] <= root["ended_at"]
+    assert trace["item_ids"] == [e["item"]["id"] for e in events if e["type"] == "thread.item.done"]
+    assert len(trace["item_ids"]) == 2  # the user's message and the echo
+
+
+def test_a_failing_demo_run_and_a_widget_action_are_traced(server, run_chat, user):
+    chat, events = run_chat(user, "please fail", workflow="demo")
+    failed = trace_of(server, events[0]["thread"]["id"])
+    assert failed["error"] and failed["spans"][0]["error"]["message"] == failed["error"]
+
+    widget = chat.create("show me a widget")
+    [card] = widget.done_items("widget")
+    action = {"type": "demo.increment", "payload": {"count": 0}}
+    chat.stream("threads.custom_action", thread_id=widget.thread_id, item_id=card["id"], action=action)
+    _, listing = get(server, "/v1/chatkit/traces", thread_id=widget.thread_id)
+    operations = []
+    for summary in listing["data"]:
+        _, trace = get(server, f"/v1/chatkit/traces/{summary['id']}")
+        operations.append(trace["spans"][0]["data"]["data"]["operation"])
+    assert sorted(operations) == ["action demo.increment", "respond"]
+
+
+def test_a_python_workflow_subclass_run_is_traced(server, chat_for, user):
+    from chatkitd.workflows.deploy import deploy_file
+
+    path = Path(__file__).parent / "workflows_data" / "custom_responder.py"
+    version, _ = server.run(deploy_file(server.platform.workflows, "default", path, only_if_changed=True))
+    stream = chat_for(user, workflow={"id": "custom-responder"}).create("quiet")
+    trace = trace_of(server, stream.thread_id)
+    assert trace["workflow"] == {"id": "custom-responder", "version": version.version}
+    assert trace["item_ids"] == [i["id"] for i in stream.done_items()]
+    # Its own step, recorded with context.run_trace.span(), hangs under the run.
+    [root] = [s for s in trace["spans"] if s["parent_id"] is None]
+    [step] = [s for s in trace["spans"] if s["name"] == "shout"]
+    assert step["parent_id"] == root["id"] and step["data"]["data"] == {"letters": 5}

@@ -110,8 +110,17 @@ def test_playground_session_is_off_in_production(production_server):
     response = httpx2.post(production_server.base_url + "/playground/session", json={})
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "unknown_route"
-    # The pages still load; the playground says the route is off when it gets the 404.
     assert httpx2.get(production_server.base_url + "/admin").status_code == 200
+
+
+def test_production_serves_no_playground_at_the_root(production_server, server):
+    home = httpx2.get(production_server.base_url + "/")
+    assert home.status_code == 200
+    # A page that says what this server is, and no playground that could not work.
+    assert "playground.js" not in home.text and "<chatkitd-chat" not in home.text
+    assert "production mode" in home.text and 'href="/admin"' in home.text
+    assert "default-src 'self'" in home.headers["content-security-policy"]
+    assert "playground.js" in httpx2.get(server.base_url + "/").text  # development keeps it
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from chatkitd.approvals import records, widget
 from chatkitd.approvals.model import ANSWER_ACTION, ApprovalRequest, Resumption
 from chatkitd.context import RequestContext
 from chatkitd.errors import Conflict, InvalidRequest, NotFound
-from chatkitd.tracing.processor import SpanRecord, TraceRecorder
+from chatkitd.tracing.records import SpanRecord, TraceRecorder
 
 if TYPE_CHECKING:
     from chatkitd.store.threads import ThreadStore
@@ -89,10 +89,8 @@ async def pause(
     if trace is not None:
         now = clock.unix()
         trace.item_ids.extend(event.item.id for event in events)
-        trace.spans.extend(
-            _span("approval requested", now, {"approval_id": approval_id, **_described(request)})
-            for approval_id, _, request in planned
-        )
+        for approval_id, _, request in planned:
+            trace.add(_span("approval requested", now, {"approval_id": approval_id, **_described(request)}))
     return events
 
 

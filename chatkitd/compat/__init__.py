@@ -49,6 +49,12 @@ REACHES: tuple[Reach, ...] = (
     ),
     Reach(
         "openai-chatkit",
+        "ChatKitServer._serialize: every streamed event and JSON answer becomes bytes there",
+        "chatkitd.compat.chatkit.OutgoingServer",
+        "tests/test_compat.py::test_every_outgoing_object_passes_through_serialize",
+    ),
+    Reach(
+        "openai-chatkit",
         "AgentContext._events: the side queue stream_agent_response reads, declared with an instance default",
         "chatkitd.compat.chatkit.AgentContextWithOwnQueue, wake_side_queue",
         "tests/test_compat.py::test_agent_context_side_queue",
@@ -58,6 +64,13 @@ REACHES: tuple[Reach, ...] = (
         "stream_agent_response first reads the thread's last two items, newest first",
         "chatkitd.compat.chatkit.Preloaded",
         "tests/test_compat.py::test_stream_agent_response_first_looks_at_the_last_two_items",
+    ),
+    Reach(
+        "openai-chatkit",
+        "stream_agent_response continues a task group it finds in that first look, and ages it "
+        "with a naive datetime.now()",
+        "chatkitd.compat.chatkit.Preloaded",
+        "tests/test_agent_workflows.py::test_a_task_group_left_open_by_a_client_tool_is_finished_when_the_run_resumes",
     ),
     Reach(
         "openai-chatkit",

@@ -3,11 +3,16 @@
 - ``ChatKitServer.process`` parses a request and dispatches it in one go.
   chatkitd's server checks the parsed request first (bounds, locked threads,
   attachments), then dispatches through the same two private methods.
+- Every object chatkit sends, streamed event or JSON answer, becomes bytes in
+  one private method, ``_serialize``: chatkitd converts it there first
+  (``OutgoingServer``), e.g. to make chatkit's naive local times UTC.
 - ``AgentContext._events`` is the side queue ``stream_agent_response`` merges
   with the run's events. chatkit declares it with a queue instance as its
   default, which pydantic deep-copies for every context (about 0.1 ms a run);
   and when a run fails, its reader is left waiting on it.
-- ``stream_agent_response`` starts by reading the thread's last two items, calls
+- ``stream_agent_response`` starts by reading the thread's last two items
+  (continuing an open task group it finds there, whose age it computes from
+  a naive ``datetime.now()``), calls
   only ``stream_events()`` on the run result, acts on a known set of raw event
   types, and rejects openai 3.x's parsed annotation classes (as dicts they work).
 """
@@ -20,8 +25,8 @@ from typing import Any, TypeVar
 
 from chatkit.agents import AgentContext
 from chatkit.server import ChatKitServer
-from chatkit.types import NonStreamingReq, Page, StreamingReq
-from pydantic import PrivateAttr
+from chatkit.types import NonStreamingReq, Page, StreamingReq, WorkflowItem
+from pydantic import BaseModel, PrivateAttr
 
 TContext = TypeVar("TContext")
 
@@ -38,6 +43,16 @@ async def dispatch_non_streaming(
 ) -> bytes:
     """What ``process`` answers for an already parsed non-streaming request."""
     return await server._process_non_streaming(request, context)
+
+
+class OutgoingServer(ChatKitServer[TContext]):
+    """A ``ChatKitServer`` whose every outgoing object passes through ``outgoing`` first."""
+
+    def outgoing(self, obj: BaseModel) -> BaseModel:
+        return obj
+
+    def _serialize(self, obj: BaseModel) -> bytes:
+        return super()._serialize(self.outgoing(obj))
 
 
 class AgentContextWithOwnQueue(AgentContext[Any]):
@@ -64,6 +79,12 @@ class Preloaded:
 
     A run has read the thread's newest items already, so one database round
     trip per run is saved.
+
+    That first look is how chatkit continues a task group left open by the last
+    run (a server tool, then a client tool): it keeps the stored item and later
+    subtracts it from ``datetime.now()``, a naive local time. chatkitd's store
+    answers UTC-aware times, so the continued item gets its time as chatkit
+    stamps it (the same instant; the store and the wire make it UTC again).
     """
 
     def __init__(self, store: Any, thread_id: str, newest_first: Page[Any]) -> None:
@@ -74,13 +95,25 @@ class Preloaded:
     async def load_thread_items(self, thread_id, after, limit, order, context):  # noqa: ANN001, ANN201
         page, self._page = self._page, None  # only the first look: later ones must see new items
         after_first, _, order_first = FIRST_LOOK
-        if page is not None and (thread_id, after, order) == (self._thread_id, after_first, order_first):
+        first_look = (thread_id, after, order) == (self._thread_id, after_first, order_first)
+        if page is not None and first_look:
             if limit <= len(page.data) or not page.has_more:
-                return Page(data=page.data[:limit], has_more=page.has_more or limit < len(page.data))
-        return await self._store.load_thread_items(thread_id, after, limit, order, context)
+                data = [_local_time(item) for item in page.data[:limit]]
+                return Page(data=data, has_more=page.has_more or limit < len(page.data))
+        found = await self._store.load_thread_items(thread_id, after, limit, order, context)
+        if first_look:
+            found = Page(data=[_local_time(item) for item in found.data], has_more=found.has_more)
+        return found
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+
+def _local_time(item: Any) -> Any:
+    """A task group with chatkit's kind of time (naive, local); anything else as it is."""
+    if isinstance(item, WorkflowItem) and item.created_at.tzinfo is not None:
+        return item.model_copy(update={"created_at": item.created_at.astimezone().replace(tzinfo=None)})
+    return item
 
 
 # The raw events chatkit's converter acts on; it skips every other one, so they

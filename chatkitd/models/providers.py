@@ -2,6 +2,12 @@
 
 Keys come from the server's environment only (``api_key_env`` names a
 variable), so nothing secret is ever stored with a workflow or a session.
+
+Workflows that name no provider run on the server-wide one, and there the
+operator decides which model runs: an exported workflow pins OpenAI names
+such as ``gpt-4.1-mini``, which mean nothing to Ollama or vLLM. On
+``CHATKITD_MODEL_BASE_URL`` every name runs as ``CHATKITD_MODEL`` unless
+``CHATKITD_MODEL_MAP`` maps it (``served_model``).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import os
 import weakref
 from typing import Any, Literal
 
+from agents import ModelSettings
 from agents.models.interface import Model
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from agents.models.openai_responses import OpenAIResponsesModel
@@ -34,6 +41,8 @@ class ProviderDefinition(BaseModel):
     api_key_env: str | None = None
     # For `scripted` (offline, deterministic): a script, see chatkitd.models.scripted.
     script: list[dict[str, Any]] | None = None
+    # What the models take as they are (`images`, `files`); unset: known by model name.
+    inputs: list[Literal["images", "files"]] | None = None
 
 
 class ModelUnavailable(RuntimeError):
@@ -83,11 +92,60 @@ def _key(provider: ProviderDefinition, settings: Settings) -> str | None:
     return os.environ.get("OPENAI_API_KEY")
 
 
+def served_model(
+    provider: ProviderDefinition | None, model_name: str | None, settings: Settings
+) -> str | None:
+    """The model that runs when a workflow on ``provider`` names ``model_name`` (None: it names none).
+
+    A workflow's own provider runs the names it gives. The server-wide one maps
+    them: ``CHATKITD_MODEL_MAP`` first; then, on ``CHATKITD_MODEL_BASE_URL``,
+    ``CHATKITD_MODEL`` for every name; on OpenAI, the name as given.
+    """
+    resolved = effective_provider(provider, settings)
+    if provider is not None or resolved.type == "scripted":
+        return model_name or settings.model or (DEFAULT_OPENAI_MODEL if resolved.type == "openai" else None)
+    if model_name is not None and model_name in settings.model_map:
+        return settings.model_map[model_name]
+    if resolved.type == "chat_completions":
+        return settings.model or model_name
+    return model_name or settings.model or DEFAULT_OPENAI_MODEL
+
+
+def describe(provider: ProviderDefinition | None, settings: Settings) -> dict[str, Any]:
+    """The provider as an operator's log should name it: its kind and endpoint, never a key."""
+    resolved = effective_provider(provider, settings)
+    base_url = resolved.base_url or (settings.model_base_url if resolved.type == "chat_completions" else None)
+    if resolved.type == "openai":
+        base_url = base_url or "OpenAI"
+    return {"provider": resolved.type, "endpoint": _without_credentials(base_url)}
+
+
+def _without_credentials(url: str | None) -> str | None:
+    if not url or "@" not in url.partition("//")[2].partition("/")[0]:
+        return url
+    scheme, _, rest = url.partition("//")
+    return f"{scheme}//{rest.partition('@')[2]}"
+
+
+class ChatCompletionsModel(OpenAIChatCompletionsModel):
+    """The SDK's Chat Completions model, asking every server for token usage in streams.
+
+    The SDK asks only api.openai.com (``stream_options.include_usage``), so
+    traces of runs on Ollama, vLLM or a gateway counted 0 tokens. A workflow
+    that sets ``include_usage`` in its model settings still decides.
+    """
+
+    def stream_response(self, system_instructions, input, model_settings, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201, A002
+        if model_settings.include_usage is None:
+            model_settings = model_settings.resolve(ModelSettings(include_usage=True))
+        return super().stream_response(system_instructions, input, model_settings, *args, **kwargs)
+
+
 def build_model(provider: ProviderDefinition | None, model_name: str | None, settings: Settings) -> Model:
     resolved = effective_provider(provider, settings)
     if resolved.type == "scripted":
         return ScriptedModel(resolved.script or [], name=model_name or "scripted")
-    name = model_name or settings.model or (DEFAULT_OPENAI_MODEL if resolved.type == "openai" else None)
+    name = served_model(provider, model_name, settings)
     if not name:
         raise ModelUnavailable("No model configured: set `model` in the workflow or CHATKITD_MODEL.")
     key = _key(resolved, settings)
@@ -99,5 +157,5 @@ def build_model(provider: ProviderDefinition | None, model_name: str | None, set
     base_url = resolved.base_url or (settings.model_base_url if resolved.type == "chat_completions" else None)
     client = _client(base_url, key)
     if resolved.type == "chat_completions":
-        return OpenAIChatCompletionsModel(model=name, openai_client=client)
+        return ChatCompletionsModel(model=name, openai_client=client)
     return OpenAIResponsesModel(model=name, openai_client=client)

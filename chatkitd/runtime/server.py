@@ -3,17 +3,20 @@
 It adds what the hosted service does around chatkit's request handling:
 requests are parsed into clear 400s, locked and closed threads refuse new
 input, chatkit's ``ValueError``s about wrong items become 422s, threads get an
-automatic title when the session asks for one, and feedback is stored.
+automatic title when the session asks for one (after a failed or cancelled
+first run too), feedback is stored, every run of every workflow is traced
+(``chatkitd.tracing.runs``), and every timestamp sent is UTC.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from chatkit.actions import Action
-from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
+from chatkit.server import NonStreamingResult, StreamingResult
 from chatkit.store import NotFoundError
 from chatkit.types import (
     AttachmentsCreateReq,
@@ -22,6 +25,7 @@ from chatkit.types import (
     FeedbackKind,
     ItemsListReq,
     SyncCustomActionResponse,
+    ThreadItemDoneEvent,
     ThreadItemReplacedEvent,
     ThreadMetadata,
     ThreadsAddClientToolOutputReq,
@@ -38,17 +42,19 @@ from chatkit.types import (
     WidgetItem,
     is_streaming_req,
 )
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from chatkitd import approvals
-from chatkitd.compat.chatkit import dispatch_non_streaming, dispatch_streaming
+from chatkitd.compat.chatkit import OutgoingServer, dispatch_non_streaming, dispatch_streaming
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
+from chatkitd.runtime.timestamps import utc_timestamps
 from chatkitd.runtime.titles import clean_title, first_text, offline_title
 from chatkitd.store.paging import UnknownCursor, parse_limit
 from chatkitd.store.threads import ThreadStore
+from chatkitd.tracing.runs import RunTracer
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.registry import WorkflowRegistry
 
@@ -124,13 +130,18 @@ def _check_bounds(request: ChatKitReq) -> None:
         raise InvalidRequest("Invalid 'params.size': must not be negative.", param="params.size")
 
 
-class ConversationServer(ChatKitServer[RequestContext]):
+class ConversationServer(OutgoingServer[RequestContext]):
     def __init__(
-        self, threads: ThreadStore, attachments: ConversationAttachments, workflows: WorkflowRegistry
+        self,
+        threads: ThreadStore,
+        attachments: ConversationAttachments,
+        workflows: WorkflowRegistry,
+        tracer: RunTracer,
     ) -> None:
         super().__init__(threads, attachments)
         self.threads = threads
         self.workflows = workflows
+        self.tracer = tracer
 
     async def process(
         self, request: str | bytes | bytearray, context: RequestContext
@@ -221,10 +232,56 @@ class ConversationServer(ChatKitServer[RequestContext]):
         if item is not None and approvals.PENDING_KEY in thread.metadata:
             for cancelled in await approvals.cancel_pending(thread, context, self.threads):
                 yield cancelled
-        async for event in workflow.respond(thread, item, context, self.threads):
-            yield event
+        events = self._traced(
+            workflow,
+            "respond",
+            thread,
+            context,
+            lambda: workflow.respond(thread, item, context, self.threads),
+            [item.id] if item is not None else [],
+        )
+        try:
+            async for event in events:
+                yield event
+        except BaseException as error:
+            # A failed first run still names its thread: chatkit saves the changed thread
+            # (and sends thread.updated) after an error, though not after a cancel.
+            if item is not None and self._title_offline(thread, item, context):
+                if isinstance(error, asyncio.CancelledError):
+                    await self.threads.save_thread(thread, context)
+            raise
         if item is not None:
             await self._title(thread, item, workflow, context)
+
+    async def _traced(
+        self,
+        workflow: Workflow,
+        operation: str,
+        thread: ThreadMetadata,
+        context: RequestContext,
+        start: Callable[[], AsyncIterator[ThreadStreamEvent]],
+        item_ids: list[str] | None = None,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """The workflow's events, inside a trace of the run (the one path for every kind)."""
+        run = self.tracer.open(context, thread.id, workflow.id, workflow.version, operation, item_ids)
+        context.run_trace = run
+        failure: BaseException | None = None
+        try:
+            async for event in start():
+                if isinstance(event, ThreadItemDoneEvent):
+                    run.produced(event.item.id)
+                yield event
+        except BaseException as error:
+            failure = error
+            raise
+        finally:
+            await self.tracer.close(run, failure)
+
+    def _title_offline(self, thread: ThreadMetadata, item: UserMessageItem, context: RequestContext) -> bool:
+        if thread.title is not None or context.session is None or not context.session.titling_enabled:
+            return False
+        thread.title = offline_title(first_text(item))
+        return True
 
     async def _title(
         self, thread: ThreadMetadata, item: UserMessageItem, workflow: Workflow, context: RequestContext
@@ -260,7 +317,14 @@ class ConversationServer(ChatKitServer[RequestContext]):
                 yield event
             return
         workflow = await self.workflow_for(context)
-        async for event in workflow.action(thread, action, sender, context, self.threads):
+        events = self._traced(
+            workflow,
+            f"action {action.type}",
+            thread,
+            context,
+            lambda: workflow.action(thread, action, sender, context, self.threads),
+        )
+        async for event in events:
             yield event
 
     async def _answered(
@@ -277,7 +341,14 @@ class ConversationServer(ChatKitServer[RequestContext]):
         workflow = await self.workflows.load(
             context.project_id, resumption.workflow_id, resumption.workflow_version
         )
-        async for event in workflow.resume(thread, resumption, context, self.threads):
+        events = self._traced(
+            workflow,
+            "resume",
+            thread,
+            context,
+            lambda: workflow.resume(thread, resumption, context, self.threads),
+        )
+        async for event in events:
             yield event
 
     async def sync_action(
@@ -288,7 +359,20 @@ class ConversationServer(ChatKitServer[RequestContext]):
         context: RequestContext,
     ) -> SyncCustomActionResponse:
         workflow = await self.workflow_for(context)
-        return await workflow.sync_action(thread, action, sender, context, self.threads)
+        operation = f"sync_action {action.type}"
+        run = self.tracer.open(context, thread.id, workflow.id, workflow.version, operation)
+        context.run_trace = run
+        failure: BaseException | None = None
+        try:
+            response = await workflow.sync_action(thread, action, sender, context, self.threads)
+            if response.updated_item is not None:
+                run.produced(response.updated_item.id)
+            return response
+        except BaseException as error:
+            failure = error
+            raise
+        finally:
+            await self.tracer.close(run, failure)
 
     async def transcribe(self, audio_input: AudioInput, context: RequestContext) -> TranscriptionResult:
         workflow = await self.workflow_for(context)
@@ -298,6 +382,10 @@ class ConversationServer(ChatKitServer[RequestContext]):
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext
     ) -> None:
         await self.threads.add_feedback(thread_id, item_ids, feedback, context)
+
+    def outgoing(self, obj: BaseModel) -> BaseModel:
+        """Every object sent, streamed or not: chatkit's naive local times made UTC."""
+        return utc_timestamps(obj)
 
 
 async def _unprocessable_on_value_error(stream: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:

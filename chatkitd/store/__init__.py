@@ -23,7 +23,7 @@ On SQLite one at a time (an in-process lock, then ``BEGIN IMMEDIATE`` across
 processes; statements inline, commits on aiosqlite's thread: ``sqlite``). On
 PostgreSQL, SQLAlchemy's pool (``postgres``), where every statement writing
 ``threads``, ``items`` or ``api_keys`` also bumps a change counter by trigger
-(migration 0006). One conversation request commits, today:
+(migration 0007). One conversation request commits, today:
 
 - its admission (``sessions.admit_request``: the per-minute request log, with
   the session row locked on PostgreSQL);

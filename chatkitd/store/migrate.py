@@ -31,3 +31,11 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 
     async with db.write() as conn:
         await conn.run_sync(run)
+
+
+async def is_set_up(db: Database) -> bool:
+    """Whether migrations ever ran on this database (an empty one has no ``alembic_version``)."""
+    from sqlalchemy import inspect
+
+    async with db.read() as conn:
+        return await conn.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))

@@ -13,7 +13,7 @@ round trip per statement.
 The change counter. REST reads are replayed from memory until something they
 could show changes (``chatkitd.http.response_cache``). On PostgreSQL, every
 statement that writes ``threads``, ``items`` or ``api_keys`` adds one to a row
-of ``change_counters`` in its own transaction (a trigger, migration 0006), so
+of ``change_counters`` in its own transaction (a trigger, migration 0007), so
 the counters' sum, read in one statement, grows with every such commit the
 statement sees and never shrinks. ``ChangeCount`` reads it for many requests
 at once: a request waits for a read that *starts after it arrived*, so a

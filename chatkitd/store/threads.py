@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatkitd import clock, ids
@@ -41,6 +43,25 @@ T, I, A = tables.threads, tables.items, tables.attachments  # noqa: E741
 # every column into a new statement on each call, which costs more than the insert.
 _INSERT_THREAD, _INSERT_ITEM = insert(T), insert(I)
 _FRESH_THREAD = "chatkitd.fresh_thread_id"  # in RequestContext.extras
+
+
+def _add_item(dialect: Any) -> Any:
+    """An insert that updates an item already in the same thread.
+
+    chatkit adds an item twice when a run leaves a task group open: once at the
+    end of that run, again when the next run finishes it (its own reference
+    store fails there). The same id in another thread is left alone.
+    """
+    statement = dialect.insert(I)
+    new = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[I.c.id],
+        set_={"type": new.type, "data": new.data, "rest": new.rest},
+        where=I.c.thread_id == new.thread_id,
+    )
+
+
+_ADD_ITEM = {"sqlite": _add_item(sqlite_dialect), "postgresql": _add_item(postgresql_dialect)}
 
 
 @dataclass(frozen=True)
@@ -166,10 +187,11 @@ class ThreadStore(Store[RequestContext]):
             # chatkit's Store declares ``order: str``; its requests only carry "asc" or "desc".
             Window(limit=limit, order=cast(Order, order), after=after),
         )
+        # As chatkit's reference store: a cursor only when there is more to read.
         return Page(
             data=[t.metadata for t in page],
             has_more=has_more,
-            after=page[-1].metadata.id if page else None,
+            after=page[-1].metadata.id if has_more else None,
         )
 
     async def page_threads(
@@ -215,7 +237,7 @@ class ThreadStore(Store[RequestContext]):
             # chatkit's Store declares ``order: str``; its requests only carry "asc" or "desc".
             Window(limit=limit, order=cast(Order, order), after=after),
         )
-        return Page(data=items, has_more=has_more, after=items[-1].id if items else None)
+        return Page(data=items, has_more=has_more, after=items[-1].id if has_more else None)
 
     async def page_items(
         self,
@@ -249,7 +271,9 @@ class ThreadStore(Store[RequestContext]):
             touched = await conn.execute(visible.touch_thread(where.shape), touch)
             if touched.rowcount == 0:
                 raise NotFoundError(f"Thread {thread_id} not found")
-            await conn.execute(_INSERT_ITEM, item_row(thread_id, item))
+            added = await conn.execute(_ADD_ITEM[conn.dialect.name], item_row(thread_id, item))
+            if added.rowcount == 0:
+                raise ValueError(f"Item id {item.id} is already used in another thread")
 
     async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         row = item_row(thread_id, item)
@@ -351,14 +375,15 @@ class ThreadStore(Store[RequestContext]):
         return _attachments.validate_json(data)
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
+        """Idempotent, as chatkit's reference store: a record that is not there (or not the
+        caller's) is silently left alone, and so are its bytes."""
         where = scope(context)
         async with self.db.write() as conn:
             result = await conn.execute(
                 delete(A).where(A.c.id == attachment_id, *visible_attachments(where.shape)), where.params
             )
-        if result.rowcount == 0:
-            raise NotFoundError(f"Attachment {attachment_id} not found")
-        await self.blobs.delete(context.project_id, attachment_id)
+        if result.rowcount:
+            await self.blobs.delete(context.project_id, attachment_id)
 
     async def mark_uploaded(
         self, attachment_id: str, size: int, attachment: Attachment, context: RequestContext

@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from chatkitd.tracing.processor import SpanRecord, TraceRecorder
+from chatkitd.tracing.records import SpanRecord, TraceRecorder
 
 logger = logging.getLogger(__name__)
 

@@ -4,87 +4,19 @@ The Agents SDK exports every trace to OpenAI by default. ``install()``
 swaps its processor list for ours (``set_trace_processors`` replaces, it
 does not add), so spans go only to the run's ``TraceRecorder`` and from
 there to the database. A run asks for recording by registering a recorder
-under the trace id it passes to ``RunConfig``; traces nobody registered
-(tracing disabled, or a run outside chatkitd) are dropped.
+under the trace id it passes to ``RunConfig`` (``chatkitd.tracing.runs``
+does, for every run); traces nobody registered (tracing disabled, or a run
+outside chatkitd) are dropped.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
-from agents.tracing import Span, SpanError, Trace, TracingProcessor, set_trace_processors
+from agents.tracing import Span, Trace, TracingProcessor, set_trace_processors
 
-from chatkitd import clock
-
-
-def _unix(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    value = dt.datetime.fromisoformat(iso)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.timestamp()
-
-
-def _span_name(data: dict[str, Any]) -> str | None:
-    kind = data.get("type")
-    if kind == "generation":
-        return data.get("model")
-    if kind == "handoff":
-        return f"{data.get('from_agent')} -> {data.get('to_agent')}"
-    if kind == "response":
-        return data.get("response_id")
-    return data.get("name")
-
-
-@dataclass
-class SpanRecord:
-    id: str
-    parent_id: str | None
-    kind: str
-    name: str | None
-    started_at: float | None
-    ended_at: float | None
-    data: dict[str, Any]
-    error: SpanError | None
-
-    @classmethod
-    def from_span(cls, span: Span[Any]) -> SpanRecord:
-        exported = span.export() or {}
-        data = exported.get("span_data") or {}
-        return cls(
-            id=span.span_id,
-            parent_id=span.parent_id,
-            kind=str(data.get("type", "custom")),
-            name=_span_name(data),
-            started_at=_unix(span.started_at),
-            ended_at=_unix(span.ended_at),
-            # Round-trip through JSON so the row never holds objects that cannot be stored.
-            data=json.loads(json.dumps(data, default=str)),
-            error=span.error,
-        )
-
-
-@dataclass
-class TraceRecorder:
-    """Collects one run's trace in memory; ``chatkitd.tracing.store`` writes it when the run ends."""
-
-    trace_id: str
-    project_id: str
-    thread_id: str | None
-    session_id: str | None
-    workflow_id: str
-    workflow_version: str
-    name: str | None = None
-    started_at: float = field(default_factory=clock.unix)
-    ended_at: float | None = None
-    error: str | None = None
-    spans: list[SpanRecord] = field(default_factory=list)
-    item_ids: list[str] = field(default_factory=list)
+from chatkitd.tracing.records import SpanRecord, TraceRecorder
 
 
 class DatabaseTraceProcessor(TracingProcessor):
@@ -102,15 +34,13 @@ class DatabaseTraceProcessor(TracingProcessor):
         with self._lock:
             return self._recorders.pop(trace_id, None)
 
+    # A run's trace starts and ends with the run (chatkitd.tracing.runs), not with the SDK's
+    # trace: one run may hold several SDK runs, or none.
     def on_trace_start(self, trace: Trace) -> None:
-        recorder = self._recorders.get(trace.trace_id)
-        if recorder is not None:
-            recorder.name = trace.name
+        pass
 
     def on_trace_end(self, trace: Trace) -> None:
-        recorder = self._recorders.get(trace.trace_id)
-        if recorder is not None:
-            recorder.ended_at = clock.unix()
+        pass
 
     def on_span_start(self, span: Span[Any]) -> None:
         pass
@@ -119,7 +49,7 @@ class DatabaseTraceProcessor(TracingProcessor):
         recorder = self._recorders.get(span.trace_id)
         if recorder is not None:
             try:
-                recorder.spans.append(SpanRecord.from_span(span))
+                recorder.add(SpanRecord.from_span(span))
             except Exception:  # noqa: BLE001 - a span we cannot read must never fail the run
                 pass
 

@@ -10,7 +10,7 @@ from sqlalchemy import Row, insert, select
 
 from chatkitd.store import tables
 from chatkitd.store.db import Database
-from chatkitd.tracing.processor import TraceRecorder
+from chatkitd.tracing.records import TraceRecorder
 
 
 async def save_trace(db: Database, recorder: TraceRecorder) -> None:

@@ -3,8 +3,10 @@
 Each turn loads the thread's history as input, builds the agent for the
 session (state variables, chosen model, forced tool), runs it with
 ``Runner.run_streamed`` and streams it through
-``chatkit.agents.stream_agent_response``. When the session has tracing on,
-the run's spans are recorded in chatkitd's database and nowhere else.
+``chatkit.agents.stream_agent_response``. The run's SDK spans go to the
+trace the runtime opened for it (``context.run_trace``), in chatkitd's
+database and nowhere else. A model server that fails (unknown model,
+unreachable, refused key) becomes a clear error event and one log line.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming
+from agents import Agent, ModelSettings, Runner, RunResultStreaming
 from agents.models.interface import Model, ModelProvider, ModelTracing
-from agents.tracing import gen_trace_id
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
+    AssistantMessageItem,
     InferenceOptions,
     ThreadItemDoneEvent,
     ThreadMetadata,
@@ -29,17 +31,18 @@ from chatkit.types import (
     UserMessageItem,
 )
 
-from chatkitd import approvals, clock
+from chatkitd import approvals
 from chatkitd.approvals import Resumption
 from chatkitd.compat.agents import ItemIds
 from chatkitd.compat.chatkit import ConverterInput, Preloaded, wake_side_queue
 from chatkitd.context import RequestContext
-from chatkitd.models.providers import ModelUnavailable, ProviderDefinition, build_model
+from chatkitd.knowledge.citations import annotate
+from chatkitd.models.failures import model_failure
+from chatkitd.models.providers import ProviderDefinition, build_model, describe, served_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
 from chatkitd.tools.web_search import cite
-from chatkitd.tracing import store as trace_store
-from chatkitd.tracing.processor import DatabaseTraceProcessor, TraceRecorder
+from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import agent_pause
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
@@ -63,18 +66,20 @@ class AgentRun:
 
 @dataclass
 class RunEnvironment:
-    """Server-side things every agent run needs: settings, the database, the trace processor."""
+    """Server-side things every agent run needs: settings, the database, the workflow's provider."""
 
     settings: Settings
     db: Database
-    processor: DatabaseTraceProcessor
-    otlp: Any = None  # an OtlpExporter when CHATKITD_OTLP_ENDPOINT is set
     provider: ProviderDefinition | None = None
     models: list[str] = field(default_factory=list)
     max_turns: int = 10
 
 
-_CONVERTER = HistoryConverter()
+def _converter(env: RunEnvironment, context: RequestContext, model: str | None) -> HistoryConverter:
+    """This run's history converter: attachments as the run's model can take them."""
+    from chatkitd.knowledge.attachment_inputs import for_run
+
+    return HistoryConverter(for_run(env.settings, env.provider, model, context.project_id))
 
 
 class _Provider(ModelProvider):
@@ -113,14 +118,9 @@ class AgentWorkflow(Workflow):
         return requested
 
     async def build_agent(self, run: AgentRun, tool_choice: str | None) -> Agent[Any]:
-        try:
-            agent = self.factory(run)
-            if inspect.isawaitable(agent):
-                agent = await agent
-        except ModelUnavailable as error:
-            # The operator's configuration is at fault: say so in the log, not to the user.
-            logger.error("workflow %s v%s: %s", self.id, self.version, error)
-            raise CustomStreamError("This assistant's model is not available right now.") from None
+        agent = self.factory(run)
+        if inspect.isawaitable(agent):
+            agent = await agent
         if tool_choice is not None:
             names = {getattr(tool, "name", None) for tool in agent.tools}
             if tool_choice not in names:
@@ -150,12 +150,13 @@ class AgentWorkflow(Workflow):
             options, tool_choice = (last.inference_options if last else None), None
         model = self._pick_model(options.model if options else None)
         run_context = self._run_context(thread, Preloaded(store, thread.id, page), context)
-        agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), tool_choice)
-        agent_input = await _CONVERTER.to_agent_input(list(reversed(page.data)))
-        recorder = self._recorder(thread, context)
-        if recorder is not None and item is not None:
-            recorder.item_ids.append(item.id)
-        async for event in self._run(agent, agent_input, run_context, store, model, recorder):
+        try:
+            agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), tool_choice)
+        except Exception as error:
+            self._raise_if_model_failure(error, model, thread.id, context)
+            raise
+        agent_input = await _converter(self.env, context, model).to_agent_input(list(reversed(page.data)))
+        async for event in self._run(agent, agent_input, run_context, store, model):
             yield event
 
     async def resume(
@@ -168,12 +169,17 @@ class AgentWorkflow(Workflow):
         """Go on with a run that paused for approval, with the answers applied."""
         model = agent_pause.saved_model(resumption.state)
         run_context = self._run_context(thread, store, context)
-        agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), None)
+        try:
+            agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), None)
+        except Exception as error:
+            self._raise_if_model_failure(error, model, thread.id, context)
+            raise
         state = await agent_pause.restored(agent, resumption.state, run_context, resumption)
-        recorder = self._recorder(thread, context)
+        recorder = context.run_trace.recorder if context.run_trace else None
         if recorder is not None:
-            recorder.spans.extend(approvals.answer_spans(resumption))
-        async for event in self._run(agent, state, run_context, store, model, recorder):
+            for span in approvals.answer_spans(resumption):
+                recorder.add(span)
+        async for event in self._run(agent, state, run_context, store, model):
             yield event
 
     def _run_context(self, thread: ThreadMetadata, store: Any, context: RequestContext) -> WorkflowRunContext:
@@ -194,20 +200,16 @@ class AgentWorkflow(Workflow):
         run_context: WorkflowRunContext,
         store: Any,
         model: str | None,
-        recorder: TraceRecorder | None,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """One streamed run (a new turn, or a paused one resumed); a run that stops for
         approval ends with the approval cards."""
         thread, context = run_context.thread, run_context.request_context
-        run_config = RunConfig(
+        run_trace = context.run_trace or RunTrace.disabled()
+        run_config = run_trace.run_config(
             model_provider=self._provider,
-            tracing_disabled=recorder is None,
-            trace_id=recorder.trace_id if recorder else None,
             workflow_name=f"{self.id} v{self.version}",
             group_id=thread.id,
         )
-        if recorder is not None:
-            self.env.processor.register(recorder)
         result = None
         try:
             result = Runner.run_streamed(
@@ -223,8 +225,8 @@ class AgentWorkflow(Workflow):
             converted = cast(RunResultStreaming, ConverterInput(result))
             async for event in stream_agent_response(run_context, converted):
                 ids.fix(event)
-                if recorder is not None and isinstance(event, ThreadItemDoneEvent):
-                    recorder.item_ids.append(event.item.id)
+                if isinstance(event, ThreadItemDoneEvent) and isinstance(event.item, AssistantMessageItem):
+                    annotate(event.item, context)  # file_search hits the answer cites
                 if run_context.web_sources.results:
                     for cited in cite(event, run_context.web_sources):
                         yield cited
@@ -241,48 +243,44 @@ class AgentWorkflow(Workflow):
                     kind=agent_pause.KIND,
                     state=agent_pause.saved_state(result.to_state(), model),
                     requests=requests,
-                    trace=recorder,
+                    trace=run_trace.recorder,
                 )
                 for card in cards:
                     yield card
         except BaseException as error:
             # chatkit leaves its side-queue reader waiting when the run fails.
             wake_side_queue(run_context)
-            if recorder is not None:
-                recorder.error = f"{type(error).__name__}: {error}"
+            self._raise_if_model_failure(error, model, thread.id, context)
             raise
         finally:
             if result is not None and not result.is_complete:
                 # A client that went away (or a failure) must not leave the run working,
                 # and paying for tokens, in the background.
                 result.cancel()
-            if recorder is not None:
-                await self._save(recorder)
 
-    def _recorder(self, thread: ThreadMetadata, context: RequestContext) -> TraceRecorder | None:
+    def _raise_if_model_failure(
+        self, error: BaseException, model: str | None, thread_id: str, context: RequestContext
+    ) -> None:
+        """An expected model-server failure: one log line for the operator, a clear error event."""
+        failure = model_failure(error)
+        if failure is None:
+            return
         session = context.session
-        if session is None or not session.tracing_enabled:
-            return None
-        return TraceRecorder(
-            trace_id=gen_trace_id(),
-            project_id=context.project_id,
-            thread_id=thread.id,
-            session_id=session.id,
-            workflow_id=self.id,
-            workflow_version=self.version,
+        where = describe(self.env.provider, self.env.settings)
+        logger.error(
+            "model call failed: workflow=%s version=%s provider=%s endpoint=%s model=%s served_as=%s "
+            "thread=%s session=%s: %s",
+            self.id,
+            self.version,
+            where["provider"],
+            where["endpoint"],
+            model,
+            served_model(self.env.provider, model, self.env.settings),
+            thread_id,
+            session.id if session else "-",
+            failure.reason,
         )
-
-    async def _save(self, recorder: TraceRecorder) -> None:
-        self.env.processor.release(recorder.trace_id)
-        if recorder.ended_at is None:  # the run was cancelled or failed before its trace closed
-            recorder.ended_at = clock.unix()
-        # A cancelled stream still records its trace; shielding keeps the write whole.
-        try:
-            await asyncio.shield(trace_store.save_trace(self.env.db, recorder))
-        except Exception:  # noqa: BLE001 - losing a trace must never fail the chat
-            logger.exception("could not save trace %s", recorder.trace_id)
-        if self.env.otlp is not None:
-            self.env.otlp.export_soon(recorder)
+        raise CustomStreamError(failure.user_message, allow_retry=failure.allow_retry) from None
 
     async def title(self, thread: ThreadMetadata, first_message: str, context: RequestContext) -> str | None:
         """Ask the workflow's default model for a title; None (offline title) on any failure."""

@@ -29,7 +29,6 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 from chatkit.actions import Action
@@ -67,6 +66,7 @@ from chatkit.types import Workflow as TaskGroup
 from chatkit.widgets import WidgetRoot
 from pydantic import TypeAdapter
 
+from chatkitd import clock
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest
 from chatkitd.store.threads import ThreadStore
@@ -171,7 +171,7 @@ class DemoWorkflow(Workflow):
                 widget = WidgetItem(
                     id=self._new_id("message", thread, context, store),
                     thread_id=thread.id,
-                    created_at=datetime.now(),
+                    created_at=clock.now(),
                     widget=counter_widget(0),
                     copy_text="Demo counter: clicked 0 times",
                 )
@@ -189,7 +189,7 @@ class DemoWorkflow(Workflow):
                     task_item = TaskItem(
                         id=self._new_id("task", thread, context, store),
                         thread_id=thread.id,
-                        created_at=datetime.now(),
+                        created_at=clock.now(),
                         task=task,
                     )
                     yield ThreadItemDoneEvent(item=task_item)
@@ -243,7 +243,7 @@ class DemoWorkflow(Workflow):
         return ClientToolCallItem(
             id=item_id,
             thread_id=thread.id,
-            created_at=datetime.now(),
+            created_at=clock.now(),
             call_id=f"call_{item_id.rpartition('_')[2][:16]}",
             name="get_client_info",
             arguments={"fields": ["locale", "time"]},
@@ -256,7 +256,7 @@ class DemoWorkflow(Workflow):
         return StructuredInputItem(
             id=self._new_id("message", thread, context, store),
             thread_id=thread.id,
-            created_at=datetime.now(),
+            created_at=clock.now(),
             inputs=[
                 StructuredInputMultipleChoice(id="colour", question="Pick a colour", options=colours),
                 StructuredInputFreeform(id="name", question="What should I call you?"),
@@ -269,7 +269,7 @@ class DemoWorkflow(Workflow):
         group = WorkflowItem(
             id=self._new_id("workflow", thread, context, store),
             thread_id=thread.id,
-            created_at=datetime.now(),
+            created_at=clock.now(),
             workflow=TaskGroup(type="custom", tasks=[], expanded=True),
         )
         yield ThreadItemAddedEvent(item=group)

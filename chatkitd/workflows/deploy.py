@@ -30,12 +30,11 @@ def check_loads(deployable: Deployable, registry: WorkflowRegistry) -> None:
     This imports a Python workflow's module (and a YAML workflow's tools), as the
     server will; agents themselves are built only when a turn runs.
     """
-    from chatkitd.tracing.processor import DatabaseTraceProcessor
     from chatkitd.workflows.agent import RunEnvironment
     from chatkitd.workflows.loader import load_version
 
     assert registry.db is not None
-    env = RunEnvironment(registry.settings, registry.db, DatabaseTraceProcessor())
+    env = RunEnvironment(registry.settings, registry.db)
     try:
         load_version(deployable.id, "0", deployable.kind, deployable.definition, deployable.source_path, env)
     except Exception as error:  # noqa: BLE001 - any failure is the file's, reported to the operator

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
 
 from chatkit.types import (
     Annotation,
@@ -23,6 +22,8 @@ from chatkit.types import (
     ThreadItemUpdatedEvent,
     ThreadStreamEvent,
 )
+
+from chatkitd import clock
 
 
 def chunk_words(text: str, words_per_chunk: int = 1) -> list[str]:
@@ -43,7 +44,7 @@ async def stream_assistant_message(
     delay: float = 0.0,
 ) -> AsyncIterator[ThreadStreamEvent]:
     """added -> content part added -> text deltas -> annotations -> part done -> done."""
-    item = AssistantMessageItem(id=item_id, thread_id=thread_id, created_at=datetime.now(), content=[])
+    item = AssistantMessageItem(id=item_id, thread_id=thread_id, created_at=clock.now(), content=[])
     yield ThreadItemAddedEvent(item=item)
     yield ThreadItemUpdatedEvent(
         item_id=item_id,

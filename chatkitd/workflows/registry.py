@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +21,10 @@ from chatkitd.errors import InvalidRequest, NotFound
 from chatkitd.settings import Settings
 from chatkitd.store import tables
 from chatkitd.store.db import Database
-from chatkitd.tracing import processor as trace_processor
-from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.definitions import Deployable
+
+if TYPE_CHECKING:
+    from chatkitd.workflows.base import Workflow
 
 BUILTIN_VERSION = "1"
 
@@ -72,7 +73,6 @@ class WorkflowRegistry:
         self.builtins = builtins
         # Versions never change, so a loaded workflow serves every later turn.
         self._loaded: dict[tuple[str, str, str], Workflow] = {}
-        self._otlp_exporter: Any = None
 
     async def resolve(self, project_id: str, workflow_id: str, version: str | None) -> ResolvedWorkflow:
         """The version to run; None means the latest. Unknown ids and versions are 404s."""
@@ -99,7 +99,7 @@ class WorkflowRegistry:
             from chatkitd.workflows.loader import load_version
 
             assert self.db is not None
-            env = RunEnvironment(self.settings, self.db, trace_processor.install(), otlp=self._otlp())
+            env = RunEnvironment(self.settings, self.db)
             workflow = load_version(
                 workflow_id, str(row.version), row.kind, row.definition, row.source_path, env
             )
@@ -187,16 +187,6 @@ class WorkflowRegistry:
                 )
             ).all()
         return [WorkflowVersion.from_row(row) for row in rows]
-
-    def _otlp(self) -> Any:
-        """One OTLP exporter per registry, made only when the operator configured an endpoint."""
-        if self.settings.otlp_endpoint is None:
-            return None
-        if self._otlp_exporter is None:
-            from chatkitd.tracing.otlp import OtlpExporter
-
-            self._otlp_exporter = OtlpExporter(self.settings.otlp_endpoint)
-        return self._otlp_exporter
 
     def _db(self) -> Database:
         if self.db is None:

@@ -11,8 +11,11 @@ The admin key stays here, on the server; the browser only ever sees client secre
 Run it next to ``chatkitd serve`` (which must allow this page's origin)::
 
     CHATKITD_CORS_ORIGINS=http://127.0.0.1:8001 chatkitd serve
-    CHATKITD_API_KEY=ck-admin-... python examples/embed/app.py
+    CHATKITD_API_KEY=ck-admin-... .venv/bin/python examples/embed/app.py
     # open http://127.0.0.1:8001
+
+It reads ``CHATKITD_API_KEY`` (an admin key, required), ``CHATKITD_URL``
+(default ``http://127.0.0.1:8000``) and ``PORT`` (default 8001).
 """
 
 from __future__ import annotations
@@ -64,6 +67,9 @@ def make_server(chatkitd_url: str, api_key: str, host: str = "127.0.0.1", port: 
                 user=user,
                 workflow={"id": "demo"},
                 chatkit_configuration={"file_upload": {"enabled": True, "max_file_size": 5}},
+                # The default, 10 requests a minute, counts every request of the session,
+                # reads (threads.list, items.list) and uploads too: the chat needs more.
+                rate_limits={"max_requests_per_1_minute": 60},
             )
             # The page needs the secret, and the limits so it can check files before uploading.
             body = {

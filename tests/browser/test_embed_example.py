@@ -66,14 +66,18 @@ def test_example_page_chats_through_chatkitd(browser, integrator):
     assert thread.user.startswith("user_")
 
 
-def test_playground_says_it_is_off_in_production(browser, integrator):
+def test_production_serves_a_home_page_not_the_playground(browser, integrator):
     chatkitd, _ = integrator  # this chatkitd runs in production mode
     context = browser.new_context()
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
         page.goto(chatkitd.base_url + "/")
-        error = page.locator("chatkitd-chat .ck-error")
-        expect(error).to_have_text("The playground is off: chatkitd runs in production mode.")
+        expect(page.get_by_role("heading", level=2)).to_have_text(
+            "This chatkitd server runs in production mode"
+        )
+        expect(page.locator("chatkitd-chat")).to_have_count(0)
+        page.get_by_role("link", name="admin console").first.click()
+        expect(page).to_have_url(chatkitd.base_url + "/admin")
     finally:
         context.close()

@@ -1,7 +1,9 @@
 """A tiny OpenAI-compatible Chat Completions server, for tests of the chat_completions provider.
 
 It speaks ``POST /v1/chat/completions`` (streaming SSE and plain JSON) over
-real HTTP on a free loopback port, and records each request it gets.
+real HTTP on a free loopback port, and records each request it gets. Like
+Ollama, it can serve only some models (others answer 404 "model ... not
+found") and insist on a key (others answer 401).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,16 @@ from tests.support.servers import free_port
 class FakeLLM:
     base_url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # What to answer a request body with: {"text": ...} or {"call": name, "arguments": {...}}.
+    reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # None: any model is served. Otherwise only these; others get Ollama's 404.
+    models: set[str] | None = None
+    # Set: requests without "Authorization: Bearer <key>" get a 401.
+    key: str | None = None
+
+    @property
+    def models_asked(self) -> list[str]:
+        return [r["body"]["model"] for r in self.requests]
 
 
 def _reply(body: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +74,13 @@ def app(fake: FakeLLM) -> Starlette:
     async def completions(request: Request):
         body = await request.json()
         fake.requests.append({"body": body, "authorization": request.headers.get("authorization")})
-        reply, model = _reply(body), body["model"]
+        reply, model = (fake.reply or _reply)(body), body["model"]
+        if fake.key is not None and request.headers.get("authorization") != f"Bearer {fake.key}":
+            error = {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": None}
+            return JSONResponse({"error": error}, status_code=401)
+        if fake.models is not None and model not in fake.models:
+            error = {"message": f'model "{model}" not found, try pulling it first', "type": "api_error"}
+            return JSONResponse({"error": error}, status_code=404)
         usage = {"prompt_tokens": 11, "completion_tokens": 5, "total_tokens": 16}
         if not body.get("stream"):
             message = {"role": "assistant", "content": reply.get("text", "")}
@@ -102,9 +120,13 @@ def app(fake: FakeLLM) -> Starlette:
 
 
 @contextlib.contextmanager
-def fake_llm() -> Iterator[FakeLLM]:
+def fake_llm(
+    models: set[str] | None = None,
+    key: str | None = None,
+    reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Iterator[FakeLLM]:
     port = free_port()
-    fake = FakeLLM(f"http://127.0.0.1:{port}/v1")
+    fake = FakeLLM(f"http://127.0.0.1:{port}/v1", models=models, key=key, reply=reply)
     server = uvicorn.Server(uvicorn.Config(app(fake), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

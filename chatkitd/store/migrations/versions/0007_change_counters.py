@@ -1,7 +1,7 @@
 """Count, on PostgreSQL, the commits that change what REST reads return
 
-Revision ID: 0006_change_counters
-Revises: 0005_approvals
+Revision ID: 0007_change_counters
+Revises: 0006_knowledge
 
 Every statement writing threads, items or api_keys adds one, in its own
 transaction, to one of 64 counters (picked by server process, so concurrent
@@ -13,8 +13,8 @@ counts commits itself; there the table stays empty.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_change_counters"
-down_revision = "0005_approvals"
+revision = "0007_change_counters"
+down_revision = "0006_knowledge"
 branch_labels = None
 depends_on = None
 
