@@ -1,14 +1,14 @@
 """Graph workflows: per-thread state and paused runs; workflow rollback and archive
 
-Revision ID: 0007_graph_workflows
-Revises: 0006_knowledge
+Revision ID: 0008_graph_workflows
+Revises: 0007_change_counters
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_graph_workflows"
-down_revision = "0006_knowledge"
+revision = "0008_graph_workflows"
+down_revision = "0007_change_counters"
 branch_labels = None
 depends_on = None
 
