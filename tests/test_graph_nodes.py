@@ -127,6 +127,11 @@ def test_user_approval_reject(chat):
         "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Reject"]
     )
     assert texts(answered) == ["The refund was not made."]
+    # Answered once: the run is taken by the first answer, even when nothing else was saved.
+    again = chat.stream(
+        "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Approve"]
+    )
+    assert [e["message"] for e in again.of("error")] == ["This request is no longer waiting for an answer."]
 
 
 def test_a_new_message_abandons_a_pending_approval(chat):
