@@ -10,6 +10,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from chatkitd.http import conversation, errors, health, metrics, openapi, sessions, threads, traces, uploads
+from chatkitd.http import files as knowledge_files
+from chatkitd.http import sources as cited_sources
+from chatkitd.http import vector_stores as vector_store_routes
 from chatkitd.http import web as web_ui  # the web UI: /static, /, /admin and its admin JSON
 from chatkitd.http.response_cache import ResponseCache, ResponseCacheMiddleware
 from chatkitd.platform import Platform
@@ -27,7 +30,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         finally:
             await platform.stop()
 
-    responses = ResponseCache(platform.db.data_version, platform.settings.response_cache_bytes)
+    responses = ResponseCache(platform.db.change_count, platform.settings.response_cache_bytes)
     app_metrics = metrics.Metrics(response_cache=responses)
     middleware = [Middleware(metrics.MetricsMiddleware, metrics=app_metrics)]
     if platform.settings.cors_origins:
@@ -55,6 +58,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *health.routes,
             *metrics.routes,
             *openapi.routes,
+            *knowledge_files.routes,
+            *vector_store_routes.routes,
+            *cited_sources.routes,
         ],
         middleware=middleware,
         exception_handlers=errors.EXCEPTION_HANDLERS,

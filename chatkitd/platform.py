@@ -7,6 +7,7 @@ the HTTP app around one instance.
 from __future__ import annotations
 
 from chatkitd import credentials
+from chatkitd.knowledge.service import Knowledge
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.detached import wait_for_detached
 from chatkitd.runtime.server import ConversationServer
@@ -26,13 +27,14 @@ from chatkitd.workflows.registry import WorkflowRegistry
 class Platform:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.db = Database(settings.resolved_database_url)
+        self.db = Database.from_settings(settings)
         self.blobs = FileBlobStore(settings.blob_dir)
         self.threads = ThreadStore(self.db, self.blobs)
         self.rest_pages = RestPages(self.db)
         self.workflows = WorkflowRegistry(self.db, settings)
         self.signer = Signer.from_settings(settings)
         self.attachments = ConversationAttachments(self.threads, self.blobs, self.signer)
+        self.knowledge = Knowledge(self.db, self.blobs, settings)
         # Every run of every workflow is traced here; installing its processor replaces the
         # Agents SDK's export to OpenAI, before any agent runs.
         self.tracer = RunTracer(self.db, settings.otlp_endpoint)
@@ -51,8 +53,10 @@ class Platform:
             self._env_key_project = await keys.ensure_project(self.db, keys.DEFAULT_PROJECT)
         if self.settings.workflows_dir is not None:
             await deploy_folder(self.workflows, self.settings.workflows_dir)
+        await self.knowledge.start()
 
     async def stop(self) -> None:
+        await self.knowledge.stop()
         # Cancelled streams may still be saving their partial messages.
         await wait_for_detached()
         await mcp.close_all()

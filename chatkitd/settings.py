@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy async URL. Default: SQLite file in the data dir."
     )
+    database_pool_size: int = Field(
+        10,
+        ge=2,
+        description="Most PostgreSQL connections one process opens: a third for reads, the rest for writes.",
+    )
+    database_transaction_pooling: bool = Field(
+        False,
+        description="Set when the database URL points at a pooler in transaction mode (PgBouncer's "
+        "`pool_mode = transaction`): no statement is kept prepared across transactions.",
+    )
     api_key: SecretStr | None = Field(None, description="An admin key accepted for the `default` project.")
     host: str = Field("127.0.0.1", description="Address `chatkitd serve` binds.")
     port: int = Field(8000, ge=0, le=65535, description="Port `chatkitd serve` binds.")
@@ -89,6 +99,42 @@ class Settings(BaseSettings):
         "Responses API (there, OpenAI's hosted search runs).",
     )
     searxng_url: str | None = Field(None, description="Base URL of the SearXNG instance `web_search` uses.")
+    file_max_bytes: int = Field(
+        512 * 1024 * 1024,
+        ge=1,
+        description="Largest file `POST /v1/files` accepts (OpenAI's limit: 512 MB).",
+    )
+    embedding_model: str | None = Field(
+        None,
+        description="Embedding model for vector search; unset: vector stores are searched by words only.",
+    )
+    embedding_provider: Literal["openai", "sentence_transformers"] = Field(
+        "openai",
+        description="`openai`: any OpenAI-compatible /v1/embeddings endpoint; "
+        "`sentence_transformers`: a local model (a path, or an installed package that ships one).",
+    )
+    embedding_base_url: str | None = Field(
+        None, description="The /v1 base URL of the embeddings endpoint. Default: OpenAI with OPENAI_API_KEY."
+    )
+    embedding_api_key: SecretStr | None = Field(None, description="Key for `CHATKITD_EMBEDDING_BASE_URL`.")
+    model_inputs: Annotated[list[Literal["images", "files", "none"]], NoDecode] | None = Field(
+        None,
+        description="What the server-wide model takes as it is (`images`, `files`, or `none`). "
+        "Default: known from the model's name.",
+    )
+    attachment_max_text_tokens: int = Field(
+        20_000,
+        ge=1,
+        description="Tokens of an attached file's text a model is shown; the rest is cut, saying so.",
+    )
+    attachment_max_image_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1,
+        description="Largest image sent to a model as an image; larger ones become a note.",
+    )
+    attachment_max_file_bytes: int = Field(
+        32 * 1024 * 1024, ge=1, description="Largest PDF sent to a model as a file; larger ones go as text."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -145,6 +191,11 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @field_validator("model_inputs", mode="before")
+    @classmethod
+    def _split_model_inputs(cls, value: object) -> object:
+        return _split_csv(value)
 
     @property
     def resolved_database_url(self) -> str:

@@ -50,6 +50,9 @@ class World:
     neighbour: Chat  # another user, same project
     foreigner: Chat  # the same user id, another project
     other_key: str  # the other project's admin key
+    file_id: str  # a file (Files API), attached to the vector store below
+    store_id: str
+    batch_id: str
 
     def fill(self, template: str) -> str:
         return template.format(
@@ -58,6 +61,9 @@ class World:
             session=self.session_id,
             trace=self.trace_id,
             user=self.user,
+            file=self.file_id,
+            store=self.store_id,
+            batch=self.batch_id,
         )
 
 
@@ -84,6 +90,12 @@ def world(server):
     server.run(deploy_yaml(server.platform, SCRIPTED))
     _, agent = chat(sdk, user, workflow={"id": "scripted-support"})
     traced_thread = agent.create("hello").thread_id
+    knowledge_file = sdk.files.create(file=("k.txt", b"knowledge matrix"), purpose="assistants")
+    store = sdk.vector_stores.create(name="matrix")
+    batch = sdk.vector_stores.file_batches.create_and_poll(
+        store.id, file_ids=[knowledge_file.id], poll_interval_ms=50
+    )
+
     listing = httpx2.get(
         f"{server.base_url}/v1/chatkit/traces",
         params={"thread_id": traced_thread},
@@ -107,6 +119,9 @@ def world(server):
         neighbour=chat(sdk, user + "_neighbour")[1],
         foreigner=chat(server.sdk(other_key), user)[1],
         other_key=other_key,
+        file_id=knowledge_file.id,
+        store_id=store.id,
+        batch_id=batch.id,
     )
     yield world
     for c in (owner, agent, world.neighbour, world.foreigner):
@@ -115,7 +130,17 @@ def world(server):
 
 def call(world: World, method: str, path: str, key: str | None, **kwargs) -> httpx2.Response:
     headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+    if "json" in kwargs:
+        kwargs["json"] = {k: _filled(world, v) for k, v in kwargs["json"].items()}
     return httpx2.request(method, world.server.base_url + world.fill(path), headers=headers, **kwargs)
+
+
+def _filled(world: World, value):  # noqa: ANN001, ANN202
+    if isinstance(value, str):
+        return world.fill(value)
+    if isinstance(value, list):
+        return [_filled(world, v) for v in value]
+    return value
 
 
 # -- admin-key routes -----------------------------------------------------------------------------
@@ -135,6 +160,28 @@ ADMIN_ROUTES = [
     ("GET", "/v1/chatkit/admin/sessions?user={user}", {}, None),
     ("GET", "/v1/chatkit/admin/feedback?thread_id={thread}", {}, None),
     ("GET", "/v1/chatkit/admin/threads/{thread}/items", {}, "thread_id"),
+    # Files and vector stores (OpenAI's API); deletions come last so the rest still find their objects.
+    ("POST", "/v1/files", {"files": {"file": ("m.txt", b"m")}, "data": {"purpose": "assistants"}}, "create"),
+    ("GET", "/v1/files", {}, None),
+    ("GET", "/v1/files/{file}", {}, "file_id"),
+    ("GET", "/v1/files/{file}/content", {}, "file_id"),
+    ("POST", "/v1/vector_stores", {"json": {"name": "theirs"}}, "create"),
+    ("GET", "/v1/vector_stores", {}, None),
+    ("GET", "/v1/vector_stores/{store}", {}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}", {"json": {"name": "taken"}}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}/search", {"json": {"query": "knowledge"}}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}/files", {"json": {"file_id": "{file}"}}, "vector_store_id"),
+    ("GET", "/v1/vector_stores/{store}/files", {}, "vector_store_id"),
+    ("GET", "/v1/vector_stores/{store}/files/{file}", {}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}/files/{file}", {"json": {"attributes": {}}}, "vector_store_id"),
+    ("GET", "/v1/vector_stores/{store}/files/{file}/content", {}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}/file_batches", {"json": {"file_ids": ["{file}"]}}, "vector_store_id"),
+    ("GET", "/v1/vector_stores/{store}/file_batches/{batch}", {}, "vector_store_id"),
+    ("POST", "/v1/vector_stores/{store}/file_batches/{batch}/cancel", {}, "vector_store_id"),
+    ("GET", "/v1/vector_stores/{store}/file_batches/{batch}/files", {}, "vector_store_id"),
+    ("DELETE", "/v1/vector_stores/{store}/files/{file}", {}, "vector_store_id"),
+    ("DELETE", "/v1/vector_stores/{store}", {}, "vector_store_id"),
+    ("DELETE", "/v1/files/{file}", {}, "file_id"),
 ]
 ADMIN_IDS = [f"{m} {p.split('?')[0]}" for m, p, _, _ in ADMIN_ROUTES]
 
@@ -155,7 +202,14 @@ def test_admin_routes_keep_to_the_keys_project(world, method, path, kwargs, para
         return
     if param is None:
         # A listing: it may hold the other project's objects (the foreigner's session), never ours.
-        ours = (world.session_id, world.thread_id, world.traced_thread_id, world.trace_id)
+        ours = (
+            world.session_id,
+            world.thread_id,
+            world.traced_thread_id,
+            world.trace_id,
+            world.file_id,
+            world.store_id,
+        )
         assert response.status_code == 200, response.text
         assert not [i for i in ours if i in response.text]
         # The same listing with our key does show them: the absence above means something.
@@ -167,6 +221,9 @@ def test_admin_routes_keep_to_the_keys_project(world, method, path, kwargs, para
     assert call(world, "GET", "/v1/chatkit/threads/{thread}", ADMIN_KEY).json()["status"] == {
         "type": "active"
     }
+    store = call(world, "GET", "/v1/vector_stores/{store}", ADMIN_KEY).json()
+    assert store["name"] == "matrix" and store["file_counts"]["completed"] == 1
+    assert call(world, "GET", "/v1/files/{file}", ADMIN_KEY).status_code == 200
 
 
 # -- client-secret routes ---------------------------------------------------------------------------
@@ -302,6 +359,70 @@ def test_the_upload_url_takes_only_its_own_signature(world):
     assert not list(world.server.settings.blob_dir.glob(f"*/{world.pending_id}"))
 
 
+# -- cited files (chatkitd.knowledge.sources) ------------------------------------------------------
+
+
+def _cite_in_owners_thread(world: World) -> None:
+    """An answer in the owner's thread that cites the world's file, as a file_search run leaves it."""
+    from chatkit.types import Annotation, AssistantMessageContent, AssistantMessageItem, FileSource
+
+    from chatkitd import clock, ids
+    from chatkitd.context import RequestContext
+
+    source = FileSource(filename="k.txt", title="k.txt", group=world.file_id)
+    item = AssistantMessageItem(
+        id=ids.new_id(ids.ITEM),
+        thread_id=world.thread_id,
+        created_at=clock.now(),
+        content=[
+            AssistantMessageContent(text="It says so [1]", annotations=[Annotation(source=source, index=14)])
+        ],
+    )
+    platform = world.server.platform
+    project_id = world.server.run(platform.project_for_admin_key(ADMIN_KEY))
+    assert project_id is not None
+    world.server.run(
+        platform.threads.add_thread_item(world.thread_id, item, RequestContext(project_id=project_id))
+    )
+
+
+def test_a_cited_file_opens_only_for_the_user_whose_thread_cites_it(world):
+    _cite_in_owners_thread(world)
+    path = "/v1/chatkit/sources/{file}?thread_id={thread}"
+    mine = world.owner.http.get(world.fill(path))
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["text"] == "knowledge matrix"
+    assert httpx2.get(mine.json()["content_url"]).content == b"knowledge matrix"
+    for stranger in (world.neighbour, world.foreigner):
+        refused = stranger.http.get(world.fill(path))
+        assert refused.status_code == 404, refused.text
+        assert error_of(refused)["param"] == "thread_id"
+    # The owner's other thread cites nothing: the file does not open through it.
+    assert (
+        world.owner.http.get(world.fill("/v1/chatkit/sources/{file}?thread_id={traced}")).status_code == 404
+    )
+    for key in (ADMIN_KEY, world.other_key, None):
+        assert call(world, "GET", path, key).status_code == 401
+
+
+def test_a_cited_files_link_takes_only_its_own_signature(world):
+    later = int(time.time()) + 600
+    signer = world.server.platform.signer
+    good = signer.signature("source", world.file_id, later)
+    base = world.server.base_url + f"/v1/chatkit/sources/{world.file_id}/content"
+    assert httpx2.get(f"{base}?expires={later}&signature={good}").status_code == 200
+    earlier = later - 1200
+    for label, query in {
+        "tampered": f"expires={later}&signature={good[:-4]}0000",
+        "for a preview": f"expires={later}&signature={signer.signature(PREVIEW, world.file_id, later)}",
+        "expired": f"expires={earlier}&signature={signer.signature('source', world.file_id, earlier)}",
+        "none": "",
+    }.items():
+        response = httpx2.get(f"{base}?{query}")
+        assert response.status_code == 401, (label, response.text)
+        assert error_of(response)["code"] == "invalid_signature", label
+
+
 # -- every route has a row -------------------------------------------------------------------------
 
 PUBLIC = {
@@ -314,8 +435,13 @@ PUBLIC = {
     "POST /playground/session",  # development mode only; off in production: tests/test_web.py
     "GET /v1/chatkit/files/{attachment_id}/preview",  # the signature is the credential (above)
     "POST /v1/chatkit/files/{attachment_id}/upload",  # likewise
+    "GET /v1/chatkit/sources/{file_id}/content",  # likewise (test_a_cited_files_link_...)
 }
-CLIENT_SECRET = {"POST /v1/chatkit/conversation", "POST /v1/chatkit/files"}
+CLIENT_SECRET = {
+    "POST /v1/chatkit/conversation",
+    "POST /v1/chatkit/files",
+    "GET /v1/chatkit/sources/{file_id}",
+}
 
 
 def test_every_route_is_in_a_table(server):
@@ -333,4 +459,6 @@ def test_every_route_is_in_a_table(server):
     tabled = {f"{m} {p.split('?')[0]}" for m, p, _, _ in ADMIN_ROUTES}
     tabled = {t.replace("{session}", "{session_id}").replace("{thread}", "{thread_id}") for t in tabled}
     tabled = {t.replace("{trace}", "{trace_id}") for t in tabled}
+    tabled = {t.replace("{store}", "{vector_store_id}").replace("{file}", "{file_id}") for t in tabled}
+    tabled = {t.replace("{batch}", "{batch_id}") for t in tabled}
     assert served == tabled | CLIENT_SECRET | PUBLIC

@@ -119,6 +119,21 @@ def test_the_answer_who_and_when_are_in_the_trace(chat, client, server):
     ]
 
 
+def test_two_calls_at_once_wait_for_both_answers(chat):
+    stream = chat.create("write to both of them")
+    first, second = stream.done_items("widget")
+    assert "ada@example.com" in str(first["widget"]) and "bob@example.com" in str(second["widget"])
+    waiting = answered(chat, stream.thread_id, first, "approve")
+    # One answer of two: the card says so, and the run waits for the other.
+    assert [e["item"]["id"] for e in waiting.of("thread.item.replaced")] == [first["id"]]
+    assert not waiting.done_items("assistant_message")
+    resumed = answered(chat, stream.thread_id, second, "reject")
+    text = resumed.text()
+    assert text.startswith("Both answered; the last result: The user rejected this call to send_email")
+    items = chat.call("items.list", thread_id=stream.thread_id, order="asc")["data"]
+    assert [i["type"] for i in items].count("assistant_message") == 1
+
+
 def test_answering_twice_is_a_409(chat):
     stream = chat.create("email Ada the invoice")
     card = card_of(stream)

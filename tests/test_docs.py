@@ -124,7 +124,7 @@ def test_install_instructions_name_only_what_can_be_installed():
     """chatkitd is not on PyPI: no `pip install chatkitd...`; extras are installed from the clone."""
     text = README.read_text()
     assert not re.search(r"pip install ['\"]?chatkitd", text)
-    for extra in re.findall(r"pip install -e '\.\[(\w+)\]'", text):
+    for extra in re.findall(r"pip install -e '\.\[([\w-]+)\]'", text):
         assert extra in _extras(), extra
 
 

@@ -52,6 +52,15 @@ ABOVE = {
         "chatkitd.cli",
     ),
     "chatkitd.platform": ("chatkitd.http", "chatkitd.web", "chatkitd.app", "chatkitd.cli"),
+    # Files, vector stores, search: below the workflows that search them.
+    "chatkitd.knowledge": (
+        "chatkitd.workflows",
+        "chatkitd.http",
+        "chatkitd.web",
+        "chatkitd.platform",
+        "chatkitd.app",
+        "chatkitd.cli",
+    ),
     "chatkitd.approvals": (
         "chatkitd.workflows",
         "chatkitd.runtime",

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from chatkitd.tools.mcp import McpToolConfig
 from tests.support.chat import Chat, Stream, parse_sse
 from tests.support.harness import deploy_yaml
 from tests.support.mcp import McpServerProcess
@@ -38,6 +40,10 @@ SCRIPT = """
       steps:
         - call: {name: delete_customer, arguments: {customer_id: c9}}
         - text: "Delete: {{ tool_output }}"
+    - when: "^handshakes"
+      steps: [{call: {name: handshakes}}, {text: "Handshakes: {{ tool_output }}"}]
+    - when: "^grow"
+      steps: [{call: {name: grow}}, {text: "Grow: {{ tool_output }}"}]
     - steps: [{text: "You said: {{ user }}"}]
 """
 
@@ -147,6 +153,33 @@ def test_a_server_that_dies_mid_conversation_then_comes_back(server, chat_for, u
         crm.stop()
 
 
+def test_one_connection_serves_every_turn_of_every_thread(server, chat_for, user):
+    with McpServerProcess("streamable-http") as crm:
+        workflow_id = deploy(server, server_label="crm", url=crm.url, require_approval="never")
+        chat = chat_for(user, workflow={"id": workflow_id})
+        first = chat.create("handshakes so far?")
+        assert first.text() == "Handshakes: 1"
+        assert chat.say(first.thread_id, "handshakes now?").text() == "Handshakes: 1"
+        assert chat.create("handshakes in a new thread?").text() == "Handshakes: 1"
+
+
+def test_the_tool_list_is_fetched_again_once_it_is_old(server, chat_for, user):
+    with McpServerProcess("streamable-http") as crm:
+        age = 8  # long enough for three turns on a loaded machine
+        workflow_id = deploy(
+            server, server_label="crm", url=crm.url, require_approval="never", tools_cache_seconds=age
+        )
+        chat = chat_for(user, workflow={"id": workflow_id})
+        started = time.monotonic()
+        assert "extra" not in chat.create("tools please").text()
+        listed = time.monotonic()  # the list was cached between `started` and now
+        assert chat.create("grow the list").text() == "Grow: grown"
+        assert "extra" not in chat.create("tools please").text()  # still the cached list
+        assert time.monotonic() - started < age, "the turns took longer than the cache's age"
+        time.sleep(max(0.0, age + 0.2 - (time.monotonic() - listed)))
+        assert chat.create("tools please").text().startswith("Tools: add, broken, delete_customer, extra,")
+
+
 def test_a_server_unreachable_from_the_start_leaves_the_chat_working(server, chat_for, user, client):
     nowhere = McpServerProcess("streamable-http")  # never started: nothing listens on its port
     workflow_id = deploy(server, server_label="gone", url=nowhere.url, require_approval="never", timeout=2)
@@ -155,6 +188,16 @@ def test_a_server_unreachable_from_the_start_leaves_the_chat_working(server, cha
     assert stream.text() == "Tools: "
     listing = [s for s in trace_of(client, stream.thread_id)["spans"] if s["kind"] == "mcp_tools"]
     assert listing[0]["error"]["message"] == "MCP server unreachable"
+
+
+def test_an_unset_environment_variable_is_named_in_the_trace(server, crm, chat_for, user, client):
+    workflow_id = deploy(
+        server, server_label="crm", url=crm.url, headers={"Authorization": "env:NO_SUCH_MCP_TOKEN"}
+    )
+    stream = chat_for(user, workflow={"id": workflow_id}).create("tools please")
+    assert stream.text() == "Tools: "
+    [listing] = [s for s in trace_of(client, stream.thread_id)["spans"] if s["kind"] == "mcp_tools"]
+    assert "NO_SUCH_MCP_TOKEN (for header Authorization) is not set" in listing["error"]["data"]["error"]
 
 
 def test_require_approval_per_tool_pauses_only_that_tool(server, crm, chat_for, user):
@@ -189,3 +232,42 @@ def test_stdio_for_local_development(server, chat_for, user):
     )
     chat = chat_for(user, workflow={"id": workflow_id})
     assert chat.create("add them").text() == "Sum: 5"
+
+
+def test_failures_never_show_the_configurations_secrets(monkeypatch):
+    monkeypatch.setenv("CRM_TOKEN", "Bearer t0ps3cret")
+    config = McpToolConfig(
+        server_label="crm",
+        url="https://user:pw@crm.example.com/mcp?key=k3y",
+        headers={"Authorization": "env:CRM_TOKEN", "X-Api-Key": "literal-key"},
+    )
+    text = "failed: Bearer t0ps3cret / literal-key at https://user:pw@crm.example.com/mcp?key=k3y"
+    assert config.redact(text) == "failed: [redacted] / [redacted] at https://crm.example.com/mcp"
+
+
+def test_a_hosted_mcp_tools_configuration_maps_to_this_client():
+    from agents import HostedMCPTool
+
+    from chatkitd.tools.mcp import config_from_hosted
+
+    hosted = HostedMCPTool(
+        tool_config={
+            "type": "mcp",
+            "server_label": "crm",
+            "server_url": "https://crm.example.com/mcp",
+            "authorization": "tok",
+            "allowed_tools": {"tool_names": ["lookup_customer"]},
+            "require_approval": {"never": {"tool_names": ["lookup_customer"]}},
+        }
+    )
+    config = config_from_hosted(hosted.tool_config)
+    assert (config.server_label, config.url, config.resolved_transport) == (
+        "crm",
+        "https://crm.example.com/mcp",
+        "streamable_http",
+    )
+    assert config.headers == {"Authorization": "Bearer tok"}
+    assert config.allowed_tools == ["lookup_customer"]
+    assert config.sdk_require_approval() == {"never": {"tool_names": ["lookup_customer"]}}
+    with pytest.raises(ValueError, match="runs only on OpenAI's Responses API"):
+        config_from_hosted({"server_label": "cal", "connector_id": "connector_googlecalendar"})

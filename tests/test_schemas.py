@@ -26,6 +26,7 @@ from tests.conftest import ADMIN_KEY
 from tests.support import seed
 
 SPEC_PATH = Path(__file__).parent / "data" / "chatkit-openapi.yaml"
+KNOWLEDGE_PATH = Path(__file__).parent / "data" / "openai-knowledge.yaml"
 SPEC_URI = "urn:chatkit-openapi"
 
 
@@ -81,6 +82,8 @@ def ok(response: httpx2.Response, path: str, method: str) -> dict[str, Any]:
 def test_the_copy_in_tests_matches_the_served_document():
     served = Path(__file__).parents[1] / "chatkitd" / "http" / "openapi" / "chatkit-openapi.yaml"
     assert served.read_text() == SPEC_PATH.read_text()
+    served = Path(__file__).parents[1] / "chatkitd" / "http" / "openapi" / "openai-knowledge.yaml"
+    assert served.read_text() == KNOWLEDGE_PATH.read_text()
 
 
 def test_session_bodies_match_chat_session_resource(http):
@@ -184,10 +187,15 @@ def test_openapi_document_is_served(server, http):
     document = response.json()
     assert document["openapi"].startswith("3.1")
     assert document["servers"] == [{"url": f"{server.base_url}/v1"}]
-    assert set(document["paths"]) == set(spec()["paths"])
+    knowledge = yaml.safe_load(KNOWLEDGE_PATH.read_text())
+    assert set(document["paths"]) == set(spec()["paths"]) | set(knowledge["paths"])
     original = json.loads(json.dumps(yaml.safe_load(SPEC_PATH.read_text()), default=str))
-    assert document["components"] == original["components"]
+    for name, schema in original["components"]["schemas"].items():
+        assert document["components"]["schemas"][name] == schema
+    for name, schema in knowledge["components"]["schemas"].items():
+        assert document["components"]["schemas"][name] == schema
     # The served document is the official one: it describes the same responses.
-    for path, operations in original["paths"].items():
-        for method, operation in operations.items():
-            assert document["paths"][path][method]["responses"] == operation["responses"]
+    for source in (original, knowledge):
+        for path, operations in source["paths"].items():
+            for method, operation in operations.items():
+                assert document["paths"][path][method]["responses"] == operation["responses"]

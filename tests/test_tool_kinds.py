@@ -18,6 +18,7 @@ TESTED_BY = {
     "python": ("test_approvals.py", "workflows_data/approvals.yaml"),
     "mcp": ("test_mcp.py", "test_mcp.py"),
     "web_search": ("test_web_search.py", "test_web_search.py"),
+    "file_search": ("knowledge/test_file_search_workflow.py", "knowledge/test_file_search_workflow.py"),
 }
 
 

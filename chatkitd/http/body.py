@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from chatkitd.errors import InvalidRequest, PayloadTooLarge
-from chatkitd.store.paging import Window, is_order, parse_limit
+from chatkitd.store.paging import DEFAULT_LIMIT, MAX_LIMIT, Window, is_order, parse_limit
 
 # JSON bodies of the REST API are small; uploads have their own, per-session limit.
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -83,10 +83,11 @@ def path_id(request: Request, name: str) -> str:
     return _no_nul(request.path_params[name], name) or ""
 
 
-def list_window(request: Request) -> Window:
-    """``after``, ``before``, ``limit`` (``paging.parse_limit``) and ``order`` (default desc)."""
+def list_window(request: Request, *, maximum: int = MAX_LIMIT, default: int = DEFAULT_LIMIT) -> Window:
+    """``after``, ``before``, ``limit`` (``paging.parse_limit``; an endpoint whose OpenAI twin
+    pages wider passes its bounds) and ``order`` (default desc)."""
     query = request.query_params
-    limit = parse_limit(query.get("limit"), "limit")
+    limit = parse_limit(query.get("limit"), "limit", default=default, maximum=maximum)
     order = query.get("order", "desc")
     if not is_order(order):
         raise InvalidRequest(f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.", param="order")

@@ -16,6 +16,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from chatkitd.errors import InvalidRequest
 
 FILE_FIELD = "file"
+# Other fields are kept (a few, each small): they name what the file is for.
+MAX_FIELD_BYTES = 4096
+MAX_FIELDS = 16
 
 
 @dataclass
@@ -25,6 +28,8 @@ class FilePart:
     filename: str | None = None
     content_type: str | None = None
     seen: bool = False
+    # The body's other (small) fields, such as the Files API's ``purpose``.
+    fields: dict[str, str] = field(default_factory=dict)
     _headers: dict[bytes, bytes] = field(default_factory=dict)
 
 
@@ -34,6 +39,8 @@ class _ParserState:
     current part is the file, and whether the closing boundary has come."""
 
     in_file: bool = False
+    field_name: str | None = None
+    field_value: bytes = b""
     header_name: bytes = b""
     header_value: bytes = b""
     ended: bool = False
@@ -74,6 +81,9 @@ async def file_chunks(
         _, options = parse_options_header(part._headers.get(b"content-disposition", b""))
         is_file = options.get(b"name") == FILE_FIELD.encode() and not part.seen
         parser_state.in_file = is_file
+        name = options.get(b"name")
+        parser_state.field_name = name.decode("utf-8", "replace") if name and not is_file else None
+        parser_state.field_value = b""
         if is_file:
             part.seen = True
             filename = options.get(b"filename")
@@ -84,9 +94,20 @@ async def file_chunks(
     def on_part_data(data: bytes, start: int, end: int) -> None:
         if parser_state.in_file:
             ready.append(data[start:end])
+        elif parser_state.field_name is not None:
+            parser_state.field_value += data[start:end]
+            if len(parser_state.field_value) > MAX_FIELD_BYTES:
+                raise InvalidRequest(
+                    f"The multipart field '{parser_state.field_name}' is too long.",
+                    param=parser_state.field_name,
+                    code="invalid_upload",
+                )
 
     def on_part_end() -> None:
+        if parser_state.field_name is not None and len(part.fields) < MAX_FIELDS:
+            part.fields[parser_state.field_name] = parser_state.field_value.decode("utf-8", "replace")
         parser_state.in_file = False
+        parser_state.field_name = None
 
     def on_end() -> None:
         parser_state.ended = True

@@ -19,3 +19,5 @@ class ProviderDefinition(BaseModel):
     api_key_env: str | None = None
     # For `scripted` (offline, deterministic): a script, see chatkitd.models.scripted.
     script: list[dict[str, Any]] | None = None
+    # What the models take as they are (`images`, `files`); unset: known by model name.
+    inputs: list[Literal["images", "files"]] | None = None

@@ -11,12 +11,13 @@ turn: step N answers the call made after N tool results came back, so a
 step that calls a tool is followed by the step that uses its output.
 
 A step may carry ``reasoning`` (a summary), ``text`` (streamed one word per
-delta; ``{{ user }}``, ``{{ tool_output }}``, ``{{ instructions }}``, ``{{ tools }}`` (the
-tools offered to the model, by name) and
-``{{ model }}`` are filled in), ``url`` (``{url, title}``, an annotation on
-the text), ``call`` (``{name, arguments}``, a function call), ``delay``
-(seconds before each text delta) and ``error`` (the call fails with it). A
-tool forced by ``tool_choice`` is called first.
+delta; ``{{ user }}``, ``{{ tool_output }}``, ``{{ instructions }}``,
+``{{ model }}`` and ``{{ tools }}``, the names of the tools offered, are
+filled in), ``url`` (``{url, title}``, an annotation on the text), ``call``
+(``{name, arguments}``, a function call; ``calls``, a list of them made at
+once, each result counting as one), ``delay`` (seconds before each text
+delta) and ``error`` (the call fails with it). A tool forced by
+``tool_choice`` is called first.
 """
 
 from __future__ import annotations
@@ -257,8 +258,8 @@ def _events_for(
     text = render(step["text"], variables) if "text" in step else None
     if text is not None:
         _message_events(add, output, text, step.get("url"))
-    if step.get("call"):
-        call = step["call"]
+    calls = list(step.get("calls") or []) + ([step["call"]] if step.get("call") else [])
+    for call in calls:
         tool_call = ResponseFunctionToolCall(
             id=_id("fc"),
             call_id=_id("call"),
@@ -277,7 +278,7 @@ def _events_for(
         add(ResponseOutputItemDoneEvent, type="response.output_item.done", item=tool_call, output_index=index)
         output.append(tool_call)
     words_in = len(_WORD.findall(json.dumps(input, default=str))) if input else 0
-    words_out = len(_WORD.findall(text or "")) + (1 if step.get("call") else 0)
+    words_out = len(_WORD.findall(text or "")) + len(calls)
     usage = ResponseUsage(
         input_tokens=words_in,
         output_tokens=words_out,

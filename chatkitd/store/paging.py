@@ -23,6 +23,8 @@ from sqlalchemy import ColumnElement, Select, Table, bindparam, select
 from chatkitd.errors import InvalidRequest
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
     from chatkitd.store.db import Database
 
 Order = Literal["asc", "desc"]
@@ -35,8 +37,17 @@ def is_order(value: str) -> TypeGuard[Order]:
     return value in ("asc", "desc")
 
 
-def parse_limit(raw: str | int | None, param: str, *, default: int = DEFAULT_LIMIT, minimum: int = 0) -> int:
-    """A page size from a query string (text) or a JSON body (a number), or a 400 naming ``param``."""
+def parse_limit(
+    raw: str | int | None,
+    param: str,
+    *,
+    default: int = DEFAULT_LIMIT,
+    minimum: int = 0,
+    maximum: int = MAX_LIMIT,
+) -> int:
+    """A page size from a query string (text) or a JSON body (a number), or a 400 naming ``param``.
+
+    ``maximum`` is for an endpoint whose OpenAI twin allows wider pages (``GET /v1/files``: 10 000)."""
     if raw is None:
         return default
     if isinstance(raw, str):
@@ -47,9 +58,9 @@ def parse_limit(raw: str | int | None, param: str, *, default: int = DEFAULT_LIM
                 f"Invalid '{param}': expected an integer, got {raw!r}.", param=param, code="invalid_limit"
             )
         raw = int(raw)
-    if not minimum <= raw <= MAX_LIMIT:
+    if not minimum <= raw <= maximum:
         raise InvalidRequest(
-            f"Invalid '{param}': must be between {minimum} and {MAX_LIMIT}, got {raw}.",
+            f"Invalid '{param}': must be between {minimum} and {maximum}, got {raw}.",
             param=param,
             code="invalid_limit",
         )
@@ -145,3 +156,20 @@ async def check_cursors(db: Database, statement: Select, window: Window, params:
     for param, cursor in (("after", window.after), ("before", window.before)):
         if cursor is not None and not await db.fetch_all(statement, {**params, "cursor": cursor}):
             raise UnknownCursor(param, cursor)
+
+
+async def page_on(
+    conn: AsyncConnection, query: Select, table: Table, window: Window, scope: Sequence[ColumnElement[bool]]
+) -> tuple[list[Any], bool]:
+    """One page of ``query`` on an open connection (inside a transaction the caller holds):
+    ``keyset`` with literal scope, for lists that are not hot enough for a statement built
+    once (the files and vector stores APIs). Rows come back as SQLAlchemy rows."""
+    how = plan(window)
+    statement = keyset(query, table, scope, how)
+    rows = list((await conn.execute(statement, page_params(window, {}))).all())
+    rows, has_more = trim(rows, window, how)
+    if not rows:
+        for param, cursor in (("after", window.after), ("before", window.before)):
+            if cursor is not None and await conn.scalar(cursor_seq(table, scope), {"cursor": cursor}) is None:
+                raise UnknownCursor(param, cursor)
+    return rows, has_more

@@ -23,7 +23,9 @@ from agents.models.interface import Model, ModelProvider, ModelTracing
 from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
+    AssistantMessageItem,
     InferenceOptions,
+    ThreadItemDoneEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
@@ -34,6 +36,7 @@ from chatkitd.approvals import Resumption
 from chatkitd.compat.agents import ItemIds
 from chatkitd.compat.chatkit import ConverterInput, Preloaded, wake_side_queue
 from chatkitd.context import RequestContext
+from chatkitd.knowledge.citations import annotate
 from chatkitd.models.definition import ProviderDefinition
 from chatkitd.models.failures import model_failure
 from chatkitd.models.providers import build_model, describe, served_model
@@ -73,7 +76,11 @@ class RunEnvironment:
     max_turns: int = 10
 
 
-_CONVERTER = HistoryConverter()
+def _converter(env: RunEnvironment, context: RequestContext, model: str | None) -> HistoryConverter:
+    """This run's history converter: attachments as the run's model can take them."""
+    from chatkitd.knowledge.attachment_inputs import for_run
+
+    return HistoryConverter(for_run(env.settings, env.provider, model, context.project_id))
 
 
 class _Provider(ModelProvider):
@@ -149,7 +156,7 @@ class AgentWorkflow(Workflow):
         except Exception as error:
             self._raise_if_model_failure(error, model, thread.id, context)
             raise
-        agent_input = await _CONVERTER.to_agent_input(list(reversed(page.data)))
+        agent_input = await _converter(self.env, context, model).to_agent_input(list(reversed(page.data)))
         async for event in self._run(agent, agent_input, run_context, store, model):
             yield event
 
@@ -219,6 +226,8 @@ class AgentWorkflow(Workflow):
             converted = cast(RunResultStreaming, ConverterInput(result))
             async for event in stream_agent_response(run_context, converted):
                 ids.fix(event)
+                if isinstance(event, ThreadItemDoneEvent) and isinstance(event.item, AssistantMessageItem):
+                    annotate(event.item, context)  # file_search hits the answer cites
                 if run_context.web_sources.results:
                     for cited in cite(event, run_context.web_sources):
                         yield cited

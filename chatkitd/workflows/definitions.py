@@ -43,6 +43,14 @@ class ClientToolDefinition(_Strict):
 
 PythonPath = Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")]
 
+
+class FileSearchConfig(_Strict):
+    """``file_search``: search chatkitd's vector stores (``chatkitd.knowledge``)."""
+
+    vector_store_ids: Annotated[list[str], Field(min_length=1)]
+    max_num_results: Annotated[int, Field(ge=1, le=50)] | None = None
+
+
 # YAML tool kinds: the key a tool sets, and what its value must be. Each kind has its
 # builder in ``chatkitd.workflows.tools.TOOL_BUILDERS``; a test fails when a kind here
 # has no builder, or no test.
@@ -51,6 +59,7 @@ TOOL_KINDS: dict[str, Any] = {
     "python": PythonPath,  # an importable agents.FunctionTool (or plain function)
     "mcp": McpToolConfig,  # an MCP server's tools (chatkitd.tools.mcp)
     "web_search": WebSearchConfig,  # web search with citations (chatkitd.tools.web_search)
+    "file_search": FileSearchConfig,  # the project's vector stores (chatkitd.knowledge.tool)
 }
 
 

@@ -14,9 +14,15 @@ from openai.types.responses import EasyInputMessageParam, ResponseInputTextParam
 
 
 class HistoryConverter(ThreadItemConverter):
-    """History to model input. Attachments and tags become text: no file leaves the server."""
+    """History to model input. Attachments become what the model can read of them
+    (``chatkitd.knowledge.attachment_inputs``), or a note naming the file; tags become text."""
+
+    def __init__(self, attachments: Any = None) -> None:
+        self.attachments = attachments  # an AttachmentInputs for this run, or None: notes only
 
     async def attachment_to_message_content(self, attachment: Attachment) -> Any:
+        if self.attachments is not None:
+            return await self.attachments.content(attachment)
         return ResponseInputTextParam(
             type="input_text", text=f"[The user attached a file: {attachment.name}]"
         )

@@ -22,11 +22,12 @@ from agents.tool_context import ToolContext
 from chatkit.agents import ClientToolCall
 from chatkit.types import ClosedStatus, CustomTask, LockedStatus
 
+from chatkitd.knowledge.tool import file_search_tool
 from chatkitd.models.providers import effective_provider
 from chatkitd.tools.mcp import McpToolConfig, mcp_server
 from chatkitd.tools.web_search import WebSearchConfig, web_search_tool
 from chatkitd.workflows.context import WorkflowRunContext
-from chatkitd.workflows.definitions import ClientToolDefinition, ToolDefinition
+from chatkitd.workflows.definitions import ClientToolDefinition, FileSearchConfig, ToolDefinition
 
 if TYPE_CHECKING:
     from chatkitd.workflows.agent import RunEnvironment
@@ -126,6 +127,10 @@ def _web_search(config: WebSearchConfig, definition: ToolDefinition, env: RunEnv
     return web_search_tool(config, env.settings, hosted_available=provider.type == "openai")
 
 
+def _file_search(config: FileSearchConfig, definition: ToolDefinition, env: RunEnvironment) -> Tool:
+    return file_search_tool(env, config.vector_store_ids, max_num_results=config.max_num_results)
+
+
 ToolBuilder = Callable[[Any, ToolDefinition, "RunEnvironment"], "Tool | MCPServer"]
 
 # One builder per YAML tool kind (``chatkitd.workflows.definitions.TOOL_KINDS``). A builder
@@ -135,6 +140,7 @@ TOOL_BUILDERS: dict[str, ToolBuilder] = {
     "python": _python,
     "mcp": _mcp,
     "web_search": _web_search,
+    "file_search": _file_search,
 }
 
 

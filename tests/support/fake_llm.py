@@ -13,7 +13,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ from tests.support.servers import free_port
 class FakeLLM:
     base_url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # What to answer a request body with: {"text": ...} or {"call": name, "arguments": {...}}.
+    reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # None: any model is served. Otherwise only these; others get Ollama's 404.
     models: set[str] | None = None
     # Set: requests without "Authorization: Bearer <key>" get a 401.
@@ -72,7 +74,7 @@ def app(fake: FakeLLM) -> Starlette:
     async def completions(request: Request):
         body = await request.json()
         fake.requests.append({"body": body, "authorization": request.headers.get("authorization")})
-        reply, model = _reply(body), body["model"]
+        reply, model = (fake.reply or _reply)(body), body["model"]
         if fake.key is not None and request.headers.get("authorization") != f"Bearer {fake.key}":
             error = {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": None}
             return JSONResponse({"error": error}, status_code=401)
@@ -118,9 +120,13 @@ def app(fake: FakeLLM) -> Starlette:
 
 
 @contextlib.contextmanager
-def fake_llm(models: set[str] | None = None, key: str | None = None) -> Iterator[FakeLLM]:
+def fake_llm(
+    models: set[str] | None = None,
+    key: str | None = None,
+    reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Iterator[FakeLLM]:
     port = free_port()
-    fake = FakeLLM(f"http://127.0.0.1:{port}/v1", models=models, key=key)
+    fake = FakeLLM(f"http://127.0.0.1:{port}/v1", models=models, key=key, reply=reply)
     server = uvicorn.Server(uvicorn.Config(app(fake), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+from typing import Any
 
+import uvicorn
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -56,6 +58,59 @@ def broken() -> str:
     raise ToolError("the CRM is down for maintenance")
 
 
+HANDSHAKES = 0
+
+
+@server.tool()
+def handshakes() -> int:
+    """How many times a client opened a connection (an MCP handshake) to this server."""
+    return HANDSHAKES
+
+
+@server.tool()
+def grow() -> str:
+    """Add a tool named `extra` to this server's list."""
+
+    def extra() -> str:
+        """A tool that did not exist at first."""
+        return "extra!"
+
+    server.add_tool(extra, name="extra")
+    return "grown"
+
+
+class CountHandshakes:
+    """ASGI middleware counting the requests that open a client connection."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if b'"method":"server/discover"' in body.replace(
+            b" ", b""
+        ) or b'"method":"initialize"' in body.replace(b" ", b""):
+            global HANDSHAKES
+            HANDSHAKES += 1
+        delivered = False
+
+        async def replay() -> Any:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--transport", choices=["streamable-http", "sse", "stdio"], default="streamable-http")
@@ -66,7 +121,8 @@ def main() -> None:
     elif args.transport == "sse":
         server.run("sse", host="127.0.0.1", port=args.port)
     else:
-        server.run("streamable-http", host="127.0.0.1", port=args.port)
+        app = CountHandshakes(server.streamable_http_app())
+        uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

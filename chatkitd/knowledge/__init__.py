@@ -1,0 +1,1 @@
+"""Knowledge: OpenAI-compatible files and vector stores, their ingestion, and search over them."""
