@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,13 +88,14 @@ def _question(source: str) -> str | None:
 
 
 _FONT_MACROS = {"B", "I", "BI", "BR", "IB", "IR", "RB", "RI", "SM", "SB", "SH", "SS", "UR", "MT"}
-_ESCAPES = [
+_Replacement = str | Callable[[re.Match[str]], str]
+_ESCAPES: list[tuple[re.Pattern[str], _Replacement]] = [
     (re.compile(r"\\f(\[[^]]*\]|\(..|.)"), ""),  # font changes
     (re.compile(r"\\s[-+]?\d"), ""),  # size changes
     (re.compile(r"\\\*(\[[^]]*\]|\(..|.)"), ""),  # strings
     (re.compile(r"\\\((em|en|hy)"), "-"),
     (re.compile(r"\\\(..|\\\[[^]]*\]"), " "),  # other special characters
-    (re.compile(r"\\[-&e|^0 ,/]"), lambda m: {"\\-": "-", "\\e": "\\"}.get(m.group(0), " ").strip(",/&")),
+    (re.compile(r"\\[-&e|^0 ,/]"), lambda m: {"\\-": "-", "\\e": "\\"}.get(m.group(0), " ")),
 ]
 
 
