@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         finally:
             await platform.stop()
 
-    responses = ResponseCache(platform.db.data_version, platform.settings.response_cache_bytes)
+    responses = ResponseCache(platform.db.change_count, platform.settings.response_cache_bytes)
     app_metrics = metrics.Metrics(response_cache=responses)
     middleware = [Middleware(metrics.MetricsMiddleware, metrics=app_metrics)]
     if platform.settings.cors_origins:

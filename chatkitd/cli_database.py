@@ -126,7 +126,7 @@ def with_database(
     from chatkitd.store.db import Database
 
     async def run() -> T:
-        db = Database(settings.resolved_database_url)
+        db = Database.from_settings(settings)
         try:
             if not create and not await migrate.is_set_up(db):
                 raise NoDatabase(settings)

@@ -27,7 +27,7 @@ from chatkitd.workflows.registry import WorkflowRegistry
 class Platform:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.db = Database(settings.resolved_database_url)
+        self.db = Database.from_settings(settings)
         self.blobs = FileBlobStore(settings.blob_dir)
         self.threads = ThreadStore(self.db, self.blobs)
         self.rest_pages = RestPages(self.db)

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy async URL. Default: SQLite file in the data dir."
     )
+    database_pool_size: int = Field(
+        10,
+        ge=2,
+        description="Most PostgreSQL connections one process opens: a third for reads, the rest for writes.",
+    )
+    database_transaction_pooling: bool = Field(
+        False,
+        description="Set when the database URL points at a pooler in transaction mode (PgBouncer's "
+        "`pool_mode = transaction`): no statement is kept prepared across transactions.",
+    )
     api_key: SecretStr | None = Field(None, description="An admin key accepted for the `default` project.")
     host: str = Field("127.0.0.1", description="Address `chatkitd serve` binds.")
     port: int = Field(8000, ge=0, le=65535, description="Port `chatkitd serve` binds.")

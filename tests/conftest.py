@@ -16,12 +16,12 @@ import pytest
 from openai import OpenAI
 
 from tests.support.chat import chat_for  # noqa: F401 - a fixture, shared by the conversation tests
-from tests.support.servers import RunningServer, fresh_database, start_server
+from tests.support.servers import TESTED_BACKENDS, RunningServer, fresh_database, start_server
 
 ADMIN_KEY = "sk-test-" + secrets.token_hex(8)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+@pytest.fixture(scope="session", params=list(TESTED_BACKENDS.values()))
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sqlite_file = tmp_path_factory.mktemp("sqlite") / "chatkitd.db"
     with fresh_database(request.param, sqlite_file, "chatkitd_test") as url:

@@ -150,3 +150,71 @@ def test_reads_survive_postgres_closing_their_connections(server, client, user):
         assert ended >= 1  # the REST read above opened the reader's pool
     assert client.beta.chatkit.threads.retrieve(thread.id).title == "Survivor"
     assert [t.id for t in client.beta.chatkit.threads.list(user=user)] == [thread.id]
+
+
+def test_every_database_back_end_runs_the_suite():
+    """A back end added to ``BACKENDS`` without a row in ``TESTED_BACKENDS`` fails here."""
+    from chatkitd.store.db import BACKENDS
+    from tests.support.servers import TESTED_BACKENDS
+
+    assert set(BACKENDS) == set(TESTED_BACKENDS)
+
+
+def test_an_unknown_database_is_refused_by_name():
+    import pytest
+
+    with pytest.raises(ValueError, match="mysql"):
+        Database("mysql+aiomysql://user@localhost/chatkitd")
+
+
+def test_a_process_opens_at_most_its_pool_size_of_postgres_connections(tmp_path):
+    """Under concurrent chats and REST reads, one ``chatkitd serve`` stays within
+    ``CHATKITD_DATABASE_POOL_SIZE`` connections (counted by PostgreSQL itself)."""
+    import secrets
+    from concurrent.futures import ThreadPoolExecutor
+
+    import asyncpg
+    import httpx2
+
+    from tests.support.chat import user_input
+    from tests.support.processes import serve_process
+    from tests.support.servers import PG_ADMIN_URL, fresh_database
+
+    admin_key = "sk-test-" + secrets.token_hex(8)
+    with fresh_database("postgres", tmp_path / "unused.db", "chatkitd_pool") as url:
+        database = url.rsplit("/", 1)[1]
+        with serve_process(url, tmp_path, admin_key, CHATKITD_DATABASE_POOL_SIZE="3") as base_url:
+            headers = {"Authorization": f"Bearer {admin_key}"}
+
+            def load(n: int) -> None:
+                with httpx2.Client(base_url=base_url, headers=headers, timeout=60) as http:
+                    session = http.post(
+                        "/v1/chatkit/sessions", json={"user": f"u{n}", "workflow": {"id": "demo"}}
+                    )
+                    secret = session.json()["client_secret"]
+                    chat = {"type": "threads.create", "params": {"input": user_input(f"hi {n}")}}
+                    answer = http.post(
+                        "/v1/chatkit/conversation", json=chat, headers={"Authorization": f"Bearer {secret}"}
+                    )
+                    assert answer.status_code == 200, answer.text
+                    for _ in range(5):
+                        assert http.get("/v1/chatkit/threads", params={"user": f"u{n}"}).status_code == 200
+
+            async def connections() -> int:
+                conn = await asyncpg.connect(PG_ADMIN_URL)
+                try:
+                    return await conn.fetchval(
+                        "select count(*) from pg_stat_activity where datname = $1", database
+                    )
+                finally:
+                    await conn.close()
+
+            with ThreadPoolExecutor(12) as pool:
+                running = [pool.submit(load, n) for n in range(24)]
+                seen = []
+                while not all(f.done() for f in running):
+                    seen.append(asyncio.run(connections()))
+                for future in running:
+                    future.result()
+            assert max(seen) >= 2  # the load did reach the database...
+            assert max(seen) <= 3, seen  # ...through no more than the pool size

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from chatkitd.tools.mcp import McpToolConfig
 from tests.support.chat import Chat, Stream, parse_sse
 from tests.support.harness import deploy_yaml
 from tests.support.mcp import McpServerProcess
@@ -189,6 +190,16 @@ def test_a_server_unreachable_from_the_start_leaves_the_chat_working(server, cha
     assert listing[0]["error"]["message"] == "MCP server unreachable"
 
 
+def test_an_unset_environment_variable_is_named_in_the_trace(server, crm, chat_for, user, client):
+    workflow_id = deploy(
+        server, server_label="crm", url=crm.url, headers={"Authorization": "env:NO_SUCH_MCP_TOKEN"}
+    )
+    stream = chat_for(user, workflow={"id": workflow_id}).create("tools please")
+    assert stream.text() == "Tools: "
+    [listing] = [s for s in trace_of(client, stream.thread_id)["spans"] if s["kind"] == "mcp_tools"]
+    assert "NO_SUCH_MCP_TOKEN (for header Authorization) is not set" in listing["error"]["data"]["error"]
+
+
 def test_require_approval_per_tool_pauses_only_that_tool(server, crm, chat_for, user):
     workflow_id = deploy(
         server,
@@ -221,3 +232,42 @@ def test_stdio_for_local_development(server, chat_for, user):
     )
     chat = chat_for(user, workflow={"id": workflow_id})
     assert chat.create("add them").text() == "Sum: 5"
+
+
+def test_failures_never_show_the_configurations_secrets(monkeypatch):
+    monkeypatch.setenv("CRM_TOKEN", "Bearer t0ps3cret")
+    config = McpToolConfig(
+        server_label="crm",
+        url="https://user:pw@crm.example.com/mcp?key=k3y",
+        headers={"Authorization": "env:CRM_TOKEN", "X-Api-Key": "literal-key"},
+    )
+    text = "failed: Bearer t0ps3cret / literal-key at https://user:pw@crm.example.com/mcp?key=k3y"
+    assert config.redact(text) == "failed: [redacted] / [redacted] at https://crm.example.com/mcp"
+
+
+def test_a_hosted_mcp_tools_configuration_maps_to_this_client():
+    from agents import HostedMCPTool
+
+    from chatkitd.tools.mcp import config_from_hosted
+
+    hosted = HostedMCPTool(
+        tool_config={
+            "type": "mcp",
+            "server_label": "crm",
+            "server_url": "https://crm.example.com/mcp",
+            "authorization": "tok",
+            "allowed_tools": {"tool_names": ["lookup_customer"]},
+            "require_approval": {"never": {"tool_names": ["lookup_customer"]}},
+        }
+    )
+    config = config_from_hosted(hosted.tool_config)
+    assert (config.server_label, config.url, config.resolved_transport) == (
+        "crm",
+        "https://crm.example.com/mcp",
+        "streamable_http",
+    )
+    assert config.headers == {"Authorization": "Bearer tok"}
+    assert config.allowed_tools == ["lookup_customer"]
+    assert config.sdk_require_approval() == {"never": {"tool_names": ["lookup_customer"]}}
+    with pytest.raises(ValueError, match="runs only on OpenAI's Responses API"):
+        config_from_hosted({"server_label": "cal", "connector_id": "connector_googlecalendar"})

@@ -168,3 +168,14 @@ def test_auto_elsewhere_uses_the_servers_back_end(engine):
         web_search_tool(WebSearchConfig(), Settings(), hosted_available=False)
     with pytest.raises(ValueError, match="needs the OpenAI provider"):
         web_search_tool(WebSearchConfig(backend="openai"), Settings(), hosted_available=False)
+
+
+def test_a_hosted_web_search_tool_maps_to_this_tool(engine):
+    from chatkitd.tools.web_search import from_hosted
+
+    hosted = WebSearchTool(search_context_size="high", filters={"allowed_domains": ["example.org"]})
+    config = from_hosted(hosted)
+    assert (config.search_context_size, config.allowed_domains) == ("high", ["example.org"])
+    settings = Settings(web_search_backend="searxng", searxng_url=f"{engine.base_url}/searxng")
+    assert isinstance(web_search_tool(config, settings, hosted_available=False), FunctionTool)
+    assert isinstance(web_search_tool(config, settings, hosted_available=True), WebSearchTool)

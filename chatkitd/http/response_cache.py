@@ -2,25 +2,32 @@
 
 Backends and dashboards poll the same pages over and over (a user's thread
 list, a thread's newest items), and between two polls nothing has usually
-changed. SQLite says cheaply whether anything has: ``PRAGMA data_version``
-moves whenever any connection, in this process or another, commits. So a
-response is replayed while that number stands still, and every response is
-dropped the moment it moves. Nothing is ever stale, and no write has to know
+changed. The database says cheaply whether anything has
+(``Database.change_count``): a number that moves whenever a change REST reads
+could show commits, in this process or another (SQLite's ``PRAGMA
+data_version``; on PostgreSQL, counters kept by triggers, read once for all
+the requests waiting). So a response is replayed while that number stands
+still, and every response is dropped the moment it moves. No write has to know
 which pages it touched.
+
+Nothing replayed is stale: a request is answered under a number read after it
+arrived, so any write acknowledged before then has moved it; and a response is
+kept under a number read before its data was, so its data is at least that
+new. A response kept under N is replayed only to requests that read N again,
+when nothing has changed since it was read.
 
 A response is kept only when its endpoint asked for it (``cacheable``) and it
 succeeded, under the exact request: credential, path and query string. A hit
 skips routing and the handler, never authentication: revoking a key is a
-commit, which empties the cache. It is bounded by bytes (bodies, keys and
-headers), evicting the least recently replayed first. PostgreSQL keeps no such
-counter, so there every request reaches its handler.
+counted change, which empties the cache. It is bounded by bytes (bodies, keys
+and headers), evicting the least recently replayed first.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,8 +56,8 @@ class Kept:
 
 
 class ResponseCache:
-    def __init__(self, version: Callable[[], int | None], max_bytes: int) -> None:
-        """``version()`` is the database's change counter, or None when it keeps none."""
+    def __init__(self, version: Callable[[], Awaitable[int | None]], max_bytes: int) -> None:
+        """``version()`` is the database's change count, or None when it keeps none."""
         self._version_of_database = version
         self.max_bytes = max_bytes
         self._responses: OrderedDict[Key, Kept] = OrderedDict()
@@ -59,9 +66,9 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
 
-    def version(self) -> int | None:
+    async def version(self) -> int | None:
         """The current version, or None when nothing may be kept; empties a stale cache."""
-        version = self._version_of_database() if self.max_bytes > 0 else None
+        version = await self._version_of_database() if self.max_bytes > 0 else None
         if version != self._version:
             self._responses.clear()
             self.bytes_held = 0
@@ -119,8 +126,8 @@ class ResponseCacheMiddleware:
         if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
-        version = self.cache.version()
-        credential = _credential(scope) if version is not None else None
+        credential = _credential(scope)
+        version = await self.cache.version() if credential is not None else None
         if credential is None or version is None:
             await self.app(scope, receive, send)
             return

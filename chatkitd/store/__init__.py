@@ -1,1 +1,43 @@
-"""Persistence: one SQL database (SQLite or PostgreSQL) behind SQLAlchemy's async core."""
+"""Persistence: one SQL database (SQLite or PostgreSQL) behind SQLAlchemy's async core.
+
+A map for the next engineer.
+
+The rule. Who may see which thread, item and attachment is stated once, in
+``tenancy`` (``scope(context)``, ``visible_threads``, ``visible_attachments``);
+every statement that reads or touches those rows is built on it, once per
+shape, in ``visible`` (reads and the write-side checks) or inline in
+``threads`` (attachment records). Lists follow one paging rule, ``paging``
+(``keyset``, ``read_page``, ``parse_limit``).
+
+Reads. Hot reads are statements built once and run on the driver directly
+(``readers``: raw ``sqlite3`` inline on the loop, or a pool of ``asyncpg``
+connections), through ``Database.fetch_all``. The conversation reads protocol
+JSON (``threads.ThreadStore``); the REST API reads the shapes stored beside
+each row (``rest_pages``, ``rest_shapes``, ``projection``, whose ``VERSION``
+a mapping change must bump, with a migration). Repeated REST reads are
+replayed from memory until ``Database.change_count()`` moves
+(``chatkitd.http.response_cache``).
+
+Writes. Every write is one transaction, ``async with db.write() as conn``.
+On SQLite one at a time (an in-process lock, then ``BEGIN IMMEDIATE`` across
+processes; statements inline, commits on aiosqlite's thread: ``sqlite``). On
+PostgreSQL, SQLAlchemy's pool (``postgres``), where every statement writing
+``threads``, ``items`` or ``api_keys`` also bumps a change counter by trigger
+(migration 0007). One conversation request commits, today:
+
+- its admission (``sessions.admit_request``: the per-minute request log, with
+  the session row locked on PostgreSQL);
+- chatkit's saves through the ``Store`` methods of ``threads.ThreadStore``: a
+  new thread (``save_thread``), the user's item (``add_thread_item``, which
+  touches the thread through the tenancy check), each item the workflow
+  finishes (``add_thread_item`` / ``save_item``), and the thread again when its
+  title or status changes;
+- the run's trace (``chatkitd.tracing.store.save_trace``), when tracing is on.
+
+Each is its own transaction: grouping them (one transaction per request, or
+group commits across requests) is open work, and ``db.write()`` is the one
+place a transaction begins.
+
+Back ends are rows of ``db.BACKENDS``; each must be in the suite's
+``TESTED_BACKENDS`` (``tests/support/servers.py``).
+"""

@@ -1,134 +1,92 @@
-"""The database handle: one async engine, with read and write connections.
+"""The database handle: transactions, the hot reads, and a count of changes, on SQLite or PostgreSQL.
 
-SQLite runs in WAL mode so reads stay concurrent, and writes are serialized:
-in-process by a lock, across processes by ``BEGIN IMMEDIATE`` and a busy
-timeout. Its reads, and the statements of its writes, run on the event loop's
-thread (``chatkitd.compat.aiosqlite``); whatever may wait (for a lock, a disk
-sync) runs on aiosqlite's.
-PostgreSQL needs none of this.
+What differs between the two lives in their back ends (``chatkitd.store.sqlite``,
+``chatkitd.store.postgres``), one row each in ``BACKENDS``, picked by the URL's
+scheme; a test fails when a row has no test run on it. Every back end gives:
+
+- ``write()``: a connection inside one transaction, committed when the block ends;
+- ``read()``: a SQLAlchemy connection for reads that are not hot;
+- ``reader``: the hot reads, statements built once and run on the driver
+  directly (``chatkitd.store.readers.Reader``);
+- ``change_count()``: a number that moves whenever a change REST reads could
+  show commits, from this process or another (None: the back end keeps none).
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-import aiosqlite
-from sqlalchemy import Select, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy import Select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from chatkitd.compat.aiosqlite import InlineConnection, open_inline
-from chatkitd.store.readers import EngineReader, PostgresReader, Reader, SqliteReader
+from chatkitd.store.postgres import PostgresBackend
+from chatkitd.store.readers import Reader
+from chatkitd.store.sqlite import SqliteBackend
 
-_WRITE = "chatkitd_write"
+if TYPE_CHECKING:
+    from chatkitd.settings import Settings
 
-
-class _WriterConnection(InlineConnection):
-    """The writer's connection: inline, except for the calls that may wait.
-
-    A write transaction makes a dozen calls (cursors, statements, results), and
-    on aiosqlite's thread each costs a hand-off. Only three kinds can take long:
-    taking the write lock (``BEGIN IMMEDIATE`` waits, up to the busy timeout,
-    for another process's writer), ending a transaction (a commit may
-    checkpoint the WAL and sync the disk), and deletes (a thread's delete
-    removes all its items). Those still go to the thread, so the loop never
-    waits on them; everything between them runs inline.
-    """
-
-    def runs_on_worker(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
-        return _may_wait(fn, args)
+DEFAULT_POOL_SIZE = 10
 
 
-_WAITING_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "END", "DELETE")
+@dataclass(frozen=True)
+class DatabaseOptions:
+    """How a process uses its database (``CHATKITD_DATABASE_*`` settings; PostgreSQL only)."""
+
+    pool_size: int = DEFAULT_POOL_SIZE  # connections a process opens, at most
+    transaction_pooling: bool = False  # behind PgBouncer (or alike) in transaction mode
 
 
-def _may_wait(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
-    name = getattr(fn, "__name__", "")
-    if name in ("commit", "rollback", "close"):
-        connection = getattr(fn, "__self__", None)
-        if not isinstance(connection, sqlite3.Connection):
-            return False  # a cursor's close
-        # Ending no transaction does nothing: the pool's rollback on every return.
-        return name == "close" or connection.in_transaction
-    if name == "executescript":
-        return True
-    if name in ("execute", "executemany") and args and isinstance(args[0], str):
-        words = args[0].split(None, 1)
-        return bool(words) and words[0].upper() in _WAITING_STATEMENTS
-    return False
+class Backend(Protocol):
+    is_sqlite: bool
+    engine: AsyncEngine
+    reader: Reader
+
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+    def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+    async def change_count(self) -> int | None: ...
+    async def dispose(self) -> None: ...
 
 
-def _inline_sqlite_creator(
-    path: str, kind: type[InlineConnection] = InlineConnection
-) -> Callable[[], Awaitable[aiosqlite.Connection]]:
-    return functools.partial(open_inline, path, kind)
+BACKENDS: dict[str, Callable[[URL, DatabaseOptions, bool], Backend]] = {
+    "sqlite": SqliteBackend,
+    "postgresql": PostgresBackend,
+}
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, options: DatabaseOptions | None = None, *, echo: bool = False) -> None:
         self.url = make_url(url)
-        self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        database = self.url.database
-        # The SQLite file, when there is one (not PostgreSQL, not in-memory SQLite).
-        sqlite_file = database if self.is_sqlite and database and database != ":memory:" else None
-        if sqlite_file is not None:
-            Path(sqlite_file).parent.mkdir(parents=True, exist_ok=True)
-        kwargs: dict = {"echo": echo}
-        if not self.is_sqlite:
-            kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
-        if sqlite_file is not None:
-            kwargs["async_creator"] = _inline_sqlite_creator(sqlite_file, _WriterConnection)
-        # The writer (and migrations). On SQLite, one write at a time: the lock below.
-        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
-        self._read_engine = self.engine
-        self._sqlite_reader: SqliteReader | None = None
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        if self.is_sqlite:
-            _configure_sqlite(self.engine)
-        if sqlite_file is not None:
-            # A fixed pool: opening a connection goes through aiosqlite's thread and
-            # suspends, so overflow connections opened and closed under load would churn.
-            self._read_engine = create_async_engine(
-                self.url,
-                echo=echo,
-                async_creator=_inline_sqlite_creator(sqlite_file),
-                pool_size=20,
-                max_overflow=0,
+        name = self.url.get_backend_name()
+        if name not in BACKENDS:
+            raise ValueError(
+                f"chatkitd runs on {' or '.join(BACKENDS)}, not {name!r}: check the database URL"
             )
-            _configure_sqlite(self._read_engine)
-            self._sqlite_reader = SqliteReader(sqlite_file, self.engine.dialect)
-        # The hot reads: raw sqlite3 or asyncpg, else SQLAlchemy's connections.
-        self.reader: Reader = (
-            self._sqlite_reader
-            if self._sqlite_reader is not None
-            else EngineReader(self._read_engine)
-            if self.is_sqlite
-            else PostgresReader(self.url, self.engine.dialect, max_connections=10)
+        self.options = options or DatabaseOptions()
+        self.backend = BACKENDS[name](self.url, self.options, echo)
+        self.is_sqlite = self.backend.is_sqlite
+        # The writer's engine (and migrations').
+        self.engine = self.backend.engine
+        self.reader = self.backend.reader
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        options = DatabaseOptions(
+            pool_size=settings.database_pool_size,
+            transaction_pooling=settings.database_transaction_pooling,
         )
+        return cls(settings.resolved_database_url, options)
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._read_engine.connect() as conn:
-            yield conn
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.backend.read()
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    def write(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection inside one transaction, committed when the block ends."""
-        if self._write_lock is None:
-            async with self.engine.begin() as conn:
-                yield conn
-            return
-        async with self._write_lock:
-            async with self.engine.connect() as conn:
-                conn = await conn.execution_options(**{_WRITE: True})
-                async with conn.begin():
-                    yield conn
+        return self.backend.write()
 
     async def fetch_all(self, statement: Select, params: dict[str, object]) -> list[tuple]:
         """Rows of a read statement built once with bind parameters, on the fastest path.
@@ -138,37 +96,13 @@ class Database:
         """
         return await self.reader.fetch_all(statement, params)
 
-    def data_version(self) -> int | None:
-        """A number that moves whenever anyone commits, where the backend keeps one.
+    async def change_count(self) -> int | None:
+        """A number that moves whenever a change REST reads could show commits, from any process.
 
-        Only SQLite files do; PostgreSQL and in-memory SQLite answer None.
+        It never moves back, and a call made after a commit was acknowledged
+        (to anyone) answers a number that counts it. None: the back end keeps none.
         """
-        return self._sqlite_reader.data_version() if self._sqlite_reader is not None else None
+        return await self.backend.change_count()
 
     async def dispose(self) -> None:
-        await self.reader.close()
-        await self.engine.dispose()
-        if self._read_engine is not self.engine:
-            await self._read_engine.dispose()
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    sync_engine = engine.sync_engine
-
-    @event.listens_for(sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
-        # Take transaction control away from the driver so that "begin" below decides.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()
-
-    @event.listens_for(sync_engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
-        # A writer takes the write lock up front, so two processes never deadlock
-        # upgrading a read transaction.
-        immediate = conn.get_execution_options().get(_WRITE)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        await self.backend.dispose()

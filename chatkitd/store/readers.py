@@ -115,19 +115,32 @@ class SqliteReader:
             self._connection = None
 
 
+async def _leave_as_is(connection: asyncpg.Connection) -> None:
+    """A connection going back to the pool needs no reset: reads leave no session state."""
+
+
 class PostgresReader:
     """A pool of ``asyncpg`` connections, opened on first use with SQLAlchemy's own
     connection arguments, so the URL means the same to both.
 
-    asyncpg keeps each statement prepared per connection. A connection the
-    server closed (a restart, an idle timeout) fails its next query. When one
-    does, every pooled connection is presumed gone with it and replaced, and the
-    read, which is idempotent, is made once more.
+    asyncpg keeps each statement prepared per connection (unless
+    ``prepared_statements`` is off, for a pooler in transaction mode). A
+    connection goes back to the pool as it is: asyncpg's default reset
+    (``RESET ALL``, ``UNLISTEN *``...) is a round trip per read, for session
+    state reads never set. A connection the server closed (a restart, an idle
+    timeout) fails its next query. When one does, every pooled connection is
+    presumed gone with it and replaced, and the read, which is idempotent, is
+    made once more.
     """
 
-    def __init__(self, url: URL, dialect: Dialect, max_connections: int) -> None:
-        self._connect_args = asyncpg_connect_args(url, dialect)
-        self._max_connections = max_connections
+    def __init__(
+        self, url: URL, dialect: Dialect, max_connections: int, *, prepared_statements: bool = True
+    ) -> None:
+        args, kwargs = asyncpg_connect_args(url, dialect)
+        if not prepared_statements:
+            kwargs["statement_cache_size"] = 0
+        self._connect_args = (args, kwargs)
+        self.max_connections = max_connections
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
         self._compiled = _Compiled(dialect)
@@ -137,7 +150,7 @@ class PostgresReader:
             if self._pool is None:
                 args, kwargs = self._connect_args
                 self._pool = await asyncpg.create_pool(
-                    *args, min_size=1, max_size=self._max_connections, **kwargs
+                    *args, min_size=1, max_size=self.max_connections, reset=_leave_as_is, **kwargs
                 )
         return self._pool
 

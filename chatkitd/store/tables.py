@@ -256,3 +256,15 @@ approvals = Table(
     Column("created_at", Float, nullable=False),
     Index(None, "pause_id"),
 )
+
+# PostgreSQL: counts the commits that change what REST reads return, so the
+# response cache knows when to drop what it replays (``chatkitd.store.postgres``).
+# Triggers on threads, items and api_keys add one to a row, picked by server
+# process, so concurrent writers rarely share one. Empty and unused on SQLite,
+# which counts commits itself (PRAGMA data_version).
+change_counters = Table(
+    "change_counters",
+    metadata,
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("changes", BigInteger, nullable=False),
+)

@@ -24,6 +24,9 @@ from chatkitd.settings import Settings
 
 T = TypeVar("T")
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Every database back end (``chatkitd.store.db.BACKENDS``) and the name the suite runs it under:
+# each store and REST test runs once per row (tests/conftest.py).
+TESTED_BACKENDS = {"sqlite": "sqlite", "postgresql": "postgres"}
 IN_CI = os.environ.get("CI") == "true"
 
 

@@ -98,6 +98,17 @@ class McpToolConfig(BaseModel):
     def resolved_env(self) -> dict[str, str]:
         return _resolve(self.env, "environment variable")
 
+    def redact(self, text: str) -> str:
+        """``text`` without the secrets this configuration reaches: header values (written or
+        from ``env:``), stdio ``env:`` values, and any credentials or query in the URL."""
+        for value in [*_secrets(self.headers, literal=True), *_secrets(self.env, literal=False)]:
+            text = text.replace(value, "[redacted]")
+        if self.url is not None:
+            parts = urlsplit(self.url)
+            if parts.query or parts.username or parts.password:
+                text = text.replace(self.url, f"{parts.scheme}://{parts.hostname}{parts.path}")
+        return text
+
     def sdk_require_approval(self) -> Any:
         """The policy in the form the Agents SDK's MCP servers take."""
         policy = self.require_approval
@@ -118,6 +129,16 @@ def _resolve(values: Mapping[str, str], what: str) -> dict[str, str]:
             )
         resolved[name] = found
     return resolved
+
+
+def _secrets(values: Mapping[str, str], *, literal: bool) -> list[str]:
+    found = []
+    for value in values.values():
+        match = _ENV.match(value)
+        secret = os.environ.get(match.group(1)) if match else (value if literal else None)
+        if secret and len(secret) >= 4:
+            found.append(secret)
+    return found
 
 
 def config_from_hosted(tool_config: Mapping[str, Any]) -> McpToolConfig:

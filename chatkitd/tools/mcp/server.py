@@ -192,7 +192,7 @@ class ManagedMcpServer(MCPServer):
             client = await self._connected()
             tools = await asyncio.wait_for(client.list_tools(), self.config.timeout)
         except Exception as error:  # noqa: BLE001 - an unreachable server must not break the chat
-            reason = _reason(error)
+            reason = self._reason(error)
             self._drop(self._current())
             logger.warning("MCP server '%s' did not list its tools: %s", self.name, reason)
             span = get_current_span()
@@ -220,7 +220,7 @@ class ManagedMcpServer(MCPServer):
         try:
             client = await self._connected()
         except Exception as error:  # noqa: BLE001
-            raise McpUnavailable(f"MCP server '{self.name}' is unreachable: {_reason(error)}") from None
+            raise McpUnavailable(f"MCP server '{self.name}' is unreachable: {self._reason(error)}") from None
         connection = self._current()
         try:
             return await asyncio.wait_for(
@@ -240,8 +240,12 @@ class ManagedMcpServer(MCPServer):
         except Exception as error:  # noqa: BLE001
             self._drop(connection)
             raise McpUnavailable(
-                f"MCP server '{self.name}' failed during {tool_name}: {_reason(error)}"
+                f"MCP server '{self.name}' failed during {tool_name}: {self._reason(error)}"
             ) from None
+
+    def _reason(self, error: BaseException) -> str:
+        """Why a call failed, for the model, the log and the trace: never the configuration's secrets."""
+        return self.config.redact(_reason(error))
 
     async def list_prompts(self):  # noqa: ANN201
         return await (await self._connected()).list_prompts()

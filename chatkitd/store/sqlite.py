@@ -1,0 +1,145 @@
+"""SQLite as chatkitd's database: WAL, one writer at a time, reads and statements on the event loop.
+
+SQLite runs in WAL mode so reads stay concurrent, and writes are serialized:
+in-process by a lock, across processes by ``BEGIN IMMEDIATE`` and a busy
+timeout. Its reads, and the statements of its writes, run on the event loop's
+thread (``chatkitd.compat.aiosqlite``); whatever may wait (for a lock, a disk
+sync) runs on aiosqlite's. The response cache learns of commits from any
+process through ``PRAGMA data_version``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from sqlalchemy import event
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from chatkitd.compat.aiosqlite import InlineConnection, open_inline
+from chatkitd.store.readers import EngineReader, Reader, SqliteReader
+
+_WRITE = "chatkitd_write"
+# Readers' connections: a fixed pool, since opening one goes through aiosqlite's
+# thread and suspends, so overflow connections opened and closed under load would churn.
+READ_CONNECTIONS = 20
+
+
+class _WriterConnection(InlineConnection):
+    """The writer's connection: inline, except for the calls that may wait.
+
+    A write transaction makes a dozen calls (cursors, statements, results), and
+    on aiosqlite's thread each costs a hand-off. Only three kinds can take long:
+    taking the write lock (``BEGIN IMMEDIATE`` waits, up to the busy timeout,
+    for another process's writer), ending a transaction (a commit may
+    checkpoint the WAL and sync the disk), and deletes (a thread's delete
+    removes all its items). Those still go to the thread, so the loop never
+    waits on them; everything between them runs inline.
+    """
+
+    def runs_on_worker(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+        return _may_wait(fn, args)
+
+
+_WAITING_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "END", "DELETE")
+
+
+def _may_wait(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+    name = getattr(fn, "__name__", "")
+    if name in ("commit", "rollback", "close"):
+        connection = getattr(fn, "__self__", None)
+        if not isinstance(connection, sqlite3.Connection):
+            return False  # a cursor's close
+        # Ending no transaction does nothing: the pool's rollback on every return.
+        return name == "close" or connection.in_transaction
+    if name == "executescript":
+        return True
+    if name in ("execute", "executemany") and args and isinstance(args[0], str):
+        words = args[0].split(None, 1)
+        return bool(words) and words[0].upper() in _WAITING_STATEMENTS
+    return False
+
+
+def _creator(path: str, kind: type[InlineConnection]) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    return functools.partial(open_inline, path, kind)
+
+
+class SqliteBackend:
+    is_sqlite = True
+
+    def __init__(self, url: URL, options: Any, echo: bool = False) -> None:
+        database = url.database
+        # The SQLite file, when there is one (not an in-memory database).
+        path = database if database and database != ":memory:" else None
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        creator = {"async_creator": _creator(path, _WriterConnection)} if path is not None else {}
+        # The writer (and migrations): one write at a time, the lock below.
+        self.engine: AsyncEngine = create_async_engine(url, echo=echo, **creator)
+        _configure(self.engine)
+        self._write_lock = asyncio.Lock()
+        self._read_engine = self.engine
+        self._sqlite_reader: SqliteReader | None = None
+        if path is not None:
+            self._read_engine = create_async_engine(
+                url,
+                echo=echo,
+                async_creator=_creator(path, InlineConnection),
+                pool_size=READ_CONNECTIONS,
+                max_overflow=0,
+            )
+            _configure(self._read_engine)
+            self._sqlite_reader = SqliteReader(path, self.engine.dialect)
+        self.reader: Reader = self._sqlite_reader or EngineReader(self._read_engine)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self._read_engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        async with self._write_lock:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(**{_WRITE: True})
+                async with conn.begin():
+                    yield conn
+
+    async def change_count(self) -> int | None:
+        """SQLite's own count of commits by other connections (all of them); None in memory."""
+        return self._sqlite_reader.data_version() if self._sqlite_reader is not None else None
+
+    async def dispose(self) -> None:
+        await self.reader.close()
+        await self.engine.dispose()
+        if self._read_engine is not self.engine:
+            await self._read_engine.dispose()
+
+
+def _configure(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        # Take transaction control away from the driver so that "begin" below decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        # A writer takes the write lock up front, so two processes never deadlock
+        # upgrading a read transaction.
+        immediate = conn.get_execution_options().get(_WRITE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
