@@ -218,6 +218,21 @@ def test_the_cli_starts_without_its_heavy_libraries():
     assert run_cli("--help").returncode == 0
 
 
+@pytest.mark.parametrize(
+    "command", [["keys", "list"], ["workflows", "list"], ["traces", "list"]], ids=" ".join
+)
+def test_commands_that_read_the_database_do_not_load_the_agents_sdk(command, migrated):
+    """Listing keys, workflows or traces needs the database, not the SDK (about 2 s to import)."""
+    probe = (
+        "import sys; from chatkitd.cli import main; main(sys.argv[1:], standalone_mode=False); "
+        "print(sorted({'agents', 'openai', 'uvicorn', 'starlette'} & set(sys.modules)), file=sys.stderr)"
+    )
+    env = {**os.environ, "CHATKITD_DATA_DIR": str(migrated)}
+    loaded = subprocess.run([sys.executable, "-c", probe, *command], env=env, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stderr.strip().splitlines()[-1] == "[]"
+
+
 # -- the real thing ---------------------------------------------------------------------
 
 

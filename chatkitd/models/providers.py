@@ -15,34 +15,19 @@ from __future__ import annotations
 import asyncio
 import os
 import weakref
-from typing import Any, Literal
+from typing import Any
 
 from agents import ModelSettings
 from agents.models.interface import Model
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from agents.models.openai_responses import OpenAIResponsesModel
 from openai import AsyncOpenAI
-from pydantic import BaseModel, ConfigDict
 
+from chatkitd.models.definition import ProviderDefinition as ProviderDefinition  # re-exported
 from chatkitd.models.scripted import ScriptedModel
 from chatkitd.settings import Settings
 
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
-
-
-class ProviderDefinition(BaseModel):
-    """Where the model runs (a workflow's ``provider:``). Keys are named by environment
-    variable, never inlined."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["openai", "chat_completions", "scripted"] = "openai"
-    base_url: str | None = None
-    api_key_env: str | None = None
-    # For `scripted` (offline, deterministic): a script, see chatkitd.models.scripted.
-    script: list[dict[str, Any]] | None = None
-    # What the models take as they are (`images`, `files`); unset: known by model name.
-    inputs: list[Literal["images", "files"]] | None = None
 
 
 class ModelUnavailable(RuntimeError):

@@ -37,8 +37,9 @@ from chatkitd.compat.agents import ItemIds
 from chatkitd.compat.chatkit import ConverterInput, Preloaded, wake_side_queue
 from chatkitd.context import RequestContext
 from chatkitd.knowledge.citations import annotate
+from chatkitd.models.definition import ProviderDefinition
 from chatkitd.models.failures import model_failure
-from chatkitd.models.providers import ProviderDefinition, build_model, describe, served_model
+from chatkitd.models.providers import build_model, describe, served_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
 from chatkitd.tools.web_search import cite

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from pydantic_core import InitErrorDetails
 
 from chatkitd.errors import InvalidRequest
-from chatkitd.models.providers import ProviderDefinition
+from chatkitd.models.definition import ProviderDefinition
 from chatkitd.tools.mcp.config import McpToolConfig
 from chatkitd.tools.web_search.config import WebSearchConfig
 

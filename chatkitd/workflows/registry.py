@@ -21,10 +21,10 @@ from chatkitd.errors import InvalidRequest, NotFound
 from chatkitd.settings import Settings
 from chatkitd.store import tables
 from chatkitd.store.db import Database
-from chatkitd.workflows.definitions import Deployable
 
 if TYPE_CHECKING:
     from chatkitd.workflows.base import Workflow
+    from chatkitd.workflows.definitions import Deployable
 
 BUILTIN_VERSION = "1"
 

@@ -7,6 +7,7 @@
 //   admin:  { api(path, {method, body}), go(pageId, params) }
 
 import * as feedback from "./feedback.js";
+import * as knowledge from "./knowledge.js";
 import * as sessions from "./sessions.js";
 import * as threads from "./threads.js";
 
@@ -15,4 +16,6 @@ export const PAGES = [
   { id: "threads", label: "Threads", render: threads.renderList },
   { id: "feedback", label: "Feedback", render: feedback.render },
   { id: "thread", label: "Thread", tab: false, parent: "threads", render: threads.renderThread },
+  { id: "stores", label: "Knowledge", render: knowledge.renderStores },
+  { id: "store", label: "Vector store", tab: false, parent: "stores", render: knowledge.renderStore },
 ];
