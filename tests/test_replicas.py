@@ -34,6 +34,9 @@ from tests.support.servers import fresh_database
 pytestmark = pytest.mark.postgres
 
 REPLICAS = 3
+PRODUCTION = {"CHATKITD_MODE": "production"}
+# Three processes importing chatkitd at once, on a small machine that may be busy.
+STARTUP_SECONDS = 180
 
 
 @dataclass
@@ -69,9 +72,11 @@ class Cluster:
         """Start a new replica where replica ``index`` was (same port, same data dir)."""
         old = self.replicas[index]
         old.stop()
-        new = ServeProcess(self.database_url, old.log_path.parent, self.admin_key, port=old.port)
+        new = ServeProcess(
+            self.database_url, old.log_path.parent, self.admin_key, port=old.port, env=PRODUCTION
+        )
         self.replicas[index] = new
-        new.wait_ready()
+        new.wait_ready(STARTUP_SECONDS)
 
 
 @pytest.fixture(scope="module")
@@ -100,11 +105,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         try:
             for n in range(REPLICAS):
                 (root / f"replica-{n}").mkdir()
-                replicas.append(
-                    ServeProcess(url, root / f"replica-{n}", admin_key, CHATKITD_MODE="production")
-                )
+                replicas.append(ServeProcess(url, root / f"replica-{n}", admin_key, env=PRODUCTION))
             for replica in replicas:
-                replica.wait_ready()
+                replica.wait_ready(STARTUP_SECONDS)
             with nginx([replica.port for replica in replicas]) as proxy:
                 yield Cluster(proxy, replicas, admin_key, url, root)
         finally:

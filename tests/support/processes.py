@@ -21,7 +21,12 @@ class ServeProcess:
     ``wait_ready`` blocks until its ``/healthz`` answers, so several can start side by side."""
 
     def __init__(
-        self, database_url: str, data_dir: Path, admin_key: str, port: int | None = None, **env: str
+        self,
+        database_url: str,
+        data_dir: Path,
+        admin_key: str,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -32,7 +37,7 @@ class ServeProcess:
             "CHATKITD_DATA_DIR": str(data_dir),
             "CHATKITD_API_KEY": admin_key,
             "CHATKITD_LOG_LEVEL": "warning",
-            **env,
+            **(env or {}),
         }
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
@@ -83,7 +88,7 @@ def serve_process_handle(
     database_url: str, data_dir: Path, admin_key: str, **env: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``serve_process``, also yielding the process (to kill it the hard way)."""
-    server = ServeProcess(database_url, data_dir, admin_key, **env)
+    server = ServeProcess(database_url, data_dir, admin_key, env=env)
     try:
         server.wait_ready()
         yield server.base_url, server.process
