@@ -117,7 +117,7 @@ class SqliteBackend:
                     yield conn
 
     async def change_count(self) -> int | None:
-        """The change counter (migration 0009), read again only after something committed.
+        """The change counter (migration 0010), read again only after something committed.
 
         ``PRAGMA data_version`` moves with every commit by another connection,
         chat admissions included; the counter only with writes to threads, items

@@ -290,7 +290,7 @@ approvals = Table(
 # not empty it. Triggers on threads, items and api_keys add one to a row: on
 # PostgreSQL one of 64, picked by server process, so concurrent writers rarely
 # share one (migration 0007); on SQLite, with one writer at a time, the one row
-# 0 (migration 0009).
+# 0 (migration 0010).
 change_counters = Table(
     "change_counters",
     metadata,
@@ -299,3 +299,12 @@ change_counters = Table(
 )
 # The count itself: it grows with every such commit a read sees, and never shrinks.
 CHANGES = select(cast(func.coalesce(func.sum(change_counters.c.changes), 0), BigInteger))
+
+# Per project: threads idle longer than this are deleted with their files (chatkitd.store.retention).
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    Column("idle_days", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

@@ -1,7 +1,7 @@
 """Count, on SQLite too, only the commits that change what REST reads return
 
-Revision ID: 0009_sqlite_change_counter
-Revises: 0008_graph_workflows
+Revision ID: 0010_sqlite_change_counter
+Revises: 0009_retention
 
 SQLite's PRAGMA data_version moves with every commit, chat admissions (the
 per-minute request log) and session records included, so every chat request
@@ -13,8 +13,8 @@ data_version says something committed.
 
 from alembic import op
 
-revision = "0009_sqlite_change_counter"
-down_revision = "0008_graph_workflows"
+revision = "0010_sqlite_change_counter"
+down_revision = "0009_retention"
 branch_labels = None
 depends_on = None
 
