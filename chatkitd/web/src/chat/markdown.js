@@ -25,6 +25,8 @@ export function safeUrl(url) {
 }
 
 function link(label, url) {
+  // ChatKit's deeplinks stay in the page: the element turns a click into chatkit.deeplink.
+  if (/^chatkit-link:\/\//i.test(url)) return `<a href="${escapeHtml(url)}" class="ck-deeplink">${label}</a>`;
   const href = safeUrl(url);
   if (!href) return label;
   return `<a href="${escapeHtml(href)}" target="_blank" rel="noopener noreferrer">${label}</a>`;
