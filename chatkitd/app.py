@@ -31,7 +31,12 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             await platform.stop()
 
     responses = ResponseCache(platform.db.change_count, platform.settings.response_cache_bytes)
-    app_metrics = metrics.Metrics(response_cache=responses)
+    metrics_token = platform.settings.metrics_token
+    app_metrics = metrics.Metrics(
+        response_cache=responses,
+        collectors=platform.run_metrics.collectors,
+        token=metrics_token.get_secret_value() if metrics_token else None,
+    )
     middleware = [Middleware(metrics.MetricsMiddleware, metrics=app_metrics)]
     if platform.settings.cors_origins:
         middleware.append(

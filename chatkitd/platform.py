@@ -10,6 +10,7 @@ from chatkitd import credentials
 from chatkitd.knowledge.service import Knowledge
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.detached import wait_for_detached
+from chatkitd.runtime.run_metrics import RunMetrics
 from chatkitd.runtime.server import ConversationServer
 from chatkitd.runtime.signing import Signer
 from chatkitd.settings import Settings
@@ -39,7 +40,10 @@ class Platform:
         # Agents SDK's export to OpenAI, before any agent runs.
         self.tracer = RunTracer(self.db, settings.otlp_endpoint)
         # One conversation runtime per app: chatkit's server on this platform's store.
-        self.conversation = ConversationServer(self.threads, self.attachments, self.workflows, self.tracer)
+        self.run_metrics = RunMetrics()
+        self.conversation = ConversationServer(
+            self.threads, self.attachments, self.workflows, self.tracer, self.run_metrics
+        )
         self._env_key_digest = (
             credentials.digest(settings.api_key.get_secret_value()) if settings.api_key else None
         )

@@ -50,6 +50,7 @@ from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
+from chatkitd.runtime.run_metrics import RunMetrics
 from chatkitd.runtime.timestamps import utc_timestamps
 from chatkitd.runtime.titles import clean_title, first_text, offline_title
 from chatkitd.store.paging import UnknownCursor, parse_limit
@@ -137,11 +138,13 @@ class ConversationServer(OutgoingServer[RequestContext]):
         attachments: ConversationAttachments,
         workflows: WorkflowRegistry,
         tracer: RunTracer,
+        run_metrics: RunMetrics | None = None,
     ) -> None:
         super().__init__(threads, attachments)
         self.threads = threads
         self.workflows = workflows
         self.tracer = tracer
+        self.run_metrics = run_metrics or RunMetrics()
 
     async def process(
         self, request: str | bytes | bytearray, context: RequestContext
@@ -267,10 +270,11 @@ class ConversationServer(OutgoingServer[RequestContext]):
         context.run_trace = run
         failure: BaseException | None = None
         try:
-            async for event in start():
-                if isinstance(event, ThreadItemDoneEvent):
-                    run.produced(event.item.id)
-                yield event
+            with self.run_metrics.run(workflow.id):
+                async for event in start():
+                    if isinstance(event, ThreadItemDoneEvent):
+                        run.produced(event.item.id)
+                    yield event
         except BaseException as error:
             failure = error
             raise
@@ -294,7 +298,9 @@ class ConversationServer(OutgoingServer[RequestContext]):
         if thread.title is not None or context.session is None or not context.session.titling_enabled:
             return
         text = first_text(item)
-        thread.title = clean_title(await workflow.title(thread, text, context)) or offline_title(text)
+        with self.run_metrics.model_calls(workflow.id):
+            title = await workflow.title(thread, text, context)
+        thread.title = clean_title(title) or offline_title(text)
 
     def action(
         self,
@@ -364,7 +370,8 @@ class ConversationServer(OutgoingServer[RequestContext]):
         context.run_trace = run
         failure: BaseException | None = None
         try:
-            response = await workflow.sync_action(thread, action, sender, context, self.threads)
+            with self.run_metrics.run(workflow.id):
+                response = await workflow.sync_action(thread, action, sender, context, self.threads)
             if response.updated_item is not None:
                 run.produced(response.updated_item.id)
             return response
