@@ -6,6 +6,8 @@ the HTTP app around one instance.
 
 from __future__ import annotations
 
+import asyncio
+
 from chatkitd import credentials
 from chatkitd.knowledge.service import Knowledge
 from chatkitd.runtime.attachments import ConversationAttachments
@@ -14,7 +16,7 @@ from chatkitd.runtime.run_metrics import RunMetrics
 from chatkitd.runtime.server import ConversationServer
 from chatkitd.runtime.signing import Signer
 from chatkitd.settings import Settings
-from chatkitd.store import keys, migrate
+from chatkitd.store import keys, migrate, retention
 from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.rest_pages import RestPages
@@ -49,6 +51,7 @@ class Platform:
         )
         self._env_key_project: str | None = None
         self._key_cache = keys.KeyCache()
+        self._retention: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Migrate, and make sure the project behind ``CHATKITD_API_KEY`` exists."""
@@ -58,8 +61,15 @@ class Platform:
         if self.settings.workflows_dir is not None:
             await deploy_folder(self.workflows, self.settings.workflows_dir)
         await self.knowledge.start()
+        if self.settings.retention_interval > 0:
+            self._retention = asyncio.create_task(
+                retention.sweep_every(self.db, self.threads, self.settings.retention_interval)
+            )
 
     async def stop(self) -> None:
+        if self._retention is not None:
+            self._retention.cancel()
+            await asyncio.gather(self._retention, return_exceptions=True)
         await self.knowledge.stop()
         # Cancelled streams may still be saving their partial messages.
         await wait_for_detached()

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         None, description="When set, `GET /metrics` needs `Authorization: Bearer <token>`."
     )
+    retention_interval: float = Field(
+        3600,
+        ge=0,
+        description="Seconds between the server's retention sweeps (`chatkitd retention`); 0: none.",
+    )
     host: str = Field("127.0.0.1", description="Address `chatkitd serve` binds.")
     port: int = Field(8000, ge=0, le=65535, description="Port `chatkitd serve` binds.")
     public_url: str | None = Field(

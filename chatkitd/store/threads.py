@@ -214,6 +214,13 @@ class ThreadStore(Store[RequestContext]):
             blob_ids = (await conn.scalars(select(A.c.id).where(A.c.thread_id == thread_id))).all()
             await conn.execute(delete(A).where(A.c.thread_id == thread_id))
             await conn.execute(delete(tables.feedback).where(tables.feedback.c.thread_id == thread_id))
+            # Everything else kept about the thread goes with it: paused runs, graph state and
+            # the traces that quote its messages. A deleted thread leaves nothing readable.
+            for owned in (tables.approvals, tables.approval_pauses, tables.graph_threads):
+                await conn.execute(delete(owned).where(owned.c.thread_id == thread_id))
+            traced = select(tables.traces.c.id).where(tables.traces.c.thread_id == thread_id)
+            await conn.execute(delete(tables.spans).where(tables.spans.c.trace_id.in_(traced)))
+            await conn.execute(delete(tables.traces).where(tables.traces.c.thread_id == thread_id))
             await conn.execute(delete(I).where(I.c.thread_id == thread_id))
             await conn.execute(delete(T).where(T.c.id == thread_id))
         # Bytes go after the rows are gone: a crash in between leaves an orphan
