@@ -47,12 +47,15 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="Port to bind (default 8000).")
 @data_options
 def serve(host: str | None, port: int | None) -> None:
-    """Run the server. Migrations run first."""
+    """Run the server. Migrations run first, unless CHATKITD_MIGRATE_ON_START=false."""
     settings = current_settings(host=host, port=port)
     new = " (new)" if is_new(settings) else ""
     click.echo(f"chatkitd: data in {location(settings)}{new}", err=True)
+    migrate = settings.migrate_on_start
+    if not migrate:  # refuse a schema `chatkitd migrate` has not brought up to date, saying so
+        with_database(_nothing, settings=settings, migrate=False)
     if settings.api_key is None:
-        created = with_database(_first_admin_key, create=True, settings=settings)
+        created = with_database(_first_admin_key, create=True, settings=settings, migrate=migrate)
         if created:
             click.echo(
                 "No admin key was configured, so one was created for the 'default' project.\n"
@@ -74,6 +77,10 @@ def serve(host: str | None, port: int | None) -> None:
         log_level=settings.log_level,
         proxy_headers=True,
     )
+
+
+async def _nothing(db: Database) -> None:
+    return None
 
 
 async def _first_admin_key(db: Database) -> str | None:

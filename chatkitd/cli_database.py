@@ -114,29 +114,39 @@ class NoDatabase(click.ClickException):
 
 
 def with_database(
-    work: Callable[[Database], Awaitable[T]], *, create: bool = False, settings: Settings | None = None
+    work: Callable[[Database], Awaitable[T]],
+    *,
+    create: bool = False,
+    settings: Settings | None = None,
+    migrate: bool = True,
 ) -> T:
-    """Run ``work`` on the migrated database. Unless ``create``, a database never set up is refused."""
+    """Run ``work`` on the migrated database. Unless ``create``, a database never set up is refused;
+    with ``migrate=False``, so is one whose schema is not this chatkitd's (nothing is changed)."""
     settings = settings or current_settings()
-    if not create and is_new(settings):
+    if not (create and migrate) and is_new(settings):
         raise NoDatabase(settings)
     from sqlalchemy.exc import DBAPIError
 
-    from chatkitd.store import migrate
+    from chatkitd.store import migrate as migrations
     from chatkitd.store.db import Database
 
     async def run() -> T:
         db = Database.from_settings(settings)
         try:
-            if not create and not await migrate.is_set_up(db):
+            if not (create and migrate) and not await migrations.is_set_up(db):
                 raise NoDatabase(settings)
-            await migrate.upgrade(db)
+            if migrate:
+                await migrations.upgrade(db)
+            else:
+                await migrations.check_current(db)
             return await work(db)
         finally:
             await db.dispose()
 
     try:
         return asyncio.run(run())
+    except migrations.SchemaOutOfDate as error:
+        raise click.ClickException(str(error)) from None
     except (OSError, DBAPIError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise click.ClickException(f"Cannot use the database at {location(settings)}: {reason}") from None

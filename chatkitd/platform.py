@@ -54,8 +54,12 @@ class Platform:
         self._retention: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Migrate, and make sure the project behind ``CHATKITD_API_KEY`` exists."""
-        await migrate.upgrade(self.db)
+        """Migrate (or, told not to, check the schema is current); make sure the project behind
+        ``CHATKITD_API_KEY`` exists."""
+        if self.settings.migrate_on_start:
+            await migrate.upgrade(self.db)
+        else:
+            await migrate.check_current(self.db)
         if self._env_key_digest is not None:
             self._env_key_project = await keys.ensure_project(self.db, keys.DEFAULT_PROJECT)
         if self.settings.workflows_dir is not None:

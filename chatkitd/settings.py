@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         description="Set when the database URL points at a pooler in transaction mode (PgBouncer's "
         "`pool_mode = transaction`): no statement is kept prepared across transactions.",
     )
+    migrate_on_start: bool = Field(
+        True,
+        description="`chatkitd serve` brings the schema up to date first. `false` for replicas: "
+        "`chatkitd migrate` runs once before them, and a replica refuses a schema it does not match.",
+    )
     api_key: SecretStr | None = Field(None, description="An admin key accepted for the `default` project.")
     metrics_token: SecretStr | None = Field(
         None, description="When set, `GET /metrics` needs `Authorization: Bearer <token>`."

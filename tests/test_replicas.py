@@ -34,7 +34,7 @@ from tests.support.servers import fresh_database
 pytestmark = pytest.mark.postgres
 
 REPLICAS = 3
-PRODUCTION = {"CHATKITD_MODE": "production"}
+PRODUCTION = {"CHATKITD_MODE": "production", "CHATKITD_MIGRATE_ON_START": "false"}
 # Three processes importing chatkitd at once, on a small machine that may be busy.
 STARTUP_SECONDS = 180
 
