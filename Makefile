@@ -10,7 +10,7 @@ NPM ?= npm
 WEB_STAMP := chatkitd/web/static/build.json
 WEB_SOURCES := $(shell find chatkitd/web/src -type f 2>/dev/null) chatkitd/web/build.mjs
 
-.PHONY: serve test check lint typecheck format bench screenshots clean web compat
+.PHONY: serve test check lint typecheck format bench screenshots clean web image-test compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix chatkitd tests bench
 
 check: lint typecheck test
+
+# The container image and compose.yaml, built and run (slow: minutes; needs docker.io and
+# docker-compose). Run it when the Dockerfile, compose.yaml, deploy/ or dependencies change.
+image-test: $(STAMP)
+	tests/image/run.sh $(PY)
 
 # openai-chatkit's own store and server tests against chatkitd's store (tests/chatkit_reference).
 compat: $(STAMP)

@@ -1,0 +1,48 @@
+# chatkitd's container image: `chatkitd serve` as a non-root user, with a health check.
+#
+#   docker build -t chatkitd .
+#   docker run --rm chatkitd migrate          # once, before the replicas (and before each upgrade)
+#   docker run -p 8000:8000 -e CHATKITD_MIGRATE_ON_START=false ... chatkitd
+#
+# compose.yaml runs the whole stack (PostgreSQL, an S3-compatible store, three replicas, nginx);
+# the deployment guide is docs/deployment.md. BASE_IMAGE must be a Debian-like image with Python
+# 3.11+ and its venv module (the default, or one built from Debian's packages: see
+# tests/image/base-image.sh); NODE_IMAGE one with Node.js 18+ and npm, used only to bundle the
+# web UI from npm packages (package-lock.json).
+ARG BASE_IMAGE=python:3.12-slim-bookworm
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+FROM ${NODE_IMAGE} AS web
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY chatkitd/web/ chatkitd/web/
+RUN node chatkitd/web/build.mjs
+
+FROM ${BASE_IMAGE} AS build
+WORKDIR /src
+RUN python3 -m venv /opt/chatkitd
+COPY pyproject.toml setup.py MANIFEST.in README.md LICENSE ./
+COPY chatkitd/ chatkitd/
+COPY --from=web /src/chatkitd/web/static/ chatkitd/web/static/
+# Dependencies come pinned from pyproject.toml; the bundles are built already (stage `web`).
+RUN CHATKITD_SKIP_WEB_BUILD=1 /opt/chatkitd/bin/pip install --no-cache-dir --disable-pip-version-check . \
+ && /opt/chatkitd/bin/chatkitd --version
+
+FROM ${BASE_IMAGE}
+RUN useradd --system --uid 10001 --user-group --create-home --home-dir /var/lib/chatkitd chatkitd
+COPY --from=build /opt/chatkitd /opt/chatkitd
+ENV PATH=/opt/chatkitd/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    CHATKITD_HOST=0.0.0.0 \
+    CHATKITD_PORT=8000 \
+    CHATKITD_DATA_DIR=/var/lib/chatkitd \
+    CHATKITD_MODE=production
+USER chatkitd
+WORKDIR /var/lib/chatkitd
+EXPOSE 8000
+# 200 once the schema is current and the database answers.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('CHATKITD_PORT', '8000'), timeout=4)"]
+ENTRYPOINT ["chatkitd"]
+CMD ["serve"]

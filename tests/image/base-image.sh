@@ -1,0 +1,32 @@
+#!/bin/sh
+# A Debian bookworm base image built from Debian's packages with debootstrap, for machines that
+# reach Debian's mirror but no image registry (the image smoke test passes it as BASE_IMAGE).
+# It has Python 3.11 with venv, and trusts what this machine trusts (a TLS-inspecting egress
+# proxy's CA included), so pip and npm inside `docker build` reach their registries as the host does.
+#   usage: tests/image/base-image.sh TAG
+set -eu
+tag=${1:?usage: base-image.sh TAG}
+mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+mirror=${mirror:-http://deb.debian.org/debian}
+root=$(mktemp -d /tmp/chatkitd-rootfs.XXXXXX)
+cleanup() {
+  for mount in proc sys dev/pts dev; do umount "$root/$mount" 2>/dev/null || true; done
+  rm -rf --one-file-system "$root" "$root.log"
+}
+trap cleanup EXIT
+debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$root" "$mirror" >"$root.log" 2>&1 \
+  || { tail -n 30 "$root.log"; exit 1; }
+for mount in proc sys dev/pts dev; do umount "$root/$mount" 2>/dev/null || true; done
+# The bundle as this machine has it, and its local CAs, which survive update-ca-certificates.
+cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+rm -rf "$root"/var/cache/apt/archives/*.deb
+bundle=/etc/ssl/certs/ca-certificates.crt
+tar -C "$root" --one-file-system -c . | docker import \
+  --change "ENV PIP_CERT=$bundle" \
+  --change "ENV SSL_CERT_FILE=$bundle" \
+  --change "ENV NODE_EXTRA_CA_CERTS=$bundle" \
+  --change "ENV LANG=C.UTF-8" \
+  --change 'CMD ["/bin/bash"]' \
+  - "$tag" >/dev/null
+echo "$tag"
