@@ -12,12 +12,13 @@ import { Conversation } from "./api.js";
 import { renderItem } from "./items.js";
 import { imagePolicy } from "./widgets.js";
 import { applyUpdate } from "./updates.js";
-import { buildComposer, autosize, applyComposerOptions } from "./composer.js";
+import { buildComposer, autosize, applyComposerOptions, applyComposerStrings } from "./composer.js";
 import { h } from "./dom.js";
 import { History } from "./history.js";
 import { icon } from "./icons.js";
 import { notice, showError, streamError } from "./notices.js";
 import { adopt, chatSheet } from "./styles.js";
+import { resolveLocale, translator } from "./i18n.js";
 
 
 class ChatkitdChat extends HTMLElement {
@@ -30,7 +31,9 @@ class ChatkitdChat extends HTMLElement {
     this.items = []; // the open thread's items, in order
     this.nodes = new Map(); // item id -> rendered node
     this.streaming = null; // {controller, allowCancel} while a response streams
+    this.t = translator(resolveLocale()); // the browser's language until the `locale` option says otherwise
     this._build();
+    this._applyStrings();
   }
 
   // -- public API ------------------------------------------------------------------
@@ -40,6 +43,7 @@ class ChatkitdChat extends HTMLElement {
     options = options || {};
     const apiChanged = !this.options.api || options.api !== this.options.api;
     this.options = options;
+    this._applyLocale();
     this._applyTheme();
     this._applyComposerOptions();
     this._renderStartScreen();
@@ -98,17 +102,16 @@ class ChatkitdChat extends HTMLElement {
     const root = this.shadowRoot;
     adopt(root, chatSheet());
     this.root = h("div", { class: "ck-root", part: "root" });
-    this.historyEl = h("aside", { class: "ck-history", "aria-label": "Conversation history" });
-    this.titleEl = h("h2", { class: "ck-title", id: "ck-title", text: "New chat" });
+    this.historyEl = h("aside", { class: "ck-history" });
+    this.titleEl = h("h2", { class: "ck-title", id: "ck-title" });
     this.historyToggle = h("button", {
       type: "button",
       class: "ck-icon-button",
-      "aria-label": "Toggle history",
       "aria-expanded": "true",
       onclick: () => this._toggleHistory(),
     }, icon("menu"));
-    const newChat = h("button", { type: "button", class: "ck-button", "aria-label": "New chat", onclick: () => this._openNewThread(true), text: "New chat" });
-    const header = h("header", { class: "ck-header" }, this.historyToggle, this.titleEl, newChat);
+    this.newChatButton = h("button", { type: "button", class: "ck-button", onclick: () => this._openNewThread(true) });
+    const header = h("header", { class: "ck-header" }, this.historyToggle, this.titleEl, this.newChatButton);
     this.banner = h("div", { class: "ck-banners", role: "status", "aria-live": "polite" });
     this.log = h("div", { class: "ck-log", role: "log", "aria-labelledby": "ck-title", tabindex: "0" });
     this.progressEl = h("div", { class: "ck-progress", hidden: true, "aria-live": "polite" });
@@ -124,6 +127,31 @@ class ChatkitdChat extends HTMLElement {
 
   _buildComposer() {
     return buildComposer(this);
+  }
+
+  /** Follow the `locale` option (or the browser's languages): redraw every word if it changed. */
+  _applyLocale() {
+    const locale = resolveLocale(this.options.locale);
+    if (locale === this.t.locale) return;
+    this.t = translator(locale);
+    this._applyStrings();
+    this.history.render();
+    if (this.items.length) this._setThread(this.thread, this.items.slice());
+  }
+
+  /** The words of the chat's own frame, in the current locale; its direction and language. */
+  _applyStrings() {
+    const t = this.t;
+    this.root.lang = t.locale;
+    this.root.dir = t.dir;
+    this.root.style.setProperty("--ck-label-stopped", JSON.stringify(t("stopped")));
+    this.historyEl.setAttribute("aria-label", t("conversationHistory"));
+    this.historyToggle.setAttribute("aria-label", t("toggleHistory"));
+    this.newChatButton.textContent = t("newChat");
+    this.newChatButton.setAttribute("aria-label", t("newChat"));
+    this._updateHeader();
+    applyComposerStrings(this);
+    this.history.applyStrings();
   }
 
   _autosize() {
@@ -147,8 +175,8 @@ class ChatkitdChat extends HTMLElement {
   _renderStartScreen() {
     const start = this.options.startScreen || {};
     this.startEl.replaceChildren();
-    this.startEl.append(h("p", { class: "ck-greeting", text: start.greeting || "How can I help today?" }));
-    const prompts = h("div", { class: "ck-prompts", role: "group", "aria-label": "Suggested prompts" });
+    this.startEl.append(h("p", { class: "ck-greeting", text: start.greeting || this.t("greeting") }));
+    const prompts = h("div", { class: "ck-prompts", role: "group", "aria-label": this.t("suggestedPrompts") });
     for (const prompt of start.prompts || []) {
       prompts.append(
         h("button", {
@@ -213,7 +241,7 @@ class ChatkitdChat extends HTMLElement {
   }
 
   _updateHeader() {
-    this.titleEl.textContent = (this.thread && this.thread.title) || "New chat";
+    this.titleEl.textContent = (this.thread && this.thread.title) || this.t("newChat");
     const status = this.thread && this.thread.status;
     const closed = status && status.type && status.type !== "active";
     this.root.classList.toggle("ck-thread-closed", !!closed);
@@ -222,7 +250,7 @@ class ChatkitdChat extends HTMLElement {
     this.attachButton.disabled = !!closed || !this.uploads.enabled;
     this.banner.querySelector(".ck-status-banner")?.remove();
     if (closed) {
-      const label = status.type === "locked" ? "This conversation is locked" : "This conversation is closed";
+      const label = this.t(status.type === "locked" ? "threadLocked" : "threadClosed");
       const text = status.reason ? `${label}: ${status.reason}` : `${label}.`;
       this.banner.prepend(h("div", { class: "ck-banner ck-status-banner", "data-level": "warning", text }));
     }
@@ -241,6 +269,7 @@ class ChatkitdChat extends HTMLElement {
       onAction: (action, el, item) => this._onWidgetAction(action, el, item),
       onStructuredInput: (item, input) => this._answerStructuredInput(item, input),
       readOnly: false,
+      t: this.t,
     };
   }
 
@@ -279,7 +308,8 @@ class ChatkitdChat extends HTMLElement {
 
   /** Feedback and retry under an assistant message. */
   _turnActions(item) {
-    const bar = h("div", { class: "ck-turn-actions", role: "group", "aria-label": "Response actions" });
+    const t = this.t;
+    const bar = h("div", { class: "ck-turn-actions", role: "group", "aria-label": t("responseActions") });
     const thumb = (kind, label, name) =>
       h("button", {
         type: "button",
@@ -290,10 +320,10 @@ class ChatkitdChat extends HTMLElement {
         onclick: (event) => this._feedback(item, kind, event.currentTarget),
       }, icon(name));
     bar.append(
-      h("button", { type: "button", class: "ck-icon-button ck-copy", "aria-label": "Copy response", onclick: () => this._copy(item) }, icon("copy")),
-      thumb("positive", "Good response", "up"),
-      thumb("negative", "Bad response", "down"),
-      h("button", { type: "button", class: "ck-icon-button ck-retry", "aria-label": "Retry", onclick: () => this.retry(item.id) }, icon("retry")),
+      h("button", { type: "button", class: "ck-icon-button ck-copy", "aria-label": t("copyResponse"), onclick: () => this._copy(item) }, icon("copy")),
+      thumb("positive", t("goodResponse"), "up"),
+      thumb("negative", t("badResponse"), "down"),
+      h("button", { type: "button", class: "ck-icon-button ck-retry", "aria-label": t("retry"), onclick: () => this.retry(item.id) }, icon("retry")),
     );
     return bar;
   }
