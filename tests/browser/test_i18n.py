@@ -141,7 +141,9 @@ def test_arabic_is_laid_out_right_to_left(browser, ui_server, ui_user):
         assert abs(user["x"] - log["x"]) < 2
         assert abs((answer["x"] + answer["width"]) - (log["x"] + log["width"])) < 2
         # The composer reads right to left: the attach button first on the right, Send on the left.
-        attach, send_button = box(".ck-composer-row .ck-icon-button"), box(".ck-send")
+        attach = chat.get_by_role("button", name=ar["attachFiles"], exact=True).bounding_box()
+        send_button = box(".ck-send")
+        assert attach is not None
         assert attach["x"] > send_button["x"]
         # List bullets and quote bars are on the right of the text.
         item = chat.locator(".ck-markdown li").first
