@@ -416,25 +416,31 @@ class ThreadStore(Store[RequestContext]):
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], kind: str, context: RequestContext
     ) -> None:
+        # An id listed twice is feedback given once; the request's list is already bounded
+        # (``chatkitd.rest.json_input``), and the rows go in one statement.
+        unique = list(dict.fromkeys(item_ids))
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
             known = set(
                 (
-                    await conn.scalars(select(I.c.id).where(I.c.thread_id == thread_id, I.c.id.in_(item_ids)))
+                    await conn.scalars(select(I.c.id).where(I.c.thread_id == thread_id, I.c.id.in_(unique)))
                 ).all()
             )
-            missing = [item_id for item_id in item_ids if item_id not in known]
+            missing = [item_id for item_id in unique if item_id not in known]
             if missing:
                 raise NotFoundError(f"Item {missing[0]} not found in thread {thread_id}")
             now = clock.unix()
-            for item_id in item_ids:
-                await conn.execute(
-                    insert(tables.feedback).values(
-                        project_id=context.project_id,
-                        thread_id=thread_id,
-                        item_id=item_id,
-                        user=context.user or "",
-                        kind=kind,
-                        created_at=now,
-                    )
-                )
+            await conn.execute(
+                insert(tables.feedback),
+                [
+                    {
+                        "project_id": context.project_id,
+                        "thread_id": thread_id,
+                        "item_id": item_id,
+                        "user": context.user or "",
+                        "kind": kind,
+                        "created_at": now,
+                    }
+                    for item_id in unique
+                ],
+            )
