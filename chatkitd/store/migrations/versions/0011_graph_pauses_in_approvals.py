@@ -1,7 +1,7 @@
 """Graph runs waiting for a person are the approvals core's pauses: graph_threads keeps state only
 
-Revision ID: 0010_graph_pauses_in_approvals
-Revises: 0009_retention
+Revision ID: 0011_graph_pauses_in_approvals
+Revises: 0010_sqlite_change_counter
 
 A graph run paused by the former mechanism (``graph_threads.paused``) is
 dropped with it: its card no longer resumes anything (answering it is a 404).
@@ -10,8 +10,8 @@ dropped with it: its card no longer resumes anything (answering it is a 404).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_graph_pauses_in_approvals"
-down_revision = "0009_retention"
+revision = "0011_graph_pauses_in_approvals"
+down_revision = "0010_sqlite_change_counter"
 branch_labels = None
 depends_on = None
 
