@@ -78,6 +78,13 @@ class RateLimited(APIError):
     type = "rate_limit_error"
 
 
+class Unavailable(APIError):
+    """Something the server needs (a database, an object store) did not answer: try again soon."""
+
+    status = 503
+    type = "server_error"
+
+
 class ServerError(APIError):
     status = 500
     type = "server_error"

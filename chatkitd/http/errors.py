@@ -11,7 +11,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from chatkitd.errors import APIError, InvalidRequest, MethodNotAllowed, NotFound, ServerError
+from chatkitd.blobs import BlobUnavailable
+from chatkitd.errors import APIError, InvalidRequest, MethodNotAllowed, NotFound, ServerError, Unavailable
 from chatkitd.rest.validation import from_validation_error
 from chatkitd.store.paging import UnknownCursor
 
@@ -29,6 +30,13 @@ def as_api_error(exc: Exception) -> APIError:
             return exc
         case NotFoundError():
             return NotFound(str(exc) or "Not found.", code="not_found")
+        case BlobUnavailable():
+            logger.warning("object store unavailable: %s", exc)
+            return Unavailable(
+                "The file store is not answering; try again shortly.",
+                code="storage_unavailable",
+                headers={"Retry-After": "5"},
+            )
         case UnknownCursor():
             return InvalidRequest(str(exc), param=exc.param, code="invalid_cursor")
         case ValidationError():
@@ -63,4 +71,5 @@ EXCEPTION_HANDLERS = {
     NotFoundError: handle_exception,
     UnknownCursor: handle_exception,
     ValidationError: handle_exception,
+    BlobUnavailable: handle_exception,
 }
