@@ -14,6 +14,7 @@ from chatkitd.http import files as knowledge_files
 from chatkitd.http import sources as cited_sources
 from chatkitd.http import vector_stores as vector_store_routes
 from chatkitd.http import web as web_ui  # the web UI: /static, /, /admin and its admin JSON
+from chatkitd.http.body_limit import BodyLimitMiddleware, route_limits
 from chatkitd.http.response_cache import ResponseCache, ResponseCacheMiddleware
 from chatkitd.platform import Platform
 from chatkitd.settings import Settings
@@ -31,8 +32,17 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             await platform.stop()
 
     responses = ResponseCache(platform.db.change_count, platform.settings.response_cache_bytes)
-    app_metrics = metrics.Metrics(response_cache=responses)
-    middleware = [Middleware(metrics.MetricsMiddleware, metrics=app_metrics)]
+    metrics_token = platform.settings.metrics_token
+    app_metrics = metrics.Metrics(
+        response_cache=responses,
+        collectors=platform.run_metrics.collectors,
+        token=metrics_token.get_secret_value() if metrics_token else None,
+    )
+    middleware = [
+        Middleware(metrics.MetricsMiddleware, metrics=app_metrics),
+        # Before any handler can read a body: one limit per route, enforced for all.
+        Middleware(BodyLimitMiddleware, limit_for=route_limits(platform.settings.file_max_bytes)),
+    ]
     if platform.settings.cors_origins:
         middleware.append(
             Middleware(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from chatkitd.cli_data import export_command, retention_group
 from chatkitd.cli_database import current_settings, data_options, is_new, location, with_database
 from chatkitd.cli_workflows import PROJECT, traces_group, workflows_group
 
@@ -144,3 +145,5 @@ def keys_revoke(key_id: str) -> None:
 
 main.add_command(workflows_group)
 main.add_command(traces_group)
+main.add_command(retention_group)
+main.add_command(export_command)

@@ -14,10 +14,11 @@ from chatkitd.blobs import BlobUnavailable, open_blobs
 from chatkitd.knowledge.service import Knowledge
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.detached import wait_for_detached
+from chatkitd.runtime.run_metrics import RunMetrics
 from chatkitd.runtime.server import ConversationServer
 from chatkitd.runtime.signing import Signer
 from chatkitd.settings import Settings
-from chatkitd.store import keys, migrate
+from chatkitd.store import keys, migrate, retention
 from chatkitd.store.db import Database
 from chatkitd.store.rest_pages import RestPages
 from chatkitd.store.threads import ThreadStore
@@ -33,7 +34,7 @@ class Platform:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database.from_settings(settings)
-        self.blobs = open_blobs(settings.storage_url, settings.data_dir)
+        self.blobs = open_blobs(settings.storage_url, settings.blob_dir)
         self.threads = ThreadStore(self.db, self.blobs)
         self.rest_pages = RestPages(self.db)
         self.workflows = WorkflowRegistry(self.db, settings)
@@ -44,13 +45,17 @@ class Platform:
         # Agents SDK's export to OpenAI, before any agent runs.
         self.tracer = RunTracer(self.db, settings.otlp_endpoint)
         # One conversation runtime per app: chatkit's server on this platform's store.
-        self.conversation = ConversationServer(self.threads, self.attachments, self.workflows, self.tracer)
+        self.run_metrics = RunMetrics()
+        self.conversation = ConversationServer(
+            self.threads, self.attachments, self.workflows, self.tracer, self.run_metrics
+        )
         self._env_key_digest = (
             credentials.digest(settings.api_key.get_secret_value()) if settings.api_key else None
         )
         self._env_key_project: str | None = None
         self._key_cache = keys.KeyCache()
         self._sweeper: asyncio.Future[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Migrate, and make sure the project behind ``CHATKITD_API_KEY`` exists."""
@@ -62,11 +67,18 @@ class Platform:
         if self.settings.workflows_dir is not None:
             await deploy_folder(self.workflows, self.settings.workflows_dir)
         await self.knowledge.start()
+        if self.settings.retention_interval > 0:
+            self._retention = asyncio.create_task(
+                retention.sweep_every(self.db, self.threads, self.settings.retention_interval)
+            )
 
     async def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.wait([self._sweeper])
+        if self._retention is not None:
+            self._retention.cancel()
+            await asyncio.gather(self._retention, return_exceptions=True)
         await self.knowledge.stop()
         # Cancelled streams may still be saving their partial messages.
         await wait_for_detached()

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         "`pool_mode = transaction`): no statement is kept prepared across transactions.",
     )
     api_key: SecretStr | None = Field(None, description="An admin key accepted for the `default` project.")
+    metrics_token: SecretStr | None = Field(
+        None, description="When set, `GET /metrics` needs `Authorization: Bearer <token>`."
+    )
+    retention_interval: float = Field(
+        3600,
+        ge=0,
+        description="Seconds between the server's retention sweeps (`chatkitd retention`); 0: none.",
+    )
     host: str = Field("127.0.0.1", description="Address `chatkitd serve` binds.")
     port: int = Field(8000, ge=0, le=65535, description="Port `chatkitd serve` binds.")
     public_url: str | None = Field(
@@ -237,7 +245,7 @@ class Settings(BaseSettings):
             return self.host == "localhost"
 
 
-_NOT_ECHOED = frozenset({"api_key", "secret_key", "model_api_key", "database_url"})
+_NOT_ECHOED = frozenset({"api_key", "secret_key", "model_api_key", "database_url", "metrics_token"})
 
 
 class SettingsError(ValueError):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from chatkitd.workflows.graph.kinds import NODE_KINDS
+from tests import test_graph_tool_nodes
 from tests.support.harness import deploy_yaml
 
 TOUR = (Path(__file__).parent / "workflows_data" / "graph_tour.yaml").read_text()
@@ -149,22 +150,6 @@ def test_note_never_runs(chat, client):
     assert "memo" not in trace_spans(client, stream.thread_id)["graph graph-tour"]["path"]
 
 
-def test_file_search_and_mcp_are_accepted_but_need_their_implementation(tmp_path):
-    from chatkitd.errors import InvalidRequest
-    from chatkitd.workflows.definitions import parse_yaml
-    from chatkitd.workflows.graph.spec import parse_graph
-
-    for kind in ("file_search", "mcp"):
-        definition = parse_yaml(
-            f"id: g\nnodes:\n  - {{id: s, type: start, next: n}}\n  - {{id: n, type: {kind}, next: e}}\n"
-            "  - {id: e, type: end}\n"
-        )
-        with pytest.raises(InvalidRequest) as refused:
-            parse_graph(definition)
-        assert refused.value.message.startswith("Invalid graph: Node 'n': ")
-        assert "cannot run on this server yet" in refused.value.message
-
-
 NODE_TESTS = {
     "start": test_start_agent_if_else_end_and_hidden_classifier,
     "agent": test_start_agent_if_else_end_and_hidden_classifier,
@@ -176,8 +161,8 @@ NODE_TESTS = {
     "set_state": test_set_state_persists_for_the_thread_and_session_values_fill_state,
     "user_approval": test_user_approval_pauses_and_resumes_once,
     "guardrails": test_guardrails_fail_edge_and_end_output,
-    "file_search": test_file_search_and_mcp_are_accepted_but_need_their_implementation,
-    "mcp": test_file_search_and_mcp_are_accepted_but_need_their_implementation,
+    "file_search": test_graph_tool_nodes.test_file_search_node_answers_from_the_store_with_a_citation,
+    "mcp": test_graph_tool_nodes.test_mcp_node_calls_the_tool_with_cel_arguments_and_env_headers,
 }
 
 

@@ -58,10 +58,10 @@ async def read_all(blobs: BlobStore, project_id: str, blob_id: str, limit: int |
     return b"".join([chunk async for chunk in blobs.read_chunks(project_id, blob_id)])
 
 
-def open_blobs(storage_url: str | None, data_dir: Path) -> BlobStore:
-    """The back end ``CHATKITD_STORAGE_URL`` names; unset, ``<data dir>/blobs``."""
+def open_blobs(storage_url: str | None, local_dir: Path) -> BlobStore:
+    """The back end ``CHATKITD_STORAGE_URL`` names; unset, the folder ``local_dir``."""
     if not storage_url:
-        return FileBlobStore(Path(data_dir) / "blobs")
+        return FileBlobStore(local_dir)
     if storage_url.startswith("s3://"):
         # Imported only when used: the S3 client is a heavy import a local server never needs.
         from chatkitd.blobs.s3 import S3BlobStore

@@ -2,68 +2,32 @@
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 from starlette.requests import Request
 
-from chatkitd.errors import InvalidRequest, PayloadTooLarge
+from chatkitd.errors import InvalidRequest
+from chatkitd.rest import json_input
 from chatkitd.store.paging import DEFAULT_LIMIT, MAX_LIMIT, Window, is_order, parse_limit
 
-# JSON bodies of the REST API are small; uploads have their own, per-session limit.
-MAX_BODY_BYTES = 16 * 1024 * 1024
 
-
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The request body, refused with a 413 as soon as it passes ``limit`` bytes.
-
-    A declared Content-Length over the limit is refused before anything is
-    read; a chunked body is counted while it streams, so an oversized request
-    never sits in memory whole.
-    """
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"The request body is larger than the limit of {limit} bytes.",
-        code="request_too_large",
-    )
-
-
-def _not_finite(value: str) -> float:
-    # Python's json accepts NaN, Infinity and 1e999; JSON does not, and nothing
-    # chatkitd stores could be written back out.
-    raise InvalidRequest(
-        f"The request body is not valid JSON: {value} is not a finite number.", code="invalid_json"
-    )
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    return value if math.isfinite(value) else _not_finite(text)
+async def read_body(request: Request) -> bytes:
+    """The request body: at most the route's limit, which ``chatkitd.http.body_limit`` enforces
+    (a 413 on the declared length, or at the first byte over) before this returns."""
+    return await request.body()
 
 
 async def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, within ``chatkitd.rest.json_input``'s bounds, or a 400."""
     raw = await read_body(request)
-    try:
-        data = json.loads(raw, parse_constant=_not_finite, parse_float=_finite) if raw else None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
+    data = json_input.decode(raw) if raw else None
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
     return data
+
+
+# The longest ``user`` the reference accepts (``maxLength: 512``); ids and cursors are far shorter.
+MAX_QUERY_TEXT = 512
 
 
 def _no_nul(value: str | None, param: str) -> str | None:
@@ -74,8 +38,16 @@ def _no_nul(value: str | None, param: str) -> str | None:
 
 
 def query_text(request: Request, name: str) -> str | None:
-    """An optional text query parameter."""
-    return _no_nul(request.query_params.get(name), name)
+    """An optional text query parameter: when given, 1 to 512 characters (as the reference bounds
+    ``user``; an empty filter or cursor means nothing), without NUL."""
+    value = request.query_params.get(name)
+    if value is not None and not 1 <= len(value) <= MAX_QUERY_TEXT:
+        raise InvalidRequest(
+            f"Invalid '{name}': expected 1 to {MAX_QUERY_TEXT} characters, got {len(value)}.",
+            param=name,
+            code="invalid_value",
+        )
+    return _no_nul(value, name)
 
 
 def path_id(request: Request, name: str) -> str:

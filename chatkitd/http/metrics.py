@@ -8,24 +8,37 @@ are timed to their last byte.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chatkitd import credentials
+from chatkitd.errors import Unauthenticated
 from chatkitd.http.response_cache import ResponseCache
 
 
 class Metrics:
     """The metrics of one app, in a registry of its own."""
 
-    def __init__(self, response_cache: ResponseCache | None = None) -> None:
+    def __init__(
+        self,
+        response_cache: ResponseCache | None = None,
+        collectors: Iterable[Collector] = (),
+        token: str | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         if response_cache is not None:
             self.registry.register(_ResponseCacheCollector(response_cache))
+        for collector in collectors:  # the run metrics (chatkitd.runtime.run_metrics)
+            self.registry.register(collector)
+        # Only a digest is kept; a scrape's token is compared with it in constant time.
+        self.token_digest = credentials.digest(token) if token else None
         self.requests = Counter(
             "chatkitd_http_requests",
             "HTTP requests answered, by method, route and status.",
@@ -101,6 +114,10 @@ class MetricsMiddleware:
 
 async def metrics_endpoint(request: Request) -> Response:
     metrics: Metrics = request.app.state.metrics  # set by create_app
+    if metrics.token_digest is not None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not credentials.matches(token.strip(), metrics.token_digest):
+            raise Unauthenticated("`/metrics` needs `Authorization: Bearer <CHATKITD_METRICS_TOKEN>`.")
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

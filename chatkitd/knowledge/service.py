@@ -47,5 +47,5 @@ def for_run(db: Database, settings: Settings) -> Knowledge:
     """The platform's Knowledge for this database (made on the spot when a test built none)."""
     found = _by_database.get(db)
     if found is None:
-        found = Knowledge(db, open_blobs(settings.storage_url, settings.data_dir), settings)
+        found = Knowledge(db, open_blobs(settings.storage_url, settings.blob_dir), settings)
     return found

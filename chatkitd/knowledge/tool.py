@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agents import FileSearchTool, FunctionTool
@@ -87,6 +88,51 @@ def format_hits(hits: list[Hit], first_number: int) -> str:
     return "\n\n".join(parts)
 
 
+@dataclass(frozen=True)
+class Searched:
+    hits: list[Hit]
+    first: int  # the number the model sees for the first hit ([first], [first + 1], ...)
+    unknown_store_ids: list[str]  # asked for, but not stores of the run's project
+
+
+async def search(
+    env: RunEnvironment,
+    request_context: Any,
+    vector_store_ids: Sequence[str],
+    query: str,
+    limit: int,
+    condition: Filter | None = None,
+    *,
+    score_threshold: float = 0.0,
+) -> Searched:
+    """Search the run's project's stores among ``vector_store_ids``, in a ``file_search`` span.
+
+    The hits join the turn's numbered hits (for citations). The tool and the graph's
+    ``file_search`` node both search through here.
+    """
+    store_ids = list(dict.fromkeys(vector_store_ids))
+    project_id = getattr(request_context, "project_id", None)
+    knowledge = for_run(env.db, env.settings)
+    with custom_span(NAME, data={"query": query, "vector_store_ids": store_ids}) as span:
+        searchable = await _project_stores(env.db, project_id, store_ids)
+        hits = await knowledge.searcher.search(
+            searchable, [query], limit, condition, score_threshold=score_threshold
+        )
+        span.span_data.data["hits"] = [
+            {"file_id": h.file_id, "filename": h.filename, "score": round(h.score, 4), "text": h.text[:300]}
+            for h in hits
+        ]
+        unknown = [s for s in store_ids if s not in searchable]
+        if unknown:
+            span.span_data.data["unknown_vector_store_ids"] = unknown
+    if searchable:
+        await knowledge.stores.touch(searchable)
+    shown = hits_of(request_context)
+    first = len(shown) + 1
+    shown.extend(hits)
+    return Searched(hits, first, unknown)
+
+
 def file_search_tool(
     env: RunEnvironment,
     vector_store_ids: Sequence[str],
@@ -109,32 +155,10 @@ def file_search_tool(
         if not query:
             return "Call file_search with a non-empty 'query'."
         request_context = getattr(ctx.context, "request_context", None)
-        project_id = getattr(request_context, "project_id", None)
-        knowledge = for_run(env.db, env.settings)
-        with custom_span(NAME, data={"query": query, "vector_store_ids": store_ids}) as span:
-            searchable = await _project_stores(env.db, project_id, store_ids)
-            hits = await knowledge.searcher.search(
-                searchable, [query], limit, condition, score_threshold=threshold
-            )
-            span.span_data.data["hits"] = [
-                {
-                    "file_id": h.file_id,
-                    "filename": h.filename,
-                    "score": round(h.score, 4),
-                    "text": h.text[:300],
-                }
-                for h in hits
-            ]
-            if len(searchable) < len(store_ids):
-                span.span_data.data["unknown_vector_store_ids"] = [
-                    s for s in store_ids if s not in searchable
-                ]
-        if searchable:
-            await knowledge.stores.touch(searchable)
-        shown = hits_of(request_context)
-        first = len(shown) + 1
-        shown.extend(hits)
-        return format_hits(hits, first)
+        searched = await search(
+            env, request_context, store_ids, query, limit, condition, score_threshold=threshold
+        )
+        return format_hits(searched.hits, searched.first)
 
     description = (
         "Search the documents in this assistant's knowledge base and return the most relevant passages, "

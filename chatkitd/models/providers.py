@@ -24,6 +24,7 @@ from agents.models.openai_responses import OpenAIResponsesModel
 from openai import AsyncOpenAI
 
 from chatkitd.models.definition import ProviderDefinition as ProviderDefinition  # re-exported
+from chatkitd.models.metering import Metered
 from chatkitd.models.scripted import ScriptedModel
 from chatkitd.settings import Settings
 
@@ -112,7 +113,7 @@ def _without_credentials(url: str | None) -> str | None:
     return f"{scheme}//{rest.partition('@')[2]}"
 
 
-class ChatCompletionsModel(OpenAIChatCompletionsModel):
+class ChatCompletionsModel(Metered, OpenAIChatCompletionsModel):
     """The SDK's Chat Completions model, asking every server for token usage in streams.
 
     The SDK asks only api.openai.com (``stream_options.include_usage``), so
@@ -126,10 +127,18 @@ class ChatCompletionsModel(OpenAIChatCompletionsModel):
         return super().stream_response(system_instructions, input, model_settings, *args, **kwargs)
 
 
+class ResponsesModel(Metered, OpenAIResponsesModel):
+    """OpenAI's Responses API, metered (``chatkitd.models.metering``)."""
+
+
+class MeteredScriptedModel(Metered, ScriptedModel):
+    """The offline scripted model, metered like the others."""
+
+
 def build_model(provider: ProviderDefinition | None, model_name: str | None, settings: Settings) -> Model:
     resolved = effective_provider(provider, settings)
     if resolved.type == "scripted":
-        return ScriptedModel(resolved.script or [], name=model_name or "scripted")
+        return MeteredScriptedModel(resolved.script or [], name=model_name or "scripted")
     name = served_model(provider, model_name, settings)
     if not name:
         raise ModelUnavailable("No model configured: set `model` in the workflow or CHATKITD_MODEL.")
@@ -143,4 +152,4 @@ def build_model(provider: ProviderDefinition | None, model_name: str | None, set
     client = _client(base_url, key)
     if resolved.type == "chat_completions":
         return ChatCompletionsModel(model=name, openai_client=client)
-    return OpenAIResponsesModel(model=name, openai_client=client)
+    return ResponsesModel(model=name, openai_client=client)

@@ -11,7 +11,6 @@ first run too), feedback is stored, every run of every workflow is traced
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
@@ -48,8 +47,10 @@ from chatkitd import approvals
 from chatkitd.compat.chatkit import OutgoingServer, dispatch_non_streaming, dispatch_streaming
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
+from chatkitd.rest import json_input
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
+from chatkitd.runtime.run_metrics import RunMetrics
 from chatkitd.runtime.timestamps import utc_timestamps
 from chatkitd.runtime.titles import clean_title, first_text, offline_title
 from chatkitd.store.paging import UnknownCursor, parse_limit
@@ -73,14 +74,18 @@ INPUT_REQUESTS = (
 
 
 def parse_request(body: str | bytes | bytearray) -> ChatKitReq:
-    """The request, or a 400 naming the offending param."""
+    """The request, or a 400 naming the offending param.
+
+    The body first passes chatkitd's JSON input policy (``chatkitd.rest.json_input``:
+    nesting, number size, list lengths, NUL characters), then chatkit's types.
+    """
+    raw = body.encode() if isinstance(body, str) else bytes(body)
+    data = json_input.decode(raw)
     try:
-        return _requests.validate_json(body)
+        return _requests.validate_python(data)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         kind = first["type"]
-        if kind == "json_invalid":
-            raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
         if not first["loc"] and kind not in ("union_tag_invalid", "union_tag_not_found"):
             raise InvalidRequest("The request body must be a JSON object.", code="invalid_json") from None
         if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -98,30 +103,6 @@ def parse_request(body: str | bytes | bytearray) -> ChatKitReq:
         raise InvalidRequest(message, param=param, code=kind) from None
 
 
-def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-    """Where a NUL character sits in decoded JSON, if anywhere."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in items:
-        if isinstance(key, str) and "\x00" in key:
-            return (*path, key)
-        if (found := _nul_path(child, (*path, key))) is not None:
-            return found
-    return None
-
-
-def _refuse_nul(body: str | bytes | bytearray) -> None:
-    # PostgreSQL text cannot hold NUL, and no id, title or name needs one.
-    raw = body.encode() if isinstance(body, str) else bytes(body)
-    if b"\\u0000" not in raw:
-        return
-    path = _nul_path(json.loads(raw))
-    if path is not None:
-        param = param_path(path)
-        raise InvalidRequest(f"Invalid '{param}': must not contain NUL characters.", param=param)
-
-
 def _check_bounds(request: ChatKitReq) -> None:
     """Numbers chatkit accepts as they come, but which only make sense in a range."""
     if isinstance(request, (ThreadsListReq, ItemsListReq)):
@@ -137,11 +118,13 @@ class ConversationServer(OutgoingServer[RequestContext]):
         attachments: ConversationAttachments,
         workflows: WorkflowRegistry,
         tracer: RunTracer,
+        run_metrics: RunMetrics | None = None,
     ) -> None:
         super().__init__(threads, attachments)
         self.threads = threads
         self.workflows = workflows
         self.tracer = tracer
+        self.run_metrics = run_metrics or RunMetrics()
 
     async def process(
         self, request: str | bytes | bytearray, context: RequestContext
@@ -149,7 +132,6 @@ class ConversationServer(OutgoingServer[RequestContext]):
         # chatkit's own process() parses and dispatches in one go; this does the
         # same, with checks between.
         parsed = parse_request(request)
-        _refuse_nul(request)
         _check_bounds(parsed)
         if isinstance(parsed, ThreadsSyncCustomActionReq) and approvals.is_answer(parsed.params.action.type):
             raise InvalidRequest(
@@ -267,10 +249,11 @@ class ConversationServer(OutgoingServer[RequestContext]):
         context.run_trace = run
         failure: BaseException | None = None
         try:
-            async for event in start():
-                if isinstance(event, ThreadItemDoneEvent):
-                    run.produced(event.item.id)
-                yield event
+            with self.run_metrics.run(workflow.id):
+                async for event in start():
+                    if isinstance(event, ThreadItemDoneEvent):
+                        run.produced(event.item.id)
+                    yield event
         except BaseException as error:
             failure = error
             raise
@@ -294,7 +277,9 @@ class ConversationServer(OutgoingServer[RequestContext]):
         if thread.title is not None or context.session is None or not context.session.titling_enabled:
             return
         text = first_text(item)
-        thread.title = clean_title(await workflow.title(thread, text, context)) or offline_title(text)
+        with self.run_metrics.model_calls(workflow.id):
+            title = await workflow.title(thread, text, context)
+        thread.title = clean_title(title) or offline_title(text)
 
     def action(
         self,
@@ -364,7 +349,8 @@ class ConversationServer(OutgoingServer[RequestContext]):
         context.run_trace = run
         failure: BaseException | None = None
         try:
-            response = await workflow.sync_action(thread, action, sender, context, self.threads)
+            with self.run_metrics.run(workflow.id):
+                response = await workflow.sync_action(thread, action, sender, context, self.threads)
             if response.updated_item is not None:
                 run.produced(response.updated_item.id)
             return response

@@ -29,10 +29,15 @@ class ApiKeyRecord:
     revoked_at: float | None
 
 
+async def find_project(db: Database, name: str) -> str | None:
+    """The id of the project named ``name``, or None."""
+    async with db.read() as conn:
+        return await conn.scalar(select(tables.projects.c.id).where(tables.projects.c.name == name))
+
+
 async def ensure_project(db: Database, name: str) -> str:
     """The id of the project named ``name``, creating it if needed."""
-    async with db.read() as conn:
-        found = await conn.scalar(select(tables.projects.c.id).where(tables.projects.c.name == name))
+    found = await find_project(db, name)
     if found:
         return found
     async with db.write() as conn:

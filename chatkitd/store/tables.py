@@ -293,3 +293,12 @@ change_counters = Table(
     Column("shard", Integer, primary_key=True, autoincrement=False),
     Column("changes", BigInteger, nullable=False),
 )
+
+# Per project: threads idle longer than this are deleted with their files (chatkitd.store.retention).
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    Column("idle_days", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

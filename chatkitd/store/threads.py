@@ -214,6 +214,13 @@ class ThreadStore(Store[RequestContext]):
             blob_ids = (await conn.scalars(select(A.c.id).where(A.c.thread_id == thread_id))).all()
             await conn.execute(delete(A).where(A.c.thread_id == thread_id))
             await conn.execute(delete(tables.feedback).where(tables.feedback.c.thread_id == thread_id))
+            # Everything else kept about the thread goes with it: paused runs, graph state and
+            # the traces that quote its messages. A deleted thread leaves nothing readable.
+            for owned in (tables.approvals, tables.approval_pauses, tables.graph_threads):
+                await conn.execute(delete(owned).where(owned.c.thread_id == thread_id))
+            traced = select(tables.traces.c.id).where(tables.traces.c.thread_id == thread_id)
+            await conn.execute(delete(tables.spans).where(tables.spans.c.trace_id.in_(traced)))
+            await conn.execute(delete(tables.traces).where(tables.traces.c.thread_id == thread_id))
             await conn.execute(delete(I).where(I.c.thread_id == thread_id))
             await conn.execute(delete(T).where(T.c.id == thread_id))
         # Bytes go after the rows are gone: a crash in between leaves an orphan
@@ -409,25 +416,31 @@ class ThreadStore(Store[RequestContext]):
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], kind: str, context: RequestContext
     ) -> None:
+        # An id listed twice is feedback given once; the request's list is already bounded
+        # (``chatkitd.rest.json_input``), and the rows go in one statement.
+        unique = list(dict.fromkeys(item_ids))
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
             known = set(
                 (
-                    await conn.scalars(select(I.c.id).where(I.c.thread_id == thread_id, I.c.id.in_(item_ids)))
+                    await conn.scalars(select(I.c.id).where(I.c.thread_id == thread_id, I.c.id.in_(unique)))
                 ).all()
             )
-            missing = [item_id for item_id in item_ids if item_id not in known]
+            missing = [item_id for item_id in unique if item_id not in known]
             if missing:
                 raise NotFoundError(f"Item {missing[0]} not found in thread {thread_id}")
             now = clock.unix()
-            for item_id in item_ids:
-                await conn.execute(
-                    insert(tables.feedback).values(
-                        project_id=context.project_id,
-                        thread_id=thread_id,
-                        item_id=item_id,
-                        user=context.user or "",
-                        kind=kind,
-                        created_at=now,
-                    )
-                )
+            await conn.execute(
+                insert(tables.feedback),
+                [
+                    {
+                        "project_id": context.project_id,
+                        "thread_id": thread_id,
+                        "item_id": item_id,
+                        "user": context.user or "",
+                        "kind": kind,
+                        "created_at": now,
+                    }
+                    for item_id in unique
+                ],
+            )

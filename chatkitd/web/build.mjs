@@ -23,6 +23,8 @@ const require = createRequire(import.meta.url);
 export const BUNDLES = [
   // The drop-in for ChatKit.js: <openai-chatkit> (and <chatkitd-chat>), loadable like the CDN's file.
   { name: "chatkit", entry: "entries/chatkit.js", format: "iife" },
+  // highlight.js and KaTeX, loaded by the chat the first time an answer has code or math.
+  { name: "rich", entry: "chat/rich.js", format: "esm" },
   // The same elements as an ES module, for `import` and <script type="module">.
   { name: "chatkitd", entry: "entries/chatkitd.js", format: "esm" },
   // chatkitd's own pages. Admin pages added later are modules imported by admin/pages.js.
@@ -49,7 +51,8 @@ const cssAsText = {
       const [file, query = ""] = args.path.split("?");
       const resolved = await b.resolve(file, { resolveDir: args.resolveDir, kind: args.kind, pluginData: RESOLVING });
       if (resolved.errors.length) return { errors: resolved.errors };
-      return { path: resolved.path, namespace: "css-text", pluginData: { query } };
+      // The suffix keeps `x.css?fonts` and `x.css?rules` apart: same path, two modules.
+      return { path: resolved.path, suffix: query ? `?${query}` : "", namespace: "css-text", pluginData: { query } };
     });
     b.onLoad({ filter: /.*/, namespace: "css-text" }, async (args) => {
       let css = await readFile(args.path, "utf8");

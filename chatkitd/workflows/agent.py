@@ -16,16 +16,13 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from agents import Agent, ModelSettings, Runner, RunResultStreaming
+from agents import Agent, ModelSettings, Runner
 from agents.models.interface import Model, ModelProvider, ModelTracing
-from chatkit.agents import stream_agent_response
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
-    AssistantMessageItem,
     InferenceOptions,
-    ThreadItemDoneEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
@@ -33,21 +30,18 @@ from chatkit.types import (
 
 from chatkitd import approvals
 from chatkitd.approvals import Resumption
-from chatkitd.compat.agents import ItemIds
-from chatkitd.compat.chatkit import ConverterInput, Preloaded, wake_side_queue
+from chatkitd.compat.chatkit import Preloaded, wake_side_queue
 from chatkitd.context import RequestContext
-from chatkitd.knowledge.citations import annotate
 from chatkitd.models.definition import ProviderDefinition
 from chatkitd.models.failures import model_failure
 from chatkitd.models.providers import build_model, describe, served_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
-from chatkitd.tools.web_search import cite
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import agent_pause
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
-from chatkitd.workflows.streaming import HistoryConverter
+from chatkitd.workflows.streaming import HistoryConverter, chat_events
 
 logger = logging.getLogger(__name__)
 
@@ -223,19 +217,8 @@ class AgentWorkflow(Workflow):
                 run_config=run_config,
                 max_turns=self.env.max_turns,
             )
-            ids = ItemIds(store, thread, context)
-            # chatkit annotates RunResultStreaming but only calls stream_events(), which
-            # ConverterInput provides.
-            converted = cast(RunResultStreaming, ConverterInput(result))
-            async for event in stream_agent_response(run_context, converted):
-                ids.fix(event)
-                if isinstance(event, ThreadItemDoneEvent) and isinstance(event.item, AssistantMessageItem):
-                    annotate(event.item, context)  # file_search hits the answer cites
-                if run_context.web_sources.results:
-                    for cited in cite(event, run_context.web_sources):
-                        yield cited
-                else:
-                    yield event
+            async for event in chat_events(run_context, result):
+                yield event
             requests = agent_pause.requests_for(result.interruptions)
             if requests:
                 cards = await approvals.pause(

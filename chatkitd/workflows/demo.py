@@ -1,7 +1,7 @@
 """The built-in ``demo`` workflow: offline, deterministic, needing no model.
 
-It answers from keywords in the user's message (whole words, any case; the
-first match in this table wins), so tests, the bench and the web UI can make
+It answers from keywords in the user's message (whole words or their plurals,
+any case; the first match in this table wins), so tests, the bench and the web UI can make
 it produce every item kind the REST API lists:
 
 | the message contains | the demo answers with |
@@ -98,7 +98,9 @@ def message_text(item: UserMessageItem) -> str:
 
 
 def keyword(text: str) -> str | None:
+    """The first keyword the text holds as a word or its plural ("tasks" runs ``task``)."""
     words = set(re.findall(r"[a-z]+", text.lower()))
+    words |= {word[:-1] for word in words if word.endswith("s")}
     return next((word for word in KEYWORDS if word in words), None)
 
 

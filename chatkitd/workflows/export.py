@@ -30,8 +30,7 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import openai
-from agents import Agent, RunResultStreaming
-from chatkit.agents import stream_agent_response
+from agents import Agent
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
     ThreadItemDoneEvent,
@@ -42,8 +41,7 @@ from chatkit.types import (
 )
 from pydantic import BaseModel, ValidationError
 
-from chatkitd.compat.agents import ItemIds
-from chatkitd.compat.chatkit import ConverterInput, wake_side_queue
+from chatkitd.compat.chatkit import wake_side_queue
 from chatkitd.context import RequestContext
 from chatkitd.models.providers import _key, build_model, effective_provider
 from chatkitd.tracing.processor import ADOPT
@@ -54,7 +52,7 @@ from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 from chatkitd.workflows.graph.cel import as_text
-from chatkitd.workflows.streaming import HistoryConverter
+from chatkitd.workflows.streaming import HistoryConverter, chat_events
 
 _CONVERTER = HistoryConverter()
 _DONE = object()
@@ -207,10 +205,7 @@ class _Turn:
         )
         try:
             if shown:
-                ids = ItemIds(self.store, self.thread, self.context)
-                converted = cast(RunResultStreaming, ConverterInput(result))
-                async for event in stream_agent_response(context, converted):
-                    ids.fix(event)
+                async for event in chat_events(context, result):
                     if isinstance(event, ThreadItemDoneEvent):
                         self.said_anything = True
                     self.queue.put_nowait(event)

@@ -1,16 +1,54 @@
-"""How a thread's history becomes an Agents SDK run's input.
+"""Between a thread and an Agents SDK run: history as the run's input, the run's events as the chat's.
 
-The adapters that let ``AgentWorkflow`` use ``chatkit.agents.stream_agent_response``
+The adapters that let chatkitd use ``chatkit.agents.stream_agent_response``
 as is (they rely on chatkit's and the SDK's internals) live in ``chatkitd.compat``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, cast
 
-from chatkit.agents import ThreadItemConverter
-from chatkit.types import AssistantMessageItem, Attachment, UserMessageTagContent
+from agents import RunResultStreaming
+from chatkit.agents import ThreadItemConverter, stream_agent_response
+from chatkit.types import (
+    AssistantMessageItem,
+    Attachment,
+    ThreadItemDoneEvent,
+    ThreadStreamEvent,
+    UserMessageTagContent,
+)
 from openai.types.responses import EasyInputMessageParam, ResponseInputTextParam
+
+from chatkitd.compat.agents import ItemIds
+from chatkitd.compat.chatkit import ConverterInput
+from chatkitd.knowledge.citations import annotate
+from chatkitd.tools.web_search import cite
+from chatkitd.workflows.context import WorkflowRunContext
+
+
+async def chat_events(
+    run_context: WorkflowRunContext, result: RunResultStreaming
+) -> AsyncIterator[ThreadStreamEvent]:
+    """A streamed run's events as the chat shows them, for every kind of workflow that runs agents.
+
+    chatkit's converter makes the items; chatkitd gives them its own ids, and
+    puts the file citations (``file_search`` hits the answer cites) and the
+    URL citations (web search results) on the answer.
+    """
+    context = run_context.request_context
+    ids = ItemIds(run_context.store, run_context.thread, context)
+    # chatkit annotates RunResultStreaming but only calls stream_events(), which ConverterInput provides.
+    converted = cast(RunResultStreaming, ConverterInput(result))
+    async for event in stream_agent_response(run_context, converted):
+        ids.fix(event)
+        if isinstance(event, ThreadItemDoneEvent) and isinstance(event.item, AssistantMessageItem):
+            annotate(event.item, context)
+        if run_context.web_sources.results:
+            for cited in cite(event, run_context.web_sources):
+                yield cited
+        else:
+            yield event
 
 
 class HistoryConverter(ThreadItemConverter):

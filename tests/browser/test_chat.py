@@ -160,6 +160,38 @@ def test_retry_regenerates_the_last_response(recorded, ui_user):
     assert retry[0]["params"]["item_id"] == user_item
 
 
+def test_a_locked_thread_offers_no_retry_and_a_refused_retry_keeps_the_answer(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    send(page, "please lock this")
+    wait_idle(page)
+    expect(page.locator("chatkitd-chat .ck-status-banner")).to_contain_text("locked")
+    answer = assistant_messages(page).last
+    expect(answer).to_contain_text("locked")
+    expect(answer.get_by_role("button", name="Retry", exact=True)).to_be_hidden()
+    # Read back from the server, the thread still offers none.
+    page.reload()
+    page.locator("chatkitd-chat .ck-thread").first.click()
+    expect(answer).to_contain_text("locked")
+    expect(answer.get_by_role("button", name="Retry", exact=True)).to_be_hidden()
+    # A retry the page asks for anyway is refused, and the answer stays on screen.
+    answer_id = answer.get_attribute("data-item-id")
+    page.evaluate("() => window.playground.chat.retry(null)")
+    expect(page.locator("chatkitd-chat .ck-status-banner")).to_contain_text("locked")
+    wait_idle(page)
+    assert recorded.types()[-1] == "threads.retry_after_item"
+    expect(assistant_messages(page)).to_have_count(1)
+    assert assistant_messages(page).get_attribute("data-item-id") == answer_id
+
+
+def test_the_run_tasks_start_prompt_runs_the_demo_s_tasks(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    page.locator("chatkitd-chat").get_by_role("button", name="Run tasks").click()
+    wait_idle(page)
+    expect(page.locator("chatkitd-chat .ck-item-user-message")).to_have_text("tasks")
+    expect(page.locator("chatkitd-chat .ck-task")).to_have_count(2)
+    expect(assistant_messages(page).last).to_contain_text("Both tasks are done.")
+
+
 def test_stop_mid_stream_cancels_and_keeps_the_partial_answer(recorded, ui_user):
     page = open_playground(recorded, ui_user)
     send(page, "a slow answer please")

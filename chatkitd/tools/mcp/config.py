@@ -109,6 +109,16 @@ class McpToolConfig(BaseModel):
                 text = text.replace(self.url, f"{parts.scheme}://{parts.hostname}{parts.path}")
         return text
 
+    def needs_approval(self, tool_name: str) -> bool:
+        """Whether a call to ``tool_name`` waits for a person, as the Agents SDK reads
+        ``require_approval``: a tool that a per-tool policy does not name runs without asking."""
+        policy = self.require_approval
+        if isinstance(policy, str):
+            return policy == "always"
+        if isinstance(policy, ApprovalLists):
+            return policy.always is not None and tool_name in policy.always.tool_names
+        return policy.get(tool_name) == "always"
+
     def sdk_require_approval(self) -> Any:
         """The policy in the form the Agents SDK's MCP servers take."""
         policy = self.require_approval

@@ -10,8 +10,9 @@ from chatkitd.workflows.graph.nodes.approval import UserApproval
 from chatkitd.workflows.graph.nodes.base import NodeSpec
 from chatkitd.workflows.graph.nodes.checks import Guardrails
 from chatkitd.workflows.graph.nodes.data import SetState, Transform
-from chatkitd.workflows.graph.nodes.external import FileSearch, Mcp
+from chatkitd.workflows.graph.nodes.file_search import FileSearch
 from chatkitd.workflows.graph.nodes.flow import End, IfElse, Note, Start, While
+from chatkitd.workflows.graph.nodes.mcp_call import Mcp
 
 NODE_KINDS: dict[str, type[NodeSpec]] = {
     kind.kind: kind

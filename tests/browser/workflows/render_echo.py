@@ -1,7 +1,8 @@
 """A workflow for the browser tests: it answers with exactly what the test asks the chat to show.
 
 - ``md:<markdown>`` streams the markdown back verbatim, a few characters per delta,
-  so half-written tables, code fences and formulas reach the renderer.
+  so half-written tables, code fences and formulas reach the renderer; ``slow:<markdown>``
+  does the same with a pause before each delta, so a test can watch it arrive.
 - ``widget:<json>`` answers with that widget tree (a root that is not a Card,
   ListView or Basic is wrapped in a Basic).
 - A widget action answers ``action <type> <payload as JSON>``; a sync action
@@ -45,9 +46,13 @@ class RenderEcho(Workflow):
         if text.startswith("widget:"):
             yield ThreadItemDoneEvent(item=_widget_item(json.loads(text[7:]), thread, context, store))
             return
-        answer = text[3:] if text.startswith("md:") else f"Echo: {text}"
+        delay = 0.04 if text.startswith("slow:") else 0.0
+        if text.startswith(("md:", "slow:")):
+            answer = text.split(":", 1)[1]
+        else:
+            answer = f"Echo: {text}"
         item_id = store.generate_item_id("message", thread, context)
-        async for event in stream_assistant_message(item_id, thread.id, _chunks(answer)):
+        async for event in stream_assistant_message(item_id, thread.id, _chunks(answer), delay=delay):
             yield event
 
     async def action(self, thread, action, sender, context, store):

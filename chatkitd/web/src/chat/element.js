@@ -226,6 +226,7 @@ class ChatkitdChat extends HTMLElement {
       const text = status.reason ? `${label}: ${status.reason}` : `${label}.`;
       this.banner.prepend(h("div", { class: "ck-banner ck-status-banner", "data-level": "warning", text }));
     }
+    this._refreshTurnActions();
   }
 
   _ctx() {
@@ -297,14 +298,17 @@ class ChatkitdChat extends HTMLElement {
     return bar;
   }
 
-  /** Only the last response can be retried; retrying an older one would drop later turns. */
+  /** Only the last response can be retried; retrying an older one would drop later turns.
+   *  A locked or closed thread takes no new input, so it offers no retry at all. */
   _refreshTurnActions() {
     const assistants = this.items.filter((i) => i.type === "assistant_message");
     const last = assistants[assistants.length - 1];
+    const status = this.thread && this.thread.status;
+    const open = !status || !status.type || status.type === "active";
     for (const item of assistants) {
       const node = this.nodes.get(item.id);
       const retry = node && node.querySelector(".ck-retry");
-      if (retry) retry.hidden = item !== last || !!this.streaming;
+      if (retry) retry.hidden = !open || item !== last || !!this.streaming;
     }
   }
 
@@ -372,8 +376,14 @@ class ChatkitdChat extends HTMLElement {
     }
     if (userIndex === -1) return;
     const userItem = this.items[userIndex];
-    for (const item of this.items.slice(userIndex + 1)) this._remove(item.id);
-    await this._run("threads.retry_after_item", { thread_id: this.thread.id, item_id: userItem.id });
+    const replaced = this.items.slice(userIndex + 1);
+    for (const item of replaced) this._remove(item.id);
+    const { delivered } = await this._run("threads.retry_after_item", { thread_id: this.thread.id, item_id: userItem.id });
+    // Refused (a locked thread, a rate limit, no network): the server kept the answer, so does the page.
+    if (!delivered) {
+      for (const item of replaced) this._upsert(item, false);
+      this._refreshTurnActions();
+    }
   }
 
   /** Run one streaming operation; resolves to {delivered} once the stream ends. */

@@ -4,7 +4,7 @@
 // conversation exactly as its user did. Rendering is a pure function of the item:
 // the chat re-renders an item whenever a stream event changes it.
 
-import { escapeHtml, markdownToHtml, safeUrl } from "./markdown.js";
+import { escapeHtml, renderMarkdown, safeUrl } from "./markdown.js";
 import { render as renderWidget } from "./widgets.js";
 import { withClass as h } from "./dom.js";
 
@@ -60,9 +60,7 @@ function assistantMessage(item) {
   const el = h("div", "ck-assistant-body");
   const sources = [];
   for (const part of item.content || []) {
-    const md = h("div", "ck-markdown");
-    md.innerHTML = markdownToHtml(part.text); // escaped by markdownToHtml
-    el.append(md);
+    el.append(renderMarkdown(h("div", "ck-markdown"), part.text));
     for (const annotation of part.annotations || []) if (annotation.source) sources.push(annotation.source);
   }
   if (sources.length) {
@@ -98,9 +96,7 @@ function clientToolCall(item) {
 function taskBody(task) {
   const body = h("div", "ck-task-body");
   if (task.content) {
-    const md = h("div", "ck-markdown");
-    md.innerHTML = markdownToHtml(task.content);
-    body.append(md);
+    body.append(renderMarkdown(h("div", "ck-markdown"), task.content));
   }
   if (task.queries && task.queries.length) body.append(h("div", "ck-task-queries", task.queries.join(" · ")));
   if (task.sources && task.sources.length) {

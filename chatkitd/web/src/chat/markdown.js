@@ -1,9 +1,21 @@
-// A small, safe markdown renderer for assistant text and Markdown widgets.
+// Markdown for assistant text, tasks, notices and Markdown widgets: CommonMark and GitHub's
+// tables through markdown-it, math through markdown-it-texmath, then DOMPurify.
 //
-// Safety comes first: the text is HTML-escaped before any formatting is applied,
-// so model output can never inject markup; links are kept only for http(s) and
-// mailto URLs. It covers what assistants actually write: paragraphs, headings,
-// lists, code blocks, inline code, bold, italic and links.
+// Why this shape:
+// - Safety: markdown-it runs with raw HTML off (a model's "<script>" stays text), links are
+//   kept only for http(s) and mailto, and the HTML it makes still goes through DOMPurify
+//   before it reaches the page, so a bug in any one layer does not open the page to script.
+// - Size: highlight.js and KaTeX are large and most answers need neither. The first render
+//   leaves code as plain text and math as its TeX; rich.js (a separate bundle next to this
+//   script) is loaded the first time either appears and upgrades the nodes in place.
+// - Streaming: an item is re-rendered on every delta, so a half-written table, fence or
+//   formula must render sensibly: an unclosed fence is a code block up to the end, an
+//   unclosed `$` stays text until its closing `$` arrives.
+
+import MarkdownIt from "markdown-it";
+import texmath from "markdown-it-texmath";
+import DOMPurify from "dompurify";
+import { adopt } from "./styles.js";
 
 export function escapeHtml(text) {
   return String(text ?? "")
@@ -24,85 +36,138 @@ export function safeUrl(url) {
   }
 }
 
-function link(label, url) {
-  const href = safeUrl(url);
-  if (!href) return label;
-  return `<a href="${escapeHtml(href)}" target="_blank" rel="noopener noreferrer">${label}</a>`;
-}
+// Math is left as its TeX in a marked span; rich.js typesets it (see upgrade()).
+const mathPlaceholder = {
+  renderToString(tex, options) {
+    const display = options && options.displayMode ? "1" : "0";
+    return `<span class="ck-math" data-display="${display}">${escapeHtml(tex)}</span>`;
+  },
+};
 
-// Inline formatting works on already-escaped text; code spans are cut out first so
-// their contents are left exactly as written.
-function inline(escaped) {
-  const codes = [];
-  let text = escaped.replace(/`([^`]+)`/g, (_, code) => {
-    codes.push(`<code>${code}</code>`);
-    return `\u0000${codes.length - 1}\u0000`;
-  });
-  // [label](url): the url was escaped too, so unescape &amp; before checking it.
-  text = text.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label, url) => link(label, url.replace(/&amp;/g, "&")));
-  text = text.replace(/(^|[\s(])(https?:\/\/[^\s<)]+)/g, (_, pre, url) => pre + link(url, url.replace(/&amp;/g, "&")));
-  text = text.replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>");
-  text = text.replace(/(^|[^*])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>");
-  text = text.replace(/(^|\W)_([^_\s][^_]*)_(?=\W|$)/g, "$1<em>$2</em>");
-  return text.replace(/\u0000(\d+)\u0000/g, (_, i) => codes[Number(i)]);
-}
+const md = new MarkdownIt({ html: false, linkify: true, breaks: false, typographer: false });
+md.use(texmath, { engine: mathPlaceholder, delimiters: ["dollars", "brackets"] });
+md.validateLink = (url) => safeUrl(url) !== null;
 
-/** Markdown source -> an HTML string built only from escaped text and known tags. */
-export function markdownToHtml(source) {
-  const lines = String(source ?? "").replace(/\r\n?/g, "\n").split("\n");
-  const out = [];
-  let paragraph = [];
-  let list = null; // {tag, items}
+// The chat has its own h2 (the thread's title): markdown headings start at h3.
+md.renderer.rules.heading_open = (tokens, i) => `<h${Math.min(6, Number(tokens[i].tag.slice(1)) + 2)}>`;
+md.renderer.rules.heading_close = (tokens, i) => `</h${Math.min(6, Number(tokens[i].tag.slice(1)) + 2)}>`;
 
-  const flushParagraph = () => {
-    if (paragraph.length) out.push(`<p>${paragraph.map((l) => inline(escapeHtml(l))).join("<br>")}</p>`);
-    paragraph = [];
-  };
-  const flushList = () => {
-    if (list) out.push(`<${list.tag}>${list.items.map((i) => `<li>${inline(escapeHtml(i))}</li>`).join("")}</${list.tag}>`);
-    list = null;
-  };
+// Links open in a new tab and never hand the opener over.
+md.renderer.rules.link_open = (tokens, i, options, env, self) => {
+  tokens[i].attrSet("target", "_blank");
+  tokens[i].attrSet("rel", "noopener noreferrer");
+  return self.renderToken(tokens, i, options);
+};
 
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const fence = line.match(/^```\s*([\w-]*)\s*$/);
-    if (fence) {
-      flushParagraph();
-      flushList();
-      const code = [];
-      // An unclosed fence (mid-stream) renders what has arrived so far.
-      while (++i < lines.length && !/^```\s*$/.test(lines[i])) code.push(lines[i]);
-      const lang = fence[1] ? ` data-lang="${escapeHtml(fence[1])}"` : "";
-      out.push(`<pre${lang}><code>${escapeHtml(code.join("\n"))}</code></pre>`);
-      continue;
-    }
-    const heading = line.match(/^(#{1,6})\s+(.*)$/);
-    const bullet = line.match(/^\s*[-*+]\s+(.*)$/);
-    const numbered = line.match(/^\s*\d+[.)]\s+(.*)$/);
-    if (heading) {
-      flushParagraph();
-      flushList();
-      const level = Math.min(6, heading[1].length + 2); // the chat has its own h2
-      out.push(`<h${level}>${inline(escapeHtml(heading[2]))}</h${level}>`);
-    } else if (bullet || numbered) {
-      flushParagraph();
-      const tag = bullet ? "ul" : "ol";
-      if (list && list.tag !== tag) flushList();
-      if (!list) list = { tag, items: [] };
-      list.items.push((bullet || numbered)[1]);
-    } else if (!line.trim()) {
-      flushParagraph();
-      flushList();
-    } else if (/^>\s?/.test(line)) {
-      flushParagraph();
-      flushList();
-      out.push(`<blockquote>${inline(escapeHtml(line.replace(/^>\s?/, "")))}</blockquote>`);
-    } else {
-      flushList();
-      paragraph.push(line);
-    }
+// A picture in markdown would fetch from any host the model names; it becomes a link to it.
+md.renderer.rules.image = (tokens, i) => {
+  const token = tokens[i];
+  const href = safeUrl(token.attrGet("src"));
+  const alt = escapeHtml(token.content || token.attrGet("src"));
+  return href ? `<a href="${escapeHtml(href)}" target="_blank" rel="noopener noreferrer">${alt}</a>` : alt;
+};
+
+// Fenced and indented code: a labelled block; rich.js colours it and the chat adds a copy button.
+md.renderer.rules.fence = (tokens, i) => {
+  const token = tokens[i];
+  const lang = (token.info || "").trim().split(/\s+/)[0].replace(/[^\w+#.-]/g, "");
+  const label = lang ? `<span class="ck-code-lang">${escapeHtml(lang)}</span>` : "";
+  const langAttr = lang ? ` data-lang="${escapeHtml(lang)}"` : "";
+  return `<div class="ck-code"><div class="ck-code-head">${label}</div><pre><code${langAttr}>${escapeHtml(token.content.replace(/\n$/, ""))}</code></pre></div>`;
+};
+md.renderer.rules.code_block = md.renderer.rules.fence;
+
+// Wide tables scroll sideways inside the message instead of widening the chat.
+md.renderer.rules.table_open = () => '<div class="ck-table-wrap"><table>';
+md.renderer.rules.table_close = () => "</table></div>";
+
+const PURIFY = {
+  ADD_ATTR: ["target"],
+  // markdown-it makes none of these with raw HTML off; should one slip through, it goes.
+  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "img", "video", "audio", "iframe"],
+};
+
+// KaTeX's output: positioned spans with inline styles, and MathML for screen readers (whose
+// <annotation> holds the TeX; never annotation-xml, an HTML integration point).
+const MATH_PURIFY = { USE_PROFILES: { html: true, mathMl: true, svg: true }, ADD_TAGS: ["semantics", "annotation"], FORBID_TAGS: ["a", "img"] };
+
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A") {
+    if (!node.getAttribute("href") || !safeUrl(node.getAttribute("href"))) node.removeAttribute("href");
+    node.setAttribute("rel", "noopener noreferrer");
   }
-  flushParagraph();
-  flushList();
-  return out.join("");
+});
+
+/** Markdown source -> sanitized HTML (code uncoloured, math as TeX until rich.js upgrades it). */
+export function markdownToHtml(source) {
+  return DOMPurify.sanitize(md.render(String(source ?? "")), PURIFY);
+}
+
+// -- rich.js: highlight.js and KaTeX, loaded on first need --------------------------------
+
+// Where this script was loaded from: rich.js sits next to it. A classic script knows its
+// own URL only while it first runs (document.currentScript); shared chunks of chatkitd's
+// pages live one folder down, in chunks/.
+const SCRIPT_URL = import.meta.url || (document.currentScript && document.currentScript.src) || location.href;
+const RICH_URL = new URL(/\/chunks\/[^/]*$/.test(new URL(SCRIPT_URL).pathname) ? "../rich.js" : "rich.js", SCRIPT_URL).href;
+
+let rich = null; // the loaded module
+let loading = null;
+const waiting = new Set(); // nodes rendered before rich.js arrived
+
+function loadRich() {
+  if (!loading) {
+    loading = import(/* webpackIgnore: true */ RICH_URL)
+      .then((module) => {
+        rich = module;
+        adopt(document, rich.fontSheet(RICH_URL));
+        for (const el of waiting) upgrade(el);
+        waiting.clear();
+      })
+      .catch((error) => {
+        console.warn("chatkitd: could not load rich.js (code colours and math):", error);
+      });
+  }
+  return loading;
+}
+
+/** Colour code and typeset math inside `el` (rendered by renderMarkdown). */
+function upgrade(el) {
+  for (const code of el.querySelectorAll("code[data-lang]:not([data-highlighted])")) {
+    code.innerHTML = DOMPurify.sanitize(rich.highlight(code.textContent, code.dataset.lang), PURIFY);
+    code.dataset.highlighted = "1";
+  }
+  for (const span of el.querySelectorAll(".ck-math:not([data-typeset])")) {
+    const html = rich.typeset(span.textContent, span.dataset.display === "1");
+    span.innerHTML = DOMPurify.sanitize(html, MATH_PURIFY);
+    span.dataset.typeset = "1";
+  }
+  // Rendered nodes are inserted right after rendering: adopt the styles into wherever they landed.
+  queueMicrotask(() => {
+    const root = el.getRootNode();
+    if (root && "adoptedStyleSheets" in root) adopt(root, ...rich.sheets());
+  });
+}
+
+/** Put rendered markdown into `el`: code blocks get a copy button; code and math are upgraded. */
+export function renderMarkdown(el, source, { copyLabel = "Copy code" } = {}) {
+  el.innerHTML = markdownToHtml(source); // sanitized by markdownToHtml
+  for (const head of el.querySelectorAll(".ck-code-head")) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "ck-code-copy";
+    button.textContent = copyLabel;
+    button.addEventListener("click", () => {
+      const code = head.nextElementSibling.textContent;
+      navigator.clipboard?.writeText(code).catch(() => {});
+    });
+    head.append(button);
+  }
+  if (!el.querySelector("code[data-lang], .ck-math")) return el;
+  if (rich) upgrade(el);
+  else {
+    waiting.add(el);
+    loadRich();
+  }
+  return el;
 }

@@ -5,7 +5,7 @@
 // handed to ctx.onAction; the chat element decides whether they go to the
 // server (threads.custom_action) or to the page's own handler.
 
-import { markdownToHtml, safeUrl } from "./markdown.js";
+import { renderMarkdown, safeUrl } from "./markdown.js";
 import { withClass as h } from "./dom.js";
 
 const SPACE_UNIT = 4; // ChatKit spacing numbers are multiples of 4px
@@ -195,9 +195,7 @@ const RENDERERS = {
     return el;
   },
   Markdown(node) {
-    const el = h("div", "ck-w-markdown ck-markdown");
-    el.innerHTML = markdownToHtml(node.value); // escaped by markdownToHtml
-    return el;
+    return renderMarkdown(h("div", "ck-w-markdown ck-markdown"), node.value);
   },
   Badge(node, ctx) {
     const el = h("span", "ck-w-badge", node.label);

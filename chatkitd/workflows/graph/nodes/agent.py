@@ -15,23 +15,22 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 import jsonschema
-from agents import Agent, ModelSettings, Runner, RunResultStreaming
+from agents import Agent, ModelSettings, Runner
 from agents.agent_output import AgentOutputSchemaBase
 from agents.exceptions import ModelBehaviorError
 from agents.mcp import MCPServer
-from chatkit.agents import stream_agent_response
 from chatkit.types import ThreadItemDoneEvent, ThreadStreamEvent, WidgetItem
 from chatkit.widgets import WidgetRoot
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from chatkitd.compat.agents import ItemIds
-from chatkitd.compat.chatkit import ConverterInput, wake_side_queue
+from chatkitd.compat.chatkit import wake_side_queue
 from chatkitd.models.providers import ProviderDefinition
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ToolDefinition
 from chatkitd.workflows.graph.cel import Compiler, Scope, Template
 from chatkitd.workflows.graph.nodes.base import Linear, Step
 from chatkitd.workflows.graph.run import GraphRun
+from chatkitd.workflows.streaming import chat_events
 from chatkitd.workflows.tools import build_server_tool
 
 _widgets: TypeAdapter[WidgetRoot] = TypeAdapter(WidgetRoot)
@@ -165,10 +164,7 @@ class AgentNode(Linear):
         )
         try:
             if self.shown and parts.widget is None:
-                ids = ItemIds(run.store, run.thread, run.context)
-                converted = cast(RunResultStreaming, ConverterInput(result))
-                async for event in stream_agent_response(context, converted):
-                    ids.fix(event)
+                async for event in chat_events(context, result):
                     if isinstance(event, ThreadItemDoneEvent):
                         run.said_anything = True
                         run.item_ids.append(event.item.id)

@@ -1,0 +1,100 @@
+"""How many bytes a request body may have, enforced once for every route, before any handler reads it.
+
+An ASGI middleware, so a route cannot forget it: a declared ``Content-Length``
+over the route's limit is a 413 before the handler runs, and a body sent
+without one (chunked) is counted as it arrives and refused at the first byte
+over (the handler's read raises ``PayloadTooLarge``, which becomes the 413).
+Either way the connection is closed after the answer, so the rest of an
+oversized body is never read. Nothing here holds the body; a handler that
+buffers it holds at most the limit.
+
+Limits: ``MAX_BODY_BYTES`` for every JSON route; the upload routes stream to
+disk under their own, tighter limits (the session's ``max_file_size``,
+``CHATKITD_FILE_MAX_BYTES``), so here they get only an outer bound: the
+largest file they could accept plus room for the multipart framing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chatkitd.errors import PayloadTooLarge
+from chatkitd.http.errors import error_response
+
+# JSON bodies: sessions, conversation requests (a message with its attachments' ids), admin calls.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# Multipart boundaries, part headers and the other fields of an upload.
+MULTIPART_ROOM = 1024 * 1024
+# The largest ``chatkit_configuration.file_upload.max_file_size`` (512 MB, the reference's bound).
+MAX_ATTACHMENT_BYTES = 512 * 1024 * 1024
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The request body is larger than the limit of {limit} bytes.",
+        code="request_too_large",
+    )
+
+
+def route_limits(file_max_bytes: int) -> Callable[[str], int]:
+    """The body limit of a request path."""
+    attachments = MAX_ATTACHMENT_BYTES + MULTIPART_ROOM
+    files = file_max_bytes + MULTIPART_ROOM
+
+    def limit(path: str) -> int:
+        upload = path.startswith("/v1/chatkit/files/") and path.endswith("/upload")
+        if upload or path == "/v1/chatkit/files":
+            return attachments
+        if path == "/v1/files":
+            return files
+        return MAX_BODY_BYTES
+
+    return limit
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, limit_for: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _refuse(limit, send)
+                return
+        received = 0
+        refused = False
+
+        async def counted() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    raise too_large(limit)
+            return message
+
+        async def closing(message: Message) -> None:
+            if refused and message["type"] == "http.response.start":
+                # The rest of the body is never read: the connection cannot be reused.
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, counted, closing)
+
+
+async def _refuse(limit: int, send: Send) -> None:
+    response = error_response(too_large(limit))
+    response.headers["connection"] = "close"
+    await response({"type": "http"}, _nothing, send)
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}

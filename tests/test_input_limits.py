@@ -1,0 +1,191 @@
+"""Hostile but valid input: one input policy for every route, a 4xx naming the param, never a 500.
+
+Bodies are bounded by ``chatkitd.http.body_limit`` (413 before they are held),
+and what JSON may hold by ``chatkitd.rest.json_input`` (nesting, number size,
+list lengths, NUL), for the REST routes and every conversation request type.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import httpx2
+import pytest
+
+from chatkitd.http.body_limit import MAX_BODY_BYTES
+from chatkitd.rest.json_input import MAX_ARRAY_ITEMS, MAX_DEPTH
+from tests.conftest import ADMIN_KEY
+from tests.support.chat import error_of, user_input
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "application/json"}
+SESSIONS = "/v1/chatkit/sessions"
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def session_body(state_value: str) -> bytes:
+    body = '{"user": "u", "workflow": {"id": "demo", "state_variables": {"x": VALUE}}}'
+    return body.replace("VALUE", state_value).encode()
+
+
+def refused(response: httpx2.Response, param: str | None, code: str) -> dict:
+    assert response.status_code == 400, response.text
+    error = error_of(response)
+    assert (error["param"], error["code"]) == (param, code), error
+    return error
+
+
+# -- REST bodies --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("digits", [20, 4301, 5000, 100_000])
+def test_a_huge_integer_is_a_400_naming_its_param(server, digits):
+    response = httpx2.post(server.base_url + SESSIONS, content=session_body("9" * digits), headers=ADMIN)
+    refused(response, "workflow.state_variables.x", "invalid_number")
+
+
+def test_the_largest_64_bit_integer_is_accepted(server):
+    response = httpx2.post(server.base_url + SESSIONS, content=session_body(str(2**63 - 1)), headers=ADMIN)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5_000, 100_000])
+def test_deep_nesting_is_a_400_naming_its_param(server, depth):
+    response = httpx2.post(server.base_url + SESSIONS, content=session_body(nested(depth)), headers=ADMIN)
+    error = refused(response, "workflow.state_variables.x", "nesting_too_deep")
+    assert str(MAX_DEPTH) in error["message"]
+
+
+def test_deep_nesting_is_refused_on_every_json_route(server):
+    deep = '{"name": "n", "metadata": {"k": DEEP}}'.replace("DEEP", nested(5_000))
+    response = httpx2.post(server.base_url + "/v1/vector_stores", content=deep, headers=ADMIN)
+    refused(response, "metadata.k", "nesting_too_deep")
+
+
+def test_a_list_over_the_bound_is_a_400_naming_it(server):
+    body = {"name": "n", "file_ids": [f"file_{n}" for n in range(MAX_ARRAY_ITEMS + 1)]}
+    response = httpx2.post(server.base_url + "/v1/vector_stores", json=body, headers=ADMIN)
+    refused(response, "file_ids", "invalid_items")
+
+
+# -- conversation bodies ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "param"),
+    [
+        ("threads.create", {"input": user_input("x"), "metadata": {"k": "DEEP"}}, "params.metadata.k"),
+        (
+            "threads.custom_action",
+            {"thread_id": "T", "action": {"type": "x", "payload": "DEEP"}},
+            "params.action.payload",
+        ),
+        ("threads.add_client_tool_output", {"thread_id": "T", "result": "DEEP"}, "params.result"),
+    ],
+)
+def test_every_conversation_request_passes_the_same_policy(server, user, chat_for, kind, params, param):
+    chat = chat_for(user)
+    thread_id = chat.create("hello").thread_id
+    body = json.dumps({"type": kind, "params": params}).replace('"T"', f'"{thread_id}"')
+    response = chat.http.post("/v1/chatkit/conversation", content=body.replace('"DEEP"', nested(5_000)))
+    refused(response, param, "nesting_too_deep")
+    huge = body.replace('"DEEP"', "9" * 5000)
+    refused(chat.http.post("/v1/chatkit/conversation", content=huge), param, "invalid_number")
+
+
+def test_feedback_on_more_ids_than_the_bound_is_a_400_on_every_database(server, user, chat_for):
+    # 40 000 ids were more than PostgreSQL's 32 767 parameters (a 500), and on SQLite one
+    # request held the write lock for seconds.
+    chat = chat_for(user)
+    stream = chat.create("hello")
+    item_id = stream.done_items("assistant_message")[0]["id"]
+    params = {"thread_id": stream.thread_id, "item_ids": [item_id] * 40_000, "kind": "positive"}
+    response = chat.post("items.feedback", **params)
+    refused(response, "params.item_ids", "invalid_items")
+    params["item_ids"] = [item_id] * MAX_ARRAY_ITEMS
+    assert chat.post("items.feedback", **params).status_code == 200
+
+
+# -- bodies are never held ------------------------------------------------------------------
+
+
+def _send_without_end(server, path: str, megabytes: int, token: str = ADMIN_KEY) -> bytes:
+    """POST a chunked body of ``megabytes`` and never end it; the answer the server gives."""
+    host, port = server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        chunk = b" " * (1024 * 1024)
+        try:
+            for _ in range(megabytes):
+                sock.sendall(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+        except OSError:
+            pass  # the server answered and closed: read the answer
+        answer = b""
+        deadline = time.monotonic() + 20
+        while b"\r\n\r\n" not in answer and time.monotonic() < deadline:
+            try:
+                piece = sock.recv(65536)
+            except TimeoutError:
+                break
+            if not piece:
+                break
+            answer += piece
+        return answer
+
+
+@pytest.mark.parametrize("path", ["/playground/session", SESSIONS, "/v1/chatkit/conversation"])
+def test_a_body_over_the_limit_is_refused_before_it_ends(server, user, chat_for, path):
+    # The playground route used to read the whole body first: 300 MB held 600 MB.
+    token = chat_for(user).secret if path.endswith("/conversation") else ADMIN_KEY
+    answer = _send_without_end(server, path, MAX_BODY_BYTES // (1024 * 1024) + 2, token)
+    head = answer.split(b"\r\n\r\n")[0].lower()
+    assert head.startswith(b"http/1.1 413"), answer[:200]
+    assert b"connection: close" in head
+
+
+def test_a_declared_length_over_the_limit_is_refused_unread(server):
+    host, port = server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(
+            f"POST /playground/session HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {300 * 1024 * 1024}\r\n\r\n".encode()
+        )
+        head = sock.recv(65536).split(b"\r\n\r\n")[0].lower()
+    assert head.startswith(b"http/1.1 413") and b"connection: close" in head
+
+
+# -- query parameters ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "param"),
+    [
+        # The reference: user has minLength 1 and maxLength 512.
+        ("/v1/chatkit/threads", {"user": ""}, "user"),
+        ("/v1/chatkit/threads", {"user": "u" * 513}, "user"),
+        ("/v1/chatkit/threads", {"after": ""}, "after"),
+        ("/v1/chatkit/threads", {"before": "c" * 10_000}, "before"),
+        ("/v1/chatkit/threads/cthr_x/items", {"after": ""}, "after"),
+        ("/v1/chatkit/traces", {"thread_id": ""}, "thread_id"),
+        ("/v1/chatkit/admin/sessions", {"user": ""}, "user"),
+        ("/v1/files", {"purpose": ""}, "purpose"),
+        ("/v1/vector_stores", {"after": ""}, "after"),
+    ],
+)
+def test_an_empty_or_overlong_query_text_is_a_400_naming_it(server, path, params, param):
+    response = httpx2.get(server.base_url + path, params=params, headers=ADMIN)
+    assert response.status_code == 400, response.text
+    assert error_of(response)["param"] == param
+
+
+def test_a_user_filter_at_the_bounds_is_accepted(server):
+    for user in ("u", "u" * 512):
+        response = httpx2.get(server.base_url + "/v1/chatkit/threads", params={"user": user}, headers=ADMIN)
+        assert response.status_code == 200, response.text
