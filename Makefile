@@ -10,7 +10,7 @@ NPM ?= npm
 WEB_STAMP := chatkitd/web/static/build.json
 WEB_SOURCES := $(shell find chatkitd/web/src -type f 2>/dev/null) chatkitd/web/build.mjs
 
-.PHONY: serve test check lint typecheck format bench screenshots clean web
+.PHONY: serve test check lint typecheck format bench screenshots clean web compat
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix chatkitd tests bench
 
 check: lint typecheck test
+
+# openai-chatkit's own store and server tests against chatkitd's store (tests/chatkit_reference).
+compat: $(STAMP)
+	$(PY) -m tests.chatkit_reference.run
 
 bench: $(STAMP) $(WEB_STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

@@ -16,6 +16,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    cast,
+    func,
+    select,
 )
 
 metadata = MetaData(
@@ -282,17 +285,20 @@ approvals = Table(
     Index(None, "pause_id"),
 )
 
-# PostgreSQL: counts the commits that change what REST reads return, so the
-# response cache knows when to drop what it replays (``chatkitd.store.postgres``).
-# Triggers on threads, items and api_keys add one to a row, picked by server
-# process, so concurrent writers rarely share one. Empty and unused on SQLite,
-# which counts commits itself (PRAGMA data_version).
+# Counts the commits that change what REST reads return, so the response cache
+# knows when to drop what it replays, and chat admissions or session records do
+# not empty it. Triggers on threads, items and api_keys add one to a row: on
+# PostgreSQL one of 64, picked by server process, so concurrent writers rarely
+# share one (migration 0007); on SQLite, with one writer at a time, the one row
+# 0 (migration 0010).
 change_counters = Table(
     "change_counters",
     metadata,
     Column("shard", Integer, primary_key=True, autoincrement=False),
     Column("changes", BigInteger, nullable=False),
 )
+# The count itself: it grows with every such commit a read sees, and never shrinks.
+CHANGES = select(cast(func.coalesce(func.sum(change_counters.c.changes), 0), BigInteger))
 
 # Per project: threads idle longer than this are deleted with their files (chatkitd.store.retention).
 retention_policies = Table(

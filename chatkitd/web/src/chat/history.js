@@ -31,7 +31,9 @@ export class History {
   }
 
   setEnabled(enabled) {
+    const changed = this.enabled !== enabled;
     this.enabled = enabled;
+    if (changed && enabled) this.load();
     this.chat.root.classList.toggle("ck-no-history", !enabled);
     this.chat.historyToggle.hidden = !enabled;
   }
@@ -103,7 +105,9 @@ export class History {
       remove.replaceChildren(icon("trash"));
       remove.setAttribute("aria-label", `Delete ${title}`);
     });
-    li.append(open, rename, remove);
+    // ChatKit.js's history.showRename / history.showDelete (both on unless turned off).
+    const { showRename, showDelete } = this.chat.config.history;
+    li.append(open, ...(showRename ? [rename] : []), ...(showDelete ? [remove] : []));
     return li;
   }
 

@@ -1,35 +1,71 @@
-// Inline SVG icons: drawn here so nothing depends on fonts or files from elsewhere
-// (emoji and symbol glyphs are missing on many servers and kiosks).
+// Icons, drawn as inline SVG from lucide's icon data (bundled from npm): nothing depends
+// on a font or a file from elsewhere, and each icon follows the text colour.
+//
+// Two vocabularies meet here: the chat's own controls (icon("menu")), and the names
+// ChatKit widgets use (`WidgetIcon` in @openai/chatkit's types and chatkit.widgets), each
+// mapped to the closest lucide drawing.
 
-const PATHS = {
-  plus: "M12 5v14M5 12h14",
-  menu: "M4 6h16M4 12h16M4 18h16",
-  close: "M6 6l12 12M18 6L6 18",
-  copy: "M9 9h11v11H9zM5 15H4V4h11v1",
-  retry: "M20 12a8 8 0 1 1-2.4-5.7M20 4v5h-5",
-  pencil: "M4 20h4L19 9l-4-4L4 16v4z",
-  trash: "M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13",
-  up: "M7 11v9H4v-9zM7 11l4-8c1.2 0 2 .9 2 2v4h5.5a2 2 0 0 1 2 2.3l-1.2 6.9a2 2 0 0 1-2 1.8H7",
-  stop: "M7 7h10v10H7z",
-  send: "M5 12h14M13 6l6 6-6 6",
+import {
+  createElement,
+  ArrowUp, Atom, Award, Book, BookOpen, BookText, Bot, Box, Briefcase, Bug, Calendar,
+  ChartColumn, ChartLine, Check, ChevronLeft, ChevronRight, Circle, CircleCheck, CircleQuestionMark,
+  CircleUser, Clock, Compass, Contact, Copy, Dot, Ellipsis, EllipsisVertical, ExternalLink, File,
+  FileText, FlaskConical, Globe, IdCard, Image as ImageIcon, Images, Info, KeyRound, Layers, LifeBuoy,
+  Lightbulb, Mail, Map as MapIcon, MapPin, Menu, Mic, Monitor, Notebook, NotebookPen, PartyPopper,
+  Pencil, PenLine, Phone, Play, Plus, RotateCcw, RotateCw, Search, SlidersHorizontal, Smartphone,
+  Sparkle, Sparkles, Square, SquareCode, SquarePen, SquareText, Star, ThumbsUp, Trash, User, X, Zap,
+} from "lucide";
+
+/** The chat's own controls. */
+const UI = {
+  plus: Plus, menu: Menu, close: X, copy: Copy, retry: RotateCcw, pencil: Pencil, trash: Trash,
+  up: ThumbsUp, stop: Square, send: ArrowUp, mic: Mic,
 };
 
-/** An <svg> icon; `down` is the thumbs-up turned over. */
-export function icon(name) {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", "16");
-  svg.setAttribute("height", "16");
-  svg.setAttribute("fill", "none");
-  svg.setAttribute("stroke", "currentColor");
-  svg.setAttribute("stroke-width", "2");
-  svg.setAttribute("stroke-linecap", "round");
-  svg.setAttribute("stroke-linejoin", "round");
-  svg.setAttribute("aria-hidden", "true");
-  svg.classList.add("ck-svg");
-  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  path.setAttribute("d", PATHS[name === "down" ? "up" : name] || PATHS.plus);
-  if (name === "down") path.setAttribute("transform", "rotate(180 12 12)");
-  svg.append(path);
-  return svg;
+/** ChatKit's WidgetIcon names -> lucide. */
+export const WIDGET_ICONS = {
+  agent: Bot, analytics: ChartLine, atom: Atom, batch: Layers, bolt: Zap, "book-open": BookOpen,
+  "book-closed": Book, "book-clock": BookText, bug: Bug, calendar: Calendar, chart: ChartColumn,
+  check: Check, "check-circle": CircleCheck, "check-circle-filled": CircleCheck,
+  "chevron-left": ChevronLeft, "chevron-right": ChevronRight, "circle-question": CircleQuestionMark,
+  clock: Clock, compass: Compass, confetti: PartyPopper, cube: Box, desktop: Monitor,
+  document: FileText, dot: Dot, "dots-horizontal": Ellipsis, "dots-vertical": EllipsisVertical,
+  "empty-circle": Circle, "external-link": ExternalLink, globe: Globe, keys: KeyRound,
+  lab: FlaskConical, images: Images, info: Info, lifesaver: LifeBuoy, lightbulb: Lightbulb,
+  mail: Mail, "map-pin": MapPin, maps: MapIcon, mobile: Smartphone, name: IdCard,
+  notebook: Notebook, "notebook-pencil": NotebookPen, "page-blank": File, phone: Phone, play: Play,
+  plus: Plus, profile: CircleUser, "profile-card": Contact, reload: RotateCw, star: Star,
+  "star-filled": Star, search: Search, sparkle: Sparkle, "sparkle-double": Sparkles,
+  "square-code": SquareCode, "square-image": ImageIcon, "square-text": SquareText,
+  suitcase: Briefcase, "settings-slider": SlidersHorizontal, user: User, wreath: Award,
+  write: Pencil, "write-alt": PenLine, "write-alt2": SquarePen,
+};
+
+
+function svg(node, size) {
+  const el = createElement(node, { width: size, height: size, "aria-hidden": "true", class: "ck-svg" });
+  el.setAttribute("focusable", "false");
+  return el;
+}
+
+/** An <svg> for one of the chat's controls; `down` is the thumbs-up turned over. */
+export function icon(name, size = 16) {
+  const el = svg(UI[name === "down" ? "up" : name] || Plus, size);
+  if (name === "down") el.style.transform = "rotate(180deg)";
+  return el;
+}
+
+/** An <svg> for a widget's icon name, or null for a name ChatKit does not define. */
+export function widgetIcon(name, size = 16) {
+  const node = WIDGET_ICONS[name];
+  if (!node) return null;
+  const el = svg(node, size);
+  el.dataset.icon = name;
+  if (name === "star-filled") el.setAttribute("fill", "currentColor");
+  if (name === "check-circle-filled") {
+    // A filled disc with the tick cut out in the background colour.
+    el.firstElementChild.setAttribute("fill", "currentColor");
+    el.lastElementChild.setAttribute("stroke", "var(--ck-bg, #fff)");
+  }
+  return el;
 }

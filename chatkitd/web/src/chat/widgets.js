@@ -7,6 +7,8 @@
 
 import { renderMarkdown, safeUrl } from "./markdown.js";
 import { withClass as h } from "./dom.js";
+import { widgetIcon } from "./icons.js";
+import { renderChart } from "./charts.js";
 
 const SPACE_UNIT = 4; // ChatKit spacing numbers are multiples of 4px
 
@@ -56,6 +58,11 @@ function spacing(el, prop, value) {
 
 const ALIGN = { start: "flex-start", end: "flex-end", center: "center", baseline: "baseline", stretch: "stretch" };
 const JUSTIFY = { ...ALIGN, between: "space-between", around: "space-around", evenly: "space-evenly" };
+const ICON_SIZE = { xs: 12, sm: 14, md: 16, lg: 20, xl: 24, "2xl": 32, "3xl": 40 };
+const CELL_ALIGN = { start: "start", center: "center", end: "end" };
+const V_ALIGN = { start: "top", center: "middle", end: "bottom" };
+const COL_SIZE = { xs: "64px", sm: "96px", md: "144px", lg: "200px", xl: "280px" };
+
 const RADIUS = { none: "0", "2xs": "2px", xs: "4px", sm: "6px", md: "8px", lg: "12px", xl: "16px", "2xl": "20px", "3xl": "24px", "4xl": "32px", full: "9999px", "100%": "100%" };
 
 /** Layout props shared by Box, Row, Col and Form. */
@@ -97,11 +104,44 @@ function textStyle(el, node, scheme) {
   }
 }
 
+/** A root's own `theme` overrides the chat's colour scheme for its subtree. */
+function themed(el, node, ctx) {
+  if (node.theme !== "light" && node.theme !== "dark") return ctx;
+  el.dataset.widgetTheme = node.theme;
+  return { ...ctx, scheme: node.theme };
+}
+
+/** A Card's or ListView's status line: an icon or a favicon, then its text. */
+function statusLine(status, ctx) {
+  const el = h("div", "ck-w-status");
+  if (status.icon) {
+    const svg = widgetIcon(status.icon, 14);
+    if (svg) el.append(svg);
+  } else if (status.favicon && ctx.allowImage(status.favicon)) {
+    const img = h("img", status.frame ? "ck-w-favicon ck-framed" : "ck-w-favicon");
+    img.src = status.favicon;
+    img.alt = "";
+    el.append(img);
+  }
+  el.append(h("span", null, status.text || ""));
+  return el;
+}
+
 const RENDERERS = {
   Card(node, ctx) {
     const el = h(node.asForm ? "form" : "div", "ck-w-card");
+    ctx = themed(el, node, ctx);
     el.dataset.size = node.size || "md";
-    boxStyle(el, { padding: node.padding, background: node.background }, ctx.scheme);
+    boxStyle(el, { padding: node.padding, background: node.background, border: node.border }, ctx.scheme);
+    if (node.status) el.append(statusLine(node.status, ctx));
+    if (node.collapsed) {
+      // A collapsed card keeps its content one click (or Enter) away.
+      const details = h("details", "ck-w-collapsed");
+      details.append(h("summary", null, node.status ? node.status.text || "" : "…"));
+      appendChildren(details, node.children, ctx);
+      el.append(details);
+      return el;
+    }
     appendChildren(el, node.children, ctx);
     if (node.confirm || node.cancel) {
       const actions = h("div", "ck-w-card-actions");
@@ -116,17 +156,37 @@ const RENDERERS = {
     return el;
   },
   Basic(node, ctx) {
-    const el = h("div", "ck-w-basic");
+    const el = h("div", `ck-w-basic ck-w-box ck-w-${node.direction === "row" ? "row" : "col"}`);
+    ctx = themed(el, node, ctx);
     boxStyle(el, node, ctx.scheme);
     appendChildren(el, node.children, ctx);
     return el;
   },
   ListView(node, ctx) {
+    const wrap = h("div", "ck-w-listview");
+    ctx = themed(wrap, node, ctx);
+    if (node.status) wrap.append(statusLine(node.status, ctx));
     const el = h("ul", "ck-w-list");
-    let children = node.children || [];
-    if (typeof node.limit === "number") children = children.slice(0, node.limit);
-    for (const child of children) el.append(render(child, ctx));
-    return el;
+    const children = node.children || [];
+    const limit = typeof node.limit === "number" ? node.limit : children.length;
+    children.forEach((child, i) => {
+      const item = render(child, ctx);
+      if (i >= limit) item.hidden = true;
+      el.append(item);
+    });
+    wrap.append(el);
+    if (children.length > limit) {
+      // More rows than the limit: the rest are a "Show more" away, as in ChatKit.
+      const more = h("button", "ck-w-button ck-w-more", `Show ${children.length - limit} more`);
+      more.type = "button";
+      more.dataset.style = "secondary";
+      more.addEventListener("click", () => {
+        for (const item of el.children) item.hidden = false;
+        more.remove();
+      });
+      wrap.append(more);
+    }
+    return wrap;
   },
   ListViewItem(node, ctx) {
     const el = h("li", "ck-w-list-item");
@@ -174,8 +234,25 @@ const RENDERERS = {
     return el;
   },
   Text(node, ctx) {
+    if (node.editable && node.editable.name) {
+      // An editable Text is a field: its value goes with the form's action like any input.
+      const edit = node.editable;
+      const el = h(node.minLines > 1 ? "textarea" : "input", "ck-w-input ck-w-text-edit");
+      el.name = edit.name;
+      el.value = node.value ?? "";
+      if (el.tagName === "TEXTAREA") el.rows = node.minLines;
+      if (edit.placeholder) el.placeholder = edit.placeholder;
+      if (edit.pattern && el.tagName === "INPUT") el.pattern = edit.pattern;
+      if (edit.autoComplete) el.autocomplete = edit.autoComplete;
+      el.required = !!edit.required;
+      el.setAttribute("aria-label", edit.placeholder || edit.name);
+      textStyle(el, node, ctx.scheme);
+      return el;
+    }
     const el = h("p", "ck-w-text", node.value);
     textStyle(el, node, ctx.scheme);
+    if (node.width != null) el.style.width = pixels(node.width);
+    if (node.minLines) el.style.minHeight = `${node.minLines * 1.5}em`;
     return el;
   },
   Title(node, ctx) {
@@ -201,14 +278,18 @@ const RENDERERS = {
     const el = h("span", "ck-w-badge", node.label);
     el.dataset.variant = node.variant || "soft";
     el.dataset.color = node.color || "secondary";
+    if (node.size) el.dataset.size = node.size;
     if (node.pill) el.classList.add("ck-pill");
     return el;
   },
-  Icon(node) {
-    // No icon font ships offline; a neutral glyph keeps the layout without a fetch.
-    const el = h("span", "ck-w-icon", "•");
-    el.setAttribute("aria-hidden", "true");
+  Icon(node, ctx) {
+    const el = h("span", "ck-w-icon");
     el.dataset.name = node.name;
+    el.setAttribute("aria-hidden", "true");
+    const svg = widgetIcon(node.name, ICON_SIZE[node.size] || ICON_SIZE.md);
+    if (svg) el.append(svg);
+    const c = color(node.color, ctx.scheme);
+    if (c) el.style.color = c;
     return el;
   },
   Image(node, ctx) {
@@ -223,6 +304,9 @@ const RENDERERS = {
     el.src = src;
     el.alt = node.alt || "";
     if (node.fit) el.style.objectFit = node.fit;
+    if (node.position) el.style.objectPosition = node.position;
+    if (node.flush) el.classList.add("ck-flush");
+    spacing(el, "margin", node.margin);
     for (const prop of ["height", "width", "minHeight", "minWidth", "maxHeight", "maxWidth"]) {
       if (node[prop] != null) el.style[prop] = pixels(node[prop]);
     }
@@ -237,6 +321,8 @@ const RENDERERS = {
     const c = color(node.color, ctx.scheme);
     if (c) el.style.borderColor = c;
     if (node.spacing != null) el.style.margin = `${size(node.spacing)} 0`;
+    if (node.size != null) el.style.borderTopWidth = pixels(node.size);
+    if (node.flush) el.classList.add("ck-flush");
     return el;
   },
   Spacer(node) {
@@ -250,6 +336,16 @@ const RENDERERS = {
     if (node.pill) el.classList.add("ck-pill");
     if (node.disabled) el.disabled = true;
     if (node.color) el.dataset.color = node.color;
+    if (node.variant) el.dataset.variant = node.variant;
+    if (node.size) el.dataset.size = node.size;
+    if (node.uniform) el.classList.add("ck-uniform");
+    const iconPx = ICON_SIZE[node.iconSize] || ICON_SIZE.sm;
+    const start = node.iconStart && widgetIcon(node.iconStart, iconPx);
+    const end = node.iconEnd && widgetIcon(node.iconEnd, iconPx);
+    if (start) el.prepend(start);
+    if (end) el.append(end);
+    // An icon-only button still needs a name.
+    if (!node.label) el.setAttribute("aria-label", node.iconStart || node.iconEnd || "button");
     return el;
   },
   Input(node) {
@@ -340,27 +436,60 @@ const RENDERERS = {
     return group;
   },
   Transition(node, ctx) {
+    // Its child fades and slides in when the widget is first shown or replaced (an update).
     const el = h("div", "ck-w-transition");
-    if (node.children) el.append(render(node.children, ctx));
+    const child = Array.isArray(node.children) ? node.children[0] : node.children;
+    if (child) el.append(render(child, ctx));
     return el;
   },
-  Chart(node) {
-    // Charts need a plotting library; a table keeps the data readable offline.
-    const table = h("table", "ck-w-chart");
-    const xKey = typeof node.xAxis === "string" ? node.xAxis : node.xAxis && node.xAxis.dataKey;
-    const head = h("tr");
-    head.append(h("th", null, xKey || ""));
-    for (const s of node.series || []) head.append(h("th", null, s.label || s.dataKey));
-    table.append(head);
-    for (const row of node.data || []) {
-      const tr = h("tr");
-      tr.append(h("td", null, String(row[xKey] ?? "")));
-      for (const s of node.series || []) tr.append(h("td", null, String(row[s.dataKey] ?? "")));
-      table.append(tr);
+  Chart(node, ctx) {
+    return renderChart(node, ctx);
+  },
+  Table(node, ctx) {
+    const wrap = h("div", "ck-w-table-wrap");
+    const table = h("table", "ck-w-table");
+    const head = h("thead");
+    const body = h("tbody");
+    for (const row of node.children || []) {
+      const tr = render(row, ctx);
+      (row && row.header ? head : body).append(tr);
     }
-    return table;
+    if (head.children.length) table.append(head);
+    table.append(body);
+    wrap.append(table);
+    return wrap;
+  },
+  "Table.Row"(node, ctx) {
+    const tr = h("tr", "ck-w-table-row");
+    for (const cell of node.children || []) tr.append(render(cell, { ...ctx, headerRow: !!node.header }));
+    return tr;
+  },
+  "Table.Cell"(node, ctx) {
+    const cell = h(ctx.headerRow ? "th" : "td", "ck-w-table-cell");
+    if (ctx.headerRow) cell.scope = "col";
+    if (node.colSpan) cell.colSpan = node.colSpan;
+    if (node.rowSpan) cell.rowSpan = node.rowSpan;
+    if (node.align) cell.style.textAlign = CELL_ALIGN[node.align] || "start";
+    if (node.vAlign) cell.style.verticalAlign = V_ALIGN[node.vAlign] || "top";
+    if (node.width != null) cell.style.width = pixels(node.width);
+    else if (node.colSize) cell.style.width = COL_SIZE[node.colSize] || null;
+    spacing(cell, "padding", node.padding);
+    appendChildren(cell, node.children, { ...ctx, headerRow: false });
+    return cell;
   },
 };
+
+/** Label widgets name a field (`fieldName`): tie each to the control of that name. */
+let labelIds = 0;
+function linkLabels(root) {
+  for (const label of root.querySelectorAll("label[data-for]")) {
+    const control = root.querySelector(`[name="${CSS.escape(label.dataset.for)}"]:not([type=radio])`);
+    if (!control) continue;
+    if (!control.id) control.id = `ck-w-field-${++labelIds}`;
+    label.htmlFor = control.id;
+    control.removeAttribute("aria-label"); // the visible label names it now
+  }
+}
 
 function actionButton(label, action, ctx, style, submit = false) {
   const el = h("button", "ck-w-button", label);
@@ -408,6 +537,8 @@ function appendChildren(el, children, ctx) {
   for (const child of Array.isArray(children) ? children : [children]) el.append(render(child, ctx));
 }
 
+const ROOTS = new Set(["Card", "ListView", "Basic"]);
+
 /** One component (and its subtree) -> a DOM node. Unknown types render their children. */
 export function render(node, ctx) {
   if (!node || typeof node !== "object") return document.createTextNode("");
@@ -421,6 +552,7 @@ export function render(node, ctx) {
   const el = renderer(node, ctx);
   if (node.id) el.dataset.widgetId = node.id;
   el.dataset.widget = node.type;
+  if (ROOTS.has(node.type)) linkLabels(el);
   return el;
 }
 

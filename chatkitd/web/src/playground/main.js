@@ -100,6 +100,7 @@ function start({ keepSession = false } = {}) {
       tools: [{ id: "search", label: "Search" }],
     },
     history: { enabled: true },
+    threadItemActions: { feedback: true, retry: true },
     onClientTool: clientTools,
     onResponseStart: () => logEvent("response.start"),
     onResponseEnd: () => logEvent("response.end"),
