@@ -78,8 +78,8 @@ class RateLimited(APIError):
     type = "rate_limit_error"
 
 
-class Unavailable(APIError):
-    """Something the server needs (a database, an object store) did not answer: try again soon."""
+class ServiceUnavailable(APIError):
+    """Not the request's fault, and passing: the answer carries ``Retry-After``."""
 
     status = 503
     type = "server_error"
