@@ -35,7 +35,7 @@ from chatkitd.context import RequestContext
 from chatkitd.models.providers import ProviderDefinition, build_model
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment
-from chatkitd.workflows.base import Workflow
+from chatkitd.workflows.base import ComposerChoices, Workflow
 from chatkitd.workflows.graph import state as graph_state
 from chatkitd.workflows.graph.cel import CelError
 from chatkitd.workflows.graph.run import GraphRun, Position
@@ -63,6 +63,9 @@ class GraphWorkflow(Workflow):
         self.models = graph.definition.models
         self.provider: ModelProvider = _Provider(self)
         self._models: dict[tuple[str, str | None], Model] = {}
+
+    def composer_choices(self) -> ComposerChoices:
+        return ComposerChoices(list(self.models))
 
     @property
     def default_model(self) -> str | None:
