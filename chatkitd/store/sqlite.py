@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from chatkitd.compat.aiosqlite import InlineConnection, open_inline
 from chatkitd.store import tables
+from chatkitd.store.availability import LOCK_TIMEOUT, acquire_within
 from chatkitd.store.readers import EngineReader, Reader, SqliteReader
 
 _WRITE = "chatkitd_write"
@@ -110,11 +111,16 @@ class SqliteBackend:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock:
+        # Bounded waits: for this process's lock here, for another process's in BEGIN
+        # IMMEDIATE (the busy timeout); past either, a 503 (``chatkitd.store.availability``).
+        await acquire_within(self._write_lock)
+        try:
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(**{_WRITE: True})
                 async with conn.begin():
                     yield conn
+        finally:
+            self._write_lock.release()
 
     async def change_count(self) -> int | None:
         """The change counter (migration 0010), read again only after something committed.
@@ -151,7 +157,7 @@ def _configure(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
