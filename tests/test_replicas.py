@@ -1,8 +1,10 @@
-"""Three ``chatkitd serve`` replicas on one PostgreSQL behind nginx, as a deployment runs them.
+"""Three ``chatkitd serve`` replicas on one PostgreSQL and one S3-compatible store, behind nginx,
+as a deployment runs them.
 
 The database is new for the run and migrated once by ``chatkitd migrate`` before
-any replica starts; the replicas start side by side, each with its own data dir
-(as on separate machines), and nginx (``tests.support.proxy``, serving
+any replica starts (they run with ``CHATKITD_MIGRATE_ON_START=false``); uploads go
+to a bucket on moto's S3 server; the replicas start side by side, each with its own
+data dir (as on separate machines) and the same signing key, and nginx (``tests.support.proxy``, serving
 ``deploy/nginx/chatkitd-proxy.conf`` as it ships) spreads requests over them in
 turn. Every request here goes through the proxy; the replica that answered is
 read from the header the test's nginx adds, so each test can show that what one
@@ -11,11 +13,13 @@ replica did, the others saw at once.
 
 from __future__ import annotations
 
+import gc
 import json
 import secrets
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,11 +33,13 @@ from openai import OpenAI
 from tests.support.chat import parse_sse, user_input
 from tests.support.processes import ServeProcess
 from tests.support.proxy import UPSTREAM_HEADER, nginx, served_by
+from tests.support.s3 import moto_server
 from tests.support.servers import fresh_database
 
 pytestmark = pytest.mark.postgres
 
 REPLICAS = 3
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PRODUCTION = {"CHATKITD_MODE": "production", "CHATKITD_MIGRATE_ON_START": "false"}
 # Three processes importing chatkitd at once, on a small machine that may be busy.
 STARTUP_SECONDS = 180
@@ -46,6 +52,7 @@ class Cluster:
     admin_key: str
     database_url: str
     root: Path
+    env: dict[str, str]
 
     @property
     def ports(self) -> set[int]:
@@ -59,9 +66,12 @@ class Cluster:
             _strict_response_validation=True,
         )
 
-    def session(self, user: str, per_minute: int = 1000) -> Any:
+    def session(self, user: str, per_minute: int = 1000, **options: Any) -> Any:
         return self.sdk().beta.chatkit.sessions.create(
-            user=user, workflow={"id": "demo"}, rate_limits={"max_requests_per_1_minute": per_minute}
+            user=user,
+            workflow={"id": "demo"},
+            rate_limits={"max_requests_per_1_minute": per_minute},
+            **options,
         )
 
     def browser(self, secret: str) -> httpx2.Client:
@@ -73,7 +83,7 @@ class Cluster:
         old = self.replicas[index]
         old.stop()
         new = ServeProcess(
-            self.database_url, old.log_path.parent, self.admin_key, port=old.port, env=PRODUCTION
+            self.database_url, old.log_path.parent, self.admin_key, port=old.port, env=self.env
         )
         self.replicas[index] = new
         new.wait_ready(STARTUP_SECONDS)
@@ -83,7 +93,17 @@ class Cluster:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("replicas")
     admin_key = "sk-test-" + secrets.token_hex(8)
-    with fresh_database("postgres", root / "unused.db", "chatkitd_replicas") as url:
+    with (
+        fresh_database("postgres", root / "unused.db", "chatkitd_replicas") as url,
+        moto_server(root) as s3,
+    ):
+        # What every replica shares besides the database: the bucket and the signing key.
+        shared = {
+            **PRODUCTION,
+            **s3.env,
+            "CHATKITD_STORAGE_URL": s3.new_bucket().url(),
+            "CHATKITD_SECRET_KEY": secrets.token_hex(32),
+        }
         # Migrations run once, as their own command, before any replica starts.
         migrated = subprocess.run(
             [
@@ -105,11 +125,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         try:
             for n in range(REPLICAS):
                 (root / f"replica-{n}").mkdir()
-                replicas.append(ServeProcess(url, root / f"replica-{n}", admin_key, env=PRODUCTION))
+                replicas.append(ServeProcess(url, root / f"replica-{n}", admin_key, env=shared))
             for replica in replicas:
                 replica.wait_ready(STARTUP_SECONDS)
             with nginx([replica.port for replica in replicas]) as proxy:
-                yield Cluster(proxy, replicas, admin_key, url, root)
+                yield Cluster(proxy, replicas, admin_key, url, root, shared)
         finally:
             for replica in replicas:
                 replica.stop()
@@ -178,6 +198,36 @@ def test_a_chat_on_one_replica_is_read_on_every_other(cluster: Cluster) -> None:
             ]
         assert rest_readers == cluster.ports
     assert {writer, second} <= cluster.ports
+
+
+def test_a_file_uploaded_through_one_replica_is_previewed_through_every_other(cluster: Cluster) -> None:
+    uploads = {"file_upload": {"enabled": True, "max_file_size": 1, "max_files": 10}}
+    session = cluster.session("uploader", chatkit_configuration=uploads)
+    with cluster.browser(session.client_secret) as page:
+        creator, created = converse(
+            page, "attachments.create", name="pixel.png", size=len(PNG), mime_type="image/png"
+        )
+        assert created.status_code == 200, created.text
+        attachment = created.json()["id"]
+        descriptor = created.json()["upload_descriptor"]
+        assert descriptor["url"].startswith(cluster.proxy + "/")  # links name the proxy, not a replica
+        uploaded = httpx2.post(descriptor["url"], files={"file": ("pixel.png", PNG, "image/png")}, timeout=60)
+        assert uploaded.status_code == 200, uploaded.text
+        uploader = served_by(uploaded.headers[UPSTREAM_HEADER])
+        assert uploader != creator  # the bytes went to another replica than the one that made the record
+
+        previewers = set()
+        for _ in range(REPLICAS):
+            preview = httpx2.get(uploaded.json()["preview_url"], timeout=60)
+            assert preview.status_code == 200, preview.text
+            assert preview.content == PNG and preview.headers["content-type"] == "image/png"
+            previewers.add(served_by(preview.headers[UPSTREAM_HEADER]))
+        assert previewers == cluster.ports
+
+        _, message = converse(page, "threads.create", input=user_input("see the picture", [attachment]))
+        assert message.status_code == 200, message.text
+        [sent] = [item for item in done_items(message.text) if item["type"] == "user_message"]
+        assert [a["id"] for a in sent["attachments"]] == [attachment]
 
 
 def test_server_sent_events_pass_through_the_proxy_unbuffered(cluster: Cluster) -> None:
@@ -276,6 +326,11 @@ def test_a_replica_killed_mid_stream(cluster: Cluster) -> None:
                         cluster.replicas[index].kill()
                         killed_at = time.monotonic()
             noticed_after = time.monotonic() - killed_at
+        # The stream's connection died with the replica; the client drops it without closing its
+        # socket (Python reports that when the socket is collected, at exit): collect it now.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
         try:
             assert killed_at, "the stream ended before the replica was killed"
             assert noticed_after < 5, f"the broken stream was noticed after {noticed_after:.1f} s"

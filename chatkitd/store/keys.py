@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from chatkitd import clock, credentials, ids
 from chatkitd.store import tables
@@ -40,13 +41,22 @@ async def ensure_project(db: Database, name: str) -> str:
     found = await find_project(db, name)
     if found:
         return found
-    async with db.write() as conn:
-        found = await conn.scalar(select(tables.projects.c.id).where(tables.projects.c.name == name))
-        if found:
-            return found
-        project_id = ids.new_id(ids.PROJECT)
-        await conn.execute(insert(tables.projects).values(id=project_id, name=name, created_at=clock.unix()))
-        return project_id
+    try:
+        async with db.write() as conn:
+            found = await conn.scalar(select(tables.projects.c.id).where(tables.projects.c.name == name))
+            if found:
+                return found
+            project_id = ids.new_id(ids.PROJECT)
+            await conn.execute(
+                insert(tables.projects).values(id=project_id, name=name, created_at=clock.unix())
+            )
+            return project_id
+    except IntegrityError:
+        # Another process (replicas starting together) created it between our look and our insert.
+        found = await find_project(db, name)
+        if found is None:
+            raise
+        return found
 
 
 async def create_key(db: Database, project: str, name: str | None = None) -> tuple[str, ApiKeyRecord]:

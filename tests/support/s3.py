@@ -49,7 +49,11 @@ class S3Server:
 
     def new_bucket(self) -> Bucket:
         name = f"chatkitd-{uuid.uuid4().hex[:12]}"
-        self.client().create_bucket(Bucket=name)
+        client = self.client()
+        try:
+            client.create_bucket(Bucket=name)
+        finally:
+            client.close()  # its pooled connection would be reported unclosed at exit
         return Bucket(self, name)
 
 
