@@ -1,4 +1,5 @@
-"""``GET /v1/chatkit/traces?thread_id=&after=&limit=`` (newest first, keyset-paged) and ``GET /v1/chatkit/traces/{id}`` (admin key, project-scoped)."""
+"""``GET /v1/chatkit/traces?thread_id=&after=&limit=`` (newest first, keyset-paged) and
+``GET /v1/chatkit/traces/{id}`` (admin key, project-scoped)."""
 
 from __future__ import annotations
 
