@@ -72,9 +72,12 @@ class RunEnvironment:
 
 def _converter(env: RunEnvironment, context: RequestContext, model: str | None) -> HistoryConverter:
     """This run's history converter: attachments as the run's model can take them."""
+    from chatkitd.knowledge import service
     from chatkitd.knowledge.attachment_inputs import for_run
 
-    return HistoryConverter(for_run(env.settings, env.provider, model, context.project_id))
+    # The platform's blob store (its client is one per process, whichever back end).
+    blobs = service.for_run(env.db, env.settings).blobs
+    return HistoryConverter(for_run(env.settings, env.provider, model, context.project_id, blobs))
 
 
 class _Provider(ModelProvider):

@@ -16,9 +16,10 @@ function json(value) {
 
 const TRACES_PER_PAGE = 10;
 
-/** The thread's traces, newest first, ten at a time ("Older runs" fetches the next ten);
- *  a server that records none just says so. */
-export async function traceView(api, threadId) {
+/** The thread's traces, newest first, ten at a time ("Older runs" fetches the next ten); a
+ * server that records none just says so. A graph run's trace links to its workflow's diagram
+ * with its path drawn (`go`, the console's). */
+export async function traceView(api, threadId, go = null) {
   const out = h("div", { class: "trace" });
   const more = h("button", { type: "button", class: "secondary", text: "Older runs", hidden: true });
   let after = null;
@@ -33,7 +34,7 @@ export async function traceView(api, threadId) {
           trace = summary;
         }
       }
-      out.insertBefore(timeline(trace), more);
+      out.insertBefore(timeline(trace, go), more);
     }
     after = page.last_id || null;
     more.hidden = !page.has_more;
@@ -69,7 +70,7 @@ function spanDetails(span, start) {
   return box;
 }
 
-export function timeline(trace) {
+export function timeline(trace, go = null) {
   const spans = trace.spans || [];
   const start = Math.min(trace.started_at ?? Infinity, ...spans.map((s) => s.started_at ?? Infinity));
   const end = Math.max(trace.ended_at ?? 0, ...spans.map((s) => s.ended_at ?? s.started_at ?? 0));
@@ -77,6 +78,11 @@ export function timeline(trace) {
   const box = h("section", { class: "trace-run", "aria-label": `Trace ${trace.id}` });
   const duration = Number.isFinite(total) ? `${(total * 1000).toFixed(0)} ms` : "";
   box.append(h("h4", { text: `${trace.name || trace.id} · ${duration}` }));
+  const isGraph = spans.some((span) => span.name && span.name.startsWith("graph ") && span.data && span.data.data && Array.isArray(span.data.data.path));
+  if (go && isGraph && trace.workflow) {
+    const show = () => go("workflow", { id: trace.workflow.id, version: trace.workflow.version, trace: trace.id });
+    box.append(h("button", { type: "button", class: "link", text: "Show the path on the diagram", onclick: show }));
+  }
   if (trace.error) box.append(h("p", { class: "error", text: typeof trace.error === "string" ? trace.error : json(trace.error) }));
   for (const span of spans) {
     const left = (((span.started_at ?? start) - start) / total) * 100;
