@@ -21,6 +21,7 @@ import { h } from "./dom.js";
 import { Entities, tagContent } from "./entities.js";
 import { Header } from "./header.js";
 import { History } from "./history.js";
+import { Layout } from "./layout.js";
 import { icon } from "./icons.js";
 import { chatkitIcon } from "./chatkit-icons.js";
 import { markdownToHtml } from "./markdown.js";
@@ -179,6 +180,14 @@ class ChatkitdChat extends HTMLElement {
     await this.history.load();
   }
 
+  connectedCallback() {
+    this.layout.observe();
+  }
+
+  disconnectedCallback() {
+    this.layout.unobserve();
+  }
+
   async showHistory() {
     this._setHistoryOpen(true);
   }
@@ -214,6 +223,7 @@ class ChatkitdChat extends HTMLElement {
     this.root.append(this.historyEl, main);
     root.append(this.root);
     this.history = new History(this, this.historyEl);
+    this.layout = new Layout(this);
     this.log.addEventListener("click", (event) => this._followDeeplink(event));
   }
 
@@ -234,6 +244,7 @@ class ChatkitdChat extends HTMLElement {
     applyComposerStrings(this);
     this.entities.applyStrings();
     this.history.applyStrings();
+    this.layout.applyStrings();
     this._renderStartScreen();
   }
 
@@ -357,6 +368,7 @@ class ChatkitdChat extends HTMLElement {
     this.root.classList.toggle("ck-history-closed", !open);
     this.historyToggle.setAttribute("aria-expanded", String(open));
     if (open !== wasOpen) this._emit(open ? "history.open" : "history.close", undefined);
+    if (open !== wasOpen) this.layout.opened(open);
   }
 
   _selectTool(toolId) {
