@@ -54,8 +54,12 @@ CHAT = f"""<!doctype html><html><head>{HEAD}
     const chat = document.getElementById("chat");
     chat.addEventListener("chatkit.ready", () => {{ window.readyAt = performance.now(); }});
     chat.setOptions({{
-      api: {{ getClientSecret: async () => (await (await fetch("/session", {{ method: "POST" }})).json()).client_secret }},
-      startScreen: {{ greeting: "How can we help?", prompts: [{{ label: "Track an order", prompt: "order", icon: "map-pin" }}] }},
+      api: {{ getClientSecret: async () => {{
+        const response = await fetch("/session", {{ method: "POST" }});
+        return (await response.json()).client_secret;
+      }} }},
+      startScreen: {{ greeting: "How can we help?",
+                     prompts: [{{ label: "Track an order", prompt: "order", icon: "map-pin" }}] }},
     }});
   }});
 </script></body></html>"""
@@ -107,8 +111,11 @@ def page_server(chatkitd: str, admin_key: str) -> tuple[ThreadingHTTPServer, str
             request = urllib.request.Request(
                 f"{chatkitd}/v1/chatkit/sessions",
                 data=json.dumps({"user": "bench", "workflow": {"id": "demo"}}).encode(),
-                headers={"authorization": f"Bearer {admin_key}", "content-type": "application/json",
-                         "openai-beta": "chatkit_beta=v1"},
+                headers={
+                    "authorization": f"Bearer {admin_key}",
+                    "content-type": "application/json",
+                    "openai-beta": "chatkit_beta=v1",
+                },
             )
             with urllib.request.urlopen(request) as answer:
                 self._send(answer.read(), "application/json")
@@ -179,7 +186,9 @@ def main() -> None:
     try:
         wait_up(f"{chatkitd_url}/healthz", process)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--headless", "--no-sandbox"]
+            )
             try:
                 measure(browser, f"{origin}/bare", False)  # warm both servers up
                 measure(browser, f"{origin}/chat", True)
