@@ -366,7 +366,7 @@ def test_the_upload_url_takes_only_its_own_signature(world):
     }.items():
         response = httpx2.post(url, files=files)
         assert response.status_code == 401, (label, response.text)
-    assert not list(world.server.settings.blob_dir.glob(f"*/{world.pending_id}"))
+    assert not list(world.server.settings.blob_dir.glob(f"*/{world.pending_id}*"))
 
 
 # -- cited files (chatkitd.knowledge.sources) ------------------------------------------------------
@@ -443,6 +443,7 @@ PUBLIC = {
     "GET /admin",
     "/static",  # files of the package
     "POST /playground/session",  # development mode only; off in production: tests/test_web.py
+    "GET /playground/workflows/{workflow_id}",  # likewise, and local pages only (test_web.py)
     "GET /v1/chatkit/files/{attachment_id}/preview",  # the signature is the credential (above)
     "POST /v1/chatkit/files/{attachment_id}/upload",  # likewise
     "GET /v1/chatkit/sources/{file_id}/content",  # likewise (test_a_cited_files_link_...)

@@ -75,9 +75,15 @@ class Transaction:
 class GroupCommit:
     """``write()`` as in ``Database.write``, with concurrent writes sharing transactions."""
 
-    def __init__(self, begin: Callable[[], Awaitable[Transaction]]) -> None:
-        """``begin`` opens a transaction."""
+    def __init__(
+        self,
+        begin: Callable[[], Awaitable[Transaction]],
+        acquire: Callable[[asyncio.Lock], Awaitable[object]] = asyncio.Lock.acquire,
+    ) -> None:
+        """``begin`` opens a transaction; a writer waits for its turn with ``acquire(lock)``
+        (which may give up, raising); a commit always waits for its turn."""
         self._begin = begin
+        self._acquire = acquire
         self._lock = asyncio.Lock()
         self._open: Transaction | None = None
         self.commits = 0  # transactions committed (for tests and benchmarks)
@@ -85,7 +91,8 @@ class GroupCommit:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._lock:
+        await self._acquire(self._lock)
+        try:
             joined = self._open or await self._start()
             joined.driver.execute(_SAVEPOINT)
             try:
@@ -97,6 +104,8 @@ class GroupCommit:
             joined.members += 1
             if joined.members >= MAX_MEMBERS:
                 self._open = None  # full: later writers start the next one
+        finally:
+            self._lock.release()
         # Shielded: a caller that is cancelled here must not cancel the others' commit.
         await asyncio.shield(joined.committed)
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from chatkitd.compat.aiosqlite import InlineConnection, open_inline, sqlite3_connection
 from chatkitd.store import tables
+from chatkitd.store.availability import LOCK_TIMEOUT, acquire_within
 from chatkitd.store.group_commit import GroupCommit, Transaction
 from chatkitd.store.readers import EngineReader, Reader, SqliteReader
 
@@ -86,7 +87,9 @@ class SqliteBackend:
         # The writer (and migrations): one write at a time, the lock below.
         self.engine: AsyncEngine = create_async_engine(url, echo=echo, **creator)
         _configure(self.engine)
-        self._writes = GroupCommit(self._begin)
+        # Bounded waits: for this process's writers here, for another process's in BEGIN
+        # IMMEDIATE (the busy timeout); past either, a 503 (``chatkitd.store.availability``).
+        self._writes = GroupCommit(self._begin, acquire_within)
         self._read_engine = self.engine
         self._sqlite_reader: SqliteReader | None = None
         if path is not None:
@@ -159,7 +162,7 @@ def _configure(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
