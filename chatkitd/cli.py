@@ -61,19 +61,14 @@ def serve(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from chatkitd.app import create_app
+    from chatkitd.serving import uvicorn_config
     from chatkitd.settings import SettingsError
 
     try:
         app = create_app(settings)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        proxy_headers=True,
-    )
+    uvicorn.Server(uvicorn_config(app, settings)).run()
 
 
 async def _first_admin_key(db: Database) -> str | None:
