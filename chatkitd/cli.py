@@ -60,6 +60,7 @@ def serve(host: str | None, port: int | None) -> None:
             )
     import uvicorn
 
+    from chatkitd import logs
     from chatkitd.app import create_app
     from chatkitd.serving import uvicorn_config
     from chatkitd.settings import SettingsError
@@ -68,6 +69,7 @@ def serve(host: str | None, port: int | None) -> None:
         app = create_app(settings)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
+    logs.configure(settings.log_level, json_lines=settings.log_format == "json")
     uvicorn.Server(uvicorn_config(app, settings)).run()
 
 

@@ -94,6 +94,9 @@ def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Co
         # uvicorn counts the connection asking, so cap + 1 serves exactly ``cap``.
         "limit_concurrency": cap + 1,
         "timeout_keep_alive": KEEP_ALIVE,
+        # chatkitd logs on its own (``chatkitd.logs``) and writes its own access log.
+        "log_config": None,
+        "access_log": False,
         **overrides,
     }
     return uvicorn.Config(app, **options)

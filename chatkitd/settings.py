@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         description="Seconds a client may take to send a request's head, or between the parts of its "
         "body, before it is disconnected.",
     )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text` or `json`: one JSON object per log line, with the request's id and the "
+        "project, session, thread and workflow it concerns.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
         "info", description="Log level for the server."
     )

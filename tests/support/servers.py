@@ -61,6 +61,7 @@ class RunningServer:
 def start_server(
     database_url: str, data_dir: Path, admin_key: str | None, **overrides: Any
 ) -> Iterator[RunningServer]:
+    overrides.setdefault("log_level", "warning")  # no access log in the suite's output
     settings = Settings(
         database_url=database_url,
         data_dir=data_dir,
