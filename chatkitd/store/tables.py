@@ -221,16 +221,14 @@ workflows = Table(
     Column("updated_at", Float, nullable=False),
 )
 
-# A graph workflow's per-thread state (what set_state assigned) and, while a
-# user_approval waits, the paused run's position (JSON) with the token its card carries.
+# A graph workflow's per-thread state (what set_state assigned). A graph run waiting
+# for a person is an approvals pause (approval_pauses), like any other.
 graph_threads = Table(
     "graph_threads",
     metadata,
     Column("thread_id", String(64), primary_key=True),
     Column("project_id", String(64), nullable=False),
     Column("state", Text, nullable=False),
-    Column("paused", Text),
-    Column("paused_token", String(64)),
     Column("updated_at", Float, nullable=False),
 )
 

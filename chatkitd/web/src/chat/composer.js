@@ -9,7 +9,7 @@ import { chatkitIcon } from "./chatkit-icons.js";
 import { h } from "./dom.js";
 
 export function buildComposer(chat) {
-  chat.textarea = h("textarea", { class: "ck-input", rows: "1", "aria-label": "Message", placeholder: "Message" });
+  chat.textarea = h("textarea", { class: "ck-input", rows: "1" });
   chat.textarea.addEventListener("keydown", (event) => {
     // Enter sends, Shift+Enter is a newline; never send mid IME composition.
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -23,17 +23,19 @@ export function buildComposer(chat) {
     chat.uploads.add([...chat.fileInput.files]);
     chat.fileInput.value = "";
   });
-  chat.attachButton = h("button", { type: "button", class: "ck-icon-button", "aria-label": "Attach files", onclick: () => chat.fileInput.click() }, icon("plus"));
-  chat.modelSelect = h("select", { class: "ck-select", "aria-label": "Model", hidden: true });
-  chat.toolSelect = h("select", { class: "ck-select", "aria-label": "Tool", hidden: true, onchange: () => chat._onToolChange() });
+  chat.attachButton = h("button", { type: "button", class: "ck-icon-button", onclick: () => chat.fileInput.click() }, icon("plus"));
+  chat.modelSelect = h("select", { class: "ck-select", hidden: true });
+  chat.toolSelect = h("select", { class: "ck-select", hidden: true, onchange: () => chat._onToolChange() });
   chat.pinnedTools = h("span", { class: "ck-pinned-tools" });
-  chat.sendButton = h("button", { type: "submit", class: "ck-send", "aria-label": "Send message", text: "Send" });
-  chat.stopButton = h("button", { type: "button", class: "ck-stop", "aria-label": "Stop", text: "Stop", hidden: true, onclick: () => chat.stop() });
+  chat.sendButton = h("button", { type: "submit", class: "ck-send" });
+  chat.stopButton = h("button", { type: "button", class: "ck-stop", hidden: true, onclick: () => chat.stop() });
   chat.composerError = h("div", { class: "ck-composer-error", role: "alert" });
-  const attachmentsEl = h("ul", { class: "ck-pending-attachments", "aria-label": "Files to send" });
+  const attachmentsEl = h("ul", { class: "ck-pending-attachments" });
+  chat.pendingList = attachmentsEl;
   chat.uploads = new Uploads(chat, attachmentsEl);
   const row = h("div", { class: "ck-composer-row" }, chat.attachButton, chat.pinnedTools, chat.textarea, chat.modelSelect, chat.toolSelect, chat.sendButton, chat.stopButton);
-  const form = h("form", { class: "ck-composer", "aria-label": "Compose message" }, attachmentsEl, row, chat.composerError, chat.fileInput);
+  const form = h("form", { class: "ck-composer" }, attachmentsEl, row, chat.composerError, chat.fileInput);
+  chat.composerForm = form;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     chat._submit();
@@ -44,6 +46,24 @@ export function buildComposer(chat) {
 export function autosize(chat) {
   chat.textarea.style.height = "auto";
   chat.textarea.style.height = `${Math.min(chat.textarea.scrollHeight, 200)}px`;
+}
+
+/** The composer's own words, in the chat's locale (chat/i18n.js). */
+export function applyComposerStrings(chat) {
+  const t = chat.t;
+  chat.textarea.setAttribute("aria-label", t("message"));
+  chat.attachButton.setAttribute("aria-label", t("attachFiles"));
+  chat.modelSelect.setAttribute("aria-label", t("model"));
+  chat.toolSelect.setAttribute("aria-label", t("tool"));
+  chat.sendButton.textContent = t("send");
+  chat.sendButton.setAttribute("aria-label", t("sendMessage"));
+  chat.stopButton.textContent = t("stop");
+  chat.stopButton.setAttribute("aria-label", t("stop"));
+  chat.pendingList.setAttribute("aria-label", t("filesToSend"));
+  chat.composerForm.setAttribute("aria-label", t("composeMessage"));
+  const none = chat.toolSelect.querySelector("option[value='']");
+  if (none) none.textContent = t("noTool");
+  chat._onToolChange(); // the placeholder
 }
 
 /** ChatKit.js's `composer` options (read by options.js) on the composer's controls. */
@@ -61,7 +81,7 @@ export function applyComposerOptions(chat) {
   chat.modelSelect.hidden = !composer.models.length;
 
   // Tools: a menu of all of them (none selected by default), and a toggle button for each pinned one.
-  chat.toolSelect.replaceChildren(h("option", { value: "", text: "No tool" }));
+  chat.toolSelect.replaceChildren(h("option", { value: "", text: chat.t("noTool") }));
   chat.pinnedTools.replaceChildren();
   for (const tool of composer.tools) {
     chat.toolSelect.append(h("option", { value: tool.id, text: tool.label || tool.id }));

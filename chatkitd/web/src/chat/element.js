@@ -16,7 +16,7 @@ import { Conversation } from "./api.js";
 import { renderItem } from "./items.js";
 import { imagePolicy } from "./widgets.js";
 import { applyUpdate } from "./updates.js";
-import { buildComposer, autosize, applyComposerOptions } from "./composer.js";
+import { buildComposer, autosize, applyComposerOptions, applyComposerStrings } from "./composer.js";
 import { h } from "./dom.js";
 import { Entities, tagContent } from "./entities.js";
 import { Header } from "./header.js";
@@ -29,6 +29,7 @@ import { EVENT_CALLBACKS, readOptions } from "./options.js";
 import { SERVED_CONVERSATION_URL } from "./origin.js";
 import { adopt, chatSheet, dropinSheet } from "./styles.js";
 import { applyTheme } from "./theme.js";
+import { resolveLocale, translator } from "./i18n.js";
 
 const DEEPLINK = "chatkit-link:";
 
@@ -61,7 +62,9 @@ class ChatkitdChat extends HTMLElement {
     this.reported = new Set(); // unsupported options already reported
     this.readyState = "new"; // new -> scheduled -> ready
     this.replyTo = null; // quoted text of a reply (setComposerValue/sendUserMessage `reply`)
+    this.t = translator(resolveLocale()); // the browser's language until the `locale` option says otherwise
     this._build();
+    this._applyStrings();
   }
 
   /** The options as the page gave them (ChatKit.js: `setOptions` replaces, never merges). */
@@ -187,8 +190,8 @@ class ChatkitdChat extends HTMLElement {
   _build() {
     const root = this.shadowRoot;
     adopt(root, chatSheet(), dropinSheet());
-    this.root = h("div", { class: "ck-root", part: "root", role: "region", "aria-label": "Chat" });
-    this.historyEl = h("aside", { class: "ck-history", "aria-label": "Conversation history" });
+    this.root = h("div", { class: "ck-root", part: "root", role: "region" });
+    this.historyEl = h("aside", { class: "ck-history" });
     this.header = new Header(this);
     this.titleEl = this.header.title;
     this.historyToggle = this.header.historyToggle;
@@ -216,12 +219,34 @@ class ChatkitdChat extends HTMLElement {
     autosize(this);
   }
 
+  /** The words of the chat's own frame in the current locale (chat/i18n.js); its language and direction. */
+  _applyStrings() {
+    const t = this.t;
+    this.root.lang = t.locale;
+    this.root.dir = t.dir;
+    this.root.setAttribute("aria-label", this.config.frameTitle || t("chat"));
+    this.root.style.setProperty("--ck-label-stopped", JSON.stringify(t("stopped")));
+    this.historyEl.setAttribute("aria-label", t("conversationHistory"));
+    this.header.applyStrings();
+    this._updateHeader();
+    applyComposerStrings(this);
+    this.entities.applyStrings();
+    this.history.applyStrings();
+    this._renderStartScreen();
+  }
+
   _applyOptions() {
     const config = this.config;
+    const locale = resolveLocale(config.locale);
+    if (locale !== this.t.locale) {
+      // Everything below redraws the items and the history in the new language.
+      this.t = translator(locale);
+      this._applyStrings();
+    }
     applyTheme(this.root, config.theme, {
       onFontError: (source) => this._log("theme.font_failed", { family: source.family, src: source.src }),
     });
-    this.root.setAttribute("aria-label", config.frameTitle);
+    this.root.setAttribute("aria-label", config.frameTitle || this.t("chat"));
     this.header.apply(config.header);
     this._updateHeader();
     applyComposerOptions(this);
@@ -292,8 +317,8 @@ class ChatkitdChat extends HTMLElement {
   _renderStartScreen() {
     const start = this.config.startScreen;
     this.startEl.replaceChildren();
-    this.startEl.append(h("p", { class: "ck-greeting", text: start.greeting || "How can I help today?" }));
-    const prompts = h("div", { class: "ck-prompts", role: "group", "aria-label": "Suggested prompts" });
+    this.startEl.append(h("p", { class: "ck-greeting", text: start.greeting || this.t("greeting") }));
+    const prompts = h("div", { class: "ck-prompts", role: "group", "aria-label": this.t("suggestedPrompts") });
     for (const prompt of start.prompts) {
       const button = h("button", {
         type: "button",
@@ -339,7 +364,7 @@ class ChatkitdChat extends HTMLElement {
     this.selectedToolId = toolId;
     const tool = this.config.composer.tools.find((t) => t.id === toolId);
     for (const button of this.composer.querySelectorAll(".ck-pinned-tool")) button.setAttribute("aria-pressed", String(button.dataset.toolId === toolId));
-    this.textarea.placeholder = (tool && tool.placeholderOverride) || this.config.composer.placeholder || "Message";
+    this.textarea.placeholder = (tool && tool.placeholderOverride) || this.config.composer.placeholder || this.t("message");
     if (toolId !== before) this._emit("tool.change", { toolId });
   }
 
@@ -350,7 +375,7 @@ class ChatkitdChat extends HTMLElement {
     if (!this.replyTo) return;
     this.replyEl.append(
       h("blockquote", { class: "ck-reply-text", text: this.replyTo }),
-      h("button", { type: "button", class: "ck-icon-button", "aria-label": "Cancel reply", onclick: () => this._setReply(null) }, icon("close")),
+      h("button", { type: "button", class: "ck-icon-button", "aria-label": this.t("cancelReply"), onclick: () => this._setReply(null) }, icon("close")),
     );
   }
 
@@ -426,7 +451,7 @@ class ChatkitdChat extends HTMLElement {
     this.attachButton.disabled = !!closed || !this.uploads.enabled;
     this.banner.querySelector(".ck-status-banner")?.remove();
     if (closed) {
-      const label = status.type === "locked" ? "This conversation is locked" : "This conversation is closed";
+      const label = this.t(status.type === "locked" ? "threadLocked" : "threadClosed");
       const text = status.reason ? `${label}: ${status.reason}` : `${label}.`;
       this.banner.prepend(h("div", { class: "ck-banner ck-status-banner", "data-level": "warning", text }));
     }
@@ -445,6 +470,7 @@ class ChatkitdChat extends HTMLElement {
       onAction: (action, el, item) => this._onWidgetAction(action, el, item),
       onStructuredInput: (item, input) => this._answerStructuredInput(item, input),
       readOnly: false,
+      t: this.t,
     };
   }
 
@@ -485,7 +511,8 @@ class ChatkitdChat extends HTMLElement {
   /** Copy, and (as threadItemActions asks) feedback and retry, under an assistant message. */
   _turnActions(item) {
     const actions = this.config.threadItemActions;
-    const bar = h("div", { class: "ck-turn-actions", role: "group", "aria-label": "Response actions" });
+    const t = this.t;
+    const bar = h("div", { class: "ck-turn-actions", role: "group", "aria-label": t("responseActions") });
     const thumb = (kind, label, name) =>
       h("button", {
         type: "button",
@@ -495,9 +522,9 @@ class ChatkitdChat extends HTMLElement {
         "aria-pressed": "false",
         onclick: (event) => this._feedback(item, kind, event.currentTarget),
       }, icon(name));
-    bar.append(h("button", { type: "button", class: "ck-icon-button ck-copy", "aria-label": "Copy response", onclick: () => this._copy(item) }, icon("copy")));
-    if (actions.feedback) bar.append(thumb("positive", "Good response", "up"), thumb("negative", "Bad response", "down"));
-    if (actions.retry) bar.append(h("button", { type: "button", class: "ck-icon-button ck-retry", "aria-label": "Retry", onclick: () => this.retry(item.id) }, icon("retry")));
+    bar.append(h("button", { type: "button", class: "ck-icon-button ck-copy", "aria-label": t("copyResponse"), onclick: () => this._copy(item) }, icon("copy")));
+    if (actions.feedback) bar.append(thumb("positive", t("goodResponse"), "up"), thumb("negative", t("badResponse"), "down"));
+    if (actions.retry) bar.append(h("button", { type: "button", class: "ck-icon-button ck-retry", "aria-label": t("retry"), onclick: () => this.retry(item.id) }, icon("retry")));
     return bar;
   }
 

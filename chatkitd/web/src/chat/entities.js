@@ -28,9 +28,9 @@ export class Entities {
     this.results = [];
     this.active = -1;
     this.searchSeq = 0;
-    this.chips = h("ul", { class: "ck-composer-tags", "aria-label": "Tagged" });
-    this.menu = h("ul", { class: "ck-tag-menu", role: "listbox", id: "ck-tag-menu", "aria-label": "Suggestions", hidden: true });
-    this.button = h("button", { type: "button", class: "ck-icon-button ck-mention-button", "aria-label": "Mention", text: "@", hidden: true, onclick: () => this._startMention() });
+    this.chips = h("ul", { class: "ck-composer-tags" });
+    this.menu = h("ul", { class: "ck-tag-menu", role: "listbox", id: "ck-tag-menu", hidden: true });
+    this.button = h("button", { type: "button", class: "ck-icon-button ck-mention-button", text: "@", hidden: true, onclick: () => this._startMention() });
     this.preview = h("div", { class: "ck-entity-preview", role: "tooltip", hidden: true });
   }
 
@@ -39,6 +39,15 @@ export class Entities {
   }
 
   /** Wire the composer's textarea and the conversation log. */
+  /** Its words, in the chat's locale (chat/i18n.js). */
+  applyStrings() {
+    const t = this.chat.t;
+    this.chips.setAttribute("aria-label", t("tagged"));
+    this.menu.setAttribute("aria-label", t("suggestions"));
+    this.button.setAttribute("aria-label", t("mention"));
+    if (this.tags) this._renderChips();
+  }
+
   attach(textarea, form, log) {
     this.textarea = textarea;
     textarea.addEventListener("input", () => this._search());
@@ -240,7 +249,7 @@ export class Entities {
           h("button", {
             type: "button",
             class: "ck-icon-button",
-            "aria-label": `Remove ${entity.title}`,
+            "aria-label": this.chat.t("removeTag", { name: entity.title }),
             text: "×",
             onclick: () => {
               this.tags.splice(index, 1);

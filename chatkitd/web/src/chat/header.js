@@ -11,16 +11,23 @@ export class Header {
     this.historyToggle = h("button", {
       type: "button",
       class: "ck-icon-button ck-history-toggle",
-      "aria-label": "Toggle history",
       "aria-expanded": "true",
       onclick: () => chat._toggleHistory(),
     }, icon("menu"));
-    this.title = h("h2", { class: "ck-title", id: "ck-title", text: "New chat" });
-    this.newChat = h("button", { type: "button", class: "ck-button ck-new-chat", "aria-label": "New chat", onclick: () => chat._openNewThread(true), text: "New chat" });
+    this.title = h("h2", { class: "ck-title", id: "ck-title" });
+    this.newChat = h("button", { type: "button", class: "ck-button ck-new-chat", onclick: () => chat._openNewThread(true) });
     this.left = h("span", { class: "ck-header-action ck-header-left" });
     this.right = h("span", { class: "ck-header-action ck-header-right" });
     this.el = h("header", { class: "ck-header" }, this.historyToggle, this.left, this.title, this.right, this.newChat);
     this.options = { enabled: true, titleEnabled: true, titleText: null, leftAction: null, rightAction: null };
+  }
+
+  /** Its words, in the chat's locale. */
+  applyStrings() {
+    const t = this.chat.t;
+    this.historyToggle.setAttribute("aria-label", t("toggleHistory"));
+    this.newChat.textContent = t("newChat");
+    this.newChat.setAttribute("aria-label", t("newChat"));
   }
 
   apply(options) {
@@ -50,6 +57,6 @@ export class Header {
 
   /** The thread's title, unless the page fixed one. */
   setTitle(threadTitle) {
-    this.title.textContent = this.options.titleText ?? (threadTitle || "New chat");
+    this.title.textContent = this.options.titleText ?? (threadTitle || this.chat.t("newChat"));
   }
 }

@@ -169,7 +169,7 @@ export function readOptions(raw) {
     api: readApi(raw.api, unsupported),
     locale: typeof raw.locale === "string" ? raw.locale : undefined,
     theme: readTheme(raw.theme, unsupported),
-    frameTitle: typeof raw.frameTitle === "string" ? raw.frameTitle : "Chat",
+    frameTitle: typeof raw.frameTitle === "string" ? raw.frameTitle : null, // null: "Chat" in the chat's language
     initialThread: typeof raw.initialThread === "string" ? raw.initialThread : null,
     onClientTool: raw.onClientTool || null,
     header: readHeader(raw.header, unsupported),

@@ -111,15 +111,16 @@ export class Uploads {
   add(files) {
     this.chat.composerError.textContent = "";
     const { enabled, maxFiles } = this.limits;
-    if (!enabled) return this._refuse("File uploads are turned off for this chat.");
+    const t = this.chat.t;
+    if (!enabled) return this._refuse(t("uploadsOff"));
     if (maxFiles != null && this.sessionCount + files.length > maxFiles) {
-      return this._refuse(`You can attach at most ${maxFiles} file${maxFiles === 1 ? "" : "s"} in this session.`);
+      return this._refuse(t("maxFiles", { count: maxFiles }));
     }
     for (const file of files) {
-      if (!this.accepts(file)) return this._refuse(`“${file.name}” is not a type of file this chat accepts.`);
+      if (!this.accepts(file)) return this._refuse(t("fileNotAccepted", { name: file.name }));
       const maxBytes = this.maxBytesFor(file);
       if (maxBytes != null && file.size > maxBytes) {
-        return this._refuse(`“${file.name}” is ${formatSize(file.size)}; the limit is ${formatSize(maxBytes)} per file.`);
+        return this._refuse(t("fileTooLarge", { name: file.name, size: formatSize(file.size), limit: formatSize(maxBytes) }));
       }
     }
     for (const file of files) this._upload(file);
@@ -134,7 +135,7 @@ export class Uploads {
       const bar = h("progress", "ck-upload-progress");
       bar.max = 1;
       bar.value = entry.progress;
-      bar.setAttribute("aria-label", `Uploading ${entry.file.name}`);
+      bar.setAttribute("aria-label", this.chat.t("uploading", { name: entry.file.name }));
       li.append(bar);
     } else if (entry.status === "error") {
       li.append(h("span", "ck-upload-error", entry.error));
@@ -142,7 +143,7 @@ export class Uploads {
     const remove = h("button", "ck-icon-button");
     remove.append(icon("close"));
     remove.type = "button";
-    remove.setAttribute("aria-label", `Remove ${entry.file.name}`);
+    remove.setAttribute("aria-label", this.chat.t("removeFile", { name: entry.file.name }));
     remove.addEventListener("click", () => this._discard(entry));
     li.append(remove);
     entry.el = li;
@@ -177,7 +178,7 @@ export class Uploads {
     } catch (error) {
       if (error.name === "AbortError") return;
       entry.status = "error";
-      entry.error = error.message || "Upload failed";
+      entry.error = error.message || this.chat.t("uploadFailed");
       this._refuse(entry.error);
     }
     if (this.entries.includes(entry)) this._render(entry);
