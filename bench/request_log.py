@@ -31,8 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.rest import drive, free_port, http_request, wait_for  # noqa: E402
+from rest import drive, free_port, http_request, wait_for  # noqa: E402  (bench/rest.py's load generator)
 
 KEY = "sk-bench-request-log"
 TARGET = 0.90
