@@ -89,9 +89,9 @@ async def seed(settings: Settings) -> dict[str, object]:
     from sqlalchemy import insert
 
     from chatkitd import ids
+    from chatkitd.blobs import FileBlobStore
     from chatkitd.context import RequestContext
     from chatkitd.store import keys, migrate, tables
-    from chatkitd.store.blobs import FileBlobStore
     from chatkitd.store.db import Database
     from chatkitd.store.projection import thread_rest
     from chatkitd.store.threads import ThreadStore, _metadata_json, item_row
@@ -288,8 +288,8 @@ async def write_steadily(settings: Settings, per_second: float, duration: float)
     """
     from chatkit.types import InferenceOptions, ThreadMetadata, UserMessageItem, UserMessageTextContent
 
+    from chatkitd.blobs import FileBlobStore
     from chatkitd.context import RequestContext
-    from chatkitd.store.blobs import FileBlobStore
     from chatkitd.store.db import Database
     from chatkitd.store.keys import ensure_project
     from chatkitd.store.threads import ThreadStore

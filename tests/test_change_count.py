@@ -14,10 +14,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from chatkitd.blobs import FileBlobStore
 from chatkitd.rest.sessions import SessionCreateBody, create_session
 from chatkitd.settings import Settings
 from chatkitd.store import keys, migrate, sessions
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.postgres import ChangeCount
 from chatkitd.store.threads import ThreadStore

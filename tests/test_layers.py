@@ -14,6 +14,21 @@ PACKAGE = Path(__file__).resolve().parents[1] / "chatkitd"
 # What each package must never import, directly or by a late import.
 ABOVE = {
     "chatkitd.compat": ("chatkitd",),  # leans only on the libraries it wraps
+    # Bytes in a folder or a bucket: knows nothing of what they belong to.
+    "chatkitd.blobs": (
+        "chatkitd.store",
+        "chatkitd.knowledge",
+        "chatkitd.rest",
+        "chatkitd.http",
+        "chatkitd.runtime",
+        "chatkitd.workflows",
+        "chatkitd.models",
+        "chatkitd.tracing",
+        "chatkitd.web",
+        "chatkitd.platform",
+        "chatkitd.app",
+        "chatkitd.cli",
+    ),
     "chatkitd.store": (
         "chatkitd.rest",
         "chatkitd.http",
@@ -145,3 +160,15 @@ def test_no_two_modules_import_each_other():
             if not _within(target, module) and not _within(module, target) and reaches(target, module):
                 cycles.append(f"{module} -> {target} -> ... -> {module}")
     assert not cycles, "import cycles:\n" + "\n".join(sorted(cycles))
+
+
+def test_handlers_reach_the_app_state_only_through_typed_accessors():
+    """``app.state`` is untyped: only ``platform_of`` and ``metrics_of`` read it; ``create_app`` sets it."""
+    allowed = {"chatkitd/http/state.py", "chatkitd/http/metrics.py", "chatkitd/app.py"}
+    readers = sorted(
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("*.py")
+        if ".state." in path.read_text() and "app.state" in path.read_text()
+        if str(path.relative_to(PACKAGE.parent)) not in allowed
+    )
+    assert readers == []

@@ -15,9 +15,9 @@ import httpx2
 import openai
 import pytest
 
+from chatkitd.blobs import FileBlobStore
 from chatkitd.settings import Settings
 from chatkitd.store import keys
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.threads import ThreadStore
 from tests.support import seed

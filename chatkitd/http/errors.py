@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from chatkitd.blobs import BlobUnavailable
 from chatkitd.errors import (
     APIError,
     InvalidRequest,
@@ -39,6 +40,13 @@ def as_api_error(exc: Exception) -> APIError:
             return exc
         case NotFoundError():
             return NotFound(str(exc) or "Not found.", code="not_found")
+        case BlobUnavailable():
+            logger.warning("object store unavailable: %s", exc)
+            return ServiceUnavailable(
+                "The file store is not answering; try again shortly.",
+                code="storage_unavailable",
+                headers={"Retry-After": "5"},
+            )
         case UnknownCursor():
             return InvalidRequest(str(exc), param=exc.param, code="invalid_cursor")
         case ValidationError():
@@ -91,4 +99,5 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotFoundError: handle_exception,
     UnknownCursor: handle_exception,
     ValidationError: handle_exception,
+    BlobUnavailable: handle_exception,
 }

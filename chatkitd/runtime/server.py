@@ -146,6 +146,9 @@ class ConversationServer(OutgoingServer[RequestContext]):
             context.extras[_ANSWERED] = await approvals.answer(
                 self.threads, parsed.params.thread_id, parsed.params.action.payload, context
             )
+        elif isinstance(parsed, (ThreadsCustomActionReq, ThreadsSyncCustomActionReq)):
+            # An action the workflow does not handle is a 400 before anything streams.
+            (await self.workflow_for(context)).check_action(parsed.params.action.type)
         if isinstance(parsed, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
             await self._check_attachments(parsed.params.input.attachments, context)
         if is_streaming_req(parsed):

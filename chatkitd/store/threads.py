@@ -21,15 +21,15 @@ from typing import Any, cast
 from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatkitd import clock, ids
+from chatkitd.blobs import BlobStore
 from chatkitd.context import RequestContext
 from chatkitd.store import tables, visible
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Order, Window, check_cursors, plan, read_page
 from chatkitd.store.projection import item_rest, thread_rest
@@ -43,6 +43,8 @@ T, I, A = tables.threads, tables.items, tables.attachments  # noqa: E741
 # every column into a new statement on each call, which costs more than the insert.
 _INSERT_THREAD, _INSERT_ITEM = insert(T), insert(I)
 _FRESH_THREAD = "chatkitd.fresh_thread_id"  # in RequestContext.extras
+# Where an attachment's bytes are: the upload's own blob, or (before there was one) its id.
+_BLOB = func.coalesce(A.c.blob_id, A.c.id)
 
 
 def _add_item(dialect: Any) -> Any:
@@ -101,7 +103,7 @@ def item_row(thread_id: str, item: ThreadItem) -> dict[str, object]:
 
 
 class ThreadStore(Store[RequestContext]):
-    def __init__(self, db: Database, blobs: FileBlobStore) -> None:
+    def __init__(self, db: Database, blobs: BlobStore) -> None:
         self.db = db
         self.blobs = blobs
 
@@ -211,7 +213,7 @@ class ThreadStore(Store[RequestContext]):
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
-            blob_ids = (await conn.scalars(select(A.c.id).where(A.c.thread_id == thread_id))).all()
+            blob_ids = (await conn.scalars(select(_BLOB).where(A.c.thread_id == thread_id))).all()
             await conn.execute(delete(A).where(A.c.thread_id == thread_id))
             await conn.execute(delete(tables.feedback).where(tables.feedback.c.thread_id == thread_id))
             # Everything else kept about the thread goes with it: paused runs, graph state and
@@ -329,9 +331,10 @@ class ThreadStore(Store[RequestContext]):
             ]
             blob_ids: Sequence[str] = []
             if unused:
-                files = select(A.c.id).where(A.c.id.in_(unused), A.c.thread_id == thread_id)
-                blob_ids = (await conn.scalars(files)).all()
-                await conn.execute(delete(A).where(A.c.id.in_(blob_ids)))
+                files = select(A.c.id, _BLOB).where(A.c.id.in_(unused), A.c.thread_id == thread_id)
+                found = (await conn.execute(files)).all()
+                blob_ids = [blob for _, blob in found]
+                await conn.execute(delete(A).where(A.c.id.in_([attachment for attachment, _ in found])))
         # As for a thread: bytes after rows, so a crash leaves an orphan file, not a dangling record.
         for blob_id in blob_ids:
             await self.blobs.delete(context.project_id, blob_id)
@@ -386,30 +389,97 @@ class ThreadStore(Store[RequestContext]):
         caller's) is silently left alone, and so are its bytes."""
         where = scope(context)
         async with self.db.write() as conn:
-            result = await conn.execute(
-                delete(A).where(A.c.id == attachment_id, *visible_attachments(where.shape)), where.params
-            )
-        if result.rowcount:
-            await self.blobs.delete(context.project_id, attachment_id)
+            mine = (A.c.id == attachment_id, *visible_attachments(where.shape))
+            blob_id = await conn.scalar(select(_BLOB).where(*mine), where.params)
+            await conn.execute(delete(A).where(*mine), where.params)
+        if blob_id is not None:
+            await self.blobs.delete(context.project_id, blob_id)
 
-    async def mark_uploaded(
-        self, attachment_id: str, size: int, attachment: Attachment, context: RequestContext
-    ) -> None:
-        where = scope(context)
+    # -- uploads: the session's max_files, and one upload per attachment -------------------
+
+    async def reserve_attachment(
+        self, attachment: Attachment, context: RequestContext, max_files: int
+    ) -> bool:
+        """Record a not-yet-uploaded attachment if the session has a file left; False if not.
+
+        Counting and inserting are one transaction that holds the session's row
+        (``FOR UPDATE`` on PostgreSQL; SQLite's write lock is the database's), so
+        parallel requests, in this process or another, never pass the limit together.
+        """
+        session = context.session
+        if session is None or context.user is None:
+            raise ValueError("an upload needs a session and a user in the request context")
+        S = tables.sessions
+        async with self.db.write() as conn:
+            await conn.execute(select(S.c.id).where(S.c.id == session.id).with_for_update())
+            used = await conn.scalar(select(func.count()).select_from(A).where(A.c.session_id == session.id))
+            if (used or 0) >= max_files:
+                return False
+            await conn.execute(
+                insert(A).values(
+                    id=attachment.id,
+                    project_id=context.project_id,
+                    user=context.user,
+                    session_id=session.id,
+                    thread_id=attachment.thread_id,
+                    mime_type=attachment.mime_type,
+                    size=int((attachment.metadata or {}).get("size", 0)),
+                    uploaded=False,
+                    created_at=clock.unix(),
+                    data=attachment.model_dump_json(),
+                )
+            )
+        return True
+
+    async def begin_upload(self, attachment_id: str, lease_seconds: float) -> bool:
+        """Claim the attachment's upload; False while another one is under way or done.
+
+        The claim lapses after ``lease_seconds``, so an upload whose server died
+        can be retried; ``finish_upload`` still lets only one upload be recorded.
+        """
+        now = clock.unix()
+        async with self.db.write() as conn:
+            claimed = await conn.execute(
+                update(A)
+                .where(
+                    A.c.id == attachment_id,
+                    A.c.uploaded.is_(False),
+                    or_(A.c.upload_started_at.is_(None), A.c.upload_started_at < now - lease_seconds),
+                )
+                .values(upload_started_at=now)
+            )
+        return bool(claimed.rowcount)
+
+    async def abandon_upload(self, attachment_id: str) -> None:
+        """An upload failed: the attachment may be uploaded again."""
         async with self.db.write() as conn:
             await conn.execute(
                 update(A)
-                .where(A.c.id == attachment_id, *visible_attachments(where.shape))
-                .values(uploaded=True, size=size, data=attachment.model_dump_json()),
-                where.params,
+                .where(A.c.id == attachment_id, A.c.uploaded.is_(False))
+                .values(upload_started_at=None)
             )
 
-    async def count_session_uploads(self, session_id: str) -> int:
-        async with self.db.read() as conn:
-            return (
-                await conn.scalar(select(func.count()).select_from(A).where(A.c.session_id == session_id))
-                or 0
+    async def finish_upload(self, attachment: Attachment, blob_id: str, size: int) -> bool:
+        """Record the bytes at ``blob_id`` as the attachment's; False if another upload was first."""
+        async with self.db.write() as conn:
+            done = await conn.execute(
+                update(A)
+                .where(A.c.id == attachment.id, A.c.uploaded.is_(False))
+                .values(
+                    uploaded=True,
+                    size=size,
+                    blob_id=blob_id,
+                    upload_started_at=None,
+                    mime_type=attachment.mime_type,
+                    data=attachment.model_dump_json(),
+                )
             )
+        return bool(done.rowcount)
+
+    async def release_reservation(self, attachment_id: str) -> None:
+        """A direct upload that failed gives its file back to the session."""
+        async with self.db.write() as conn:
+            await conn.execute(delete(A).where(A.c.id == attachment_id, A.c.uploaded.is_(False)))
 
     # -- feedback -------------------------------------------------------------------
 
