@@ -114,6 +114,23 @@ class Settings(BaseSettings):
         ge=0,
         description="Memory for REST reads replayed until the next write (SQLite only); 0 turns it off.",
     )
+    max_connections: int = Field(
+        16384,
+        ge=1,
+        description="Most client connections served at once; a request beyond them is a 503 with "
+        "Retry-After. Lowered to what the open-file limit allows.",
+    )
+    client_timeout: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds a client may take to send a request's head, or between the parts of its "
+        "body, before it is disconnected.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text` or `json`: one JSON object per log line, with the request's id and the "
+        "project, session, thread and workflow it concerns.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
         "info", description="Log level for the server."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from chatkitd import credentials
+from chatkitd import credentials, log_context
 from chatkitd.context import RequestContext
 from chatkitd.errors import RateLimited, Unauthenticated
 from chatkitd.http.auth import bearer_token
@@ -37,6 +37,7 @@ def base_url(request: Request) -> str:
 
 
 def session_context(request: Request, session: SessionRecord) -> RequestContext:
+    log_context.add(project=session.project_id, session=session.id, workflow=session.workflow_id)
     context = RequestContext.for_session(session, locale=request.headers.get("accept-language"))
     context.extras["base_url"] = base_url(request)
     return context
