@@ -208,17 +208,15 @@ class AgentWorkflow(Workflow):
         model = self._pick_model(None)
         run_context = self._run_context(thread, Preloaded(store, thread.id, page), context)
         agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), None)
-        agent_input = await _converter(self.env, context, model).to_agent_input(list(reversed(page.data)))
+        history = await _converter(self.env, context, model).to_agent_input(list(reversed(page.data)))
+        agent_input: list[Any] = list(history)
         payload = action.payload if action.payload is not None else {}
         if config.tool is None:
             described = json.dumps(payload, ensure_ascii=False, default=str)
             note = f"[The user chose the action '{action.type}' with this payload: {described}]"
-            agent_input = [*agent_input, {"role": "user", "content": note}]
+            agent_input.append({"role": "user", "content": note})
         else:
-            agent_input = [
-                *agent_input,
-                *await self._run_action_tool(agent, run_context, config.tool, payload),
-            ]
+            agent_input += await self._run_action_tool(agent, run_context, config.tool, payload)
         async for event in self._run(agent, agent_input, run_context, store, model):
             yield event
 
