@@ -43,13 +43,13 @@ from sqlalchemy import insert, text
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from chatkitd import clock  # noqa: E402
+from chatkitd.blobs import FileBlobStore  # noqa: E402
 from chatkitd.knowledge import tables  # noqa: E402
 from chatkitd.knowledge.chunking import chunk_text, count_tokens  # noqa: E402
 from chatkitd.knowledge.embeddings import normalized, to_blob  # noqa: E402
 from chatkitd.knowledge.search import Mode, Searcher  # noqa: E402
 from chatkitd.knowledge.worker import IngestionWorker  # noqa: E402
 from chatkitd.store import migrate  # noqa: E402
-from chatkitd.store.blobs import FileBlobStore  # noqa: E402
 from chatkitd.store.db import Database  # noqa: E402
 
 DIMS = 384

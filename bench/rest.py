@@ -32,8 +32,9 @@ endpoint on SQLite, >= 40 % on PostgreSQL (issue 12); list_items deep in the
 100 000-item thread at most 1.2x the time of the 100-item thread (measured
 with the cache off, where depth could matter). The cache-off ratios to the
 bare endpoint and sessions.create per second are reported without a target.
-While another process commits (``WRITE_RATES``), the share of reads replayed
-is reported too.
+While another process commits (``WRITE_RATES``), and while browsers chat on
+the same server (``ChatLoad``: polling only, or also sending messages), the
+share of reads replayed is reported too.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,6 +65,13 @@ BIG_ITEMS = 100_000
 SMALL_ITEMS = 100
 USERS = 100
 WRITE_RATES = (10, 100, 500)  # commits per second from another process, during a read scenario
+CHAT_WORKERS = 8  # browsers chatting on the same server, during a read scenario
+CHAT_RATE = 60  # conversation requests a second they make together
+CHAT_INPUT = {
+    "content": [{"type": "input_text", "text": "Hello from the REST bench"}],
+    "attachments": [],
+    "inference_options": {},
+}
 
 
 # -- seeding --------------------------------------------------------------------------
@@ -81,9 +89,9 @@ async def seed(settings: Settings) -> dict[str, object]:
     from sqlalchemy import insert
 
     from chatkitd import ids
+    from chatkitd.blobs import FileBlobStore
     from chatkitd.context import RequestContext
     from chatkitd.store import keys, migrate, tables
-    from chatkitd.store.blobs import FileBlobStore
     from chatkitd.store.db import Database
     from chatkitd.store.projection import thread_rest
     from chatkitd.store.threads import ThreadStore, _metadata_json, item_row
@@ -280,8 +288,8 @@ async def write_steadily(settings: Settings, per_second: float, duration: float)
     """
     from chatkit.types import InferenceOptions, ThreadMetadata, UserMessageItem, UserMessageTextContent
 
+    from chatkitd.blobs import FileBlobStore
     from chatkitd.context import RequestContext
-    from chatkitd.store.blobs import FileBlobStore
     from chatkitd.store.db import Database
     from chatkitd.store.keys import ensure_project
     from chatkitd.store.threads import ThreadStore
@@ -325,12 +333,114 @@ async def drive_while_writing(
     return result
 
 
-def measure(port, request, duration, concurrency, settings=None, writes_per_second=0) -> Result:  # noqa: ANN001
-    asyncio.run(drive(port, request, 0.5, concurrency))  # warm up
-    if writes_per_second:
-        return asyncio.run(
-            drive_while_writing(port, request, duration, concurrency, settings, writes_per_second)
+@dataclass(frozen=True)
+class ChatLoad:
+    """Browsers chatting on the same server while REST reads run: ``CHAT_WORKERS`` of them, each
+    on its own session and thread, together making ``CHAT_RATE`` conversation requests a second
+    (when the server keeps up: the rate reached is printed).
+
+    ``reading``: a chat UI polling (``threads.list``, ``items.list``), which changes no thread but
+    is admitted (counted against the session's rate limit) on every request. ``writing``: each
+    also sends a message and reads the streamed answer (``threads.add_user_message``).
+    """
+
+    kind: Literal["reading", "writing"]
+    secrets: tuple[str, ...]
+    threads: tuple[str, ...]
+
+
+def conversation_request(port: int, secret: str, kind: str, params: dict[str, Any]) -> bytes:
+    body = json.dumps({"type": kind, "params": params}).encode()
+    return (
+        f"POST /v1/chatkit/conversation HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {secret}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+
+async def converse(port: int, request: bytes) -> bytes:
+    """One conversation request on its own connection; the whole answer (a stream included)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        answer = await reader.read()
+    finally:
+        writer.close()
+    if answer[9:12] != b"200" or b'"type":"error"' in answer:
+        raise SystemExit(f"a chat request failed: {answer[:300]!r}")
+    return answer
+
+
+async def chat_steadily(port: int, load: ChatLoad, duration: float) -> int:
+    """Run ``load`` for ``duration`` seconds; the number of conversation requests it made."""
+    made = 0
+    started = time.monotonic()
+    per_browser = CHAT_RATE / len(load.secrets)
+
+    async def browser(secret: str, thread_id: str) -> None:
+        nonlocal made
+        steps: list[tuple[str, dict[str, Any]]] = [
+            ("threads.list", {"limit": 20}),
+            ("items.list", {"thread_id": thread_id, "limit": 20}),
+        ]
+        if load.kind == "writing":
+            steps.append(("threads.add_user_message", {"thread_id": thread_id, "input": CHAT_INPUT}))
+        sent = 0
+        while (elapsed := time.monotonic() - started) < duration:
+            await asyncio.sleep(max(0.0, sent / per_browser - elapsed))
+            kind, params = steps[sent % len(steps)]
+            await converse(port, conversation_request(port, secret, kind, params))
+            sent += 1
+            made += 1
+
+    await asyncio.gather(*(browser(s, t) for s, t in zip(load.secrets, load.threads, strict=True)))
+    return made
+
+
+async def drive_while_chatting(
+    port: int, request: bytes, duration: float, concurrency: int, load: ChatLoad
+) -> Result:
+    result, made = await asyncio.gather(
+        drive(port, request, duration, concurrency), chat_steadily(port, load, duration)
+    )
+    print(f"  chat load ({load.kind}): {made / duration:.0f} conversation requests/s", file=sys.stderr)
+    return result
+
+
+def start_chats(port: int, token: str, workers: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Sessions for the chat load (minted over REST) and a thread for each (over the conversation)."""
+    secrets, threads = [], []
+    for n in range(workers):
+        session = json.dumps(
+            {
+                "user": f"user_chat_{n}",
+                "workflow": {"id": "demo"},
+                "rate_limits": {"max_requests_per_1_minute": 1_000_000},
+            }
+        ).encode()
+        answer = urllib.request.urlopen(
+            urllib.request.Request(
+                f"http://127.0.0.1:{port}/v1/chatkit/sessions",
+                data=session,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
         )
+        secret = json.load(answer)["client_secret"]
+        stream = asyncio.run(
+            converse(port, conversation_request(port, secret, "threads.create", {"input": CHAT_INPUT}))
+        )
+        created = stream.split(b'"type":"thread.created","thread":{"id":"', 1)[1].split(b'"', 1)[0]
+        secrets.append(secret)
+        threads.append(created.decode())
+    return tuple(secrets), tuple(threads)
+
+
+def measure(port, request, duration, concurrency, settings=None, background=None) -> Result:  # noqa: ANN001
+    asyncio.run(drive(port, request, 0.5, concurrency))  # warm up
+    if isinstance(background, ChatLoad):
+        return asyncio.run(drive_while_chatting(port, request, duration, concurrency, background))
+    if background:
+        return asyncio.run(drive_while_writing(port, request, duration, concurrency, settings, background))
     return asyncio.run(drive(port, request, duration, concurrency))
 
 
@@ -444,6 +554,14 @@ def main() -> None:
                         rate,
                     )
                     for rate in WRITE_RATES
+                },
+                **{
+                    f"list_items, chats {kind} alongside": (
+                        ck_port,
+                        http_request("GET", paths["list_items"], token),
+                        ChatLoad(kind, *start_chats(ck_port, token, CHAT_WORKERS)),
+                    )
+                    for kind in ("reading", "writing")
                 },
                 "sessions.create": (
                     ck_port,

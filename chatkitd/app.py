@@ -49,7 +49,13 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
                 CORSMiddleware,
                 allow_origins=platform.settings.cors_origins,
                 allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-                allow_headers=["authorization", "content-type", "openai-beta", "accept-language"],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    "openai-beta",
+                    "accept-language",
+                    "chatkit-domain-key",  # ChatKit.js's custom-style `domainKey`
+                ],
                 expose_headers=["retry-after"],
                 max_age=600,
             )

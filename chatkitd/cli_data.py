@@ -34,10 +34,11 @@ async def _project_id(db: Database, project: str) -> str:
 
 
 def _thread_store(db: Database, settings: Settings) -> ThreadStore:
-    from chatkitd.store.blobs import FileBlobStore
+    from chatkitd.blobs import open_blobs
     from chatkitd.store.threads import ThreadStore
 
-    return ThreadStore(db, FileBlobStore(settings.blob_dir))
+    # The server's file store (CHATKITD_STORAGE_URL): a thread's files go with it.
+    return ThreadStore(db, open_blobs(settings.storage_url, settings.blob_dir))
 
 
 @click.group("retention")
@@ -99,7 +100,11 @@ def retention_run(project: str | None, dry_run: bool) -> None:
 
     async def work(db: Database) -> list[retention.Swept]:
         project_id = await _project_id(db, project) if project is not None else None
-        return await retention.sweep(db, _thread_store(db, settings), project_id, dry_run)
+        store = _thread_store(db, settings)
+        try:
+            return await retention.sweep(db, store, project_id, dry_run)
+        finally:
+            await store.blobs.close()
 
     verb = "would delete" if dry_run else "deleted"
     for result in with_database(work, settings=settings):

@@ -78,6 +78,13 @@ class RateLimited(APIError):
     type = "rate_limit_error"
 
 
+class ServiceUnavailable(APIError):
+    """Not the request's fault, and passing: the answer carries ``Retry-After``."""
+
+    status = 503
+    type = "server_error"
+
+
 class ServerError(APIError):
     status = 500
     type = "server_error"

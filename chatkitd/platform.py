@@ -7,8 +7,10 @@ the HTTP app around one instance.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from chatkitd import credentials
+from chatkitd.blobs import BlobUnavailable, open_blobs
 from chatkitd.knowledge.service import Knowledge
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.detached import wait_for_detached
@@ -17,7 +19,6 @@ from chatkitd.runtime.server import ConversationServer
 from chatkitd.runtime.signing import Signer
 from chatkitd.settings import Settings
 from chatkitd.store import keys, migrate, retention
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.rest_pages import RestPages
 from chatkitd.store.threads import ThreadStore
@@ -26,12 +27,14 @@ from chatkitd.tracing.runs import RunTracer
 from chatkitd.workflows.deploy import deploy_folder
 from chatkitd.workflows.registry import WorkflowRegistry
 
+logger = logging.getLogger("chatkitd")
+
 
 class Platform:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database.from_settings(settings)
-        self.blobs = FileBlobStore(settings.blob_dir)
+        self.blobs = open_blobs(settings.storage_url, settings.blob_dir)
         self.threads = ThreadStore(self.db, self.blobs)
         self.rest_pages = RestPages(self.db)
         self.workflows = WorkflowRegistry(self.db, settings)
@@ -51,11 +54,14 @@ class Platform:
         )
         self._env_key_project: str | None = None
         self._key_cache = keys.KeyCache()
+        self._sweeper: asyncio.Future[None] | None = None
         self._retention: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Migrate, and make sure the project behind ``CHATKITD_API_KEY`` exists."""
         await migrate.upgrade(self.db)
+        await self.sweep_unfinished_uploads()
+        self._sweeper = asyncio.ensure_future(self._sweep_now_and_then())
         if self._env_key_digest is not None:
             self._env_key_project = await keys.ensure_project(self.db, keys.DEFAULT_PROJECT)
         if self.settings.workflows_dir is not None:
@@ -67,6 +73,9 @@ class Platform:
             )
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.wait([self._sweeper])
         if self._retention is not None:
             self._retention.cancel()
             await asyncio.gather(self._retention, return_exceptions=True)
@@ -74,7 +83,27 @@ class Platform:
         # Cancelled streams may still be saving their partial messages.
         await wait_for_detached()
         await mcp.close_all()
+        await self.blobs.close()
         await self.db.dispose()
+
+    async def sweep_unfinished_uploads(self) -> None:
+        """What uploads cut short by a crash left behind: partial files no live process writes,
+        multipart uploads older than ``CHATKITD_UPLOAD_ABANDONED_SECONDS``."""
+        try:
+            removed = await self.blobs.sweep_unfinished(self.settings.upload_abandoned_seconds)
+        except (BlobUnavailable, OSError) as error:
+            # Not fatal: the server starts, /readyz says the store is down, the next sweep retries.
+            logger.warning("could not sweep unfinished uploads in %s: %s", self.blobs.description, error)
+            return
+        if removed:
+            logger.info("removed %d unfinished upload(s) from %s", removed, self.blobs.description)
+
+    async def _sweep_now_and_then(self) -> None:
+        """Abandoned uploads also go while the server runs: a crashed replica may never restart."""
+        every = max(60, self.settings.upload_abandoned_seconds // 4)
+        while True:
+            await asyncio.sleep(every)
+            await self.sweep_unfinished_uploads()
 
     async def project_for_admin_key(self, token: str) -> str | None:
         if self._env_key_digest is not None and credentials.matches(token, self._env_key_digest):

@@ -62,6 +62,17 @@ class Settings(BaseSettings):
         None,
         description="`development` enables the playground session route. Default: development on loopback.",
     )
+    storage_url: str | None = Field(
+        None,
+        description="Where uploaded files live: `s3://bucket/prefix` for an S3-compatible store "
+        "(configured by the standard `AWS_*` variables). Default: `blobs/` in the data dir.",
+    )
+    upload_abandoned_seconds: int = Field(
+        3600,
+        ge=60,
+        description="Age after which an unfinished multipart upload in the object store counts as "
+        "abandoned (its server died) and is aborted; make it longer than any upload takes.",
+    )
     secret_key: SecretStr | None = Field(
         None,
         description="Signs upload and preview URLs. Default: generated once and kept in the data dir.",
@@ -192,6 +203,15 @@ class Settings(BaseSettings):
         if url.drivername not in ("postgresql+asyncpg", "sqlite+aiosqlite"):
             raise ValueError("use postgresql://... (asyncpg) or sqlite:///path (aiosqlite)")
         return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("s3://", "file://")):
+            raise ValueError("must be s3://bucket/prefix or file:///path")
+        if value and value.startswith("s3://") and not value.removeprefix("s3://").split("/")[0]:
+            raise ValueError("names no bucket: use s3://bucket/prefix")
+        return value or None
 
     @field_validator("public_url", "model_base_url", "otlp_endpoint")
     @classmethod

@@ -443,6 +443,7 @@ PUBLIC = {
     "GET /admin",
     "/static",  # files of the package
     "POST /playground/session",  # development mode only; off in production: tests/test_web.py
+    "GET /playground/workflows/{workflow_id}",  # likewise, and local pages only (test_web.py)
     "GET /v1/chatkit/files/{attachment_id}/preview",  # the signature is the credential (above)
     "POST /v1/chatkit/files/{attachment_id}/upload",  # likewise
     "GET /v1/chatkit/sources/{file_id}/content",  # likewise (test_a_cited_files_link_...)

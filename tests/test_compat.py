@@ -52,6 +52,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from chatkitd import compat
+from chatkitd.blobs import FileBlobStore
 from chatkitd.compat import agents as compat_agents
 from chatkitd.compat.aiosqlite import InlineConnection, open_inline, sqlite3_connection
 from chatkitd.compat.chatkit import (
@@ -69,7 +70,6 @@ from chatkitd.context import RequestContext
 from chatkitd.models.providers import ProviderDefinition, build_model
 from chatkitd.settings import Settings
 from chatkitd.store import migrate
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.threads import ThreadStore
 from tests.support.fake_llm import fake_llm

@@ -115,7 +115,8 @@ def test_the_embed_example_s_settings_are_named_in_the_readme():
     app = (EXAMPLES / "embed" / "app.py").read_text()
     read = set(re.findall(r'os\.environ(?:\.get\(|\[)"([A-Z_]+)"', app))
     assert read == {"CHATKITD_URL", "CHATKITD_API_KEY", "PORT"}
-    section = README.read_text().split("### Embed `<chatkitd-chat>` in your page", 1)[1].split("\n### ", 1)[0]
+    heading = "### Keep your ChatKit.js front end: change one script tag"
+    section = README.read_text().split(heading, 1)[1].split("\n### ", 1)[0]
     for name in read:
         assert f"| `{name}` |" in section, f"the embed section does not name {name}"
 

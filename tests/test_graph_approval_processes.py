@@ -36,7 +36,7 @@ def test_an_approval_paused_on_a_killed_process_resumes_on_another(backend, tmp_
             with Chat(_Server(first), session.client_secret) as chat:  # type: ignore[arg-type]
                 asked = chat.create("refund please")
             [card] = asked.done_items("widget")
-            approve = card["widget"]["children"][1]["children"][0]["onClickAction"]
+            approve = card["widget"]["confirm"]["action"]
             process.send_signal(signal.SIGKILL)  # no shutdown: whatever it held in memory is gone
             process.wait(15)
 
@@ -45,12 +45,11 @@ def test_an_approval_paused_on_a_killed_process_resumes_on_another(backend, tmp_
                 reloaded = chat.call("items.list", thread_id=asked.thread_id)
                 # A reload still shows the question with its buttons.
                 shown = next(i for i in reloaded["data"] if i["id"] == card["id"])
-                assert shown["widget"]["children"][1]["type"] == "Row"
+                assert shown["widget"] == card["widget"] and "confirm" in shown["widget"]
                 answered = chat.stream(
                     "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=approve
                 )
             texts = [c["text"] for i in answered.done_items("assistant_message") for c in i["content"]]
             assert texts == ["Done: your plan is now refunded."]
-            assert (
-                answered.of("thread.item.replaced")[0]["item"]["widget"]["children"][1]["value"] == "Approved"
-            )
+            [replaced] = answered.of("thread.item.replaced")
+            assert replaced["item"]["widget"]["children"][-1]["children"][0]["label"] == "Approved"

@@ -97,25 +97,41 @@ def test_while_transform_and_iteration_state(chat, client):
 
 def approval_card(stream):
     [card] = stream.done_items("widget")
-    buttons = card["widget"]["children"][1]["children"]
-    return card, {b["label"]: b["onClickAction"] for b in buttons}
+    return card, {
+        "Approve": card["widget"]["confirm"]["action"],
+        "Reject": card["widget"]["cancel"]["action"],
+    }
+
+
+def answer(chat, thread_id, card, action):
+    return chat.post("threads.custom_action", thread_id=thread_id, item_id=card["id"], action=action)
 
 
 def test_user_approval_pauses_and_resumes_once(chat, client):
     asked = chat.create("refund please")
     card, actions = approval_card(asked)
+    # The approvals core's card, as tool approvals show it.
     assert card["widget"]["children"][0]["value"] == "Refund 40 dollars?"
+    assert actions["Approve"]["type"] == "chatkitd.approval"
     assert texts(asked) == []
+    # A reload shows the question still waiting.
+    items = chat.call("items.list", thread_id=asked.thread_id, order="asc")["data"]
+    assert items[-1]["widget"] == card["widget"]
     answered = chat.stream(
         "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Approve"]
     )
     [replaced] = answered.of("thread.item.replaced")
-    assert replaced["item"]["widget"]["children"][1]["value"] == "Approved"
+    badge, caption = replaced["item"]["widget"]["children"][-1]["children"]
+    assert badge["label"] == "Approved" and caption["value"].startswith(f"Approved by {chat.session.user}, ")
     assert texts(answered) == ["Done: your plan is now refunded."]
-    again = chat.stream(
-        "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Reject"]
-    )
-    assert [e["message"] for e in again.of("error")] == ["This request is no longer waiting for an answer."]
+    again = answer(chat, asked.thread_id, card, actions["Reject"])
+    assert again.status_code == 409 and again.json()["error"]["code"] == "approval_already_answered"
+    # The answer, who gave it and the branch taken are in the resumed run's trace.
+    spans = trace_spans(client, asked.thread_id)
+    assert spans["approval answered"]["decision"] == "approved"
+    assert spans["approval answered"]["answered_by"] == chat.session.user
+    assert spans["user_approval approve"]["branch"] == "approve"
+    assert spans["user_approval approve"]["output"]["approved"] is True
     # The thread keeps what set_state assigned after the approval.
     later = chat.say(asked.thread_id, "which plan?")
     assert texts(later) == ["Visits so far: 2; plan refunded."]
@@ -128,21 +144,19 @@ def test_user_approval_reject(chat):
         "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Reject"]
     )
     assert texts(answered) == ["The refund was not made."]
-    # Answered once: the run is taken by the first answer, even when nothing else was saved.
-    again = chat.stream(
-        "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Approve"]
-    )
-    assert [e["message"] for e in again.of("error")] == ["This request is no longer waiting for an answer."]
+    # Answered once: the first answer takes the run.
+    again = answer(chat, asked.thread_id, card, actions["Approve"])
+    assert again.status_code == 409 and again.json()["error"]["code"] == "approval_already_answered"
 
 
 def test_a_new_message_abandons_a_pending_approval(chat):
     asked = chat.create("refund please")
     card, actions = approval_card(asked)
-    chat.say(asked.thread_id, "never mind")
-    late = chat.stream(
-        "threads.custom_action", thread_id=asked.thread_id, item_id=card["id"], action=actions["Approve"]
-    )
-    assert [e["message"] for e in late.of("error")] == ["This request is no longer waiting for an answer."]
+    moved_on = chat.say(asked.thread_id, "never mind")
+    [cancelled] = moved_on.of("thread.item.replaced")
+    assert cancelled["item"]["widget"]["children"][-1]["children"][0]["label"] == "Not answered"
+    late = answer(chat, asked.thread_id, card, actions["Approve"])
+    assert late.status_code == 409 and late.json()["error"]["code"] == "approval_cancelled"
 
 
 def test_note_never_runs(chat, client):

@@ -203,3 +203,72 @@ def test_bad_tool_nodes_are_refused_at_deploy_naming_the_node(node, words):
     with pytest.raises(InvalidRequest) as refused:
         parse_graph(definition)
     assert "'n'" in refused.value.message and words in refused.value.message, refused.value.message
+
+
+def approve_or_reject(chat: Any, stream: Any, decision: str) -> Any:
+    [card] = stream.done_items("widget")
+    action = card["widget"]["confirm" if decision == "approve" else "cancel"]["action"]
+    return chat.stream("threads.custom_action", thread_id=stream.thread_id, item_id=card["id"], action=action)
+
+
+def test_mcp_node_requiring_approval_waits_on_the_approvals_card(server, client, chat_for, user):
+    with McpServerProcess("streamable-http") as crm:
+        config = {"server_label": "crm", "url": crm.url, "require_approval": {"delete_customer": "always"}}
+        workflow_id = deploy_mcp_graph(server, "delete_customer", "{'customer_id': 'c9'}", **config)
+        chat = chat_for(user, workflow={"id": workflow_id})
+
+        asked = chat.create("delete c9")
+        [card] = asked.done_items("widget")
+        shown = json.dumps(card["widget"])
+        assert "Run delete_customer?" in shown and "Tool: delete_customer on crm" in shown
+        assert '\\"customer_id\\": \\"c9\\"' in shown
+        assert not asked.done_items("assistant_message")  # nothing ran yet
+
+        approved = approve_or_reject(chat, asked, "approve")
+        assert approved.text() == "Result: Deleted customer c9"
+        assert node_span(client, asked.thread_id, "approval answered")["decision"] == "approved"
+
+        rejected = approve_or_reject(chat, chat.create("delete c9 again"), "reject")
+        assert rejected.text() == "Failed: The user rejected this call to delete_customer; it did not run."
+
+
+AGENT_TOOL_GRAPH = """
+id: {id}
+provider:
+  type: scripted
+  script:
+    - when: email
+      steps:
+        - call: {{name: send_email, arguments: {{to: ada@example.com, subject: Invoice}}}}
+        - text: "Result: {{{{ tool_output }}}}"
+nodes:
+  - {{id: start, type: start, next: mail}}
+  - id: mail
+    type: agent
+    tools:
+      - python: tests.workflows_data.approval_tools:send_email
+        require_approval: always
+    next: after
+  - {{id: after, type: end, output: '"Then: " + input.output_text'}}
+"""
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_an_agent_nodes_tool_needing_approval_pauses_the_graph(server, chat_for, user, decision):
+    workflow_id = f"agent-tool-{uuid.uuid4().hex[:8]}"
+    server.run(deploy_yaml(server.platform, AGENT_TOOL_GRAPH.format(id=workflow_id)))
+    chat = chat_for(user, workflow={"id": workflow_id})
+    asked = chat.create("email Ada the invoice")
+    [card] = asked.done_items("widget")
+    assert "Tool: send_email" in json.dumps(card["widget"])
+    assert not asked.done_items("assistant_message")
+
+    resumed = approve_or_reject(chat, asked, decision)
+    said = [c["text"] for item in resumed.done_items("assistant_message") for c in item["content"]]
+    if decision == "approve":
+        assert said == ["Result: Sent 'Invoice' to ada@example.com."]
+    else:
+        assert len(said) == 1 and said[0].startswith("Result: The user rejected this call to send_email")
+    # The graph went on after the agent: the end node saw its output (and said nothing more,
+    # since the run had spoken).
+    assert not resumed.of("error")

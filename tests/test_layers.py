@@ -14,6 +14,21 @@ PACKAGE = Path(__file__).resolve().parents[1] / "chatkitd"
 # What each package must never import, directly or by a late import.
 ABOVE = {
     "chatkitd.compat": ("chatkitd",),  # leans only on the libraries it wraps
+    # Bytes in a folder or a bucket: knows nothing of what they belong to.
+    "chatkitd.blobs": (
+        "chatkitd.store",
+        "chatkitd.knowledge",
+        "chatkitd.rest",
+        "chatkitd.http",
+        "chatkitd.runtime",
+        "chatkitd.workflows",
+        "chatkitd.models",
+        "chatkitd.tracing",
+        "chatkitd.web",
+        "chatkitd.platform",
+        "chatkitd.app",
+        "chatkitd.cli",
+    ),
     "chatkitd.store": (
         "chatkitd.rest",
         "chatkitd.http",

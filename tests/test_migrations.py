@@ -14,10 +14,10 @@ from alembic.migration import MigrationContext
 from chatkit.types import ThreadItem, ThreadMetadata
 from sqlalchemy import insert, select
 
+from chatkitd.blobs import FileBlobStore
 from chatkitd.context import RequestContext
 from chatkitd.knowledge import tables as knowledge_tables
 from chatkitd.store import keys, migrate, tables
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Window
 from chatkitd.store.rest_pages import RestPages

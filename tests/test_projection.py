@@ -24,8 +24,8 @@ from chatkit.types import ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
 from sqlalchemy import update
 
+from chatkitd.blobs import FileBlobStore
 from chatkitd.store import migrate, projection, tables
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Window
 from chatkitd.store.rest_pages import RestPages

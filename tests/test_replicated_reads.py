@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from chatkitd.store.blobs import FileBlobStore
+from chatkitd.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.threads import ThreadStore
 from tests.support import seed

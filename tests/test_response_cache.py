@@ -1,8 +1,8 @@
 """REST reads replayed from memory: never stale, never across credentials, always counted.
 
-A repeated read is replayed until the database next changes (on SQLite, any
-commit; on PostgreSQL, a commit writing threads, items or keys), on both
-databases; the metrics show which path answered.
+A repeated read is replayed until the database next changes (a commit writing
+threads, items or keys: not a chat request's admission), on both databases;
+the metrics show which path answered.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import httpx2
 import openai
 import pytest
 
+from chatkitd.blobs import FileBlobStore
 from chatkitd.settings import Settings
 from chatkitd.store import keys
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.threads import ThreadStore
 from tests.support import seed
@@ -72,6 +72,23 @@ def test_a_repeated_read_is_replayed_until_the_next_write(server, client, user):
     with pytest.raises(openai.NotFoundError):
         client.beta.chatkit.threads.retrieve(second.id)
     assert [t.id for t in client.beta.chatkit.threads.list(user=user)] == [thread.id]
+
+
+def test_chat_requests_that_change_no_thread_leave_the_cache_alone(server, client, user, chat_for):
+    """Each chat request commits its admission (the per-minute log): not a change REST reads show."""
+    chat = chat_for(user)
+    thread_id = chat.create("hello").thread_id
+    assert [t.id for t in client.beta.chatkit.threads.list(user=user)] == [thread_id]
+    before = cache_counts(server.base_url)
+    for _ in range(3):
+        assert chat.call("threads.list", limit=5)["data"][0]["id"] == thread_id  # admitted, counted
+        assert [t.id for t in client.beta.chatkit.threads.list(user=user)] == [thread_id]
+    assert cache_counts(server.base_url)["hits"] - before["hits"] == 3
+
+    # A chat request that does change a thread is seen by the very next read.
+    chat.say(thread_id, "again")
+    items = client.beta.chatkit.threads.list_items(thread_id, order="asc").data
+    assert [i.type for i in items].count("chatkit.user_message") == 2
 
 
 def test_a_replay_is_the_same_response(server, user):

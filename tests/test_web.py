@@ -34,7 +34,8 @@ def test_the_bundles_load_nothing_from_elsewhere():
     imports = 0
     for bundle in STATIC_DIR.rglob("*.js"):
         text = bundle.read_text()
-        for target in re.findall(r'(?:\bfrom|\bimport)\s*\(?\s*"([^"]+)"', text):
+        # Not inside a string: highlight.js's keyword lists hold "import","inline", "@import",...
+        for target in re.findall(r'(?<![@"\w])(?:from|import)\s*\(?\s*"([^"]+)"', text):
             imports += 1
             assert target.startswith("./") or target.startswith("../"), f"{bundle.name} imports {target}"
             assert (bundle.parent / target).resolve().exists(), f"{bundle.name} imports missing {target}"
@@ -141,3 +142,45 @@ def test_playground_session_answers_only_local_pages(server, headers):
         server.base_url + "/playground/session", json={}, headers={"sec-fetch-site": "same-origin"}
     )
     assert same_origin.status_code == 200
+
+
+PICKER = """
+id: picker
+model: small
+allowed_models: [small, large]
+provider: {type: scripted, script: [{steps: [{text: hi}]}]}
+tools: [{builtin: current_time}]
+client_tools: [{name: get_location}]
+"""
+
+
+def test_playground_workflow_answers_the_composers_choices(server):
+    deployed = httpx2.post(
+        server.base_url + "/v1/chatkit/admin/workflows",
+        headers={"authorization": f"Bearer {ADMIN_KEY}"},
+        json={"filename": "picker.yaml", "definition": PICKER},
+    )
+    assert deployed.status_code == 200, deployed.text
+    body = httpx2.get(server.base_url + "/playground/workflows/picker").json()
+    assert body["id"] == "picker" and body["version"] == "1"
+    assert body["models"] == [
+        {"id": "small", "label": "small", "default": True},
+        {"id": "large", "label": "large", "default": False},
+    ]
+    assert [tool["id"] for tool in body["tools"]] == ["current_time", "get_location"]
+    demo = httpx2.get(server.base_url + "/playground/workflows/demo").json()
+    assert demo["models"] == [] and demo["tools"] == []
+    unknown = httpx2.get(server.base_url + "/playground/workflows/nope")
+    assert unknown.status_code == 404 and unknown.json()["error"]["param"] == "workflow.id"
+    no_version = httpx2.get(server.base_url + "/playground/workflows/picker?version=9")
+    assert no_version.status_code == 404, no_version.text
+    foreign = httpx2.get(
+        server.base_url + "/playground/workflows/demo", headers={"sec-fetch-site": "cross-site"}
+    )
+    assert foreign.status_code == 403 and foreign.json()["error"]["code"] == "not_local"
+
+
+def test_playground_workflow_is_off_in_production(production_server):
+    response = httpx2.get(production_server.base_url + "/playground/workflows/demo")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "unknown_route"

@@ -4,10 +4,12 @@ Backends and dashboards poll the same pages over and over (a user's thread
 list, a thread's newest items), and between two polls nothing has usually
 changed. The database says cheaply whether anything has
 (``Database.change_count``): a number that moves whenever a change REST reads
-could show commits, in this process or another (SQLite's ``PRAGMA
-data_version``; on PostgreSQL, counters kept by triggers, read once for all
-the requests waiting). So a response is replayed while that number stands
-still, and every response is dropped the moment it moves. No write has to know
+could show commits, in this process or another (counters kept by triggers on
+threads, items and keys; on SQLite read only after ``PRAGMA data_version``
+says something committed, on PostgreSQL read once for all the requests
+waiting). Chat admissions and session records are not such changes. So a
+response is replayed while that number stands still, and every response is
+dropped the moment it moves. No write has to know
 which pages it touched.
 
 Nothing replayed is stale: a request is answered under a number read after it

@@ -24,7 +24,7 @@ from chatkitd.http.multipart import FilePart, file_chunks
 from chatkitd.http.state import platform_of
 from chatkitd.runtime.attachments import max_bytes
 from chatkitd.runtime.signing import PREVIEW, UPLOAD
-from chatkitd.store.uploads import AttachmentRecord, find_attachment
+from chatkitd.store.uploads import AttachmentRecord, blob_id_of, find_attachment
 
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 # Room for the multipart envelope around the file when judging Content-Length.
@@ -89,13 +89,15 @@ async def signed_upload(request: Request) -> Response:
 async def preview(request: Request) -> Response:
     record = await _signed_attachment(request, PREVIEW)
     blobs = platform_of(request).blobs
-    if not record.uploaded or not blobs.exists(record.project_id, record.attachment.id):
+    blob_id = blob_id_of(record.attachment)
+    size = await blobs.size(record.project_id, blob_id) if record.uploaded else None
+    if size is None:
         raise NotFound("This attachment has no bytes yet.", param="attachment_id")
     return StreamingResponse(
-        blobs.read_chunks(record.project_id, record.attachment.id),
+        blobs.read_chunks(record.project_id, blob_id),
         media_type=record.attachment.mime_type,
         headers={
-            "Content-Length": str(blobs.size(record.project_id, record.attachment.id)),
+            "Content-Length": str(size),
             "Cache-Control": "private, max-age=3600",
             # The bytes are the user's: an SVG opened as a page must not run script
             # on chatkitd's origin, and no browser may sniff them into HTML.

@@ -1,5 +1,5 @@
 """The web UI's routes: ``/static``, the playground at ``/``, the admin console at ``/admin``,
-and the development-only ``POST /playground/session``.
+and the development-only ``POST /playground/session`` and ``GET /playground/workflows/{id}``.
 
 The pages carry a Content-Security-Policy that allows only this server, which
 is how the UI promises to work with no internet: nothing else can even load.
@@ -15,9 +15,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from chatkitd.errors import NotFound, PermissionDenied
+from chatkitd.errors import InvalidRequest, NotFound, PermissionDenied
 from chatkitd.http import admin, workflows
-from chatkitd.http.body import json_object
+from chatkitd.http.body import json_object, path_id
 from chatkitd.http.state import platform_of
 from chatkitd.rest.sessions import create_session, session_resource
 from chatkitd.store.keys import DEFAULT_PROJECT, ensure_project
@@ -75,21 +75,50 @@ def _is_local(request: Request) -> bool:
     return _loopback(request.client.host if request.client else None) and _loopback(request.url.hostname)
 
 
-async def playground_session(request: Request) -> JSONResponse:
-    """Mint a session for the playground user. Development mode only: a 404 otherwise."""
-    platform = platform_of(request)
-    if not platform.settings.is_development:
+def _playground_only(request: Request) -> None:
+    """The playground's routes: development mode (a 404 otherwise), this machine's own pages only."""
+    if not platform_of(request).settings.is_development:
         raise NotFound("Unknown route.", code="unknown_route")
     if not _is_local(request):
         raise PermissionDenied(
-            "The playground session route answers only this server's own pages, on this machine.",
+            "The playground's routes answer only this server's own pages, on this machine.",
             code="not_local",
         )
+
+
+async def playground_session(request: Request) -> JSONResponse:
+    """Mint a session for the playground user. Development mode only: a 404 otherwise."""
+    platform = platform_of(request)
+    _playground_only(request)
     raw = await json_object(request) if await request.body() else {}
     body = playground_session_body(raw)
     project_id = await ensure_project(platform.db, DEFAULT_PROJECT)
     record, secret = await create_session(platform.db, platform.workflows, project_id, body)
     return JSONResponse(session_resource(record, secret))
+
+
+async def playground_workflow(request: Request) -> JSONResponse:
+    """The composer's choices for a workflow of the default project (``?version=``, else the latest):
+    its models and tools, in ChatKit.js's ``composer.models`` and ``composer.tools`` shapes."""
+    platform = platform_of(request)
+    _playground_only(request)
+    workflow_id = path_id(request, "workflow_id")
+    version = request.query_params.get("version") or None
+    if version is not None and ("\x00" in version or len(version) > 20):
+        raise InvalidRequest("'version' must be a version number.", param="version")
+    project_id = await ensure_project(platform.db, DEFAULT_PROJECT)
+    resolved = await platform.workflows.resolve(project_id, workflow_id, version)
+    workflow = await platform.workflows.load(project_id, resolved.id, resolved.version)
+    choices = workflow.composer_choices()
+    return JSONResponse(
+        {
+            "object": "chatkit.playground.workflow",
+            "id": resolved.id,
+            "version": resolved.version,
+            "models": [{"id": m, "label": m, "default": i == 0} for i, m in enumerate(choices.models)],
+            "tools": [{"id": t, "label": t, "icon": "bolt"} for t in choices.tools],
+        }
+    )
 
 
 _files = StaticFiles(directory=STATIC_DIR, check_dir=False)
@@ -119,5 +148,6 @@ routes = [
     Route("/", playground_page, methods=["GET"]),
     Route("/admin", admin_page, methods=["GET"]),
     Route("/playground/session", playground_session, methods=["POST"]),
+    Route("/playground/workflows/{workflow_id}", playground_workflow, methods=["GET"]),
     Mount("/static", static_files, name="static"),
 ]

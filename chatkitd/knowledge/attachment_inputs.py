@@ -23,9 +23,10 @@ from typing import Any
 
 from chatkit.types import Attachment
 
+from chatkitd.blobs import BlobStore, read_all
 from chatkitd.knowledge.chunking import truncate
 from chatkitd.knowledge.parsing import UnreadableFile, extract_text, kind_of
-from chatkitd.store.blobs import FileBlobStore
+from chatkitd.store.uploads import blob_id_of
 
 # Models known to read images (and, on OpenAI's Responses API, PDFs): matched on the model name.
 _OPENAI_MULTIMODAL = re.compile(r"^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4|gpt-4-turbo)", re.I)
@@ -81,9 +82,7 @@ def _note(name: str, why: str) -> dict[str, Any]:
 class AttachmentInputs:
     """Builds the model input for one attachment, reading its bytes from the blob store."""
 
-    def __init__(
-        self, blobs: FileBlobStore, project_id: str, accepts: ModelInputs, caps: AttachmentCaps
-    ) -> None:
+    def __init__(self, blobs: BlobStore, project_id: str, accepts: ModelInputs, caps: AttachmentCaps) -> None:
         self.blobs = blobs
         self.project_id = project_id
         self.accepts = accepts
@@ -91,22 +90,14 @@ class AttachmentInputs:
 
     async def _bytes(self, attachment: Attachment, limit: int) -> bytes | None:
         """The attachment's bytes, or None when they are missing or over ``limit``."""
-        if not self.blobs.exists(self.project_id, attachment.id):
-            return None
-        if self.blobs.size(self.project_id, attachment.id) > limit:
-            return None
-        return b"".join([chunk async for chunk in self.blobs.read_chunks(self.project_id, attachment.id)])
+        return await read_all(self.blobs, self.project_id, blob_id_of(attachment), limit)
 
-    def _size(self, attachment: Attachment) -> int:
-        return (
-            self.blobs.size(self.project_id, attachment.id)
-            if self.blobs.exists(self.project_id, attachment.id)
-            else 0
-        )
+    async def _size(self, attachment: Attachment) -> int:
+        return await self.blobs.size(self.project_id, blob_id_of(attachment)) or 0
 
     async def content(self, attachment: Attachment) -> dict[str, Any]:
         name, mime = attachment.name, (attachment.mime_type or "").lower()
-        if not self.blobs.exists(self.project_id, attachment.id):
+        if await self.blobs.size(self.project_id, blob_id_of(attachment)) is None:
             return _note(name, "Its content is not available (it was never uploaded, or was deleted).")
         if mime.startswith("image/"):
             return await self._image(attachment)
@@ -131,7 +122,7 @@ class AttachmentInputs:
             return _note(name, "It is an image, and this model cannot see images.")
         data = await self._bytes(attachment, self.caps.max_image_bytes)
         if data is None:
-            size = self._size(attachment)
+            size = await self._size(attachment)
             return _note(
                 name,
                 f"It is an image of {size} bytes, over the limit of {self.caps.max_image_bytes}; "
@@ -149,7 +140,7 @@ class AttachmentInputs:
         # Text is capped in tokens; bytes are bounded first so a huge file is never read whole.
         data = await self._bytes(attachment, max(self.caps.max_file_bytes, self.caps.max_text_tokens * 16))
         if data is None:
-            return _note(name, f"It is {self._size(attachment)} bytes, too large to read here.")
+            return _note(name, f"It is {await self._size(attachment)} bytes, too large to read here.")
         try:
             text = await asyncio.to_thread(extract_text, data, name, attachment.mime_type)
         except UnreadableFile as error:
@@ -165,7 +156,9 @@ class AttachmentInputs:
         return _text_part(f"{header}\n{shown}\n{footer}")
 
 
-def for_run(settings: Any, provider: Any, model: str | None, project_id: str) -> AttachmentInputs:
+def for_run(
+    settings: Any, provider: Any, model: str | None, project_id: str, blobs: BlobStore
+) -> AttachmentInputs:
     """The attachment inputs of one agent run: its project's files, its model's abilities, the caps."""
     from chatkitd.models.providers import effective_provider, served_model
 
@@ -180,6 +173,4 @@ def for_run(settings: Any, provider: Any, model: str | None, project_id: str) ->
         settings.attachment_max_image_bytes,
         settings.attachment_max_file_bytes,
     )
-    return AttachmentInputs(
-        FileBlobStore(settings.blob_dir), project_id, model_inputs(resolved.type, name, overrides), caps
-    )
+    return AttachmentInputs(blobs, project_id, model_inputs(resolved.type, name, overrides), caps)

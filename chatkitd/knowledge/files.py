@@ -15,11 +15,11 @@ from typing import Any, Literal
 from sqlalchemy import delete, insert, select
 
 from chatkitd import clock
+from chatkitd.blobs import BlobStore, BlobTooLarge, read_all
 from chatkitd.errors import InvalidRequest, NotFound, PayloadTooLarge
 from chatkitd.knowledge import tables
 from chatkitd.knowledge.ids import new_file_id
 from chatkitd.knowledge.index_rows import detach_everywhere
-from chatkitd.store.blobs import BlobTooLarge, FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Window, page_on
 
@@ -105,7 +105,7 @@ def _not_found(file_id: str) -> NotFound:
 
 
 class FileStore:
-    def __init__(self, db: Database, blobs: FileBlobStore, max_bytes: int) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, max_bytes: int) -> None:
         self.db = db
         self.blobs = blobs
         self.max_bytes = max_bytes
@@ -205,11 +205,8 @@ class FileStore:
 
     async def text(self, project_id: str, file_id: str) -> str | None:
         """The file's text as ingestion extracted it, or None before any store processed it."""
-        blob_id = text_blob_id(file_id)
-        if not self.blobs.exists(project_id, blob_id):
-            return None
-        data = b"".join([chunk async for chunk in self.blobs.read_chunks(project_id, blob_id)])
-        return data.decode("utf-8")
+        data = await read_all(self.blobs, project_id, text_blob_id(file_id))
+        return None if data is None else data.decode("utf-8")
 
 
 def text_blob_id(file_id: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import weakref
 
+from chatkitd.blobs import BlobStore, open_blobs
 from chatkitd.knowledge.batches import FileBatches
 from chatkitd.knowledge.embeddings import embedder_from_settings
 from chatkitd.knowledge.files import FileStore
@@ -15,14 +16,14 @@ from chatkitd.knowledge.search import Searcher
 from chatkitd.knowledge.stores import VectorStores
 from chatkitd.knowledge.worker import IngestionWorker
 from chatkitd.settings import Settings
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 
 
 class Knowledge:
-    def __init__(self, db: Database, blobs: FileBlobStore, settings: Settings) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        self.blobs = blobs
         # Per platform: an HTTP client belongs to one event loop (a local model is shared per process).
         self.embedder = embedder_from_settings(settings)
         self.files = FileStore(db, blobs, settings.file_max_bytes)
@@ -46,5 +47,5 @@ def for_run(db: Database, settings: Settings) -> Knowledge:
     """The platform's Knowledge for this database (made on the spot when a test built none)."""
     found = _by_database.get(db)
     if found is None:
-        found = Knowledge(db, FileBlobStore(settings.blob_dir), settings)
+        found = Knowledge(db, open_blobs(settings.storage_url, settings.blob_dir), settings)
     return found

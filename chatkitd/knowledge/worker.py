@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 
 from chatkitd import clock
+from chatkitd.blobs import BlobStore, read_all
 from chatkitd.knowledge import tables
 from chatkitd.knowledge.chunking import chunk_text
 from chatkitd.knowledge.embeddings import Embedder, EmbeddingError, to_blob
 from chatkitd.knowledge.files import text_blob_id
 from chatkitd.knowledge.parsing import UnreadableFile, extract_text
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class IngestionWorker:
     def __init__(
         self,
         db: Database,
-        blobs: FileBlobStore,
+        blobs: BlobStore,
         embedder: Embedder | None,
         lease_seconds: float = LEASE_SECONDS,
     ) -> None:
@@ -181,9 +181,9 @@ class IngestionWorker:
             file = (
                 await conn.execute(select(F).where(F.c.id == row.id, F.c.project_id == row.project_id))
             ).first()
-        if file is None or not self.blobs.exists(row.project_id, row.id):
+        data = None if file is None else await read_all(self.blobs, row.project_id, row.id, file.bytes)
+        if file is None or data is None:
             raise Failure("invalid_file", "The file was deleted before it could be processed.")
-        data = b"".join([chunk async for chunk in self.blobs.read_chunks(row.project_id, row.id)])
         chunking = json.loads(row.chunking)
         try:
             text = await asyncio.to_thread(extract_text, data, file.filename, file.mime_type)

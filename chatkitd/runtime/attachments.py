@@ -27,10 +27,10 @@ from chatkit.types import (
 )
 
 from chatkitd import ids
+from chatkitd.blobs import BlobStore, BlobTooLarge
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, PayloadTooLarge, Unauthenticated
 from chatkitd.runtime.signing import PREVIEW, UPLOAD, Signer
-from chatkitd.store.blobs import BlobTooLarge, FileBlobStore
 from chatkitd.store.sessions import SessionRecord
 from chatkitd.store.threads import ThreadStore
 from chatkitd.store.uploads import AttachmentRecord
@@ -76,7 +76,7 @@ def _too_large(session: SessionRecord, param: str | None) -> PayloadTooLarge:
 
 
 class ConversationAttachments(AttachmentStore[RequestContext]):
-    def __init__(self, threads: ThreadStore, blobs: FileBlobStore, signer: Signer) -> None:
+    def __init__(self, threads: ThreadStore, blobs: BlobStore, signer: Signer) -> None:
         self.threads = threads
         self.blobs = blobs
         self.signer = signer

@@ -14,8 +14,8 @@ scheme; a test fails when a row has no test run on it. Every back end gives:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -23,6 +23,7 @@ from sqlalchemy import Select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from chatkitd.store.availability import Availability
 from chatkitd.store.postgres import PostgresBackend
 from chatkitd.store.readers import Reader
 from chatkitd.store.sqlite import SqliteBackend
@@ -72,6 +73,8 @@ class Database:
         # The writer's engine (and migrations').
         self.engine = self.backend.engine
         self.reader = self.backend.reader
+        # Whether the database answers; an outage ends with the next read or write that succeeds.
+        self.availability = Availability()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -81,12 +84,18 @@ class Database:
         )
         return cls(settings.resolved_database_url, options)
 
-    def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self.backend.read()
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.backend.read() as conn:
+            yield conn
+        self.availability.answered()
 
-    def write(self) -> AbstractAsyncContextManager[AsyncConnection]:
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
         """A connection inside one transaction, committed when the block ends."""
-        return self.backend.write()
+        async with self.backend.write() as conn:
+            yield conn
+        self.availability.answered(wrote=True)
 
     async def fetch_all(self, statement: Select, params: dict[str, object]) -> list[tuple]:
         """Rows of a read statement built once with bind parameters, on the fastest path.
@@ -94,7 +103,9 @@ class Database:
         Keep ``statement`` alive and reuse it (build it once, at import or through
         a cache): its compiled SQL is remembered per statement object.
         """
-        return await self.reader.fetch_all(statement, params)
+        rows = await self.reader.fetch_all(statement, params)
+        self.availability.answered()
+        return rows
 
     async def change_count(self) -> int | None:
         """A number that moves whenever a change REST reads could show commits, from any process.

@@ -30,14 +30,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from chatkitd.store import tables
 from chatkitd.store.readers import PostgresReader, Reader
-
-_CHANGES = select(cast(func.coalesce(func.sum(tables.change_counters.c.changes), 0), BigInteger))
 
 
 def split_pool(size: int) -> tuple[int, int]:
@@ -105,7 +102,7 @@ class PostgresBackend:
         self.change_count = ChangeCount(self._changes)
 
     async def _changes(self) -> int:
-        [(changes,)] = await self.reader.fetch_all(_CHANGES, {})
+        [(changes,)] = await self.reader.fetch_all(tables.CHANGES, {})
         return changes
 
     @asynccontextmanager

@@ -149,8 +149,10 @@ class PostgresReader:
         async with self._opening:
             if self._pool is None:
                 args, kwargs = self._connect_args
+                # No floor of connections to keep: asyncpg restores one in the background,
+                # logging a traceback every retry while the database is away.
                 self._pool = await asyncpg.create_pool(
-                    *args, min_size=1, max_size=self.max_connections, reset=_leave_as_is, **kwargs
+                    *args, min_size=0, max_size=self.max_connections, reset=_leave_as_is, **kwargs
                 )
         return self._pool
 

@@ -4,8 +4,9 @@ SQLite runs in WAL mode so reads stay concurrent, and writes are serialized:
 in-process by a lock, across processes by ``BEGIN IMMEDIATE`` and a busy
 timeout. Its reads, and the statements of its writes, run on the event loop's
 thread (``chatkitd.compat.aiosqlite``); whatever may wait (for a lock, a disk
-sync) runs on aiosqlite's. The response cache learns of commits from any
-process through ``PRAGMA data_version``.
+sync) runs on aiosqlite's. The response cache learns of changes from any
+process through ``PRAGMA data_version`` (has anything committed?) and, only when
+it moved, the change counter (did a commit change what REST reads show?).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from chatkitd.compat.aiosqlite import InlineConnection, open_inline
+from chatkitd.store import tables
+from chatkitd.store.availability import LOCK_TIMEOUT, acquire_within
 from chatkitd.store.readers import EngineReader, Reader, SqliteReader
 
 _WRITE = "chatkitd_write"
@@ -98,6 +101,8 @@ class SqliteBackend:
             _configure(self._read_engine)
             self._sqlite_reader = SqliteReader(path, self.engine.dialect)
         self.reader: Reader = self._sqlite_reader or EngineReader(self._read_engine)
+        self._data_version: int | None = None  # when the counter below was read
+        self._changes = 0
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -106,15 +111,33 @@ class SqliteBackend:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock:
+        # Bounded waits: for this process's lock here, for another process's in BEGIN
+        # IMMEDIATE (the busy timeout); past either, a 503 (``chatkitd.store.availability``).
+        await acquire_within(self._write_lock)
+        try:
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(**{_WRITE: True})
                 async with conn.begin():
                     yield conn
+        finally:
+            self._write_lock.release()
 
     async def change_count(self) -> int | None:
-        """SQLite's own count of commits by other connections (all of them); None in memory."""
-        return self._sqlite_reader.data_version() if self._sqlite_reader is not None else None
+        """The change counter (migration 0010), read again only after something committed.
+
+        ``PRAGMA data_version`` moves with every commit by another connection,
+        chat admissions included; the counter only with writes to threads, items
+        and keys. It is read after the version, so a commit between the two is
+        counted now or, the version having moved, on the next call. None in memory.
+        """
+        reader = self._sqlite_reader
+        if reader is None:
+            return None
+        version = reader.data_version()
+        if version != self._data_version:
+            [(self._changes,)] = await reader.fetch_all(tables.CHANGES, {})
+            self._data_version = version
+        return self._changes
 
     async def dispose(self) -> None:
         await self.reader.close()
@@ -134,7 +157,7 @@ def _configure(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

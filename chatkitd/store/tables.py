@@ -16,6 +16,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    cast,
+    func,
+    select,
 )
 
 metadata = MetaData(
@@ -218,16 +221,14 @@ workflows = Table(
     Column("updated_at", Float, nullable=False),
 )
 
-# A graph workflow's per-thread state (what set_state assigned) and, while a
-# user_approval waits, the paused run's position (JSON) with the token its card carries.
+# A graph workflow's per-thread state (what set_state assigned). A graph run waiting
+# for a person is an approvals pause (approval_pauses), like any other.
 graph_threads = Table(
     "graph_threads",
     metadata,
     Column("thread_id", String(64), primary_key=True),
     Column("project_id", String(64), nullable=False),
     Column("state", Text, nullable=False),
-    Column("paused", Text),
-    Column("paused_token", String(64)),
     Column("updated_at", Float, nullable=False),
 )
 
@@ -282,17 +283,20 @@ approvals = Table(
     Index(None, "pause_id"),
 )
 
-# PostgreSQL: counts the commits that change what REST reads return, so the
-# response cache knows when to drop what it replays (``chatkitd.store.postgres``).
-# Triggers on threads, items and api_keys add one to a row, picked by server
-# process, so concurrent writers rarely share one. Empty and unused on SQLite,
-# which counts commits itself (PRAGMA data_version).
+# Counts the commits that change what REST reads return, so the response cache
+# knows when to drop what it replays, and chat admissions or session records do
+# not empty it. Triggers on threads, items and api_keys add one to a row: on
+# PostgreSQL one of 64, picked by server process, so concurrent writers rarely
+# share one (migration 0007); on SQLite, with one writer at a time, the one row
+# 0 (migration 0010).
 change_counters = Table(
     "change_counters",
     metadata,
     Column("shard", Integer, primary_key=True, autoincrement=False),
     Column("changes", BigInteger, nullable=False),
 )
+# The count itself: it grows with every such commit a read sees, and never shrinks.
+CHANGES = select(cast(func.coalesce(func.sum(change_counters.c.changes), 0), BigInteger))
 
 # Per project: threads idle longer than this are deleted with their files (chatkitd.store.retention).
 retention_policies = Table(

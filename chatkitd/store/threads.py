@@ -27,9 +27,9 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatkitd import clock, ids
+from chatkitd.blobs import BlobStore
 from chatkitd.context import RequestContext
 from chatkitd.store import tables, visible
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Order, Window, check_cursors, plan, read_page
 from chatkitd.store.projection import item_rest, thread_rest
@@ -101,7 +101,7 @@ def item_row(thread_id: str, item: ThreadItem) -> dict[str, object]:
 
 
 class ThreadStore(Store[RequestContext]):
-    def __init__(self, db: Database, blobs: FileBlobStore) -> None:
+    def __init__(self, db: Database, blobs: BlobStore) -> None:
         self.db = db
         self.blobs = blobs
 

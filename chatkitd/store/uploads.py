@@ -30,6 +30,17 @@ class AttachmentRecord:
     uploaded: bool
 
 
+def blob_id_of(attachment: Attachment) -> str:
+    """Where an attachment's bytes are in the blob store.
+
+    Each upload writes under a name of its own (so two uploads racing on one
+    link never share a file) and the winner's name is kept in the record's
+    metadata; records from before that are stored under the attachment's id.
+    """
+    blob = (attachment.metadata or {}).get("blob")
+    return blob if isinstance(blob, str) and blob else attachment.id
+
+
 async def find_attachment(db: Database, attachment_id: str) -> AttachmentRecord | None:
     a = tables.attachments
     query = select(

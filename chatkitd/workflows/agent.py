@@ -39,7 +39,7 @@ from chatkitd.settings import Settings
 from chatkitd.store.db import Database
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import agent_pause
-from chatkitd.workflows.base import Workflow
+from chatkitd.workflows.base import ComposerChoices, Workflow
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.streaming import HistoryConverter, chat_events
 
@@ -72,9 +72,12 @@ class RunEnvironment:
 
 def _converter(env: RunEnvironment, context: RequestContext, model: str | None) -> HistoryConverter:
     """This run's history converter: attachments as the run's model can take them."""
+    from chatkitd.knowledge import service
     from chatkitd.knowledge.attachment_inputs import for_run
 
-    return HistoryConverter(for_run(env.settings, env.provider, model, context.project_id))
+    # The platform's blob store (its client is one per process, whichever back end).
+    blobs = service.for_run(env.db, env.settings).blobs
+    return HistoryConverter(for_run(env.settings, env.provider, model, context.project_id, blobs))
 
 
 class _Provider(ModelProvider):
@@ -99,6 +102,11 @@ class AgentWorkflow(Workflow):
         self.factory = factory
         self.env = env
         self._provider = _Provider(env)
+
+    def composer_choices(self) -> ComposerChoices:
+        # A YAML agent's factory knows its tools' names (loader.yaml_agent_factory); a Python
+        # factory builds them per run, so only its MODELS are known.
+        return ComposerChoices(list(self.env.models), list(getattr(self.factory, "tool_names", [])))
 
     def _pick_model(self, requested: str | None) -> str | None:
         allowed = self.env.models

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chatkit.actions import Action
@@ -30,11 +31,24 @@ if TYPE_CHECKING:
     from chatkitd.store.threads import ThreadStore
 
 
+@dataclass(frozen=True)
+class ComposerChoices:
+    """What a chat's composer may offer for a workflow: the models a user may pick
+    (``inference_options.model``; the default first) and the tools (``tool_choice``)."""
+
+    models: list[str] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list)
+
+
 class Workflow(ABC):
     """One deployed version of a workflow."""
 
     id: str
     version: str
+
+    def composer_choices(self) -> ComposerChoices:
+        """The models and tools a user may pick for this workflow; none unless it says so."""
+        return ComposerChoices()
 
     @abstractmethod
     def respond(

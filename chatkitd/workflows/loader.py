@@ -84,6 +84,10 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
             )
         return agent
 
+    # What a composer may offer as tool_choice (AgentWorkflow.composer_choices); an MCP
+    # server's tools are listed only once it is connected, so they are not among them.
+    names = (getattr(tool, "name", None) for tool in (*server_tools, *client_tools))
+    build.tool_names = [name for name in names if name]  # type: ignore[attr-defined]
     return build
 
 

@@ -24,9 +24,9 @@ from chatkit.store import Store
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 
 from chatkitd import ids
+from chatkitd.blobs import FileBlobStore
 from chatkitd.context import RequestContext as ChatkitdContext
 from chatkitd.store import migrate
-from chatkitd.store.blobs import FileBlobStore
 from chatkitd.store.db import Database
 from chatkitd.store.keys import ensure_project
 from chatkitd.store.threads import ThreadStore

@@ -1,8 +1,9 @@
 """One turn of a graph workflow: the values nodes read and write, and how they talk to the chat.
 
 A ``GraphRun`` is plain data (text, JSON values, model input items), so a
-run paused at a ``user_approval`` node is saved as it stands and resumed by
-any process (``chatkitd.workflows.graph.state``).
+run that waits for a person (a ``user_approval`` node, an ``mcp`` node or an
+agent's tool that needs approval) is saved as it stands, as its ``Position``,
+with the approvals core (``chatkitd.approvals``), and resumed by any process.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 from agents.models.interface import Model, ModelProvider
 from chatkit.types import ThreadMetadata, ThreadStreamEvent
 
+from chatkitd.approvals import ApprovalRequest
 from chatkitd.context import RequestContext
 from chatkitd.models.providers import ProviderDefinition
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
@@ -42,8 +44,11 @@ class Step:
     output: Any = None
     next: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
-    pause: bool = False  # the run waits here for the user (user_approval)
     keep_input: bool = False  # the node passes its input through (set_state, note)
+    # The run waits here for a person to answer these; ``kept`` is what the node's
+    # ``resume`` gets back (JSON values), in whichever process takes the answer.
+    ask: list[ApprovalRequest] = field(default_factory=list)
+    kept: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,7 +64,7 @@ class Position:
     iterations: dict[str, int]
     model: str | None = None
     trace_id: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)  # what the pausing node keeps (its question)
+    data: dict[str, Any] = field(default_factory=dict)  # what the pausing node kept (Step.kept)
 
 
 @dataclass
@@ -79,7 +84,6 @@ class GraphRun:
     state_changed: bool = False
     untraced: bool = True
     trace: Any = None  # the run's RunTrace (chatkitd.tracing.runs), set by the runtime
-    had_pause: bool = False  # a paused run waited when this turn began
     step: Step | None = None
     item_ids: list[str] = field(default_factory=list)
     _data: dict[str, Any] | None = None  # the activation, until a value changes

@@ -3,15 +3,17 @@
 A turn starts at the start node with the thread's history (as model input),
 the user's message as ``input_as_text``, and the state: the start node's
 defaults, then the session's ``state_variables``, then what ``set_state``
-assigned earlier in the thread. A ``user_approval`` node ends the stream with
-its question; the answer (a ``threads.custom_action``) resumes the run from
-its saved position in whichever process receives it. A graph's ``actions``
-map other widget actions to the node they start at (``input`` is then the
-action's payload).
+assigned earlier in the thread. A node that asks a person (``user_approval``,
+an ``mcp`` call or an agent's tool that needs approval) ends the stream with
+the approvals core's cards; the run's position is the pause's state, and the
+last answer resumes it (``resume``) in whichever process receives it. A
+graph's ``actions`` map other widget actions to the node they start at
+(``input`` is then the action's payload).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,7 +22,6 @@ from agents.models.interface import Model, ModelProvider
 from chatkit.actions import Action
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
-    ThreadItemReplacedEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
@@ -28,19 +29,21 @@ from chatkit.types import (
     WidgetItem,
 )
 
+from chatkitd import approvals
+from chatkitd.approvals import ApprovalRequest, Resumption
 from chatkitd.context import RequestContext
 from chatkitd.models.providers import ProviderDefinition, build_model
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment
-from chatkitd.workflows.base import Workflow
+from chatkitd.workflows.base import ComposerChoices, Workflow
 from chatkitd.workflows.graph import state as graph_state
 from chatkitd.workflows.graph.cel import CelError
-from chatkitd.workflows.graph.nodes.approval import APPROVAL_ACTION, UserApproval, approval_card
-from chatkitd.workflows.graph.run import GraphRun, Position, Step
+from chatkitd.workflows.graph.run import GraphRun, Position
 from chatkitd.workflows.graph.spec import Graph
 from chatkitd.workflows.streaming import HistoryConverter
 
 _CONVERTER = HistoryConverter()
+PAUSE_KIND = "graph"  # the approvals core's name for a graph run's pause
 
 
 class _Provider(ModelProvider):
@@ -60,6 +63,9 @@ class GraphWorkflow(Workflow):
         self.models = graph.definition.models
         self.provider: ModelProvider = _Provider(self)
         self._models: dict[tuple[str, str | None], Model] = {}
+
+    def composer_choices(self) -> ComposerChoices:
+        return ComposerChoices(list(self.models))
 
     @property
     def default_model(self) -> str | None:
@@ -83,7 +89,7 @@ class GraphWorkflow(Workflow):
             return  # graphs have no client tools to resume after
         page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
         conversation = await _CONVERTER.to_agent_input(list(reversed(page.data)))
-        saved, pending = await graph_state.load(self.env.db, context.project_id, thread.id)
+        saved = await graph_state.load(self.env.db, context.project_id, thread.id)
         text = " ".join(p.text for p in item.content if isinstance(p, UserMessageTextContent))
         run = GraphRun(
             workflow=self,
@@ -95,8 +101,7 @@ class GraphWorkflow(Workflow):
             conversation=list(conversation),
             model=self._pick_model(item.inference_options.model if item.inference_options else None),
         )
-        run.had_pause = pending is not None  # this turn abandons it: the save clears it
-        async for event in self._drive(run, self.graph.start, [item.id]):
+        async for event in self._drive(run, self.graph.start):
             yield event
 
     async def action(
@@ -107,50 +112,26 @@ class GraphWorkflow(Workflow):
         context: RequestContext,
         store: Any,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        if action.type == APPROVAL_ACTION:
-            async for event in self._answer(thread, action, sender, context, store):
-                yield event
-            return
         target = self.graph.definition.actions.get(action.type)
         if target is None:
             async for event in super().action(thread, action, sender, context, store):
                 yield event
             return
-        saved, _ = await graph_state.load(self.env.db, context.project_id, thread.id)
+        saved = await graph_state.load(self.env.db, context.project_id, thread.id)
         page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
         conversation = await _CONVERTER.to_agent_input(list(reversed(page.data)))
         run = GraphRun(
             self, thread, context, store, "", self._initial_state(context, saved), list(conversation)
         )
         run.last = _json_safe(action.payload)
-        async for event in self._drive(run, target, []):
+        async for event in self._drive(run, target):
             yield event
 
-    async def _answer(
-        self,
-        thread: ThreadMetadata,
-        action: Action[str, Any],
-        sender: WidgetItem | None,
-        context: RequestContext,
-        store: Any,
+    async def resume(
+        self, thread: ThreadMetadata, resumption: Resumption, context: RequestContext, store: Any
     ) -> AsyncIterator[ThreadStreamEvent]:
-        payload = action.payload if isinstance(action.payload, dict) else {}
-        token, answer = str(payload.get("token", "")), payload.get("answer")
-        if answer not in ("approve", "reject"):
-            raise CustomStreamError("An approval is answered with 'approve' or 'reject'.", allow_retry=False)
-        position = await graph_state.claim(self.env.db, context.project_id, thread.id, token)
-        if position is None:
-            raise CustomStreamError("This request is no longer waiting for an answer.", allow_retry=False)
-        node = self.graph.nodes.get(position.node)
-        if not isinstance(node, UserApproval):
-            raise CustomStreamError(
-                "This request belongs to another version of the workflow.", allow_retry=False
-            )
-        if sender is not None:
-            answered = sender.model_copy(
-                update={"widget": approval_card(position.data.get("message", ""), token, answer)}
-            )
-            yield ThreadItemReplacedEvent(item=answered)
+        """Go on from where the run asked, with the answers (on the version that asked)."""
+        position = Position(**json.loads(resumption.state))
         run = GraphRun(
             workflow=self,
             thread=thread,
@@ -164,21 +145,30 @@ class GraphWorkflow(Workflow):
             last=position.last,
             iterations=position.iterations,
         )
-        step = node.resume(answer)
-        async for event in self._drive(run, position.node, [], resumed=step):
+        recorder = context.run_trace.recorder if context.run_trace else None
+        if recorder is not None:
+            for span in approvals.answer_spans(resumption):
+                recorder.add(span)
+        async for event in self._drive(run, position.node, (position.data, resumption)):
             yield event
 
     # -- the run loop ------------------------------------------------------------------
 
     async def _drive(
-        self, run: GraphRun, node_id: str | None, item_ids: list[str], resumed: Step | None = None
+        self,
+        run: GraphRun,
+        node_id: str | None,
+        resuming: tuple[dict[str, Any], Resumption] | None = None,
     ) -> AsyncIterator[ThreadStreamEvent]:
+        """Run nodes from ``node_id`` until the graph ends or a node asks a person (``resuming``:
+        the first node is the one that asked, and gets the answers)."""
         trace = run.context.run_trace or RunTrace.disabled()
         run.trace = trace
         run.untraced = not trace.enabled
         path: list[str] = []
         state_before = dict(run.state)
-        paused: tuple[Position, str] | None = None
+        paused: Position | None = None
+        asked: list[ApprovalRequest] = []
         with trace.span(f"graph {self.id}", {"workflow": self.id, "version": self.version}) as graph_span:
             try:
                 steps = 0
@@ -195,12 +185,16 @@ class GraphWorkflow(Workflow):
                         f"{node.type} {node.id}", {"node": node.id, "type": node.type, "input": run.last}
                     ) as details:
                         try:
-                            if resumed is not None:
-                                run.step, resumed = resumed, None
+                            run.step = None
+                            if resuming is not None:
+                                kept, resumption = resuming
+                                resuming = None
+                                resumed = node.resume(self.graph.compiled[node_id], run, kept, resumption)
+                                async for event in resumed:
+                                    yield event
                             elif node.quiet:
                                 run.step = await node.decide(self.graph.compiled[node_id], run)
                             else:
-                                run.step = None
                                 async for event in node.run(self.graph.compiled[node_id], run):
                                     yield event
                         except CelError as error:
@@ -215,9 +209,9 @@ class GraphWorkflow(Workflow):
                                 details.update(output=step.output, **step.detail)
                     assert step is not None
                     run.record(node_id, step.output, passes_input=step.keep_input)
-                    if step.pause:
-                        position = run.position(node_id, run.model, trace.trace_id, step.detail)
-                        paused = (position, step.detail["token"])
+                    if step.ask:
+                        paused = run.position(node_id, run.model, trace.trace_id, step.kept)
+                        asked = step.ask
                         break
                     node_id = step.next
             finally:
@@ -227,15 +221,22 @@ class GraphWorkflow(Workflow):
                     state=_json_safe(run.state),
                     paused=paused is not None,
                 )
-        if run.state_changed or paused is not None or run.had_pause:
-            await graph_state.save(
-                self.env.db,
-                run.context.project_id,
-                run.thread.id,
-                run.state,
-                paused[0] if paused else None,
-                paused[1] if paused else None,
+        if run.state_changed:
+            await graph_state.save(self.env.db, run.context.project_id, run.thread.id, run.state)
+        if paused is not None:
+            cards = await approvals.pause(
+                run.thread,
+                run.context,
+                run.store,
+                workflow_id=self.id,
+                workflow_version=self.version,
+                kind=PAUSE_KIND,
+                state=json.dumps(dataclasses.asdict(paused), default=str),
+                requests=asked,
+                trace=trace.recorder,
             )
+            for card in cards:
+                yield card
 
     # -- helpers ----------------------------------------------------------------------
 

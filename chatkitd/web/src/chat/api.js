@@ -1,8 +1,12 @@
 // The conversation transport: one POST per operation to /v1/chatkit/conversation.
 //
-// It owns the client secret. A 401 saying the secret expired, was cancelled or is
-// unknown makes it ask the page for a new one (getClientSecret(current)) and retry
-// once, so a user who leaves a tab open never sees a dead chat.
+// With a `getClientSecret` (ChatKit.js's hosted style) it owns the client secret: a
+// 401 saying the secret expired, was cancelled or is unknown makes it ask the page for
+// a new one (getClientSecret(current)) and retry once, so a user who leaves a tab open
+// never sees a dead chat. In the custom style (`url` + `fetch` + `domainKey`) the page's
+// own fetch adds whatever credentials it needs, uploads included.
+
+export const DOMAIN_KEY_HEADER = "chatkit-domain-key";
 
 const REFRESH_CODES = new Set(["session_expired", "session_cancelled", "invalid_client_secret"]);
 
@@ -29,12 +33,14 @@ function asSession(value) {
 
 export class Conversation {
   /**
-   * @param {{url: string, getClientSecret: (current: string|null) => Promise<string|object>,
-   *          onSession?: (session: object) => void, locale?: string}} api
+   * @param {{url: string, getClientSecret?: (current: string|null) => Promise<string|object>,
+   *          fetch?: typeof fetch, domainKey?: string, onSession?: (session: object) => void}} api
    */
   constructor(api) {
     this.url = api.url || "/v1/chatkit/conversation";
-    this.getClientSecret = api.getClientSecret;
+    this.getClientSecret = api.getClientSecret || null;
+    this.fetch = api.fetch || null;
+    this.domainKey = api.domainKey || null;
     this.onSession = api.onSession || (() => {});
     this.session = null;
     this._pending = null; // one in-flight getClientSecret shared by concurrent callers
@@ -60,22 +66,26 @@ export class Conversation {
     return this._pending;
   }
 
+  /** Whether this transport holds a secret (hosted style) or leaves credentials to the page's fetch. */
+  get ownsSecret() {
+    return typeof this.getClientSecret === "function";
+  }
+
+  _fetch(url, init) {
+    return this.fetch ? this.fetch(url, init) : fetch(url, init);
+  }
+
   async _post(body, signal) {
-    if (!this.session) await this.refresh(null);
+    if (this.ownsSecret && !this.session) await this.refresh(null);
     let refreshed = false;
     for (;;) {
-      const response = await fetch(this.url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          authorization: `Bearer ${this.secret}`,
-        },
-        body: JSON.stringify(body),
-        signal,
-      });
+      const headers = { "content-type": "application/json" };
+      if (this.secret) headers.authorization = `Bearer ${this.secret}`;
+      if (this.domainKey) headers[DOMAIN_KEY_HEADER] = this.domainKey;
+      const response = await this._fetch(this.url, { method: "POST", headers, body: JSON.stringify(body), signal });
       if (response.ok) return response;
       const error = await errorFrom(response);
-      if (response.status === 401 && REFRESH_CODES.has(error.code) && !refreshed) {
+      if (response.status === 401 && REFRESH_CODES.has(error.code) && !refreshed && this.ownsSecret) {
         refreshed = true;
         await this.refresh(this.secret);
         continue;
@@ -124,6 +134,7 @@ export class Conversation {
    * XMLHttpRequest, because fetch cannot report upload progress.
    */
   upload(descriptor, file, onProgress, { signal } = {}) {
+    if (this.fetch) return this._uploadWithPageFetch(descriptor, file, onProgress, signal);
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open(descriptor.method || "POST", descriptor.url);
@@ -157,6 +168,19 @@ export class Conversation {
       form.append("file", file, file.name);
       xhr.send(form);
     });
+  }
+
+  /** The custom style's upload: through the page's fetch, which adds its credentials (no progress events). */
+  async _uploadWithPageFetch(descriptor, file, onProgress, signal) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    const headers = { ...(descriptor.headers || {}) };
+    if (this.domainKey) headers[DOMAIN_KEY_HEADER] = this.domainKey;
+    const response = await this._fetch(descriptor.url, { method: descriptor.method || "POST", headers, body: form, signal });
+    if (!response.ok) throw await errorFrom(response);
+    onProgress(1);
+    const text = await response.text();
+    return text ? JSON.parse(text) : null;
   }
 }
 

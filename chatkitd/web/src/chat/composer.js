@@ -5,10 +5,11 @@
 
 import { Uploads } from "./uploads.js";
 import { icon } from "./icons.js";
+import { chatkitIcon } from "./chatkit-icons.js";
 import { h } from "./dom.js";
 
 export function buildComposer(chat) {
-  chat.textarea = h("textarea", { class: "ck-input", rows: "1", "aria-label": "Message", placeholder: "Message" });
+  chat.textarea = h("textarea", { class: "ck-input", rows: "1" });
   chat.textarea.addEventListener("keydown", (event) => {
     // Enter sends, Shift+Enter is a newline; never send mid IME composition.
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -22,16 +23,19 @@ export function buildComposer(chat) {
     chat.uploads.add([...chat.fileInput.files]);
     chat.fileInput.value = "";
   });
-  chat.attachButton = h("button", { type: "button", class: "ck-icon-button", "aria-label": "Attach files", onclick: () => chat.fileInput.click() }, icon("plus"));
-  chat.modelSelect = h("select", { class: "ck-select", "aria-label": "Model", hidden: true });
-  chat.toolSelect = h("select", { class: "ck-select", "aria-label": "Tool", hidden: true });
-  chat.sendButton = h("button", { type: "submit", class: "ck-send", "aria-label": "Send message", text: "Send" });
-  chat.stopButton = h("button", { type: "button", class: "ck-stop", "aria-label": "Stop", text: "Stop", hidden: true, onclick: () => chat.stop() });
+  chat.attachButton = h("button", { type: "button", class: "ck-icon-button", onclick: () => chat.fileInput.click() }, icon("plus"));
+  chat.modelSelect = h("select", { class: "ck-select", hidden: true });
+  chat.toolSelect = h("select", { class: "ck-select", hidden: true, onchange: () => chat._onToolChange() });
+  chat.pinnedTools = h("span", { class: "ck-pinned-tools" });
+  chat.sendButton = h("button", { type: "submit", class: "ck-send" });
+  chat.stopButton = h("button", { type: "button", class: "ck-stop", hidden: true, onclick: () => chat.stop() });
   chat.composerError = h("div", { class: "ck-composer-error", role: "alert" });
-  const attachmentsEl = h("ul", { class: "ck-pending-attachments", "aria-label": "Files to send" });
+  const attachmentsEl = h("ul", { class: "ck-pending-attachments" });
+  chat.pendingList = attachmentsEl;
   chat.uploads = new Uploads(chat, attachmentsEl);
-  const row = h("div", { class: "ck-composer-row" }, chat.attachButton, chat.textarea, chat.modelSelect, chat.toolSelect, chat.sendButton, chat.stopButton);
-  const form = h("form", { class: "ck-composer", "aria-label": "Compose message" }, attachmentsEl, row, chat.composerError, chat.fileInput);
+  const row = h("div", { class: "ck-composer-row" }, chat.attachButton, chat.pinnedTools, chat.textarea, chat.modelSelect, chat.toolSelect, chat.sendButton, chat.stopButton);
+  const form = h("form", { class: "ck-composer" }, attachmentsEl, row, chat.composerError, chat.fileInput);
+  chat.composerForm = form;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     chat._submit();
@@ -44,22 +48,64 @@ export function autosize(chat) {
   chat.textarea.style.height = `${Math.min(chat.textarea.scrollHeight, 200)}px`;
 }
 
+/** The composer's own words, in the chat's locale (chat/i18n.js). */
+export function applyComposerStrings(chat) {
+  const t = chat.t;
+  chat.textarea.setAttribute("aria-label", t("message"));
+  chat.attachButton.setAttribute("aria-label", t("attachFiles"));
+  chat.modelSelect.setAttribute("aria-label", t("model"));
+  chat.toolSelect.setAttribute("aria-label", t("tool"));
+  chat.sendButton.textContent = t("send");
+  chat.sendButton.setAttribute("aria-label", t("sendMessage"));
+  chat.stopButton.textContent = t("stop");
+  chat.stopButton.setAttribute("aria-label", t("stop"));
+  chat.pendingList.setAttribute("aria-label", t("filesToSend"));
+  chat.composerForm.setAttribute("aria-label", t("composeMessage"));
+  const none = chat.toolSelect.querySelector("option[value='']");
+  if (none) none.textContent = t("noTool");
+  chat._onToolChange(); // the placeholder
+}
+
+/** ChatKit.js's `composer` options (read by options.js) on the composer's controls. */
 export function applyComposerOptions(chat) {
-  const composer = chat.options.composer || {};
-  chat.textarea.placeholder = composer.placeholder || "Message";
-  const fill = (select, choices, label) => {
-    select.replaceChildren();
-    for (const choice of choices || []) {
-      const option = h("option", { value: choice.id, text: choice.label || choice.id });
-      if (choice.default) option.selected = true;
-      select.append(option);
+  const composer = chat.config.composer;
+  const keepModel = chat.modelSelect.value;
+  const keepTool = chat.toolSelect.value;
+  chat.modelSelect.replaceChildren();
+  for (const model of composer.models) {
+    const option = h("option", { value: model.id, text: model.label || model.id, title: model.description || null, disabled: !!model.disabled });
+    if (model.default) option.selected = true;
+    chat.modelSelect.append(option);
+  }
+  if (keepModel && composer.models.some((m) => m.id === keepModel && !m.disabled)) chat.modelSelect.value = keepModel;
+  chat.modelSelect.hidden = !composer.models.length;
+
+  // Tools: a menu of all of them (none selected by default), and a toggle button for each pinned one.
+  chat.toolSelect.replaceChildren(h("option", { value: "", text: chat.t("noTool") }));
+  chat.pinnedTools.replaceChildren();
+  for (const tool of composer.tools) {
+    chat.toolSelect.append(h("option", { value: tool.id, text: tool.label || tool.id }));
+    if (tool.pinned) {
+      const button = h("button", {
+        type: "button",
+        class: "ck-icon-button ck-pinned-tool",
+        "data-tool-id": tool.id,
+        "aria-pressed": "false",
+        "aria-label": tool.label || tool.id,
+        onclick: () => chat._selectTool(chat.toolSelect.value === tool.id ? null : tool.id),
+      });
+      if (tool.icon) button.append(chatkitIcon(tool.icon));
+      button.append(h("span", { text: tool.shortLabel || tool.label || tool.id }));
+      chat.pinnedTools.append(button);
     }
-    if (label === "Tool" && choices && choices.length) select.prepend(h("option", { value: "", text: "No tool" }));
-    select.hidden = !(choices && choices.length);
-  };
-  fill(chat.modelSelect, composer.models, "Model");
-  fill(chat.toolSelect, composer.tools, "Tool");
-  if (composer.tools && !composer.tools.some((t) => t.default)) chat.toolSelect.value = "";
+  }
+  chat.toolSelect.hidden = !composer.tools.length;
+  chat.toolSelect.value = composer.tools.some((t) => t.id === keepTool) ? keepTool : "";
+  chat._onToolChange(); // placeholder (a tool's placeholderOverride wins) and pinned buttons
+
+  const accept = composer.attachments && composer.attachments.accept;
+  if (accept) chat.fileInput.setAttribute("accept", Object.entries(accept).flatMap(([mime, exts]) => [mime, ...(exts || [])]).join(","));
+  else chat.fileInput.removeAttribute("accept");
   chat.uploads.refreshLimits();
-  chat.history.setEnabled(!(chat.options.history && chat.options.history.enabled === false));
+  chat.history.setEnabled(chat.config.history.enabled);
 }

@@ -1,163 +1,336 @@
-// <chatkitd-chat>: chatkitd's embeddable chat, a dependency-free custom element.
+// The chat element, registered twice from one implementation:
 //
-//   import "/static/chatkitd.js";
-//   const chat = document.querySelector("chatkitd-chat");
-//   chat.setOptions({ api: { url, getClientSecret }, theme, startScreen, composer, history, onClientTool, ... });
+//   <openai-chatkit>  the drop-in for OpenAI's ChatKit.js (same options, methods and events)
+//   <chatkitd-chat>   the same element under chatkitd's own name
 //
-// Options are modelled on OpenAI's ChatKit.js so integrators can switch with
-// little change. Everything it needs is served by chatkitd itself: no CDN, no
-// fonts or icons from elsewhere, so it works with no internet at all.
+//   const chat = document.querySelector("openai-chatkit");
+//   chat.setOptions({ api: { getClientSecret }, theme, startScreen, composer, history, onClientTool, ... });
+//   chat.addEventListener("chatkit.response.end", () => ...);
+//
+// Options are read by options.js from ChatKit.js's `ChatKitOptions` shape; what
+// chatkitd cannot honour is reported once (chatkit.log and console.warn), never thrown.
+// Everything it needs is served by chatkitd itself: no CDN, no fonts or icons from
+// elsewhere, so it works with no internet at all.
 
 import { Conversation } from "./api.js";
 import { renderItem } from "./items.js";
 import { imagePolicy } from "./widgets.js";
 import { applyUpdate } from "./updates.js";
-import { buildComposer, autosize, applyComposerOptions } from "./composer.js";
+import { buildComposer, autosize, applyComposerOptions, applyComposerStrings } from "./composer.js";
 import { h } from "./dom.js";
+import { Entities, tagContent } from "./entities.js";
+import { Header } from "./header.js";
 import { History } from "./history.js";
 import { icon } from "./icons.js";
+import { chatkitIcon } from "./chatkit-icons.js";
+import { markdownToHtml } from "./markdown.js";
 import { notice, showError, streamError } from "./notices.js";
-import { adopt, chatSheet } from "./styles.js";
+import { EVENT_CALLBACKS, readOptions } from "./options.js";
+import { SERVED_CONVERSATION_URL } from "./origin.js";
+import { adopt, chatSheet, dropinSheet } from "./styles.js";
+import { applyTheme } from "./theme.js";
+import { resolveLocale, translator } from "./i18n.js";
 
+const DEEPLINK = "chatkit-link:";
+
+/** `chatkit-link://name?key=value` -> {name, data}. */
+function deeplinkOf(href) {
+  const url = new URL(href);
+  const name = decodeURIComponent(`${url.host}${url.pathname}`.replace(/^\/+|\/+$/g, ""));
+  const data = Object.fromEntries(url.searchParams);
+  return Object.keys(data).length ? { name, data } : { name };
+}
+
+/** Identity of an api option: a new identity means a new conversation (new secret, new thread). */
+function apiIdentity(api) {
+  if (!api) return null;
+  return JSON.stringify([api.style, api.url || null, api.domainKey || null, api.uploadStrategy || null]);
+}
 
 class ChatkitdChat extends HTMLElement {
   constructor() {
     super();
     this.attachShadow({ mode: "open" });
-    this.options = {};
+    this.rawOptions = {};
+    const { options } = readOptions({});
+    this.config = options;
     this.conversation = null;
     this.thread = null; // the open thread's metadata, or null for a new chat
     this.items = []; // the open thread's items, in order
     this.nodes = new Map(); // item id -> rendered node
     this.streaming = null; // {controller, allowCancel} while a response streams
+    this.reported = new Set(); // unsupported options already reported
+    this.readyState = "new"; // new -> scheduled -> ready
+    this.replyTo = null; // quoted text of a reply (setComposerValue/sendUserMessage `reply`)
+    this.t = translator(resolveLocale()); // the browser's language until the `locale` option says otherwise
     this._build();
+    this._applyStrings();
   }
 
-  // -- public API ------------------------------------------------------------------
+  /** The options as the page gave them (ChatKit.js: `setOptions` replaces, never merges). */
+  get options() {
+    return this.rawOptions;
+  }
 
-  /** Configure (or reconfigure) the chat. A new api object starts a new conversation client. */
-  setOptions(options) {
-    options = options || {};
-    const apiChanged = !this.options.api || options.api !== this.options.api;
-    this.options = options;
-    this._applyTheme();
-    this._applyComposerOptions();
-    this._renderStartScreen();
-    if (apiChanged && this.options.api) {
-      this.conversation = new Conversation({
-        ...this.options.api,
-        onSession: (session) => this._onSession(session),
-      });
-      this.uploads.reset();
-      this._openNewThread();
-      // Fetch a secret now: its session tells us the upload and history limits.
-      this.conversation
-        .refresh(null)
-        .then(() => {
-          if (this.options.initialThread) this.setThreadId(this.options.initialThread);
-          return this.history.load();
-        })
-        .catch((error) => this._showError(error));
+  // -- public API (ChatKit.js's OpenAIChatKit interface) ------------------------------------
+
+  /** Configure (or reconfigure) the chat with a full set of ChatKit.js options. */
+  setOptions(raw) {
+    const previous = this.config.api;
+    const { options, unsupported } = readOptions(raw);
+    this.rawOptions = raw || {};
+    this.config = options;
+    this._applyOptions();
+    for (const path of unsupported) this._reportUnsupported(path);
+    const api = options.api;
+    if (api && apiIdentity(api) === apiIdentity(previous) && this.conversation) {
+      // Same server and style: keep the conversation, with the page's latest functions.
+      this.conversation.getClientSecret = api.getClientSecret || null;
+      this.conversation.fetch = api.fetch || null;
+    } else if (api) {
+      this._connect(api);
     }
+    this._scheduleReady();
   }
 
   /** Open a thread by id, or null for a new one. */
   async setThreadId(threadId) {
     if (!threadId) return this._openNewThread();
+    this._requireConversation();
+    this._emit("thread.load.start", { threadId });
     try {
       const thread = await this.conversation.request("threads.get_by_id", { thread_id: threadId });
-      let items = thread.items ? thread.items.data : [];
-      let page = thread.items || { has_more: false };
-      // get_by_id answers the first page only; long threads are fetched to the end.
-      while (page.has_more) {
-        page = await this.conversation.request("items.list", { thread_id: threadId, after: page.after, order: "asc", limit: 100 });
-        items = items.concat(page.data);
-      }
+      const items = await this._allItems(threadId, thread.items);
       delete thread.items;
+      const changed = !this.thread || this.thread.id !== threadId;
       this._setThread(thread, items);
-      this._emit("thread.change", { threadId });
+      if (changed) this._emit("thread.change", { threadId });
     } catch (error) {
       this._showError(error);
+    } finally {
+      this._emit("thread.load.end", { threadId });
     }
   }
 
-  /** Send a message as if the user typed it. */
-  sendUserMessage({ text, newThread = false } = {}) {
+  /** Send a message without touching the composer (ChatKit.js's sendUserMessage). */
+  async sendUserMessage({ text, content, reply, attachments, newThread = false, toolChoice, model } = {}) {
+    this._requireConversation();
     if (newThread) this._openNewThread();
-    this.textarea.value = text || "";
-    return this._submit();
+    const inference = {};
+    if (model) inference.model = model;
+    if (toolChoice && toolChoice.id) inference.tool_choice = { id: toolChoice.id };
+    const given = Array.isArray(content) && content.length ? content : [{ type: "input_text", text: text || "" }];
+    const parts = given.map((part) => (part.type === "input_tag" ? tagContent({ ...part, title: part.text }) : part));
+    const input = {
+      content: parts,
+      attachments: (attachments || []).map((a) => (typeof a === "string" ? a : a.id)),
+      quoted_text: reply || null,
+      inference_options: inference,
+    };
+    const ok = await this._sendInput(input);
+    // Refused (a locked thread, a rate limit): the text goes to the composer, so it is not lost.
+    if (!ok.delivered && !this.textarea.value) {
+      this.textarea.value = parts.filter((p) => p.type === "input_text").map((p) => p.text).join("");
+      this._autosize();
+    }
   }
 
-  focusComposer() {
+  /** Fill the composer without sending (text or tags, a reply, files, the tool and model pickers). */
+  async setComposerValue({ text, content, reply, attachments, files, selectedToolId, selectedModelId } = {}) {
+    if (Array.isArray(content)) {
+      this.entities.setTags(content.filter((part) => part.type === "input_tag"));
+      this.textarea.value = content.filter((part) => part.type === "input_text").map((part) => part.text).join("");
+    } else if (text !== undefined) {
+      this.textarea.value = text;
+    }
+    if (reply !== undefined) this._setReply(reply);
+    for (const attachment of attachments || []) this.uploads.addUploaded(attachment);
+    if (files && files.length) this.uploads.add([...files]);
+    if (selectedToolId !== undefined) this._selectTool(selectedToolId);
+    if (selectedModelId !== undefined && [...this.modelSelect.options].some((o) => o.value === selectedModelId)) {
+      this.modelSelect.value = selectedModelId;
+    }
+    this._autosize();
+  }
+
+  async focusComposer() {
     this.textarea.focus();
+  }
+
+  /** Send a custom action to the server, as a widget's action would (ChatKit.js's sendCustomAction). */
+  async sendCustomAction(action, itemId) {
+    this._requireConversation();
+    if (!this.thread) throw new Error("sendCustomAction needs an open thread");
+    const params = { thread_id: this.thread.id, item_id: itemId || null, action: { type: action.type, payload: action.payload ?? null } };
+    await this._run("threads.custom_action", params);
+  }
+
+  /** Fetch the open thread and the history list again (after the server changed them). */
+  async fetchUpdates() {
+    this._requireConversation();
+    if (this.thread && !this.streaming) {
+      const thread = await this.conversation.request("threads.get_by_id", { thread_id: this.thread.id });
+      const items = await this._allItems(thread.id, thread.items);
+      delete thread.items;
+      this._setThread(thread, items);
+    }
+    await this.history.load();
+  }
+
+  async showHistory() {
+    this._setHistoryOpen(true);
+  }
+
+  async hideHistory() {
+    this._setHistoryOpen(false);
   }
 
   // -- building the shell ---------------------------------------------------------
 
   _build() {
     const root = this.shadowRoot;
-    adopt(root, chatSheet());
-    this.root = h("div", { class: "ck-root", part: "root" });
-    this.historyEl = h("aside", { class: "ck-history", "aria-label": "Conversation history" });
-    this.titleEl = h("h2", { class: "ck-title", id: "ck-title", text: "New chat" });
-    this.historyToggle = h("button", {
-      type: "button",
-      class: "ck-icon-button",
-      "aria-label": "Toggle history",
-      "aria-expanded": "true",
-      onclick: () => this._toggleHistory(),
-    }, icon("menu"));
-    const newChat = h("button", { type: "button", class: "ck-button", "aria-label": "New chat", onclick: () => this._openNewThread(true), text: "New chat" });
-    const header = h("header", { class: "ck-header" }, this.historyToggle, this.titleEl, newChat);
+    adopt(root, chatSheet(), dropinSheet());
+    this.root = h("div", { class: "ck-root", part: "root", role: "region" });
+    this.historyEl = h("aside", { class: "ck-history" });
+    this.header = new Header(this);
+    this.titleEl = this.header.title;
+    this.historyToggle = this.header.historyToggle;
     this.banner = h("div", { class: "ck-banners", role: "status", "aria-live": "polite" });
     this.log = h("div", { class: "ck-log", role: "log", "aria-labelledby": "ck-title", tabindex: "0" });
     this.progressEl = h("div", { class: "ck-progress", hidden: true, "aria-live": "polite" });
     this.startEl = h("div", { class: "ck-start" });
     const scroller = h("div", { class: "ck-scroller" }, this.startEl, this.log, this.progressEl);
     this.scroller = scroller;
-    this.composer = this._buildComposer();
-    const main = h("section", { class: "ck-main", "aria-labelledby": "ck-title" }, header, this.banner, scroller, this.composer);
+    this.entities = new Entities(this);
+    this.composer = buildComposer(this);
+    this.replyEl = h("div", { class: "ck-reply", hidden: true });
+    this.composer.prepend(this.replyEl, this.entities.chips, this.entities.menu);
+    this.composer.querySelector(".ck-composer-row").prepend(this.entities.button);
+    this.entities.attach(this.textarea, this.composer, this.log);
+    this.disclaimerEl = h("div", { class: "ck-disclaimer ck-markdown", hidden: true });
+    const main = h("section", { class: "ck-main", "aria-labelledby": "ck-title" }, this.header.el, this.banner, scroller, this.composer, this.disclaimerEl, this.entities.preview);
     this.root.append(this.historyEl, main);
     root.append(this.root);
     this.history = new History(this, this.historyEl);
-  }
-
-  _buildComposer() {
-    return buildComposer(this);
+    this.log.addEventListener("click", (event) => this._followDeeplink(event));
   }
 
   _autosize() {
     autosize(this);
   }
 
-  _applyTheme() {
-    const theme = this.options.theme || {};
-    this.root.dataset.scheme = theme.colorScheme === "dark" ? "dark" : "light";
-    this.root.dataset.density = theme.density || "normal";
-    const accent = typeof theme.accent === "string" ? theme.accent : theme.color && theme.color.accent && theme.color.accent.primary;
-    if (accent && CSS.supports("color", accent)) this.root.style.setProperty("--ck-accent", accent);
-    else this.root.style.removeProperty("--ck-accent");
-    if (theme.radius) this.root.dataset.radius = theme.radius;
+  /** The words of the chat's own frame in the current locale (chat/i18n.js); its language and direction. */
+  _applyStrings() {
+    const t = this.t;
+    this.root.lang = t.locale;
+    this.root.dir = t.dir;
+    this.root.setAttribute("aria-label", this.config.frameTitle || t("chat"));
+    this.root.style.setProperty("--ck-label-stopped", JSON.stringify(t("stopped")));
+    this.historyEl.setAttribute("aria-label", t("conversationHistory"));
+    this.header.applyStrings();
+    this._updateHeader();
+    applyComposerStrings(this);
+    this.entities.applyStrings();
+    this.history.applyStrings();
+    this._renderStartScreen();
   }
 
-  _applyComposerOptions() {
+  _applyOptions() {
+    const config = this.config;
+    const locale = resolveLocale(config.locale);
+    if (locale !== this.t.locale) {
+      // Everything below redraws the items and the history in the new language.
+      this.t = translator(locale);
+      this._applyStrings();
+    }
+    applyTheme(this.root, config.theme, {
+      onFontError: (source) => this._log("theme.font_failed", { family: source.family, src: source.src }),
+    });
+    this.root.setAttribute("aria-label", config.frameTitle || this.t("chat"));
+    this.header.apply(config.header);
+    this._updateHeader();
     applyComposerOptions(this);
+    this.entities.applyOptions();
+    this._renderStartScreen();
+    this.disclaimerEl.hidden = !config.disclaimer;
+    this.disclaimerEl.classList.toggle("ck-high-contrast", !!(config.disclaimer && config.disclaimer.highContrast));
+    this.disclaimerEl.innerHTML = config.disclaimer ? markdownToHtml(config.disclaimer.text) : ""; // escaped by markdownToHtml
+    for (const item of this.items) this._upsert(item, false); // feedback/retry buttons follow threadItemActions
+    this.history.render(); // rename/delete follow history.showRename/showDelete
+  }
+
+  _connect(api) {
+    const hosted = api.style === "hosted";
+    this.conversation = new Conversation({
+      url: hosted ? SERVED_CONVERSATION_URL : api.url,
+      getClientSecret: api.getClientSecret,
+      fetch: api.fetch,
+      domainKey: api.domainKey,
+      onSession: (session) => this._onSession(session),
+    });
+    this.uploads.reset();
+    this.uploads.refreshLimits();
+    this._openNewThread();
+    // Fetch a secret now: its session tells us the upload and history limits.
+    const secret = this.conversation.ownsSecret ? this.conversation.refresh(null) : Promise.resolve();
+    const conversation = this.conversation;
+    secret
+      .then(() => {
+        if (conversation !== this.conversation) return undefined;
+        if (this.config.initialThread) this.setThreadId(this.config.initialThread);
+        return this.history.load();
+      })
+      .catch((error) => this._showError(error));
+  }
+
+  _requireConversation() {
+    if (!this.conversation) throw new Error("ChatKit is not configured: call setOptions({api: ...}) first");
+  }
+
+  /** chatkit.ready, once: after the options are applied and the first view is painted. */
+  _scheduleReady() {
+    if (this.readyState !== "new") return;
+    this.readyState = "scheduled";
+    // A frame to draw, then a task: a listener added right after setOptions (as
+    // @openai/chatkit-react adds its handlers, in an effect) is in place by then.
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        this.readyState = "ready";
+        this._emit("ready", undefined);
+      }, 0),
+    );
+  }
+
+  /** One chatkit.log and one console.warn per option chatkitd ignores. */
+  _reportUnsupported(path) {
+    if (this.reported.has(path)) return;
+    this.reported.add(path);
+    console.warn(`chatkitd: the ChatKit option "${path}" is not supported and is ignored.`);
+    // Asynchronous, like every event before chatkit.ready: listeners added after setOptions hear it.
+    setTimeout(() => this._log("unsupported_option", { option: path }), 0);
+  }
+
+  _log(name, data) {
+    this._emit("log", data === undefined ? { name } : { name, data });
   }
 
   _renderStartScreen() {
-    const start = this.options.startScreen || {};
+    const start = this.config.startScreen;
     this.startEl.replaceChildren();
-    this.startEl.append(h("p", { class: "ck-greeting", text: start.greeting || "How can I help today?" }));
-    const prompts = h("div", { class: "ck-prompts", role: "group", "aria-label": "Suggested prompts" });
-    for (const prompt of start.prompts || []) {
-      prompts.append(
-        h("button", {
-          type: "button",
-          class: "ck-prompt",
-          text: prompt.label || prompt.prompt,
-          onclick: () => this.sendUserMessage({ text: prompt.prompt || prompt.label }),
-        }),
-      );
+    this.startEl.append(h("p", { class: "ck-greeting", text: start.greeting || this.t("greeting") }));
+    const prompts = h("div", { class: "ck-prompts", role: "group", "aria-label": this.t("suggestedPrompts") });
+    for (const prompt of start.prompts) {
+      const button = h("button", {
+        type: "button",
+        class: "ck-prompt",
+        onclick: () => {
+          const content = Array.isArray(prompt.prompt) ? prompt.prompt : null;
+          this.sendUserMessage(content ? { content } : { text: prompt.prompt || prompt.label }).catch((error) => this._showError(error));
+        },
+      });
+      if (prompt.icon) button.append(chatkitIcon(prompt.icon));
+      button.append(h("span", { text: prompt.label }));
+      prompts.append(button);
     }
     this.startEl.append(prompts);
     this._updateStartVisibility();
@@ -168,8 +341,53 @@ class ChatkitdChat extends HTMLElement {
   }
 
   _toggleHistory() {
-    const open = this.root.classList.toggle("ck-history-closed") === false;
+    this._setHistoryOpen(this.root.classList.contains("ck-history-closed"));
+  }
+
+  _setHistoryOpen(open) {
+    const wasOpen = !this.root.classList.contains("ck-history-closed");
+    this.root.classList.toggle("ck-history-closed", !open);
     this.historyToggle.setAttribute("aria-expanded", String(open));
+    if (open !== wasOpen) this._emit(open ? "history.open" : "history.close", undefined);
+  }
+
+  _selectTool(toolId) {
+    const exists = toolId && [...this.toolSelect.options].some((o) => o.value === toolId);
+    this.toolSelect.value = exists ? toolId : "";
+    this._onToolChange();
+  }
+
+  /** After the tool picker changed: pinned buttons, the placeholder, and chatkit.tool.change. */
+  _onToolChange() {
+    const before = this.selectedToolId || null;
+    const toolId = this.toolSelect.value || null;
+    this.selectedToolId = toolId;
+    const tool = this.config.composer.tools.find((t) => t.id === toolId);
+    for (const button of this.composer.querySelectorAll(".ck-pinned-tool")) button.setAttribute("aria-pressed", String(button.dataset.toolId === toolId));
+    this.textarea.placeholder = (tool && tool.placeholderOverride) || this.config.composer.placeholder || this.t("message");
+    if (toolId !== before) this._emit("tool.change", { toolId });
+  }
+
+  _setReply(text) {
+    this.replyTo = text || null;
+    this.replyEl.hidden = !this.replyTo;
+    this.replyEl.replaceChildren();
+    if (!this.replyTo) return;
+    this.replyEl.append(
+      h("blockquote", { class: "ck-reply-text", text: this.replyTo }),
+      h("button", { type: "button", class: "ck-icon-button", "aria-label": this.t("cancelReply"), onclick: () => this._setReply(null) }, icon("close")),
+    );
+  }
+
+  _followDeeplink(event) {
+    const link = event.target.closest && event.target.closest("a[href]");
+    if (!link || !link.getAttribute("href").toLowerCase().startsWith(DEEPLINK)) return;
+    event.preventDefault();
+    try {
+      this._emit("deeplink", deeplinkOf(link.getAttribute("href")));
+    } catch {
+      this._log("deeplink.invalid", { href: link.getAttribute("href") });
+    }
   }
 
   // -- session --------------------------------------------------------------------
@@ -188,6 +406,17 @@ class ChatkitdChat extends HTMLElement {
   }
 
   // -- thread state ---------------------------------------------------------------
+
+  /** The thread's items from its first page onwards (get_by_id answers the first page only). */
+  async _allItems(threadId, firstPage) {
+    let items = firstPage ? firstPage.data : [];
+    let page = firstPage || { has_more: false };
+    while (page.has_more) {
+      page = await this.conversation.request("items.list", { thread_id: threadId, after: page.after, order: "asc", limit: 100 });
+      items = items.concat(page.data);
+    }
+    return items;
+  }
 
   _openNewThread(focus = false) {
     if (this.streaming) this.stop();
@@ -213,7 +442,7 @@ class ChatkitdChat extends HTMLElement {
   }
 
   _updateHeader() {
-    this.titleEl.textContent = (this.thread && this.thread.title) || "New chat";
+    this.header.setTitle(this.thread && this.thread.title);
     const status = this.thread && this.thread.status;
     const closed = status && status.type && status.type !== "active";
     this.root.classList.toggle("ck-thread-closed", !!closed);
@@ -222,7 +451,7 @@ class ChatkitdChat extends HTMLElement {
     this.attachButton.disabled = !!closed || !this.uploads.enabled;
     this.banner.querySelector(".ck-status-banner")?.remove();
     if (closed) {
-      const label = status.type === "locked" ? "This conversation is locked" : "This conversation is closed";
+      const label = this.t(status.type === "locked" ? "threadLocked" : "threadClosed");
       const text = status.reason ? `${label}: ${status.reason}` : `${label}.`;
       this.banner.prepend(h("div", { class: "ck-banner ck-status-banner", "data-level": "warning", text }));
     }
@@ -231,8 +460,8 @@ class ChatkitdChat extends HTMLElement {
 
   _ctx() {
     const scheme = this.root.dataset.scheme;
-    const allowed = [...((this.options.widgets && this.options.widgets.allowedImageDomains) || []), ...((this.thread && this.thread.allowed_image_domains) || [])];
-    const apiUrl = (this.options.api && this.options.api.url) || location.href;
+    const allowed = [...this.config.widgets.allowedImageDomains, ...((this.thread && this.thread.allowed_image_domains) || [])];
+    const apiUrl = (this.conversation && this.conversation.url) || location.href;
     const sameServer = imagePolicy(allowed, new URL(apiUrl, location.href).href);
     const samePage = imagePolicy(allowed);
     return {
@@ -241,6 +470,7 @@ class ChatkitdChat extends HTMLElement {
       onAction: (action, el, item) => this._onWidgetAction(action, el, item),
       onStructuredInput: (item, input) => this._answerStructuredInput(item, input),
       readOnly: false,
+      t: this.t,
     };
   }
 
@@ -262,6 +492,7 @@ class ChatkitdChat extends HTMLElement {
       if (before.length === after.length) before.forEach((d, i) => (after[i].open = d.open));
     }
     node.classList.toggle("ck-streaming", !!streaming);
+    if (item.type === "user_message") this.entities.decorate(node, item);
     if (old) old.replaceWith(node);
     else this.log.append(node);
     this.nodes.set(item.id, node);
@@ -277,9 +508,11 @@ class ChatkitdChat extends HTMLElement {
     this.nodes.delete(itemId);
   }
 
-  /** Feedback and retry under an assistant message. */
+  /** Copy, and (as threadItemActions asks) feedback and retry, under an assistant message. */
   _turnActions(item) {
-    const bar = h("div", { class: "ck-turn-actions", role: "group", "aria-label": "Response actions" });
+    const actions = this.config.threadItemActions;
+    const t = this.t;
+    const bar = h("div", { class: "ck-turn-actions", role: "group", "aria-label": t("responseActions") });
     const thumb = (kind, label, name) =>
       h("button", {
         type: "button",
@@ -289,12 +522,9 @@ class ChatkitdChat extends HTMLElement {
         "aria-pressed": "false",
         onclick: (event) => this._feedback(item, kind, event.currentTarget),
       }, icon(name));
-    bar.append(
-      h("button", { type: "button", class: "ck-icon-button ck-copy", "aria-label": "Copy response", onclick: () => this._copy(item) }, icon("copy")),
-      thumb("positive", "Good response", "up"),
-      thumb("negative", "Bad response", "down"),
-      h("button", { type: "button", class: "ck-icon-button ck-retry", "aria-label": "Retry", onclick: () => this.retry(item.id) }, icon("retry")),
-    );
+    bar.append(h("button", { type: "button", class: "ck-icon-button ck-copy", "aria-label": t("copyResponse"), onclick: () => this._copy(item) }, icon("copy")));
+    if (actions.feedback) bar.append(thumb("positive", t("goodResponse"), "up"), thumb("negative", t("badResponse"), "down"));
+    if (actions.retry) bar.append(h("button", { type: "button", class: "ck-icon-button ck-retry", "aria-label": t("retry"), onclick: () => this.retry(item.id) }, icon("retry")));
     return bar;
   }
 
@@ -330,32 +560,62 @@ class ChatkitdChat extends HTMLElement {
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
+  /** While streaming: follow the answer only with thread.autoScroll, and only if the reader is at the bottom. */
+  _followStream(wasAtBottom) {
+    if (this.config.autoScroll && wasAtBottom) this._scrollToEnd();
+  }
+
+  _atBottom() {
+    const s = this.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < 48;
+  }
+
   // -- sending and streaming ------------------------------------------------------------
 
   _inferenceOptions() {
     const options = {};
     if (!this.modelSelect.hidden && this.modelSelect.value) options.model = this.modelSelect.value;
-    if (!this.toolSelect.hidden && this.toolSelect.value) options.tool_choice = { id: this.toolSelect.value };
+    if (this.toolSelect.value) options.tool_choice = { id: this.toolSelect.value };
     return options;
   }
 
+  /** The composer's send: its text and tags, ready files, reply, model and tool. */
   async _submit() {
+    if (!this.conversation) return;
     const text = this.textarea.value.trim();
     if (this.streaming || this.uploads.busy) return;
     const attachments = this.uploads.readyIds();
-    if (!text && !attachments.length) return;
-    const input = { content: [{ type: "input_text", text }], attachments, quoted_text: null, inference_options: this._inferenceOptions() };
+    if (!text && !attachments.length && !this.entities.tags.length) return;
+    const input = {
+      content: this.entities.content(text),
+      attachments,
+      quoted_text: this.replyTo,
+      inference_options: this._inferenceOptions(),
+    };
     this.textarea.value = "";
     this._autosize();
     const sentUploads = this.uploads.takeReady();
-    const ok = this.thread
-      ? await this._run("threads.add_user_message", { thread_id: this.thread.id, input })
-      : await this._run("threads.create", { input });
-    // A refused message gives its text and files back, so nothing typed is lost.
+    const sentTags = this.entities.take();
+    const reply = this.replyTo;
+    this._setReply(null);
+    const tool = this.config.composer.tools.find((t) => t.id === this.toolSelect.value);
+    const ok = await this._sendInput(input);
+    // A refused message gives its text, tags and files back, so nothing typed is lost.
     if (!ok.delivered) {
       this.textarea.value = this.textarea.value || text;
       this.uploads.restore(sentUploads);
+      this.entities.restore(sentTags);
+      this._setReply(reply);
+    } else if (tool && !tool.persistent) {
+      this._selectTool(null); // ChatKit.js clears a tool after sending unless it is persistent
     }
+  }
+
+  _sendInput(input) {
+    this._scrollToEnd();
+    return this.thread
+      ? this._run("threads.add_user_message", { thread_id: this.thread.id, input })
+      : this._run("threads.create", { input });
   }
 
   /** Stop the response: aborting the fetch closes the stream, which the server treats as cancel. */
@@ -399,7 +659,7 @@ class ChatkitdChat extends HTMLElement {
     this.stopButton.disabled = false; // until stream_options says the run cannot be cancelled
     this.banner.querySelectorAll(".ck-transient").forEach((el) => el.remove());
     this._refreshTurnActions();
-    this._emit("response.start", {});
+    this._emit("response.start", undefined);
     let stopped = false;
     try {
       await this.conversation.stream(type, params, (event) => this._onEvent(event, run), { signal: controller.signal });
@@ -418,7 +678,7 @@ class ChatkitdChat extends HTMLElement {
       this.sendButton.hidden = false;
       this.stopButton.hidden = true;
       this._refreshTurnActions();
-      this._emit("response.end", {});
+      this._emit("response.end", undefined);
     }
     if (run.toolCall && !stopped) await this._answerClientTool(run.toolCall);
     if (run.sawEvent) this.history.load();
@@ -427,6 +687,7 @@ class ChatkitdChat extends HTMLElement {
 
   _onEvent(event, run) {
     run.sawEvent = true;
+    const atBottom = this._atBottom();
     switch (event.type) {
       case "thread.created":
         this.thread = { ...event.thread };
@@ -447,6 +708,8 @@ class ChatkitdChat extends HTMLElement {
         this._setProgress(null);
         this._upsert(event.item, true);
         this._updateStartVisibility();
+        // The user's own message is always brought into view.
+        if (event.item.type === "user_message") this._scrollToEnd();
         break;
       case "thread.item.done":
       case "thread.item.replaced":
@@ -474,8 +737,7 @@ class ChatkitdChat extends HTMLElement {
         this._notice(event.level, event.message, event.title);
         break;
       case "client_effect":
-        this._emit("effect", { name: event.name, data: event.data });
-        if (typeof this.options.onEffect === "function") this.options.onEffect({ name: event.name, data: event.data });
+        this._emit("effect", event.data === undefined ? { name: event.name } : { name: event.name, data: event.data });
         break;
       case "error":
         this._streamError(event);
@@ -483,7 +745,7 @@ class ChatkitdChat extends HTMLElement {
       default:
         break; // newer event types are ignored rather than breaking the chat
     }
-    this._scrollToEnd();
+    this._followStream(atBottom);
   }
 
   _setProgress(text) {
@@ -492,7 +754,7 @@ class ChatkitdChat extends HTMLElement {
   }
 
   async _answerClientTool(item) {
-    const handlers = this.options.onClientTool;
+    const handlers = this.config.onClientTool;
     let result;
     try {
       if (typeof handlers === "function") result = await handlers({ name: item.name, params: item.arguments });
@@ -513,8 +775,14 @@ class ChatkitdChat extends HTMLElement {
 
   async _onWidgetAction(action, el, item) {
     if (action.handler === "client") {
-      const handler = this.options.widgets && this.options.widgets.onAction;
-      if (typeof handler === "function") await handler(action, item);
+      const handler = this.config.widgets.onAction;
+      if (typeof handler === "function") {
+        try {
+          await handler({ type: action.type, payload: action.payload ?? undefined }, item ? { id: item.id, widget: item.widget } : null);
+        } catch (error) {
+          this._showError(error);
+        }
+      }
       return;
     }
     if (!this.thread || this.streaming) return;
@@ -549,9 +817,10 @@ class ChatkitdChat extends HTMLElement {
     showError(this, error);
   }
 
+  /** A chatkit.* DOM event, and the option callback of the same name (onResponseEnd, ...). */
   _emit(name, detail) {
-    const handlerName = { "response.start": "onResponseStart", "response.end": "onResponseEnd", "thread.change": "onThreadChange", error: "onError" }[name];
-    const handler = handlerName && (this.options[handlerName] || (this.options.events && this.options.events[handlerName]));
+    const handlerName = EVENT_CALLBACKS[name];
+    const handler = handlerName && (this.rawOptions[handlerName] || (this.rawOptions.events && this.rawOptions.events[handlerName]));
     if (typeof handler === "function") {
       try {
         handler(detail);
@@ -563,6 +832,10 @@ class ChatkitdChat extends HTMLElement {
   }
 }
 
-if (!customElements.get("chatkitd-chat")) customElements.define("chatkitd-chat", ChatkitdChat);
+/** The drop-in name: a page written for OpenAI's ChatKit.js gets the same element. */
+class OpenAIChatKit extends ChatkitdChat {}
 
-export { ChatkitdChat };
+if (!customElements.get("chatkitd-chat")) customElements.define("chatkitd-chat", ChatkitdChat);
+if (!customElements.get("openai-chatkit")) customElements.define("openai-chatkit", OpenAIChatKit);
+
+export { ChatkitdChat, OpenAIChatKit };

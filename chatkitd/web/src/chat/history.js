@@ -27,19 +27,36 @@ export class History {
     this.enabled = true;
     this.note = h("p", { class: "ck-history-note" });
     this.list = h("ul", { class: "ck-thread-list" });
-    container.append(h("h3", { class: "ck-history-title" }, "History"), this.note, this.list);
+    this.heading = h("h3", { class: "ck-history-title" });
+    this.limits = null;
+    container.append(this.heading, this.note, this.list);
+  }
+
+  /** The sidebar's fixed words, in the chat's locale. */
+  applyStrings() {
+    this.heading.textContent = this.chat.t("history");
+    this._showLimits();
   }
 
   setEnabled(enabled) {
+    const changed = this.enabled !== enabled;
     this.enabled = enabled;
+    if (changed && enabled) this.load();
     this.chat.root.classList.toggle("ck-no-history", !enabled);
     this.chat.historyToggle.hidden = !enabled;
   }
 
   setSessionLimits(history) {
     if (!history) return;
-    if (history.enabled === false) this.note.textContent = "Showing this session's conversations only.";
-    else if (history.recent_threads) this.note.textContent = `Showing your ${history.recent_threads} most recent conversations.`;
+    this.limits = history;
+    this._showLimits();
+  }
+
+  _showLimits() {
+    const history = this.limits || {};
+    const t = this.chat.t;
+    if (history.enabled === false) this.note.textContent = t("historyThisSession");
+    else if (history.recent_threads) this.note.textContent = t("historyRecent", { count: history.recent_threads });
     else this.note.textContent = "";
   }
 
@@ -76,39 +93,42 @@ export class History {
     // from under someone renaming a thread; finishing the rename renders anyway.
     if (this.renaming) return;
     this.list.replaceChildren(...this.threads.map((thread) => this._entry(thread)));
-    if (!this.threads.length) this.list.append(h("li", { class: "ck-thread-empty" }, "No conversations yet."));
+    if (!this.threads.length) this.list.append(h("li", { class: "ck-thread-empty" }, this.chat.t("noConversations")));
     this.markActive(this.activeId);
   }
 
   _entry(thread) {
-    const title = thread.title || "New conversation";
+    const t = this.chat.t;
+    const title = thread.title || t("newConversation");
     const li = h("li", { class: "ck-thread" });
     li.dataset.threadId = thread.id;
     const open = h("button", { type: "button", class: "ck-thread-open", title }, title);
     open.addEventListener("click", () => this.chat.setThreadId(thread.id));
-    const rename = h("button", { type: "button", class: "ck-icon-button ck-thread-rename", "aria-label": `Rename ${title}` });
+    const rename = h("button", { type: "button", class: "ck-icon-button ck-thread-rename", "aria-label": t("renameThread", { title }) });
     rename.append(icon("pencil"));
     rename.addEventListener("click", () => this._rename(li, thread));
-    const remove = h("button", { type: "button", class: "ck-icon-button ck-thread-delete", "aria-label": `Delete ${title}` });
+    const remove = h("button", { type: "button", class: "ck-icon-button ck-thread-delete", "aria-label": t("deleteThread", { title }) });
     remove.append(icon("trash"));
     // Two clicks to delete, without a modal dialog: the first arms, the second deletes.
     remove.addEventListener("click", () => {
       if (remove.dataset.armed) return this._delete(thread);
       remove.dataset.armed = "true";
-      remove.textContent = "Delete?";
-      remove.setAttribute("aria-label", `Confirm delete ${title}`);
+      remove.textContent = t("deleteConfirm");
+      remove.setAttribute("aria-label", t("confirmDeleteThread", { title }));
     });
     remove.addEventListener("blur", () => {
       delete remove.dataset.armed;
       remove.replaceChildren(icon("trash"));
-      remove.setAttribute("aria-label", `Delete ${title}`);
+      remove.setAttribute("aria-label", t("deleteThread", { title }));
     });
-    li.append(open, rename, remove);
+    // ChatKit.js's history.showRename / history.showDelete (both on unless turned off).
+    const { showRename, showDelete } = this.chat.config.history;
+    li.append(open, ...(showRename ? [rename] : []), ...(showDelete ? [remove] : []));
     return li;
   }
 
   _rename(li, thread) {
-    const input = h("input", { class: "ck-thread-title-input", "aria-label": "Conversation title" });
+    const input = h("input", { class: "ck-thread-title-input", "aria-label": this.chat.t("conversationTitle") });
     input.value = thread.title || "";
     const open = li.querySelector(".ck-thread-open");
     open.replaceWith(input);

@@ -7,6 +7,7 @@
 import { escapeHtml, renderMarkdown, safeUrl } from "./markdown.js";
 import { render as renderWidget } from "./widgets.js";
 import { withClass as h } from "./dom.js";
+import { english } from "./i18n.js";
 
 function sourceLink(source) {
   const li = h("li", "ck-source");
@@ -36,7 +37,7 @@ function userMessage(item, ctx) {
   el.append(text);
   if (item.attachments && item.attachments.length) {
     const list = h("ul", "ck-attachments");
-    list.setAttribute("aria-label", "Attachments");
+    list.setAttribute("aria-label", ctx.t("attachments"));
     for (const attachment of item.attachments) {
       const li = h("li", "ck-attachment");
       if (attachment.type === "image" && attachment.preview_url && ctx.allowImage(attachment.preview_url)) {
@@ -52,20 +53,20 @@ function userMessage(item, ctx) {
   }
   const options = item.inference_options || {};
   // The chosen tool changes what the answer is, so it is shown; the model is not.
-  if (options.tool_choice && options.tool_choice.id) el.append(h("div", "ck-user-meta", `Tool: ${options.tool_choice.id}`));
+  if (options.tool_choice && options.tool_choice.id) el.append(h("div", "ck-user-meta", ctx.t("toolCall", { name: options.tool_choice.id })));
   return el;
 }
 
-function assistantMessage(item) {
+function assistantMessage(item, ctx) {
   const el = h("div", "ck-assistant-body");
   const sources = [];
   for (const part of item.content || []) {
-    el.append(renderMarkdown(h("div", "ck-markdown"), part.text));
+    el.append(renderMarkdown(h("div", "ck-markdown"), part.text, { copyLabel: ctx.t("copyCode") }));
     for (const annotation of part.annotations || []) if (annotation.source) sources.push(annotation.source);
   }
   if (sources.length) {
     const list = h("ol", "ck-sources");
-    list.setAttribute("aria-label", "Sources");
+    list.setAttribute("aria-label", ctx.t("sources"));
     for (const source of sources) list.append(sourceLink(source));
     el.append(list);
   }
@@ -80,23 +81,24 @@ function json(value) {
   }
 }
 
-function clientToolCall(item) {
+function clientToolCall(item, ctx) {
+  const t = ctx.t;
   const el = h("details", "ck-tool");
   const summary = h("summary");
-  summary.append(h("span", "ck-tool-name", `Tool: ${item.name}`));
-  const status = h("span", "ck-badge", item.status === "completed" ? "completed" : "waiting for the page");
+  summary.append(h("span", "ck-tool-name", t("toolCall", { name: item.name })));
+  const status = h("span", "ck-badge", t(item.status === "completed" ? "toolCompleted" : "toolWaiting"));
   status.dataset.status = item.status;
   summary.append(status);
   el.append(summary);
-  el.append(h("div", "ck-tool-label", "Arguments"), h("pre", "ck-json", json(item.arguments)));
-  if (item.status === "completed") el.append(h("div", "ck-tool-label", "Output"), h("pre", "ck-json", json(item.output)));
+  el.append(h("div", "ck-tool-label", t("arguments")), h("pre", "ck-json", json(item.arguments)));
+  if (item.status === "completed") el.append(h("div", "ck-tool-label", t("output")), h("pre", "ck-json", json(item.output)));
   return el;
 }
 
-function taskBody(task) {
+function taskBody(task, t) {
   const body = h("div", "ck-task-body");
   if (task.content) {
-    body.append(renderMarkdown(h("div", "ck-markdown"), task.content));
+    body.append(renderMarkdown(h("div", "ck-markdown"), task.content, { copyLabel: t("copyCode") }));
   }
   if (task.queries && task.queries.length) body.append(h("div", "ck-task-queries", task.queries.join(" · ")));
   if (task.sources && task.sources.length) {
@@ -107,41 +109,42 @@ function taskBody(task) {
   return body;
 }
 
-function taskTitle(task) {
-  return task.title || task.title_query || { thought: "Thought", web_search: "Searched the web", file: "Read files", image: "Made an image" }[task.type] || "Task";
+const TASK_TITLES = { thought: "taskThought", web_search: "taskWebSearch", file: "taskFile", image: "taskImage" };
+
+function taskTitle(task, t) {
+  return task.title || task.title_query || t(TASK_TITLES[task.type] || "task");
 }
 
 /** A task as a collapsible disclosure; its status shows as a spinner or a tick. */
-export function renderTask(task, open = false) {
+export function renderTask(task, open = false, t = english) {
   const el = h("details", "ck-task");
   el.dataset.status = task.status_indicator || "none";
   el.dataset.taskType = task.type;
   el.open = open;
   const summary = h("summary");
-  summary.append(h("span", "ck-task-indicator"), h("span", "ck-task-title", taskTitle(task)));
-  el.append(summary, taskBody(task));
+  summary.append(h("span", "ck-task-indicator"), h("span", "ck-task-title", taskTitle(task, t)));
+  el.append(summary, taskBody(task, t));
   return el;
 }
 
-function workflowSummary(workflow) {
+function workflowSummary(workflow, t) {
   const summary = workflow.summary;
   if (summary && summary.title) return summary.title;
-  if (summary && summary.duration != null) return `Worked for ${summary.duration}s`;
-  const n = (workflow.tasks || []).length;
-  return `${n} step${n === 1 ? "" : "s"}`;
+  if (summary && summary.duration != null) return t("workedFor", { seconds: summary.duration });
+  return t("steps", { count: (workflow.tasks || []).length });
 }
 
-function workflowItem(item) {
+function workflowItem(item, t) {
   const workflow = item.workflow || {};
   const el = h("details", "ck-workflow");
   el.open = !!workflow.expanded;
   const summary = h("summary");
-  summary.append(h("span", "ck-workflow-title", workflowSummary(workflow)));
+  summary.append(h("span", "ck-workflow-title", workflowSummary(workflow, t)));
   el.append(summary);
   const list = h("ol", "ck-workflow-tasks");
   for (const task of workflow.tasks || []) {
     const li = h("li");
-    li.append(renderTask(task));
+    li.append(renderTask(task, false, t));
     list.append(li);
   }
   el.append(list);
@@ -157,7 +160,7 @@ function structuredInput(item, ctx) {
     fieldset.append(h("legend", "ck-structured-question", input.question));
     if (!pending) {
       const values = input.answer ? (input.answer.values || []).join(", ") : "";
-      fieldset.append(h("p", "ck-structured-answer", input.answer ? values || "(skipped)" : "(not answered)"));
+      fieldset.append(h("p", "ck-structured-answer", input.answer ? values || ctx.t("skipped") : ctx.t("notAnswered")));
     } else if (input.type === "multiple_choice") {
       for (const option of input.options || []) {
         const control = h("input");
@@ -190,9 +193,9 @@ function structuredInput(item, ctx) {
     }
     return { status: skipped ? "skipped" : "answered", answers };
   };
-  const submit = h("button", "ck-w-button", "Submit");
+  const submit = h("button", "ck-w-button", ctx.t("submit"));
   submit.type = "submit";
-  const skip = h("button", "ck-w-button", "Skip");
+  const skip = h("button", "ck-w-button", ctx.t("skip"));
   skip.type = "button";
   skip.dataset.style = "secondary";
   skip.addEventListener("click", () => ctx.onStructuredInput(item, collect(true)));
@@ -210,36 +213,37 @@ function structuredInput(item, ctx) {
  * ctx: {scheme, allowImage(url), onAction(action, el, item), readOnly}
  */
 export function renderItem(item, ctx) {
+  if (!ctx.t) ctx = { ...ctx, t: english };
   let body;
   switch (item.type) {
     case "user_message":
       body = userMessage(item, ctx);
       break;
     case "assistant_message":
-      body = assistantMessage(item);
+      body = assistantMessage(item, ctx);
       break;
     case "client_tool_call":
-      body = clientToolCall(item);
+      body = clientToolCall(item, ctx);
       break;
     case "widget":
       body = h("div", "ck-widget");
       body.append(renderWidget(item.widget, { ...ctx, onAction: (action, el) => ctx.onAction(action, el, item) }));
       break;
     case "task":
-      body = renderTask(item.task || {});
+      body = renderTask(item.task || {}, false, ctx.t);
       break;
     case "workflow":
-      body = workflowItem(item);
+      body = workflowItem(item, ctx.t);
       break;
     case "generated_image":
       body = h("div", "ck-generated-image");
       if (item.image && ctx.allowImage(item.image.url)) {
         const img = h("img");
         img.src = item.image.url;
-        img.alt = "Generated image";
+        img.alt = ctx.t("generatedImage");
         body.append(img);
       } else {
-        body.textContent = item.image ? "Image not shown" : "Making an image…";
+        body.textContent = ctx.t(item.image ? "imageNotShown" : "makingImage");
       }
       break;
     case "structured_input":

@@ -46,7 +46,11 @@ const mathPlaceholder = {
 
 const md = new MarkdownIt({ html: false, linkify: true, breaks: false, typographer: false });
 md.use(texmath, { engine: mathPlaceholder, delimiters: ["dollars", "brackets"] });
-md.validateLink = (url) => safeUrl(url) !== null;
+// ChatKit's deeplinks (chatkit-link://name?key=value) stay links: the element turns a click
+// on one into a chatkit.deeplink event for the page, and never navigates.
+const DEEPLINK = /^chatkit-link:\/\//i;
+const linkAllowed = (url) => DEEPLINK.test(url || "") || safeUrl(url) !== null;
+md.validateLink = linkAllowed;
 
 // The chat has its own h2 (the thread's title): markdown headings start at h3.
 md.renderer.rules.heading_open = (tokens, i) => `<h${Math.min(6, Number(tokens[i].tag.slice(1)) + 2)}>`;
@@ -83,6 +87,8 @@ md.renderer.rules.table_close = () => "</table></div>";
 
 const PURIFY = {
   ADD_ATTR: ["target"],
+  // DOMPurify's own URL rule, plus chatkit-link: (the hook below then allows only these and safeUrl's).
+  ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto|chatkit-link):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i,
   // markdown-it makes none of these with raw HTML off; should one slip through, it goes.
   FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "img", "video", "audio", "iframe"],
 };
@@ -93,7 +99,7 @@ const MATH_PURIFY = { USE_PROFILES: { html: true, mathMl: true, svg: true }, ADD
 
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   if (node.tagName === "A") {
-    if (!node.getAttribute("href") || !safeUrl(node.getAttribute("href"))) node.removeAttribute("href");
+    if (!node.getAttribute("href") || !linkAllowed(node.getAttribute("href"))) node.removeAttribute("href");
     node.setAttribute("rel", "noopener noreferrer");
   }
 });

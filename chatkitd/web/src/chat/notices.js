@@ -13,17 +13,17 @@ export function notice(chat, level, message, title) {
   if (title) el.append(h("strong", { text: title }));
   const body = h("div", { class: "ck-markdown" });
   body.innerHTML = markdownToHtml(message); // escaped by markdownToHtml
-  const close = h("button", { type: "button", class: "ck-icon-button", "aria-label": "Dismiss", onclick: () => el.remove() }, icon("close"));
+  const close = h("button", { type: "button", class: "ck-icon-button", "aria-label": chat.t("dismiss"), onclick: () => el.remove() }, icon("close"));
   el.append(body, close);
   chat.banner.append(el);
 }
 
 export function streamError(chat, event) {
-  const messages = { "stream.error": "Something went wrong while answering." };
-  const text = event.message || messages[event.code] || "Something went wrong.";
+  const messages = { "stream.error": chat.t("errorAnswering") };
+  const text = event.message || messages[event.code] || chat.t("errorGeneric");
   const el = h("div", { class: "ck-banner ck-error ck-transient", "data-level": "danger", role: "alert" }, h("span", { text }));
   if (event.allow_retry) {
-    el.append(h("button", { type: "button", class: "ck-button", text: "Retry", "aria-label": "Retry response", onclick: () => { el.remove(); chat.retry(null); } }));
+    el.append(h("button", { type: "button", class: "ck-button", text: chat.t("retry"), "aria-label": chat.t("retryResponse"), onclick: () => { el.remove(); chat.retry(null); } }));
   }
   chat.banner.append(el);
   chat._emit("error", { error: new Error(text) });
@@ -54,12 +54,12 @@ export function rateLimited(chat, seconds) {
   let left = seconds;
   const tick = () => {
     if (left <= 0) {
-      el.textContent = "You can send messages again.";
+      el.textContent = chat.t("canSendAgain");
       chat.sendButton.disabled = false;
       clearInterval(timer);
       return;
     }
-    el.textContent = `Too many requests. Try again in ${left} second${left === 1 ? "" : "s"}.`;
+    el.textContent = chat.t("tooManyRequests", { count: left });
     left -= 1;
   };
   chat.sendButton.disabled = true;

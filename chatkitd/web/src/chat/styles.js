@@ -3,8 +3,10 @@
 // Content-Security-Policy (style-src) has to allow.
 
 import chatCss from "./chat.css";
+import dropinCss from "./dropin.css";
 
 let sheet = null;
+let dropin = null;
 
 /** One CSSStyleSheet shared by every chat element on the page. */
 export function chatSheet() {
@@ -13,6 +15,15 @@ export function chatSheet() {
     sheet.replaceSync(chatCss);
   }
   return sheet;
+}
+
+/** The styles of ChatKit.js's options (header actions, disclaimer, tags, pinned tools, theme hooks). */
+export function dropinSheet() {
+  if (!dropin) {
+    dropin = new CSSStyleSheet();
+    dropin.replaceSync(dropinCss);
+  }
+  return dropin;
 }
 
 /** Add sheets to a shadow root or document, keeping what is already adopted. */

@@ -30,14 +30,44 @@ export class Uploads {
 
   /** The effective limits: the session's, narrowed by the page's composer.attachments options. */
   get limits() {
-    const option = (this.chat.options.composer && this.chat.options.composer.attachments) || {};
+    const option = this.chat.config.composer.attachments || {};
     const session = this.chat.sessionConfig && this.chat.sessionConfig.file_upload;
-    const enabled = option.enabled !== false && (session ? !!session.enabled : option.enabled === true);
-    let maxBytes = session && session.max_file_size ? session.max_file_size * MB : null;
-    if (option.maxSize && (!maxBytes || option.maxSize < maxBytes)) maxBytes = option.maxSize;
+    // With a session (hosted style) its setting decides unless the page turns files off;
+    // without one (custom style) ChatKit.js's rule holds: off unless the page enables them.
+    const enabled = session ? !!session.enabled && option.enabled !== false : option.enabled === true;
+    const sessionBytes = session && session.max_file_size ? session.max_file_size * MB : null;
     let maxFiles = session && session.max_files ? session.max_files : null;
     if (option.maxCount && (!maxFiles || option.maxCount < maxFiles)) maxFiles = option.maxCount;
-    return { enabled, maxBytes, maxFiles, accept: option.accept || null };
+    return { enabled, sessionBytes, maxSize: option.maxSize ?? null, maxFiles, accept: option.accept || null };
+  }
+
+  /** The size limit for one file: the session's, narrowed by `maxSize` (a number, or per MIME pattern). */
+  maxBytesFor(file) {
+    const { sessionBytes, maxSize } = this.limits;
+    let pageBytes = null;
+    if (typeof maxSize === "number") pageBytes = maxSize;
+    else if (maxSize && typeof maxSize === "object") {
+      const mime = file.type || "application/octet-stream";
+      const pattern = Object.keys(maxSize).find((p) => p === mime)
+        || Object.keys(maxSize).find((p) => p.endsWith("/*") && mime.startsWith(p.slice(0, -1)))
+        || Object.keys(maxSize).find((p) => p === "*" || p === "");
+      if (pattern !== undefined) pageBytes = maxSize[pattern];
+    }
+    if (pageBytes == null) return sessionBytes;
+    return sessionBytes == null ? pageBytes : Math.min(pageBytes, sessionBytes);
+  }
+
+  /** Whether the file matches `accept` ({mime pattern: [extensions]}), when the page gave one. */
+  accepts(file) {
+    const accept = this.limits.accept;
+    if (!accept) return true;
+    const mime = (file.type || "").toLowerCase();
+    const name = file.name.toLowerCase();
+    return Object.entries(accept).some(([pattern, exts]) => {
+      pattern = pattern.toLowerCase();
+      const mimeOk = pattern === mime || (pattern.endsWith("/*") && mime.startsWith(pattern.slice(0, -1)));
+      return mimeOk || (exts || []).some((ext) => name.endsWith(String(ext).toLowerCase()));
+    });
   }
 
   get enabled() {
@@ -80,14 +110,17 @@ export class Uploads {
   /** Check every file first; none is uploaded if any breaks a limit. */
   add(files) {
     this.chat.composerError.textContent = "";
-    const { enabled, maxBytes, maxFiles } = this.limits;
-    if (!enabled) return this._refuse("File uploads are turned off for this chat.");
+    const { enabled, maxFiles } = this.limits;
+    const t = this.chat.t;
+    if (!enabled) return this._refuse(t("uploadsOff"));
     if (maxFiles != null && this.sessionCount + files.length > maxFiles) {
-      return this._refuse(`You can attach at most ${maxFiles} file${maxFiles === 1 ? "" : "s"} in this session.`);
+      return this._refuse(t("maxFiles", { count: maxFiles }));
     }
     for (const file of files) {
+      if (!this.accepts(file)) return this._refuse(t("fileNotAccepted", { name: file.name }));
+      const maxBytes = this.maxBytesFor(file);
       if (maxBytes != null && file.size > maxBytes) {
-        return this._refuse(`“${file.name}” is ${formatSize(file.size)}; the limit is ${formatSize(maxBytes)} per file.`);
+        return this._refuse(t("fileTooLarge", { name: file.name, size: formatSize(file.size), limit: formatSize(maxBytes) }));
       }
     }
     for (const file of files) this._upload(file);
@@ -102,7 +135,7 @@ export class Uploads {
       const bar = h("progress", "ck-upload-progress");
       bar.max = 1;
       bar.value = entry.progress;
-      bar.setAttribute("aria-label", `Uploading ${entry.file.name}`);
+      bar.setAttribute("aria-label", this.chat.t("uploading", { name: entry.file.name }));
       li.append(bar);
     } else if (entry.status === "error") {
       li.append(h("span", "ck-upload-error", entry.error));
@@ -110,7 +143,7 @@ export class Uploads {
     const remove = h("button", "ck-icon-button");
     remove.append(icon("close"));
     remove.type = "button";
-    remove.setAttribute("aria-label", `Remove ${entry.file.name}`);
+    remove.setAttribute("aria-label", this.chat.t("removeFile", { name: entry.file.name }));
     remove.addEventListener("click", () => this._discard(entry));
     li.append(remove);
     entry.el = li;
@@ -123,7 +156,7 @@ export class Uploads {
     this.listEl.append(this._render(entry));
     this.sessionCount += 1;
     const conversation = this.chat.conversation;
-    const strategy = (this.chat.options.api && this.chat.options.api.uploadStrategy) || { type: "two_phase" };
+    const strategy = (this.chat.config.api && this.chat.config.api.uploadStrategy) || { type: "two_phase" };
     const onProgress = (fraction) => {
       entry.progress = fraction;
       const bar = entry.el.querySelector("progress");
@@ -145,17 +178,25 @@ export class Uploads {
     } catch (error) {
       if (error.name === "AbortError") return;
       entry.status = "error";
-      entry.error = error.message || "Upload failed";
+      entry.error = error.message || this.chat.t("uploadFailed");
       this._refuse(entry.error);
     }
     if (this.entries.includes(entry)) this._render(entry);
+  }
+
+  /** An attachment the page's server already uploaded (setComposerValue's `attachments`). */
+  addUploaded(attachment) {
+    const file = { name: attachment.name || attachment.id, size: 0, type: attachment.mime_type || "" };
+    const entry = { file, status: "ready", progress: 1, attachment, controller: new AbortController(), el: null, preuploaded: true };
+    this.entries.push(entry);
+    this.listEl.append(this._render(entry));
   }
 
   _discard(entry) {
     entry.controller.abort();
     this.entries = this.entries.filter((e) => e !== entry);
     entry.el.remove();
-    if (entry.attachment) {
+    if (entry.attachment && !entry.preuploaded) {
       this.chat.conversation.request("attachments.delete", { attachment_id: entry.attachment.id }).catch(() => {});
     }
   }

@@ -9,6 +9,7 @@ import { renderMarkdown, safeUrl } from "./markdown.js";
 import { withClass as h } from "./dom.js";
 import { widgetIcon } from "./icons.js";
 import { renderChart } from "./charts.js";
+import { english } from "./i18n.js";
 
 const SPACE_UNIT = 4; // ChatKit spacing numbers are multiples of 4px
 
@@ -177,7 +178,7 @@ const RENDERERS = {
     wrap.append(el);
     if (children.length > limit) {
       // More rows than the limit: the rest are a "Show more" away, as in ChatKit.
-      const more = h("button", "ck-w-button ck-w-more", `Show ${children.length - limit} more`);
+      const more = h("button", "ck-w-button ck-w-more", (ctx.t || english)("showMore", { count: children.length - limit }));
       more.type = "button";
       more.dataset.style = "secondary";
       more.addEventListener("click", () => {
@@ -271,8 +272,8 @@ const RENDERERS = {
     textStyle(el, node, ctx.scheme);
     return el;
   },
-  Markdown(node) {
-    return renderMarkdown(h("div", "ck-w-markdown ck-markdown"), node.value);
+  Markdown(node, ctx) {
+    return renderMarkdown(h("div", "ck-w-markdown ck-markdown"), node.value, { copyLabel: (ctx.t || english)("copyCode") });
   },
   Badge(node, ctx) {
     const el = h("span", "ck-w-badge", node.label);
@@ -296,7 +297,7 @@ const RENDERERS = {
     const src = node.src && ctx.allowImage(node.src) ? node.src : null;
     if (!src) {
       // Images from hosts the integrator did not allow would leave the network.
-      const el = h("span", "ck-w-image-blocked", node.alt || "Image not shown");
+      const el = h("span", "ck-w-image-blocked", node.alt || (ctx.t || english)("imageNotShown"));
       el.title = node.src || "";
       return el;
     }

@@ -1,4 +1,4 @@
 // /static/chatkitd.js: chatkitd's chat as an ES module (`import` it, or load it with
 // <script type="module">). It defines the same elements as /static/chatkit.js.
 
-export { ChatkitdChat } from "../chat/element.js";
+export { ChatkitdChat, OpenAIChatKit } from "../chat/element.js";

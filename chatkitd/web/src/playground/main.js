@@ -58,6 +58,18 @@ function sessionRequest() {
   return body;
 }
 
+/** An error from one of the playground's routes, in words saying what happened. */
+async function routeError(response, what) {
+  const body = await response.json().catch(() => ({}));
+  const error = body.error || {};
+  if (response.status === 404 && error.code === "unknown_route") {
+    return new Error("The playground is off: chatkitd runs in production mode.");
+  }
+  const detail = error.message || `HTTP ${response.status}`;
+  const where = error.param ? ` (${error.param})` : "";
+  return new Error(`${what}: ${detail}${where}`);
+}
+
 async function mintSession(current) {
   playground.secretRequests.push(current);
   const response = await fetch("/playground/session", {
@@ -65,14 +77,36 @@ async function mintSession(current) {
     headers: { "content-type": "application/json" },
     body: JSON.stringify(sessionRequest()),
   });
-  const body = await response.json().catch(() => ({}));
-  if (response.status === 404) throw new Error("The playground is off: chatkitd runs in production mode.");
-  if (!response.ok) throw new Error((body.error && body.error.message) || `Could not start a session (${response.status})`);
+  if (!response.ok) {
+    const error = await routeError(response, "Could not start a session");
+    errorEl.textContent = error.message;
+    throw error;
+  }
+  const body = await response.json();
   playground.sessions.push(body);
   return body; // the whole session: the chat reads its upload and history limits
 }
 
-function start({ keepSession = false } = {}) {
+/** The chosen workflow's models and tools, for the composer's pickers. */
+async function workflowChoices() {
+  const f = form.elements;
+  const id = f.workflow.value.trim() || "demo";
+  const query = f.version.value.trim() ? `?version=${encodeURIComponent(f.version.value.trim())}` : "";
+  const response = await fetch(`/playground/workflows/${encodeURIComponent(id)}${query}`);
+  if (!response.ok) throw await routeError(response, `Workflow '${id}'`);
+  return response.json();
+}
+
+// The demo's keywords, as prompts; other workflows get none.
+const DEMO_PROMPTS = [
+  { label: "Say hello", prompt: "hello", icon: "sparkle" },
+  { label: "Show a widget", prompt: "widget", icon: "square-image" },
+  { label: "Call a client tool", prompt: "tool", icon: "bolt" },
+  { label: "Run tasks", prompt: "tasks", icon: "check-circle" },
+  { label: "A slow answer", prompt: "slow", icon: "clock" },
+];
+
+async function start({ keepSession = false } = {}) {
   errorEl.textContent = "";
   try {
     sessionRequest();
@@ -80,26 +114,29 @@ function start({ keepSession = false } = {}) {
     errorEl.textContent = `State variables: ${error.message}`;
     return;
   }
+  let choices;
+  try {
+    choices = await workflowChoices();
+  } catch (error) {
+    errorEl.textContent = error.message;
+    return;
+  }
+  playground.workflow = choices;
   const options = {
     api: keepSession && chat.options.api ? chat.options.api : { url: "/v1/chatkit/conversation", getClientSecret: mintSession },
     theme: { colorScheme: form.elements.scheme.value, density: "normal" },
     startScreen: {
-      greeting: "Try the demo workflow",
-      prompts: [
-        { label: "Say hello", prompt: "hello" },
-        { label: "Show a widget", prompt: "widget" },
-        { label: "Call a client tool", prompt: "tool" },
-        { label: "Run tasks", prompt: "tasks" },
-        { label: "A slow answer", prompt: "slow" },
-      ],
+      greeting: `Try the ${choices.id} workflow`,
+      prompts: choices.id === "demo" ? DEMO_PROMPTS : [],
     },
     composer: {
-      placeholder: "Message the demo workflow",
+      placeholder: `Message the ${choices.id} workflow`,
       attachments: { enabled: true },
-      models: [{ id: "demo-default", label: "Default", default: true }, { id: "demo-fast", label: "Fast" }],
-      tools: [{ id: "search", label: "Search" }],
+      models: choices.models,
+      tools: choices.tools,
     },
     history: { enabled: true },
+    threadItemActions: { feedback: true, retry: true },
     onClientTool: clientTools,
     onResponseStart: () => logEvent("response.start"),
     onResponseEnd: () => logEvent("response.end"),

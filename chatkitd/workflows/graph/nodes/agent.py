@@ -18,13 +18,16 @@ import jsonschema
 from agents import Agent, ModelSettings, Runner
 from agents.agent_output import AgentOutputSchemaBase
 from agents.exceptions import ModelBehaviorError
+from agents.items import ToolApprovalItem
 from agents.mcp import MCPServer
 from chatkit.types import ThreadItemDoneEvent, ThreadStreamEvent, WidgetItem
 from chatkit.widgets import WidgetRoot
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from chatkitd.approvals import Resumption
 from chatkitd.compat.chatkit import wake_side_queue
 from chatkitd.models.providers import ProviderDefinition
+from chatkitd.workflows import agent_pause
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ToolDefinition
 from chatkitd.workflows.graph.cel import Compiler, Scope, Template
@@ -128,18 +131,36 @@ class AgentNode(Linear):
 
     async def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
         parts = cast(_Compiled, compiled)
-        data = run.activation()
         items = list(run.conversation) if self.history else [_user(run.input_as_text)]
         if parts.prompt is not None:
-            items.append(_user(parts.prompt.render(data)))
+            items.append(_user(parts.prompt.render(run.activation())))
+        model_name = self._model_for(run.model, run.workflow.models)
+        agent = self._agent(parts, run, model_name)
+        context = _run_context(run)
+        async for event in self._stream(parts, run, agent, cast(list[Any], items), context, model_name):
+            yield event
+
+    async def resume(
+        self, compiled: Any, run: GraphRun, kept: dict[str, Any], resumption: Resumption
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """Go on with the agent's run that paused on a tool needing approval, the answers applied."""
+        parts = cast(_Compiled, compiled)
+        saved = kept["run"]
+        model_name = agent_pause.saved_model(saved)
+        agent = self._agent(parts, run, model_name)
+        context = _run_context(run)
+        state = await agent_pause.restored(agent, saved, context, resumption)
+        async for event in self._stream(parts, run, agent, state, context, model_name):
+            yield event
+
+    def _agent(self, parts: _Compiled, run: GraphRun, model_name: str | None) -> Agent[Any]:
         if parts.tools is None:
             built = [build_server_tool(t, run.workflow.env) for t in self.tools]
             parts.tools = [t for t in built if not isinstance(t, MCPServer)]
             parts.servers = [t for t in built if isinstance(t, MCPServer)]
-        model_name = self._model_for(run.model, run.workflow.models)
-        agent: Agent[Any] = Agent(
+        return Agent(
             name=self.name or self.label or self.id,
-            instructions=parts.instructions.render(data),
+            instructions=parts.instructions.render(run.activation()),
             model=run.workflow.model_for(self.provider, model_name),
             model_settings=ModelSettings(**self.model_settings),
             tools=list(parts.tools),
@@ -147,17 +168,21 @@ class AgentNode(Linear):
             mcp_config={"include_server_in_tool_names": len(parts.servers) > 1},
             output_type=parts.schema,
         )
-        context = WorkflowRunContext(
-            thread=run.thread,
-            store=run.store,
-            request_context=run.context,
-            workflow_id=run.workflow.id,
-            workflow_version=run.workflow.version,
-            state_variables=run.state,
-        )
+
+    async def _stream(
+        self,
+        parts: _Compiled,
+        run: GraphRun,
+        agent: Agent[Any],
+        agent_input: Any,
+        context: WorkflowRunContext,
+        model_name: str | None,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """One streamed run (new, or resumed from its state); ends by setting ``run.step``: the
+        agent's output, or the questions its tools that need approval ask."""
         result = Runner.run_streamed(
             agent,
-            cast(list[Any], items),
+            agent_input,
             context=context,
             run_config=run.trace.run_config(model_provider=run.workflow.provider),
             max_turns=self.max_turns,
@@ -178,7 +203,17 @@ class AgentNode(Linear):
         finally:
             if not result.is_complete:
                 result.cancel()
-        run.conversation.extend(item.to_input_item() for item in result.new_items)
+        questions = agent_pause.requests_for(result.interruptions)
+        if questions:
+            saved = agent_pause.saved_state(result.to_state(), model_name)
+            detail = {"model": model_name, "waiting_for": [q.tool for q in questions]}
+            run.step = Step(run.last, None, detail, keep_input=True, ask=questions, kept={"run": saved})
+            return
+        # What the agent said and did, for later agents of the turn (a resumed run's items
+        # include the approval requests it stopped on, which are not model input).
+        run.conversation.extend(
+            item.to_input_item() for item in result.new_items if not isinstance(item, ToolApprovalItem)
+        )
         final = result.final_output
         if parts.schema is None:
             output: dict[str, Any] = {"output_text": str(final) if final is not None else ""}
@@ -214,6 +249,17 @@ class _Compiled:
     schema: AgentOutputSchemaBase | None
     widget: Any
     servers: list[Any] = field(default_factory=list)
+
+
+def _run_context(run: GraphRun) -> WorkflowRunContext:
+    return WorkflowRunContext(
+        thread=run.thread,
+        store=run.store,
+        request_context=run.context,
+        workflow_id=run.workflow.id,
+        workflow_version=run.workflow.version,
+        state_variables=run.state,
+    )
 
 
 def _user(text: str) -> dict[str, Any]:

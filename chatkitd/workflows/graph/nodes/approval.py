@@ -1,58 +1,32 @@
-"""The user_approval node: the run pauses on a question with Approve and Reject, durably.
+"""The user_approval node: the run waits for a person's Approve or Reject, durably.
 
-The run's position is saved with the thread (``chatkitd.workflows.graph.state``)
-and the chat shows a card whose buttons send ``threads.custom_action``; the
-answer resumes the run in whichever process receives it, also after a restart.
+It asks through the approvals core (``chatkitd.approvals``), the one
+mechanism tool approvals use too: the card in the chat, the pause stored
+with the run's position, one answer winning across processes, who answered
+and when on the card and in the trace, and a new message cancelling the
+question. The answer resumes the run in whichever process receives it, on
+the version that asked, at ``on_approve`` or ``on_reject``.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any, Literal
 
-from chatkit.types import ThreadItemDoneEvent, ThreadStreamEvent, WidgetItem
-from chatkit.widgets import WidgetRoot
-from pydantic import TypeAdapter
+from chatkit.types import ThreadStreamEvent
 
+from chatkitd.approvals import ApprovalRequest, Resumption
 from chatkitd.workflows.graph.cel import Compiler
-from chatkitd.workflows.graph.nodes.base import NodeId, NodeSpec, Step
+from chatkitd.workflows.graph.nodes.base import NO_EVENTS, NodeId, NodeSpec, Step
 from chatkitd.workflows.graph.run import GraphRun
-
-APPROVAL_ACTION = "chatkitd.graph.approval"
-_widgets: TypeAdapter[WidgetRoot] = TypeAdapter(WidgetRoot)
-
-
-def approval_card(message: str, token: str, answer: str | None = None) -> WidgetRoot:
-    """The question with its two buttons; once answered, the answer instead of the buttons."""
-
-    def button(label: str, value: str, style: str) -> dict[str, Any]:
-        action = {"type": APPROVAL_ACTION, "payload": {"token": token, "answer": value}}
-        return {"type": "Button", "label": label, "style": style, "onClickAction": action}
-
-    footer: dict[str, Any]
-    if answer is None:
-        footer = {
-            "type": "Row",
-            "children": [button("Approve", "approve", "primary"), button("Reject", "reject", "secondary")],
-        }
-    else:
-        footer = {
-            "type": "Text",
-            "value": "Approved" if answer == "approve" else "Rejected",
-            "weight": "semibold",
-        }
-    return _widgets.validate_python(
-        {"type": "Card", "children": [{"type": "Text", "value": message}, footer]}
-    )
 
 
 class UserApproval(NodeSpec):
     kind = "user_approval"
-    quiet = False
     type: Literal["user_approval"]
     message: str = "Do you approve?"
+    approve_label: str = "Approve"
+    reject_label: str = "Reject"
     on_approve: NodeId | None = None
     on_reject: NodeId | None = None
 
@@ -63,23 +37,24 @@ class UserApproval(NodeSpec):
     def compile(self, compiler: Compiler) -> Any:
         return compiler.template(self.message)
 
-    async def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
+    async def decide(self, compiled: Any, run: GraphRun) -> Step:
         message = compiled.render(run.activation())
-        token = secrets.token_hex(16)
-        item = WidgetItem(
-            id=run.new_item_id(),
-            thread_id=run.thread.id,
-            created_at=datetime.now(),
-            widget=approval_card(message, token),
-            copy_text=message,
+        question = ApprovalRequest(
+            key=self.id, title=message, approve_label=self.approve_label, reject_label=self.reject_label
         )
-        run.said_anything = True
-        run.item_ids.append(item.id)
-        yield ThreadItemDoneEvent(item=item)
-        detail = {"message": message, "token": token, "item_id": item.id}
-        run.step = Step(run.last, None, detail, pause=True, keep_input=True)
+        return Step(run.last, None, {"message": message}, keep_input=True, ask=[question])
 
-    def resume(self, answer: str) -> Step:
-        approved = answer == "approve"
-        target = self.on_approve if approved else self.on_reject
-        return Step({"approved": approved}, target, {"answer": answer, "branch": answer})
+    async def resume(
+        self, compiled: Any, run: GraphRun, kept: dict[str, Any], resumption: Resumption
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        answer = resumption.answer_for(self.id)
+        approved = answer is not None and answer.approved
+        output = {
+            "approved": approved,
+            "answered_by": answer.answered_by if answer else None,
+            "reason": answer.reason if answer else None,
+        }
+        branch = "approve" if approved else "reject"
+        run.step = Step(output, self.on_approve if approved else self.on_reject, {"branch": branch})
+        for event in NO_EVENTS:  # it says nothing in the chat
+            yield event

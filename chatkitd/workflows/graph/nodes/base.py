@@ -10,6 +10,12 @@ A kind is a pydantic model (the node as written in YAML) with three methods:
   graph goes next), for nodes that say nothing in the chat; or, for those
   that do (``quiet = False``), ``run(compiled, run)``: an async generator of
   the chat events it produces, which ends by setting ``run.step``.
+
+A node that must wait for a person returns a ``Step`` with ``ask`` (the
+questions) and ``kept`` (what it needs afterwards); the runtime pauses the
+run with the approvals core, and when the answers come, possibly in another
+process, calls the node's ``resume(compiled, run, kept, resumption)``, an
+async generator like ``run``.
 """
 
 from __future__ import annotations
@@ -20,11 +26,14 @@ from typing import Annotated, Any, ClassVar
 from chatkit.types import ThreadStreamEvent
 from pydantic import BaseModel, ConfigDict, Field
 
+from chatkitd.approvals import Resumption
 from chatkitd.workflows.graph.cel import Compiler
 from chatkitd.workflows.graph.run import GraphRun, Step
 
-__all__ = ["GraphRun", "Linear", "NodeId", "NodeSpec", "Step"]
+__all__ = ["NO_EVENTS", "GraphRun", "Linear", "NodeId", "NodeSpec", "Step"]
 
+# What a ``resume`` that shows nothing in the chat yields (it stays an async generator).
+NO_EVENTS: tuple[ThreadStreamEvent, ...] = ()
 NODE_ID = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 NodeId = Annotated[str, Field(pattern=NODE_ID)]
 
@@ -49,6 +58,11 @@ class NodeSpec(BaseModel):
 
     def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
         raise NotImplementedError
+
+    def resume(
+        self, compiled: Any, run: GraphRun, kept: dict[str, Any], resumption: Resumption
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        raise NotImplementedError(f"'{self.kind}' nodes never wait for a person")
 
 
 class Linear(NodeSpec):

@@ -1,0 +1,4 @@
+import { createRoot } from "react-dom/client";
+import { SupportChat } from "./App.jsx";
+
+createRoot(document.getElementById("root")).render(<SupportChat />);
