@@ -26,8 +26,8 @@ from openai import OpenAI
 from chatkitd.app import create_app
 from chatkitd.settings import Settings
 from tests.support import fuzzing
-from tests.support.mutations import Mutator
 from tests.support.chat import Chat, new_session
+from tests.support.mutations import Mutator
 from tests.support.processes import serve_process
 from tests.support.servers import TESTED_BACKENDS, fresh_database
 
@@ -57,7 +57,9 @@ def real_objects(base_url: str, admin_key: str) -> tuple[dict[str, list[str]], s
     """Ids of real threads, items, attachments, files and stores, and two users' client secrets."""
     with OpenAI(base_url=f"{base_url}/v1", api_key=admin_key, max_retries=0) as sdk:
         upload = {"enabled": True, "max_files": 1000, "max_file_size": 1}
-        fuzzed = new_session(sdk, "fuzz-user", rate_limits=RATE, chatkit_configuration={"file_upload": upload})
+        fuzzed = new_session(
+            sdk, "fuzz-user", rate_limits=RATE, chatkit_configuration={"file_upload": upload}
+        )
         bystander = new_session(sdk, "bystander", rate_limits=RATE)
         file = sdk.files.create(file=("notes.txt", b"chatkitd fuzz notes"), purpose="assistants")
         store = sdk.vector_stores.create(name="fuzz", file_ids=[file.id])
@@ -67,7 +69,7 @@ def real_objects(base_url: str, admin_key: str) -> tuple[dict[str, list[str]], s
         "vector_store": [store.id],
         "workflow": ["demo"],
     }
-    with Chat(type("S", (), {"base_url": base_url})(), fuzzed.client_secret) as chat:  # type: ignore[arg-type]
+    with Chat(type("S", (), {"base_url": base_url})(), fuzzed.client_secret) as chat:
         for text in ("show me a widget", "a question", "use the tool", "please lock this", "hello"):
             stream = chat.create(text)
             ids.setdefault("thread", []).append(stream.thread_id)

@@ -41,6 +41,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from pydantic import TypeAdapter
 from pydantic.json_schema import PydanticJsonSchemaWarning
 from schemathesis.core import NotSet
+from schemathesis.core.result import Err
 from schemathesis.generation import GenerationMode
 
 from tests.support.mutations import Mutator, Request
@@ -203,44 +204,64 @@ def fuzz(
     """
     findings = Findings()
     schema = schemathesis.openapi.from_dict(doc)
-    http = requests.Session()
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        label = f"{operation.method.upper()} {operation.path}"
-        count = examples * weights.get(operation.path, 1)
-        headers = headers_for(operation.path, admin_key, client_secret)
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @settings(
-                max_examples=count,
-                deadline=None,
-                database=None,
-                derandomize=False,
-                phases=[Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def send(case: Any) -> None:
-                if seeds is not None and mode.is_positive and _is_json(case):
-                    url = f"{base_url}{case.formatted_path}"
-                    body = None if isinstance(case.body, NotSet) else case.body
-                    seeds.append(Request(case.method.upper(), url, headers, dict(case.query or {}), body))
-                try:
-                    response = case.call(base_url=base_url, session=http, headers=headers, timeout=60)
-                except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, ValueError):
-                    return  # a request the client library refuses to send never reached the server
-                except requests.exceptions.RequestException as error:
-                    findings.record(label, 599, f"no answer: {error!r}\n{case.as_curl_command()}")
-                    return
-                detail = f"{response.text[:300]}\n{case.as_curl_command()}"
-                findings.record(label, response.status_code, detail)
-
-            try:
-                send()
-            except Exception as error:  # noqa: BLE001 - generation failures are reported, not raised
-                findings.generation_errors.append(f"{label} ({mode}): {error!r:.300}")
-    http.close()
+    with requests.Session() as http:
+        for result in schema.get_all_operations():
+            if isinstance(result, Err):
+                raise AssertionError(f"an operation the fuzzer cannot read: {result.err()}")
+            operation = result.ok()
+            count = examples * weights.get(operation.path, 1)
+            headers = headers_for(operation.path, admin_key, client_secret)
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                _drive(operation, mode, count, Target(base_url, headers, http), findings, seeds)
     return findings
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str
+    headers: dict[str, str]
+    http: requests.Session
+
+
+def _drive(
+    operation: Any,
+    mode: GenerationMode,
+    count: int,
+    target: Target,
+    findings: Findings,
+    seeds: list[Request] | None,
+) -> None:
+    """``count`` requests generated for one operation in one mode."""
+    label = f"{operation.method.upper()} {operation.path}"
+
+    @settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def send(case: Any) -> None:
+        if seeds is not None and mode.is_positive and _is_json(case):
+            url = f"{target.base_url}{case.formatted_path}"
+            body = None if isinstance(case.body, NotSet) else case.body
+            seeds.append(Request(case.method.upper(), url, target.headers, dict(case.query or {}), body))
+        try:
+            response = case.call(
+                base_url=target.base_url, session=target.http, headers=target.headers, timeout=60
+            )
+        except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, ValueError):
+            return  # a request the client library refuses to send never reached the server
+        except requests.exceptions.RequestException as error:
+            findings.record(label, 599, f"no answer: {error!r}\n{case.as_curl_command()}")
+            return
+        findings.record(label, response.status_code, f"{response.text[:300]}\n{case.as_curl_command()}")
+
+    try:
+        send()
+    except Exception as error:  # noqa: BLE001 - generation failures are reported, not raised
+        findings.generation_errors.append(f"{label} ({mode}): {error!r:.300}")
 
 
 def _is_json(case: Any) -> bool:
@@ -306,7 +327,9 @@ def hammer(seeds: list[Request], mutator: Mutator, count: int, workers: int = 4)
         except httpx2.HTTPError as error:
             findings.record(label, 599, f"no answer: {error!r}\n{(content or b'')[:300]!r}")
             return
-        findings.record(label, response.status_code, f"{response.text[:300]}\nbody {(content or b'')[:300]!r}")
+        findings.record(
+            label, response.status_code, f"{response.text[:300]}\nbody {(content or b'')[:300]!r}"
+        )
 
     # Mutated in this thread, in order, so that a run is reproducible from the mutator's seed;
     # sent in batches, so that only one batch of bodies is held at a time.
