@@ -160,3 +160,15 @@ def test_no_two_modules_import_each_other():
             if not _within(target, module) and not _within(module, target) and reaches(target, module):
                 cycles.append(f"{module} -> {target} -> ... -> {module}")
     assert not cycles, "import cycles:\n" + "\n".join(sorted(cycles))
+
+
+def test_handlers_reach_the_app_state_only_through_typed_accessors():
+    """``app.state`` is untyped: only ``platform_of`` and ``metrics_of`` read it; ``create_app`` sets it."""
+    allowed = {"chatkitd/http/state.py", "chatkitd/http/metrics.py", "chatkitd/app.py"}
+    readers = sorted(
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("*.py")
+        if ".state." in path.read_text() and "app.state" in path.read_text()
+        if str(path.relative_to(PACKAGE.parent)) not in allowed
+    )
+    assert readers == []

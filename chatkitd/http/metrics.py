@@ -112,8 +112,16 @@ class MetricsMiddleware:
             self.metrics.observe(scope["method"], template, status, time.perf_counter() - started)
 
 
+def metrics_of(request: Request) -> Metrics:
+    """The app's request and run metrics (set once by ``create_app``), typed."""
+    metrics = request.app.state.metrics
+    if not isinstance(metrics, Metrics):
+        raise TypeError(f"app.state.metrics is {type(metrics).__name__}, not Metrics")
+    return metrics
+
+
 async def metrics_endpoint(request: Request) -> Response:
-    metrics: Metrics = request.app.state.metrics  # set by create_app
+    metrics = metrics_of(request)
     if metrics.token_digest is not None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not credentials.matches(token.strip(), metrics.token_digest):

@@ -2,7 +2,8 @@
 
 Starlette's ``app.state`` holds anything, so a handler reading
 ``request.app.state.platform`` gets an untyped value the type checker cannot
-follow. Handlers call ``platform_of(request)`` instead.
+follow. Handlers call ``platform_of(request)`` (``chatkitd.http.metrics.metrics_of`` for the metrics) instead;
+tests/test_layers.py checks that no other module reads ``app.state``.
 """
 
 from __future__ import annotations

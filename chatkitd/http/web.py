@@ -41,7 +41,7 @@ def _page(name: str) -> HTMLResponse:
 async def playground_page(request: Request) -> HTMLResponse:
     """The playground in development mode; in production, where it cannot mint sessions, a page
     saying what this server is and where the admin console is."""
-    if not request.app.state.platform.settings.is_development:
+    if not platform_of(request).settings.is_development:
         return _page("home.html")
     return _page("playground.html")
 

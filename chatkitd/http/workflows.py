@@ -21,6 +21,7 @@ from starlette.routing import Route
 from chatkitd.errors import InvalidRequest
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import json_object, path_id
+from chatkitd.http.state import platform_of
 from chatkitd.store.rest_shapes import list_resource
 from chatkitd.workflows import manage
 
@@ -38,19 +39,19 @@ def _text(body: dict[str, Any], name: str, required: bool = True) -> str | None:
 
 async def list_workflows(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
-    data = await manage.list_workflows(request.app.state.platform.workflows, project_id)
+    data = await manage.list_workflows(platform_of(request).workflows, project_id)
     return JSONResponse(list_resource(data, has_more=False))
 
 
 async def get_workflow(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
-    registry = request.app.state.platform.workflows
+    registry = platform_of(request).workflows
     return JSONResponse(await manage.get_workflow(registry, project_id, path_id(request, "workflow_id")))
 
 
 async def get_version(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
-    registry = request.app.state.platform.workflows
+    registry = platform_of(request).workflows
     workflow_id, version = path_id(request, "workflow_id"), path_id(request, "version")
     return JSONResponse(await manage.get_version(registry, project_id, workflow_id, version))
 
@@ -71,7 +72,7 @@ async def deploy(request: Request) -> JSONResponse:
     ):
         raise InvalidRequest("'version' must be a positive integer.", param="version")
     created = await manage.deploy(
-        request.app.state.platform.workflows,
+        platform_of(request).workflows,
         project_id,
         filename,
         definition,
@@ -90,7 +91,7 @@ async def rollback(request: Request) -> JSONResponse:
         version = str(version)
     if not isinstance(version, str) or not version.isdigit():
         raise InvalidRequest("'version' must be a version number.", param="version")
-    registry = request.app.state.platform.workflows
+    registry = platform_of(request).workflows
     chosen = await manage.rollback(registry, project_id, path_id(request, "workflow_id"), version)
     chosen.pop("definition", None)
     chosen.pop("graph", None)
@@ -103,7 +104,7 @@ async def archive(request: Request) -> JSONResponse:
     archived = body.get("archived", True)
     if not isinstance(archived, bool):
         raise InvalidRequest("'archived' must be true or false.", param="archived")
-    registry = request.app.state.platform.workflows
+    registry = platform_of(request).workflows
     return JSONResponse(await manage.archive(registry, project_id, path_id(request, "workflow_id"), archived))
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 from chatkitd import clock
 from chatkitd.store import tables
 from chatkitd.store.db import Database
+from chatkitd.store.paging import Window, page_on
 
 RATE_WINDOW_SECONDS = 60.0
 PRUNE_EVERY = 16
@@ -108,15 +109,17 @@ async def cancel_session(db: Database, session_id: str, project_id: str) -> Sess
 
 
 async def list_sessions(
-    db: Database, project_id: str, limit: int = 50, user: str | None = None
-) -> list[SessionRecord]:
+    db: Database, project_id: str, limit: int = 50, user: str | None = None, after: str | None = None
+) -> tuple[list[SessionRecord], bool]:
+    """The project's sessions, newest first, past ``after`` (a session id); and whether more follow."""
     s = tables.sessions
-    query = select(s).where(s.c.project_id == project_id).order_by(s.c.seq.desc()).limit(limit)
+    scope = [s.c.project_id == project_id]
+    query = select(s).where(*scope)
     if user is not None:
         query = query.where(s.c.user == user)
     async with db.read() as conn:
-        rows = (await conn.execute(query)).mappings().all()
-    return [SessionRecord.from_row(row) for row in rows]
+        rows, has_more = await page_on(conn, query, s, Window(limit, "desc", after), scope)
+    return [SessionRecord.from_row(row._mapping) for row in rows], has_more
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy import Row, insert, select
 
 from chatkitd.store import tables
 from chatkitd.store.db import Database
+from chatkitd.store.paging import Window, page_on
 from chatkitd.tracing.records import TraceRecorder
 
 
@@ -89,18 +90,23 @@ def _span_resource(row: Any) -> dict[str, Any]:
 
 
 async def list_traces(
-    db: Database, project_id: str | None, thread_id: str | None = None, limit: int = 50
+    db: Database,
+    project_id: str | None,
+    thread_id: str | None = None,
+    limit: int = 50,
+    after: str | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The newest traces first, and whether there are more; ``project_id=None`` spans every project."""
+    """The newest traces first, from past ``after`` (a trace id), and whether there are more;
+    ``project_id=None`` spans every project. One keyset page (``paging.page_on``)."""
     t = tables.traces
-    query = select(t).order_by(t.c.seq.desc()).limit(limit + 1)
+    scope: list[Any] = []
     if project_id is not None:
-        query = query.where(t.c.project_id == project_id)
+        scope.append(t.c.project_id == project_id)
     if thread_id is not None:
-        query = query.where(t.c.thread_id == thread_id)
+        scope.append(t.c.thread_id == thread_id)
     async with db.read() as conn:
-        rows = (await conn.execute(query)).all()
-    return [_trace_resource(row) for row in rows[:limit]], len(rows) > limit
+        rows, has_more = await page_on(conn, select(t).where(*scope), t, Window(limit, "desc", after), scope)
+    return [_trace_resource(row) for row in rows], has_more
 
 
 async def get_trace(db: Database, project_id: str | None, trace_id: str) -> dict[str, Any] | None:

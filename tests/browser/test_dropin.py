@@ -604,3 +604,15 @@ def test_effect_and_deeplink_events(page):
         {"name": "orders/open", "data": {"id": "42"}}
     ]
     assert page.url.endswith("/")  # the page did not navigate
+
+
+def test_a_message_sent_by_the_page_during_a_response_goes_out_after_it(page):
+    """sendUserMessage (or sendCustomAction, from a widget's onAction) while an answer streams
+    waits for it, instead of being dropped."""
+    configure(page, """{ api: { getClientSecret: () => session("render-echo") } }""")
+    send(page, "slow:" + " ".join(f"word{n}" for n in range(40)))
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    page.evaluate("() => { window.sent = chat.sendUserMessage({ text: 'queued' }); }")
+    expect(replies(page)).to_have_count(2)
+    expect(replies(page).last).to_have_text("Echo: queued")
+    expect(replies(page).first).to_contain_text("word39")

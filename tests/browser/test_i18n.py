@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import RecordedPage
+from tests.browser.conftest import SCREENSHOTS, RecordedPage
 from tests.browser.support import open_playground, send, wait_idle
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "chatkitd/web/src/chat/locales"
@@ -85,6 +85,8 @@ def test_the_chat_speaks_the_browsers_language(browser, ui_server, ui_user, brow
         expect(chat.get_by_role("button", name=words["sendMessage"], exact=True)).to_be_visible()
         expect(chat.get_by_role("button", name=words["goodResponse"], exact=True)).to_be_visible()
         expect(chat.get_by_role("button", name=words["retry"], exact=True)).to_be_visible()
+        if locale == "ar":
+            recorded.page.screenshot(path=str(SCREENSHOTS / "chat-arabic.png"))
         if locale != "en":
             english = {v for v in strings("en").values() if isinstance(v, str) and "{" not in v}
             english -= set(w for w in words.values() if isinstance(w, str))  # words spelt the same

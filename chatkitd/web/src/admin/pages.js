@@ -10,6 +10,7 @@ import * as feedback from "./feedback.js";
 import * as knowledge from "./knowledge.js";
 import * as sessions from "./sessions.js";
 import * as threads from "./threads.js";
+import * as workflows from "./workflows.js";
 
 export const PAGES = [
   { id: "sessions", label: "Sessions", render: sessions.render },
@@ -18,4 +19,6 @@ export const PAGES = [
   { id: "thread", label: "Thread", tab: false, parent: "threads", render: threads.renderThread },
   { id: "stores", label: "Knowledge", render: knowledge.renderStores },
   { id: "store", label: "Vector store", tab: false, parent: "stores", render: knowledge.renderStore },
+  { id: "workflows", label: "Workflows", render: workflows.renderList },
+  { id: "workflow", label: "Workflow", tab: false, parent: "workflows", render: workflows.renderWorkflow },
 ];

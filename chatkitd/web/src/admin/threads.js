@@ -71,5 +71,5 @@ export async function renderThread(view, params, admin) {
     h("p", { class: "hint" }, `${thread.user} · `, status(thread.status.type), ` · ${when(thread.created_at)} · `, h("span", { class: "mono", text: thread.id })),
     h("div", { class: "thread-view" }, itemsEl, side),
   );
-  side.replaceChildren(h("h3", { text: "Trace" }), await traceView(admin.api, thread.id));
+  side.replaceChildren(h("h3", { text: "Trace" }), await traceView(admin.api, thread.id, admin.go));
 }

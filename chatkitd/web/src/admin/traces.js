@@ -14,29 +14,42 @@ function json(value) {
   }
 }
 
-/** The thread's traces, newest first; a server that records none just says so. */
-export async function traceView(api, threadId) {
-  let traces;
+const TRACES_PER_PAGE = 10;
+
+/** The thread's traces, newest first, ten at a time ("Older runs" fetches the next ten); a
+ * server that records none just says so. A graph run's trace links to its workflow's diagram
+ * with its path drawn (`go`, the console's). */
+export async function traceView(api, threadId, go = null) {
+  const out = h("div", { class: "trace" });
+  const more = h("button", { type: "button", class: "secondary", text: "Older runs", hidden: true });
+  let after = null;
+  const load = async () => {
+    const page = await api(withQuery("/v1/chatkit/traces", { thread_id: threadId, limit: TRACES_PER_PAGE, after }));
+    for (const summary of page.data || []) {
+      let trace = summary;
+      if (!trace.spans) {
+        try {
+          trace = await api(`/v1/chatkit/traces/${encodeURIComponent(summary.id)}`);
+        } catch {
+          trace = summary;
+        }
+      }
+      out.insertBefore(timeline(trace, go), more);
+    }
+    after = page.last_id || null;
+    more.hidden = !page.has_more;
+    return (page.data || []).length;
+  };
+  more.addEventListener("click", () => load().catch((error) => out.insertBefore(h("p", { class: "error", text: error.message }), more)));
+  out.append(more);
+  let count;
   try {
-    traces = await api(withQuery("/v1/chatkit/traces", { thread_id: threadId }));
+    count = await load();
   } catch (error) {
     if (error.status === 404) return h("p", { class: "empty", text: "This server does not record traces." });
     return h("p", { class: "error", text: error.message });
   }
-  const list = traces.data || [];
-  if (!list.length) return h("p", { class: "empty", text: "No traces for this thread." });
-  const out = h("div", { class: "trace" });
-  for (const summary of list.slice(0, 10)) {
-    let trace = summary;
-    if (!trace.spans) {
-      try {
-        trace = await api(`/v1/chatkit/traces/${encodeURIComponent(summary.id)}`);
-      } catch {
-        trace = summary;
-      }
-    }
-    out.append(timeline(trace));
-  }
+  if (!count) return h("p", { class: "empty", text: "No traces for this thread." });
   return out;
 }
 
@@ -57,7 +70,7 @@ function spanDetails(span, start) {
   return box;
 }
 
-export function timeline(trace) {
+export function timeline(trace, go = null) {
   const spans = trace.spans || [];
   const start = Math.min(trace.started_at ?? Infinity, ...spans.map((s) => s.started_at ?? Infinity));
   const end = Math.max(trace.ended_at ?? 0, ...spans.map((s) => s.ended_at ?? s.started_at ?? 0));
@@ -65,6 +78,11 @@ export function timeline(trace) {
   const box = h("section", { class: "trace-run", "aria-label": `Trace ${trace.id}` });
   const duration = Number.isFinite(total) ? `${(total * 1000).toFixed(0)} ms` : "";
   box.append(h("h4", { text: `${trace.name || trace.id} · ${duration}` }));
+  const isGraph = spans.some((span) => span.name && span.name.startsWith("graph ") && span.data && span.data.data && Array.isArray(span.data.data.path));
+  if (go && isGraph && trace.workflow) {
+    const show = () => go("workflow", { id: trace.workflow.id, version: trace.workflow.version, trace: trace.id });
+    box.append(h("button", { type: "button", class: "link", text: "Show the path on the diagram", onclick: show }));
+  }
   if (trace.error) box.append(h("p", { class: "error", text: typeof trace.error === "string" ? trace.error : json(trace.error) }));
   for (const span of spans) {
     const left = (((span.started_at ?? start) - start) / total) * 100;

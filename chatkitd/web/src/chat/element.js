@@ -21,6 +21,7 @@ import { h } from "./dom.js";
 import { Entities, tagContent } from "./entities.js";
 import { Header } from "./header.js";
 import { History } from "./history.js";
+import { Layout } from "./layout.js";
 import { icon } from "./icons.js";
 import { chatkitIcon } from "./chatkit-icons.js";
 import { markdownToHtml } from "./markdown.js";
@@ -115,6 +116,7 @@ class ChatkitdChat extends HTMLElement {
   /** Send a message without touching the composer (ChatKit.js's sendUserMessage). */
   async sendUserMessage({ text, content, reply, attachments, newThread = false, toolChoice, model } = {}) {
     this._requireConversation();
+    await this._idle();
     if (newThread) this._openNewThread();
     const inference = {};
     if (model) inference.model = model;
@@ -160,6 +162,7 @@ class ChatkitdChat extends HTMLElement {
   /** Send a custom action to the server, as a widget's action would (ChatKit.js's sendCustomAction). */
   async sendCustomAction(action, itemId) {
     this._requireConversation();
+    await this._idle();
     if (!this.thread) throw new Error("sendCustomAction needs an open thread");
     const params = { thread_id: this.thread.id, item_id: itemId || null, action: { type: action.type, payload: action.payload ?? null } };
     await this._run("threads.custom_action", params);
@@ -175,6 +178,14 @@ class ChatkitdChat extends HTMLElement {
       this._setThread(thread, items);
     }
     await this.history.load();
+  }
+
+  connectedCallback() {
+    this.layout.observe();
+  }
+
+  disconnectedCallback() {
+    this.layout.unobserve();
   }
 
   async showHistory() {
@@ -212,6 +223,7 @@ class ChatkitdChat extends HTMLElement {
     this.root.append(this.historyEl, main);
     root.append(this.root);
     this.history = new History(this, this.historyEl);
+    this.layout = new Layout(this);
     this.log.addEventListener("click", (event) => this._followDeeplink(event));
   }
 
@@ -232,6 +244,7 @@ class ChatkitdChat extends HTMLElement {
     applyComposerStrings(this);
     this.entities.applyStrings();
     this.history.applyStrings();
+    this.layout.applyStrings();
     this._renderStartScreen();
   }
 
@@ -281,6 +294,12 @@ class ChatkitdChat extends HTMLElement {
         return this.history.load();
       })
       .catch((error) => this._showError(error));
+  }
+
+  /** Until no response streams: a page's sendUserMessage or sendCustomAction made during one
+   *  (from a widget's onAction, say) goes out after it, instead of being dropped. */
+  async _idle() {
+    while (this.streaming) await this.streaming.done;
   }
 
   _requireConversation() {
@@ -349,6 +368,7 @@ class ChatkitdChat extends HTMLElement {
     this.root.classList.toggle("ck-history-closed", !open);
     this.historyToggle.setAttribute("aria-expanded", String(open));
     if (open !== wasOpen) this._emit(open ? "history.open" : "history.close", undefined);
+    if (open !== wasOpen) this.layout.opened(open);
   }
 
   _selectTool(toolId) {
@@ -650,7 +670,9 @@ class ChatkitdChat extends HTMLElement {
   async _run(type, params) {
     if (this.streaming) return { delivered: false };
     const controller = new AbortController();
-    this.streaming = { controller, allowCancel: true, toolCall: null, sawEvent: false };
+    let finished;
+    const done = new Promise((resolve) => (finished = resolve));
+    this.streaming = { controller, allowCancel: true, toolCall: null, sawEvent: false, done };
     const run = this.streaming;
     this.root.classList.add("ck-busy");
     this.log.setAttribute("aria-busy", "true");
@@ -668,6 +690,7 @@ class ChatkitdChat extends HTMLElement {
       else this._showError(error);
     } finally {
       this.streaming = null;
+      finished();
       for (const node of this.log.querySelectorAll(".ck-streaming")) {
         node.classList.remove("ck-streaming");
         if (stopped) node.classList.add("ck-stopped");

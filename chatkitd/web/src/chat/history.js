@@ -103,7 +103,10 @@ export class History {
     const li = h("li", { class: "ck-thread" });
     li.dataset.threadId = thread.id;
     const open = h("button", { type: "button", class: "ck-thread-open", title }, title);
-    open.addEventListener("click", () => this.chat.setThreadId(thread.id));
+    open.addEventListener("click", () => {
+      this.chat.layout.chose();
+      this.chat.setThreadId(thread.id);
+    });
     const rename = h("button", { type: "button", class: "ck-icon-button ck-thread-rename", "aria-label": t("renameThread", { title }) });
     rename.append(icon("pencil"));
     rename.addEventListener("click", () => this._rename(li, thread));

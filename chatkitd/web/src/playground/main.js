@@ -143,6 +143,7 @@ async function start({ keepSession = false } = {}) {
     onThreadChange: (detail) => logEvent("thread.change", detail),
     onError: ({ error }) => logEvent("error", { message: error && error.message }),
   };
+  document.documentElement.dataset.theme = form.elements.scheme.value; // the page follows the chat's theme
   chat.setOptions(options);
 }
 
