@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated origins allowed to call the conversation endpoint (`*` for any).",
     )
+    domain_keys: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict,
+        description="ChatKit.js domain keys and the page origins each is registered for, "
+        "`key=origin origin;key=origin`. Set, a page's requests must come from a registered origin.",
+    )
     mode: Literal["development", "production"] | None = Field(
         None,
         description="`development` enables the playground session route. Default: development on loopback.",
@@ -109,6 +114,23 @@ class Settings(BaseSettings):
         ge=0,
         description="Memory for REST reads replayed until the next write (SQLite only); 0 turns it off.",
     )
+    max_connections: int = Field(
+        16384,
+        ge=1,
+        description="Most client connections served at once; a request beyond them is a 503 with "
+        "Retry-After. Lowered to what the open-file limit allows.",
+    )
+    client_timeout: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds a client may take to send a request's head, or between the parts of its "
+        "body, before it is disconnected.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text` or `json`: one JSON object per log line, with the request's id and the "
+        "project, session, thread and workflow it concerns.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
         "info", description="Log level for the server."
     )
@@ -159,6 +181,31 @@ class Settings(BaseSettings):
     @classmethod
     def _split_cors_origins(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("domain_keys", mode="before")
+    @classmethod
+    def _parse_domain_keys(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        keys: dict[str, list[str]] = {}
+        for entry in value.split(";"):
+            if not entry.strip():
+                continue
+            key, equals, origins = entry.partition("=")
+            listed = origins.split()
+            if not equals or not key.strip() or not listed:
+                raise ValueError(
+                    f"{entry!r} is not key=origin [origin ...], e.g. domain_pk_1=https://app.example.com"
+                )
+            for origin in listed:
+                if (
+                    origin.rstrip("/") != origin
+                    or origin.count("/") != 2
+                    or not origin.startswith(("http://", "https://"))
+                ):
+                    raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path)")
+            keys[key.strip()] = listed
+        return keys
 
     @field_validator("model_map", mode="before")
     @classmethod

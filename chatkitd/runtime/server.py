@@ -43,7 +43,7 @@ from chatkit.types import (
 )
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from chatkitd import approvals
+from chatkitd import approvals, log_context
 from chatkitd.compat.chatkit import OutgoingServer, dispatch_non_streaming, dispatch_streaming
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
@@ -132,6 +132,7 @@ class ConversationServer(OutgoingServer[RequestContext]):
         # chatkit's own process() parses and dispatches in one go; this does the
         # same, with checks between.
         parsed = parse_request(request)
+        log_context.add(thread=getattr(parsed.params, "thread_id", None))
         _check_bounds(parsed)
         if isinstance(parsed, ThreadsSyncCustomActionReq) and approvals.is_answer(parsed.params.action.type):
             raise InvalidRequest(
@@ -145,6 +146,9 @@ class ConversationServer(OutgoingServer[RequestContext]):
             context.extras[_ANSWERED] = await approvals.answer(
                 self.threads, parsed.params.thread_id, parsed.params.action.payload, context
             )
+        elif isinstance(parsed, (ThreadsCustomActionReq, ThreadsSyncCustomActionReq)):
+            # An action the workflow does not handle is a 400 before anything streams.
+            (await self.workflow_for(context)).check_action(parsed.params.action.type)
         if isinstance(parsed, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
             await self._check_attachments(parsed.params.input.attachments, context)
         if is_streaming_req(parsed):

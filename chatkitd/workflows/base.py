@@ -60,6 +60,11 @@ class Workflow(ABC):
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Stream the answer to ``item`` (None when resuming after a client tool's output)."""
 
+    def check_action(self, action_type: str) -> None:
+        """Refuse (``InvalidRequest``), before anything streams, an action this workflow does not
+        handle. By default every action reaches ``action`` / ``sync_action``, which decide."""
+        return None
+
     def action(
         self,
         thread: ThreadMetadata,
