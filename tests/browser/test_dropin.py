@@ -634,7 +634,8 @@ def test_the_option_driven_parts_pass_axe(page):
           composer: {{ tools: [{{ id: "search", label: "Search", icon: "globe", pinned: true }}],
                        models: [{{ id: "m1", label: "M1" }}] }},
           disclaimer: {{ text: "Answers may be wrong." }},
-          entities: {{ showComposerMenu: true, onTagSearch: async () => [{{ id: "u1", title: "Alice", group: "People" }}],
+          entities: {{ showComposerMenu: true,
+                       onTagSearch: async () => [{{ id: "u1", title: "Alice", group: "People" }}],
                        onClick: () => {{}} }} }}""",
     )
     page.evaluate("() => chat.setComposerValue({ reply: 'an earlier answer' })")
