@@ -11,11 +11,10 @@ it moved, the change counter (did a commit change what REST reads show?).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from chatkitd.compat.aiosqlite import InlineConnection, open_inline
+from chatkitd.compat.aiosqlite import InlineConnection, open_inline, sqlite3_connection
 from chatkitd.store import tables
 from chatkitd.store.availability import LOCK_TIMEOUT, acquire_within
+from chatkitd.store.group_commit import GroupCommit, Transaction
 from chatkitd.store.readers import EngineReader, Reader, SqliteReader
 
 _WRITE = "chatkitd_write"
@@ -87,7 +87,9 @@ class SqliteBackend:
         # The writer (and migrations): one write at a time, the lock below.
         self.engine: AsyncEngine = create_async_engine(url, echo=echo, **creator)
         _configure(self.engine)
-        self._write_lock = asyncio.Lock()
+        # Bounded waits: for this process's writers here, for another process's in BEGIN
+        # IMMEDIATE (the busy timeout); past either, a 503 (``chatkitd.store.availability``).
+        self._writes = GroupCommit(self._begin, acquire_within)
         self._read_engine = self.engine
         self._sqlite_reader: SqliteReader | None = None
         if path is not None:
@@ -109,18 +111,21 @@ class SqliteBackend:
         async with self._read_engine.connect() as conn:
             yield conn
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        # Bounded waits: for this process's lock here, for another process's in BEGIN
-        # IMMEDIATE (the busy timeout); past either, a 503 (``chatkitd.store.availability``).
-        await acquire_within(self._write_lock)
+    def write(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """One writer at a time; concurrent writes share a transaction (``group_commit``)."""
+        return self._writes.write()
+
+    async def _begin(self) -> Transaction:
+        conn = await self.engine.connect()
         try:
-            async with self.engine.connect() as conn:
-                conn = await conn.execution_options(**{_WRITE: True})
-                async with conn.begin():
-                    yield conn
-        finally:
-            self._write_lock.release()
+            await conn.execution_options(**{_WRITE: True})
+            transaction = await conn.begin()
+            driver = (await conn.get_raw_connection()).driver_connection
+        except BaseException:
+            await conn.close()
+            raise
+        assert isinstance(driver, aiosqlite.Connection)
+        return Transaction(conn, transaction, conn.close, sqlite3_connection(driver))
 
     async def change_count(self) -> int | None:
         """The change counter (migration 0010), read again only after something committed.

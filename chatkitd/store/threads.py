@@ -21,7 +21,7 @@ from typing import Any, cast
 from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -42,6 +42,10 @@ T, I, A = tables.threads, tables.items, tables.attachments  # noqa: E741
 # Built once and given each row as parameters: ``.values(**row)`` would coerce
 # every column into a new statement on each call, which costs more than the insert.
 _INSERT_THREAD, _INSERT_ITEM = insert(T), insert(I)
+# Updates name their SET columns by the parameters they are given.
+_THREAD_OWNER = select(T.c.user, T.c.created_at).where(T.c.id == bindparam("thread_id"))
+_UPDATE_THREAD = update(T).where(T.c.id == bindparam("thread_id"))
+_UPDATE_ITEM = update(I).where(I.c.id == bindparam("item_id"), I.c.thread_id == bindparam("in_thread"))
 _FRESH_THREAD = "chatkitd.fresh_thread_id"  # in RequestContext.extras
 # Where an attachment's bytes are: the upload's own blob, or (before there was one) its id.
 _BLOB = func.coalesce(A.c.blob_id, A.c.id)
@@ -156,9 +160,7 @@ class ThreadStore(Store[RequestContext]):
             del context.extras[_FRESH_THREAD]
         async with self.db.write() as conn:
             existing = (
-                None
-                if fresh
-                else (await conn.execute(select(T.c.user, T.c.created_at).where(T.c.id == thread.id))).first()
+                None if fresh else (await conn.execute(_THREAD_OWNER, {"thread_id": thread.id})).first()
             )
             if existing is None:
                 if context.user is None:
@@ -179,7 +181,7 @@ class ThreadStore(Store[RequestContext]):
                 return
             await self._require_thread(conn, thread.id, context)
             rest = thread_rest(thread, existing.user, existing.created_at)
-            await conn.execute(update(T).where(T.c.id == thread.id).values(rest=rest, **values))
+            await conn.execute(_UPDATE_THREAD, {"thread_id": thread.id, "rest": rest, **values})
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: RequestContext
@@ -289,9 +291,14 @@ class ThreadStore(Store[RequestContext]):
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
             result = await conn.execute(
-                update(I)
-                .where(I.c.id == item.id, I.c.thread_id == thread_id)
-                .values(type=row["type"], data=row["data"], rest=row["rest"])
+                _UPDATE_ITEM,
+                {
+                    "item_id": item.id,
+                    "in_thread": thread_id,
+                    "type": row["type"],
+                    "data": row["data"],
+                    "rest": row["rest"],
+                },
             )
             if result.rowcount == 0:
                 await conn.execute(_INSERT_ITEM, row)

@@ -13,29 +13,33 @@ from chatkitd.store.db import Database
 from chatkitd.store.paging import Window, page_on
 from chatkitd.tracing.records import TraceRecorder
 
+# Built once; each row is its parameters (``.values(...)`` would build a new statement per trace).
+_INSERT_TRACE, _INSERT_SPANS = insert(tables.traces), insert(tables.spans)
+
 
 async def save_trace(db: Database, recorder: TraceRecorder) -> None:
     """Write a finished run's trace and spans in one transaction."""
     spans = sorted(recorder.spans, key=lambda s: s.started_at or 0.0)
     async with db.write() as conn:
         await conn.execute(
-            insert(tables.traces).values(
-                id=recorder.trace_id,
-                project_id=recorder.project_id,
-                thread_id=recorder.thread_id,
-                session_id=recorder.session_id,
-                workflow_id=recorder.workflow_id,
-                workflow_version=recorder.workflow_version,
-                name=recorder.name,
-                item_ids=json.dumps(recorder.item_ids),
-                started_at=recorder.started_at,
-                ended_at=recorder.ended_at,
-                error=recorder.error,
-            )
+            _INSERT_TRACE,
+            {
+                "id": recorder.trace_id,
+                "project_id": recorder.project_id,
+                "thread_id": recorder.thread_id,
+                "session_id": recorder.session_id,
+                "workflow_id": recorder.workflow_id,
+                "workflow_version": recorder.workflow_version,
+                "name": recorder.name,
+                "item_ids": json.dumps(recorder.item_ids),
+                "started_at": recorder.started_at,
+                "ended_at": recorder.ended_at,
+                "error": recorder.error,
+            },
         )
         if spans:
             await conn.execute(
-                insert(tables.spans),
+                _INSERT_SPANS,
                 [
                     {
                         "id": s.id,

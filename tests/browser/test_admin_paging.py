@@ -4,6 +4,7 @@ page through, and every span opens to its details."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -47,63 +48,52 @@ def busy_server(tmp_path_factory) -> Iterator[tuple[RunningServer, str, str]]:
         yield server, user, thread_id
 
 
-def sign_in(page, server: RunningServer) -> None:
+@pytest.fixture
+def console(browser, busy_server) -> Iterator:
+    """A page signed in to the busy server's admin console."""
+    server = busy_server[0]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
     page.goto(server.base_url + "/admin")
     page.get_by_label("Admin key").fill(ADMIN_KEY)
     page.get_by_role("button", name="Sign in").click()
-
-
-def test_more_than_a_hundred_sessions_page_through(browser, busy_server):
-    server, user, _ = busy_server
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
+    expect(page.locator("table.data")).to_be_visible()
     try:
-        page = context.new_page()
-        sign_in(page, server)
-        rows = page.locator("table.data tbody tr")
-        pager = page.get_by_role("navigation", name="Sessions pages")
-        expect(pager).to_contain_text("Rows 1–100")
-        expect(rows).to_have_count(100)
-        first_page = rows.first.locator("td").first.inner_text()
-        pager.get_by_role("button", name="Next page").click()
-        expect(pager).to_contain_text(f"Rows 101–{SESSIONS}")
-        expect(rows).to_have_count(SESSIONS - 100)
-        expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
-        assert rows.first.locator("td").first.inner_text() != first_page
-        pager.get_by_role("button", name="Previous page").click()
-        expect(pager).to_contain_text("Rows 1–100")
-        expect(rows.first.locator("td").first).to_have_text(first_page)
+        yield page
     finally:
         context.close()
 
 
-def test_a_threads_runs_page_through_and_each_span_shows_its_details(browser, busy_server):
+def test_more_than_a_hundred_sessions_page_through(console):
+    rows = console.locator("table.data tbody tr")
+    pager = console.get_by_role("navigation", name="Sessions pages")
+    expect(pager).to_contain_text("Rows 1–100")
+    expect(rows).to_have_count(100)
+    first_page = rows.first.locator("td").first.inner_text()
+    pager.get_by_role("button", name="Next page").click()
+    expect(pager).to_contain_text(f"Rows 101–{SESSIONS}")
+    expect(rows).to_have_count(SESSIONS - 100)
+    expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
+    assert rows.first.locator("td").first.inner_text() != first_page
+    pager.get_by_role("button", name="Previous page").click()
+    expect(pager).to_contain_text("Rows 1–100")
+    expect(rows.first.locator("td").first).to_have_text(first_page)
+
+
+def test_a_threads_runs_page_through_and_each_span_shows_its_details(console, busy_server):
     server, _, thread_id = busy_server
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
-        page = context.new_page()
-        sign_in(page, server)
-        expect(page.locator("table.data")).to_be_visible()
-        page.goto(f"{server.base_url}/admin#thread?id={thread_id}")
-        runs = page.locator(".trace-run")
-        expect(runs).to_have_count(10)
-        page.get_by_role("button", name="Older runs").click()
-        expect(runs).to_have_count(RUNS)
-        expect(page.get_by_role("button", name="Older runs")).to_be_hidden()
-        # Every span is a disclosure: its summary opens kind, timing, ids and data.
-        span = runs.first.locator("details.span-row-details").first
-        span.locator("summary").click()
-        facts = span.locator("dl.span-facts")
-        expect(facts).to_be_visible()
-        expect(facts.locator("dt")).to_contain_text(["Kind", "Name", "Starts at", "Duration", "Span"])
-        expect(facts.locator("dd").nth(3)).to_have_text(lambda_free_duration())
-        assert runs.locator("details.span-row-details").count() >= RUNS
-    finally:
-        context.close()
-
-
-def lambda_free_duration():
-    import re
-
-    return re.compile(r"^\d+(\.\d)? ms$")
+    console.goto(f"{server.base_url}/admin#thread?id={thread_id}")
+    runs = console.locator(".trace-run")
+    expect(runs).to_have_count(10)
+    console.get_by_role("button", name="Older runs").click()
+    expect(runs).to_have_count(RUNS)
+    expect(console.get_by_role("button", name="Older runs")).to_be_hidden()
+    # Every span is a disclosure: its summary opens kind, timing, ids and data.
+    span = runs.first.locator("details.span-row-details").first
+    span.locator("summary").click()
+    facts = span.locator("dl.span-facts")
+    expect(facts).to_be_visible()
+    expect(facts.locator("dt")).to_contain_text(["Kind", "Name", "Starts at", "Duration", "Span"])
+    expect(facts.locator("dd").nth(3)).to_have_text(re.compile(r"^\d+(\.\d)? ms$"))
+    assert runs.locator("details.span-row-details").count() >= RUNS

@@ -244,15 +244,19 @@ def test_script_loaded_after_the_element_exists_and_element_made_after_it_loaded
 
 def test_unsupported_option_is_reported_once_and_never_breaks_the_chat(page):
     prompt = "{ label: 'x', prompt: 'x', icon: 'no-such-icon' }"
-    options = f"{{ {HOSTED}, commands: {{ enabled: true }}, startScreen: {{ prompts: [{prompt}] }} }}"
+    options = (
+        f"{{ {HOSTED}, commands: {{ enabled: true }}, startScreen: {{ prompts: [{prompt}] }},"
+        " composer: { dictation: { enabled: true } } }"
+    )
     configure(page, options)
     page.evaluate(f"() => chat.setOptions({options})")  # again: no second report
-    page.wait_for_function("() => window.events.filter(e => e.name === 'chatkit.log').length >= 2")
+    page.wait_for_function("() => window.events.filter(e => e.name === 'chatkit.log').length >= 3")
     page.wait_for_timeout(100)
     logs = [e["detail"] for e in events(page, "chatkit.log")]
     assert logs == [
         {"name": "unsupported_option", "data": {"option": "commands"}},
         {"name": "unsupported_option", "data": {"option": "startScreen.prompts[0].icon=no-such-icon"}},
+        {"name": "unsupported_option", "data": {"option": "composer.dictation"}},
     ]
     warnings = page.evaluate("() => window.warnings")
     assert sum('"commands"' in w for w in warnings) == 1
