@@ -21,8 +21,11 @@ from chatkit.types import (
     AttachmentsCreateReq,
     AudioInput,
     ChatKitReq,
+    ClientToolCallItem,
     FeedbackKind,
+    ItemsFeedbackReq,
     ItemsListReq,
+    StructuredInputItem,
     SyncCustomActionResponse,
     ThreadItemDoneEvent,
     ThreadItemReplacedEvent,
@@ -123,6 +126,12 @@ def _check_bounds(request: ChatKitReq) -> None:
                     param=param,
                     code="message_too_long",
                 )
+    if isinstance(request, ItemsFeedbackReq) and not request.params.item_ids:
+        raise InvalidRequest(
+            "Invalid 'params.item_ids': name at least one item.",
+            param="params.item_ids",
+            code="invalid_value",
+        )
 
 
 class ConversationServer(OutgoingServer[RequestContext]):
@@ -187,12 +196,39 @@ class ConversationServer(OutgoingServer[RequestContext]):
                 param="params.thread_id",
                 code=f"thread_{status.type}",
             )
+        # Checked here, before the stream: chatkit raises inside it, and logs each such
+        # refusal as an error with its traceback, for what is the client's mistake.
         if isinstance(request, ThreadsRetryAfterItemReq):
             # chatkit silently streams nothing for an unknown item; say so instead.
             item = await self.threads.load_item(thread_id, request.params.item_id, context)
             if not isinstance(item, UserMessageItem):
                 raise Unprocessable(
                     f"Item {item.id} is not a user message.", param="params.item_id", code="invalid_item"
+                )
+        elif isinstance(request, ThreadsAddClientToolOutputReq):
+            last = (await self.threads.load_thread_items(thread_id, None, 1, "desc", context)).data
+            if not (last and isinstance(last[0], ClientToolCallItem) and last[0].status == "pending"):
+                raise Unprocessable(
+                    f"Thread {thread_id} has no pending client tool call: its last item is not a "
+                    "ClientToolCallItem awaiting output.",
+                    param="params.thread_id",
+                    code="invalid_item",
+                )
+        elif isinstance(request, ThreadsCustomActionReq) and request.params.item_id:
+            item = await self.threads.load_item(thread_id, request.params.item_id, context)
+            if not isinstance(item, WidgetItem):
+                raise Unprocessable(
+                    f"Item {item.id} is not a widget: actions come from widgets.",
+                    param="params.item_id",
+                    code="invalid_item",
+                )
+        elif isinstance(request, ThreadsAddStructuredInputReq):
+            item = await self.threads.load_item(thread_id, request.params.item_id, context)
+            if not (isinstance(item, StructuredInputItem) and item.status == "pending"):
+                raise Unprocessable(
+                    f"Item {item.id} is not a StructuredInputItem awaiting answers.",
+                    param="params.item_id",
+                    code="invalid_item",
                 )
 
     async def _check_attachments(self, attachment_ids: list[str], context: RequestContext) -> None:

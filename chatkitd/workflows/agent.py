@@ -208,21 +208,15 @@ class AgentWorkflow(Workflow):
         model = self._pick_model(None)
         run_context = self._run_context(thread, Preloaded(store, thread.id, page), context)
         agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), None)
-        agent_input = await _converter(self.env, context, model).to_agent_input(list(reversed(page.data)))
+        history = await _converter(self.env, context, model).to_agent_input(list(reversed(page.data)))
+        agent_input: list[Any] = list(history)
         payload = action.payload if action.payload is not None else {}
         if config.tool is None:
             described = json.dumps(payload, ensure_ascii=False, default=str)
             note = f"[The user chose the action '{action.type}' with this payload: {described}]"
-            agent_input = [*agent_input, {"role": "user", "content": note}]
+            agent_input.append({"role": "user", "content": note})
         else:
-            call_id = f"call_{secrets.token_hex(12)}"
-            arguments = json.dumps(payload, ensure_ascii=False, default=str)
-            output = await self._run_action_tool(agent, run_context, config.tool, call_id, arguments)
-            agent_input = [
-                *agent_input,
-                {"type": "function_call", "call_id": call_id, "name": config.tool, "arguments": arguments},
-                {"type": "function_call_output", "call_id": call_id, "output": output},
-            ]
+            agent_input += await self._run_action_tool(agent, run_context, config.tool, payload)
         async for event in self._run(agent, agent_input, run_context, store, model):
             yield event
 
@@ -244,9 +238,8 @@ class AgentWorkflow(Workflow):
             )
         run_context = self._run_context(thread, store, context)
         agent = await self.build_agent(AgentRun(run_context.state_variables, None, context), None)
-        call_id = f"call_{secrets.token_hex(12)}"
-        arguments = json.dumps(action.payload if action.payload is not None else {}, default=str)
-        await self._run_action_tool(agent, run_context, config.tool, call_id, arguments)
+        payload = action.payload if action.payload is not None else {}
+        await self._run_action_tool(agent, run_context, config.tool, payload)
         return SyncCustomActionResponse(updated_item=None)
 
     def check_action(self, action_type: str) -> None:
@@ -263,15 +256,17 @@ class AgentWorkflow(Workflow):
         return config
 
     async def _run_action_tool(
-        self, agent: Agent[Any], run_context: WorkflowRunContext, name: str, call_id: str, arguments: str
-    ) -> str:
-        """Run the agent's tool ``name`` for an action, in a span of the run's trace; its output as text."""
+        self, agent: Agent[Any], run_context: WorkflowRunContext, name: str, payload: Any
+    ) -> list[dict[str, Any]]:
+        """Run the agent's tool ``name`` with an action's payload, in a span of the run's trace;
+        returns the call and its output as the model's input items."""
         tools = await agent.get_all_tools(RunContextWrapper(context=run_context))
         tool = next((t for t in tools if isinstance(t, FunctionTool) and t.name == name), None)
         if tool is None:
-            raise CustomStreamError(
-                f"Workflow '{self.id}' has no tool '{name}' for this action.", allow_retry=False
-            )
+            message = f"Workflow '{self.id}' has no tool '{name}' for this action."
+            raise CustomStreamError(message, allow_retry=False)
+        call_id = f"call_{secrets.token_hex(12)}"
+        arguments = json.dumps(payload, ensure_ascii=False, default=str)
         trace = run_context.request_context.run_trace or RunTrace.disabled()
         with trace.span(f"action tool {name}", {"tool": name, "arguments": arguments}) as details:
             tool_context = ToolContext(
@@ -279,7 +274,10 @@ class AgentWorkflow(Workflow):
             )
             output = str(await tool.on_invoke_tool(tool_context, arguments))
             details["output"] = output
-        return output
+        return [
+            {"type": "function_call", "call_id": call_id, "name": name, "arguments": arguments},
+            {"type": "function_call_output", "call_id": call_id, "output": output},
+        ]
 
     def _run_context(self, thread: ThreadMetadata, store: Any, context: RequestContext) -> WorkflowRunContext:
         session = context.session
