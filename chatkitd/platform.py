@@ -60,6 +60,7 @@ class Platform:
     async def start(self) -> None:
         """Migrate, and make sure the project behind ``CHATKITD_API_KEY`` exists."""
         await migrate.upgrade(self.db)
+        await self.signer.load_shared_key(self.db, self.settings.data_dir)
         await self.sweep_unfinished_uploads()
         self._sweeper = asyncio.ensure_future(self._sweep_now_and_then())
         if self._env_key_digest is not None:

@@ -437,6 +437,8 @@ def test_a_cited_files_link_takes_only_its_own_signature(world):
 
 PUBLIC = {
     "GET /healthz",
+    "GET /livez",  # says only that the process answers (tests/test_health.py)
+    "GET /readyz",  # says only ok or which dependency is down, never where it is
     "GET /metrics",
     "GET /v1/openapi.json",
     "GET /",
