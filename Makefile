@@ -10,7 +10,7 @@ NPM ?= npm
 WEB_STAMP := chatkitd/web/static/build.json
 WEB_SOURCES := $(shell find chatkitd/web/src -type f 2>/dev/null) chatkitd/web/build.mjs
 
-.PHONY: serve test check lint typecheck format bench screenshots clean web image-test compat
+.PHONY: serve test check lint typecheck format bench screenshots clean web image-test compat fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ image-test: $(STAMP)
 # openai-chatkit's own store and server tests against chatkitd's store (tests/chatkit_reference).
 compat: $(STAMP)
 	$(PY) -m tests.chatkit_reference.run
+
+# The fuzz test (tests/test_fuzz.py) at length: ~30 000 mutated and ~4 000 generated requests on
+# SQLite and on PostgreSQL. CHATKITD_FUZZ_SEED=N replays a run.
+fuzz: $(STAMP)
+	CHATKITD_FUZZ_EXAMPLES=25 CHATKITD_FUZZ_MUTATIONS=30000 CHATKITD_FUZZ_BACKENDS=sqlite,postgresql \
+		$(PY) -m pytest -q -s --timeout=3600 tests/test_fuzz.py
 
 bench: $(STAMP) $(WEB_STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

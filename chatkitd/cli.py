@@ -63,20 +63,17 @@ def serve(host: str | None, port: int | None) -> None:
             )
     import uvicorn
 
+    from chatkitd import logs
     from chatkitd.app import create_app
+    from chatkitd.serving import uvicorn_config
     from chatkitd.settings import SettingsError
 
     try:
         app = create_app(settings)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        proxy_headers=True,
-    )
+    logs.configure(settings.log_level, json_lines=settings.log_format == "json")
+    uvicorn.Server(uvicorn_config(app, settings)).run()
 
 
 async def _nothing(db: Database) -> None:

@@ -17,6 +17,7 @@ from chatkitd.runtime.detached import wait_for_detached
 from chatkitd.runtime.run_metrics import RunMetrics
 from chatkitd.runtime.server import ConversationServer
 from chatkitd.runtime.signing import Signer
+from chatkitd.runtime.transcription import Transcriber
 from chatkitd.settings import Settings
 from chatkitd.store import keys, migrate, retention
 from chatkitd.store.db import Database
@@ -47,7 +48,12 @@ class Platform:
         # One conversation runtime per app: chatkit's server on this platform's store.
         self.run_metrics = RunMetrics()
         self.conversation = ConversationServer(
-            self.threads, self.attachments, self.workflows, self.tracer, self.run_metrics
+            self.threads,
+            self.attachments,
+            self.workflows,
+            self.tracer,
+            self.run_metrics,
+            Transcriber.from_settings(settings),
         )
         self._env_key_digest = (
             credentials.digest(settings.api_key.get_secret_value()) if settings.api_key else None
@@ -64,6 +70,7 @@ class Platform:
             await migrate.upgrade(self.db)
         else:
             await migrate.check_current(self.db)
+        await self.signer.load_shared_key(self.db, self.settings.data_dir)
         await self.sweep_unfinished_uploads()
         self._sweeper = asyncio.ensure_future(self._sweep_now_and_then())
         if self._env_key_digest is not None:

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated origins allowed to call the conversation endpoint (`*` for any).",
     )
+    domain_keys: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict,
+        description="ChatKit.js domain keys and the page origins each is registered for, "
+        "`key=origin origin;key=origin`. Set, a page's requests must come from a registered origin.",
+    )
     mode: Literal["development", "production"] | None = Field(
         None,
         description="`development` enables the playground session route. Default: development on loopback.",
@@ -114,6 +119,23 @@ class Settings(BaseSettings):
         ge=0,
         description="Memory for REST reads replayed until the next write (SQLite only); 0 turns it off.",
     )
+    max_connections: int = Field(
+        16384,
+        ge=1,
+        description="Most client connections served at once; a request beyond them is a 503 with "
+        "Retry-After. Lowered to what the open-file limit allows.",
+    )
+    client_timeout: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds a client may take to send a request's head, or between the parts of its "
+        "body, before it is disconnected.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text` or `json`: one JSON object per log line, with the request's id and the "
+        "project, session, thread and workflow it concerns.",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
         "info", description="Log level for the server."
     )
@@ -146,6 +168,23 @@ class Settings(BaseSettings):
         description="What the server-wide model takes as it is (`images`, `files`, or `none`). "
         "Default: known from the model's name.",
     )
+    transcription_base_url: str | None = Field(
+        None,
+        description="The /v1 base URL of an OpenAI-compatible speech-to-text endpoint "
+        "(`POST /audio/transcriptions`: OpenAI, whisper.cpp's server, faster-whisper-server, vLLM) "
+        "that serves the chat's dictation (`input.transcribe`). Unset, with no "
+        "`CHATKITD_TRANSCRIPTION_MODEL` either: dictation is off.",
+    )
+    transcription_api_key: SecretStr | None = Field(
+        None,
+        description="Key for `CHATKITD_TRANSCRIPTION_BASE_URL` (default: `OPENAI_API_KEY`). "
+        "Server-side only.",
+    )
+    transcription_model: str | None = Field(
+        None,
+        description="Speech-to-text model (default `whisper-1`). Set alone, it turns dictation on with "
+        "OpenAI's endpoint and `OPENAI_API_KEY`.",
+    )
     attachment_max_text_tokens: int = Field(
         20_000,
         ge=1,
@@ -164,6 +203,31 @@ class Settings(BaseSettings):
     @classmethod
     def _split_cors_origins(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("domain_keys", mode="before")
+    @classmethod
+    def _parse_domain_keys(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        keys: dict[str, list[str]] = {}
+        for entry in value.split(";"):
+            if not entry.strip():
+                continue
+            key, equals, origins = entry.partition("=")
+            listed = origins.split()
+            if not equals or not key.strip() or not listed:
+                raise ValueError(
+                    f"{entry!r} is not key=origin [origin ...], e.g. domain_pk_1=https://app.example.com"
+                )
+            for origin in listed:
+                if (
+                    origin.rstrip("/") != origin
+                    or origin.count("/") != 2
+                    or not origin.startswith(("http://", "https://"))
+                ):
+                    raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path)")
+            keys[key.strip()] = listed
+        return keys
 
     @field_validator("model_map", mode="before")
     @classmethod

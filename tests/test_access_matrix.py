@@ -366,7 +366,7 @@ def test_the_upload_url_takes_only_its_own_signature(world):
     }.items():
         response = httpx2.post(url, files=files)
         assert response.status_code == 401, (label, response.text)
-    assert not list(world.server.settings.blob_dir.glob(f"*/{world.pending_id}"))
+    assert not list(world.server.settings.blob_dir.glob(f"*/{world.pending_id}*"))
 
 
 # -- cited files (chatkitd.knowledge.sources) ------------------------------------------------------
@@ -437,6 +437,8 @@ def test_a_cited_files_link_takes_only_its_own_signature(world):
 
 PUBLIC = {
     "GET /healthz",
+    "GET /livez",  # says only that the process answers (tests/test_health.py)
+    "GET /readyz",  # says only ok or which dependency is down, never where it is
     "GET /metrics",
     "GET /v1/openapi.json",
     "GET /",

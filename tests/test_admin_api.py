@@ -94,3 +94,41 @@ def test_admin_list_limit_is_validated(server):
     response = admin_get(server, "/v1/chatkit/admin/sessions", limit=1000)
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "limit"
+
+
+def test_admin_sessions_feedback_and_traces_page_past_a_cursor(server, user):
+    """Each list pages with `after` and says `has_more`; the console pages past 100 rows with it.
+    (Before, sessions and feedback answered `has_more: false` whatever lay beyond.)"""
+    threads = [converse(server, user)[1] for _ in range(3)]
+    first = admin_get(server, "/v1/chatkit/admin/sessions", user=user, limit=2).json()
+    assert len(first["data"]) == 2 and first["has_more"] is True
+    rest = admin_get(server, "/v1/chatkit/admin/sessions", user=user, limit=2, after=first["last_id"]).json()
+    assert len(rest["data"]) == 1 and rest["has_more"] is False
+    assert {s["id"] for s in first["data"]}.isdisjoint(s["id"] for s in rest["data"])
+
+    mine = [
+        f
+        for f in admin_get(server, "/v1/chatkit/admin/feedback", limit=100).json()["data"]
+        if f["user"] == user
+    ]
+    assert len(mine) == 3
+    page = admin_get(server, "/v1/chatkit/admin/feedback", limit=1).json()
+    assert page["has_more"] is True and page["last_id"].startswith("fb_")
+    after = admin_get(server, "/v1/chatkit/admin/feedback", limit=1, after=page["last_id"]).json()
+    assert after["data"][0]["id"] != page["data"][0]["id"]
+
+    traces = admin_get(server, "/v1/chatkit/traces", limit=1).json()
+    assert traces["has_more"] is True and traces["last_id"] == traces["data"][0]["id"]
+    older = admin_get(server, "/v1/chatkit/traces", limit=1, after=traces["last_id"]).json()
+    assert older["data"][0]["id"] != traces["last_id"]
+    assert threads  # three conversations, three traces at least
+
+    for path, cursor in (
+        ("/v1/chatkit/admin/sessions", "cksess_nope"),
+        ("/v1/chatkit/admin/feedback", "fb_nope"),
+        ("/v1/chatkit/admin/feedback", "fb_99999999"),
+        ("/v1/chatkit/traces", "trace_nope"),
+    ):
+        refused = admin_get(server, path, after=cursor)
+        assert refused.status_code == 400, (path, cursor, refused.text)
+        assert refused.json()["error"]["param"] == "after"

@@ -496,3 +496,23 @@ def test_asyncpg_connect_args_open_a_connection(tmp_path):
                 await connection.close()
 
         assert asyncio.run(connect()) == 42
+
+
+def test_uvicorn_protocol_has_what_the_guards_override():
+    # Behaviour is tested end to end in tests/test_connections.py; this names what broke.
+    from uvicorn.protocols.http import httptools_impl
+    from uvicorn.protocols.http.flow_control import FlowControl, service_unavailable
+
+    protocol = httptools_impl.HttpToolsProtocol
+    for name in (
+        "on_message_begin",
+        "on_headers_complete",
+        "on_body",
+        "on_message_complete",
+        "_start_asgi_task",
+    ):
+        assert callable(getattr(protocol, name, None)), name
+    assert list(inspect.signature(protocol._start_asgi_task).parameters) == ["self", "cycle", "app"]
+    assert vars(httptools_impl)["service_unavailable"] is service_unavailable
+    assert "service_unavailable" in inspect.getsource(protocol.on_headers_complete)
+    assert "read_paused" in inspect.getsource(FlowControl.__init__)

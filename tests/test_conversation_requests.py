@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 
 import pytest
 from sqlalchemy import select
@@ -63,6 +64,9 @@ def test_feedback_is_stored(server, chat):
     assert server.run(stored()) == [(answer_id, "negative")]
     missing = chat.post("items.feedback", thread_id=stream.thread_id, item_ids=["cthi_nope"], kind="positive")
     assert missing.status_code == 404
+    # Found by the fuzz test: no item at all was a 500 (an insert of no rows).
+    empty = chat.post("items.feedback", thread_id=stream.thread_id, item_ids=[], kind="positive")
+    assert empty.status_code == 400 and error_of(empty)["param"] == "params.item_ids"
 
 
 def test_client_tool_call_round_trip(chat, client):
@@ -102,6 +106,42 @@ def test_structured_input(chat):
         "threads.add_structured_input", thread_id=stream.thread_id, item_id=user_item, input={"answers": {}}
     )
     assert wrong.status_code == 422 and "not a StructuredInputItem" in error_of(wrong)["message"]
+
+
+def test_input_for_nothing_pending_is_refused_without_logging_an_error(chat, caplog):
+    """A client's mistake is a 422 before the stream starts, not an error with a traceback in the log."""
+    stream = chat.create("ask me a question")
+    question = stream.done_items("structured_input")[0]["id"]
+    user_item = stream.done_items("user_message")[0]["id"]
+    caplog.set_level(logging.INFO)
+    refused = [
+        chat.post("threads.add_client_tool_output", thread_id=stream.thread_id, result={}),
+        chat.post(
+            "threads.add_structured_input",
+            thread_id=stream.thread_id,
+            item_id=user_item,
+            input={"answers": {}},
+        ),
+    ]
+    answer = {"answers": {"colour": {"values": ["red"]}}}
+    chat.stream("threads.add_structured_input", thread_id=stream.thread_id, item_id=question, input=answer)
+    refused.append(  # answered already
+        chat.post("threads.add_structured_input", thread_id=stream.thread_id, item_id=question, input=answer)
+    )
+    action = {"type": "demo.increment", "payload": {"count": 0}}
+    refused.append(  # actions come from widgets
+        chat.post("threads.custom_action", thread_id=stream.thread_id, item_id=user_item, action=action)
+    )
+    assert [(r.status_code, error_of(r)["code"]) for r in refused] == [(422, "invalid_item")] * 4
+    params = [error_of(r)["param"] for r in refused]
+    assert params == ["params.thread_id", "params.item_id", "params.item_id", "params.item_id"]
+    unknown = chat.post(
+        "threads.custom_action", thread_id=stream.thread_id, item_id="cthi_nope", action=action
+    )
+    assert unknown.status_code == 404
+    assert "no pending client tool call" in error_of(refused[0])["message"]
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert not errors, [record.getMessage() for record in errors]
 
 
 def test_retry_after_item_replaces_the_answer(chat, client):

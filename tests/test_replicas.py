@@ -4,7 +4,7 @@ as a deployment runs them.
 The database is new for the run and migrated once by ``chatkitd migrate`` before
 any replica starts (they run with ``CHATKITD_MIGRATE_ON_START=false``); uploads go
 to a bucket on moto's S3 server; the replicas start side by side, each with its own
-data dir (as on separate machines) and the same signing key, and nginx (``tests.support.proxy``, serving
+data dir (as on separate machines) and no signing key configured, and nginx (``tests.support.proxy``, serving
 ``deploy/nginx/chatkitd-proxy.conf`` as it ships) spreads requests over them in
 turn. Every request here goes through the proxy; the replica that answered is
 read from the header the test's nginx adds, so each test can show that what one
@@ -97,13 +97,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         fresh_database("postgres", root / "unused.db", "chatkitd_replicas") as url,
         moto_server(root) as s3,
     ):
-        # What every replica shares besides the database: the bucket and the signing key.
-        shared = {
-            **PRODUCTION,
-            **s3.env,
-            "CHATKITD_STORAGE_URL": s3.new_bucket().url(),
-            "CHATKITD_SECRET_KEY": secrets.token_hex(32),
-        }
+        # What every replica shares besides the database: the bucket. The key signing upload and
+        # preview links is not configured: replicas share the one kept in the database.
+        shared = {**PRODUCTION, **s3.env, "CHATKITD_STORAGE_URL": s3.new_bucket().url()}
         # Migrations run once, as their own command, before any replica starts.
         migrated = subprocess.run(
             [

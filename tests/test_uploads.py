@@ -13,7 +13,9 @@ UPLOADS = {"file_upload": {"enabled": True, "max_file_size": 1, "max_files": 10}
 
 
 def _on_disk(server, attachment_id: str) -> list:
-    return list(server.settings.blob_dir.glob(f"*/{attachment_id}"))
+    """The attachment's stored bytes (a two-phase upload's blob is named after its id)."""
+    found = server.settings.blob_dir.glob(f"*/{attachment_id}*")
+    return [p for p in found if not p.name.endswith(".partial")]
 
 
 def _direct(chat, data: bytes, name: str = "notes.txt", mime: str = "text/plain") -> httpx2.Response:
@@ -43,7 +45,7 @@ def test_two_phase_upload_then_use_in_a_message(server, client, user, chat_for):
     [path] = _on_disk(server, created["id"])
     assert path.read_bytes() == b"hello"
     again = httpx2.post(descriptor["url"], files={"file": ("notes.txt", b"again", "text/plain")})
-    assert again.status_code == 400 and error_of(again)["code"] == "already_uploaded"
+    assert again.status_code == 409 and error_of(again)["code"] == "already_uploaded"
 
     stream = chat.stream("threads.create", input=user_input("see attached", [created["id"]]))
     message = stream.done_items("user_message")[0]

@@ -163,14 +163,20 @@ class S3BlobStore:
 
     async def read_chunks(self, project_id: str, blob_id: str) -> AsyncIterator[bytes]:
         s3 = await self._s3()
-        answer = await s3.get_object(Bucket=self.bucket, Key=self.key(project_id, blob_id))
+        try:
+            answer = await s3.get_object(Bucket=self.bucket, Key=self.key(project_id, blob_id))
+        except (BotoCoreError, ClientError) as error:
+            raise BlobUnavailable(f"the object store did not answer: {error}") from error
         async with answer["Body"] as body:
             async for chunk in body.iter_chunks(READ_CHUNK):
                 yield chunk
 
     async def delete(self, project_id: str, blob_id: str) -> None:
         s3 = await self._s3()
-        await s3.delete_object(Bucket=self.bucket, Key=self.key(project_id, blob_id))
+        try:
+            await s3.delete_object(Bucket=self.bucket, Key=self.key(project_id, blob_id))
+        except (BotoCoreError, ClientError) as error:
+            raise BlobUnavailable(f"the object store did not delete {blob_id}: {error}") from error
 
     # -- operations -----------------------------------------------------------------------
 

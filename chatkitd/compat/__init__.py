@@ -98,6 +98,14 @@ REACHES: tuple[Reach, ...] = (
         "tests/test_export_workflows.py::test_the_runner_hook_serves_runner_run_and_leaves_other_calls",
     ),
     Reach(
+        "uvicorn",
+        "HttpToolsProtocol's parser callbacks (on_message_begin, on_headers_complete, on_body, "
+        "on_message_complete), .flow.read_paused, .transport, .loop, and _start_asgi_task(cycle, app) "
+        "given flow_control.service_unavailable beyond limit_concurrency",
+        "chatkitd.compat.uvicorn.guarded_protocol",
+        "tests/test_compat.py::test_uvicorn_protocol_has_what_the_guards_override",
+    ),
+    Reach(
         "sqlalchemy",
         "the asyncpg dialect's connect arguments, minus the options only SQLAlchemy reads",
         "chatkitd.compat.sqlalchemy.asyncpg_connect_args",

@@ -28,14 +28,16 @@ HIDDEN_TYPES = ("hidden_context_item", "sdk_hidden_context")
 
 
 async def list_sessions(request: Request) -> JSONResponse:
-    records = await session_store.list_sessions(
+    window = list_window(request)
+    records, has_more = await session_store.list_sessions(
         platform_of(request).db,
         await admin_project(request),
-        limit=list_window(request).limit,
+        limit=window.limit,
         user=query_text(request, "user"),
+        after=window.after,
     )
     data = [{**session_resource(r), "created_at": int(r.created_at)} for r in records]
-    return JSONResponse(list_resource(data, has_more=False))
+    return JSONResponse(list_resource(data, has_more=has_more))
 
 
 def _feedback_resource(record: feedback_store.FeedbackRecord) -> dict[str, Any]:
@@ -51,13 +53,15 @@ def _feedback_resource(record: feedback_store.FeedbackRecord) -> dict[str, Any]:
 
 
 async def list_feedback(request: Request) -> JSONResponse:
-    records = await feedback_store.list_feedback(
+    window = list_window(request)
+    records, has_more = await feedback_store.list_feedback(
         platform_of(request).db,
         await admin_project(request),
         thread_id=query_text(request, "thread_id"),
-        limit=list_window(request).limit,
+        limit=window.limit,
+        after=window.after,
     )
-    return JSONResponse(list_resource([_feedback_resource(r) for r in records], has_more=False))
+    return JSONResponse(list_resource([_feedback_resource(r) for r in records], has_more=has_more))
 
 
 async def thread_items(request: Request) -> JSONResponse:

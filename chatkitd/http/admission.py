@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from chatkitd import credentials
+from chatkitd import credentials, log_context
 from chatkitd.context import RequestContext
 from chatkitd.errors import RateLimited, Unauthenticated
 from chatkitd.http.auth import bearer_token
+from chatkitd.http.domain_keys import check_page_origin
 from chatkitd.http.state import platform_of
 from chatkitd.store.sessions import Admission, SessionRecord, admit_request, get_session
 
@@ -36,13 +37,16 @@ def base_url(request: Request) -> str:
 
 
 def session_context(request: Request, session: SessionRecord) -> RequestContext:
+    log_context.add(project=session.project_id, session=session.id, workflow=session.workflow_id)
     context = RequestContext.for_session(session, locale=request.headers.get("accept-language"))
     context.extras["base_url"] = base_url(request)
     return context
 
 
 async def client_context(request: Request) -> RequestContext:
-    """The context of the client secret in ``Authorization``; counts the request."""
+    """The context of the client secret in ``Authorization``, from a registered page when
+    ``CHATKITD_DOMAIN_KEYS`` is set (``domain_keys``); counts the request."""
+    check_page_origin(request)
     db = platform_of(request).db
     admission = await admit_request(db, credentials.digest(bearer_token(request)))
     return session_context(request, _admitted(admission))

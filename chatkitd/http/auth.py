@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from chatkitd import log_context
 from chatkitd.errors import Unauthenticated
 from chatkitd.http.state import platform_of
 
@@ -24,4 +25,5 @@ async def admin_project(request: Request) -> str:
     project_id = await platform_of(request).project_for_admin_key(token)
     if project_id is None:
         raise Unauthenticated("Incorrect API key provided.", code="invalid_api_key")
+    log_context.add(project=project_id)
     return project_id

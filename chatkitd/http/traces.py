@@ -1,4 +1,5 @@
-"""``GET /v1/chatkit/traces?thread_id=`` and ``GET /v1/chatkit/traces/{id}`` (admin key, project-scoped)."""
+"""``GET /v1/chatkit/traces?thread_id=&after=&limit=`` (newest first, keyset-paged) and
+``GET /v1/chatkit/traces/{id}`` (admin key, project-scoped)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from chatkitd.http.auth import admin_project
 from chatkitd.http.body import path_id, query_text
 from chatkitd.http.state import platform_of
 from chatkitd.store.paging import parse_limit
+from chatkitd.store.rest_shapes import list_resource
 from chatkitd.tracing import store as trace_store
 
 
@@ -22,8 +24,9 @@ async def list_traces(request: Request) -> JSONResponse:
         project_id,
         thread_id=query_text(request, "thread_id"),
         limit=limit,
+        after=query_text(request, "after"),
     )
-    return JSONResponse({"object": "list", "data": data, "has_more": has_more})
+    return JSONResponse(list_resource(data, has_more=has_more))
 
 
 async def retrieve_trace(request: Request) -> JSONResponse:

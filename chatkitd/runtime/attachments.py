@@ -13,7 +13,10 @@ size, then again on the bytes as they stream to disk.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -27,13 +30,13 @@ from chatkit.types import (
 )
 
 from chatkitd import ids
-from chatkitd.blobs import BlobStore, BlobTooLarge
+from chatkitd.blobs import BlobStore, BlobTooLarge, BlobUnavailable
 from chatkitd.context import RequestContext
-from chatkitd.errors import InvalidRequest, PayloadTooLarge, Unauthenticated
+from chatkitd.errors import Conflict, InvalidRequest, PayloadTooLarge, Unauthenticated
 from chatkitd.runtime.signing import PREVIEW, UPLOAD, Signer
 from chatkitd.store.sessions import SessionRecord
 from chatkitd.store.threads import ThreadStore
-from chatkitd.store.uploads import AttachmentRecord
+from chatkitd.store.uploads import AttachmentRecord, find_attachment
 
 MB = 1024 * 1024
 
@@ -60,6 +63,8 @@ def media_type(declared: str | None) -> str:
 
 
 UPLOAD_URL_TTL = 60 * 60
+# An upload's claim on its attachment lapses after this (its server may have died).
+UPLOAD_LEASE_SECONDS = 15 * 60
 PREVIEW_URL_TTL = 30 * 24 * 60 * 60
 
 
@@ -97,6 +102,7 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
     # -- the session's limits ------------------------------------------------------------
 
     async def check_allowed(self, context: RequestContext, declared_size: int | None = None) -> SessionRecord:
+        """Uploads enabled, and the declared size within the limit (``max_files`` is ``_reserve``'s)."""
         session = context.session
         if session is None:
             raise Unauthenticated("Uploads need a session's client secret.", code="invalid_client_secret")
@@ -104,12 +110,17 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
             raise InvalidRequest("File uploads are disabled for this session.", code="file_upload_disabled")
         if declared_size is not None and declared_size > max_bytes(session):
             raise _too_large(session, "params.size")
-        if await self.threads.count_session_uploads(session.id) >= session.max_files:
+        return session
+
+    async def _reserve(self, attachment: Attachment, context: RequestContext) -> None:
+        """Take one of the session's ``max_files`` for this attachment, atomically."""
+        session = context.session
+        assert session is not None
+        if not await self.threads.reserve_attachment(attachment, context, session.max_files):
             raise InvalidRequest(
                 f"This session may upload at most {session.max_files} files.",
                 code="max_files_exceeded",
             )
-        return session
 
     # -- records ---------------------------------------------------------------------
 
@@ -126,7 +137,7 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
         return FileAttachment(id=attachment_id, name=name, mime_type=mime_type, **fields)
 
     async def create_attachment(self, input: AttachmentCreateParams, context: RequestContext) -> Attachment:
-        """Phase one: a record, and where to send the bytes (chatkit saves the record)."""
+        """Phase one: a record (reserved here, within ``max_files``), and where to send the bytes."""
         await self.check_allowed(context, input.size)
         attachment_id = self.generate_attachment_id(input.mime_type, context)
         descriptor = AttachmentUploadDescriptor(
@@ -134,7 +145,7 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
             method="POST",
             headers={},
         )
-        return self._build(
+        attachment = self._build(
             context,
             attachment_id,
             input.name,
@@ -142,33 +153,57 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
             upload_descriptor=descriptor,
             metadata={"size": input.size, "uploaded": False},
         )
+        await self._reserve(attachment, context)
+        return attachment
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
-        # Ownership first: load_attachment is confined to the caller's user and project.
+        # Ownership only: chatkit then calls the store's delete_attachment, which
+        # removes the record and then its bytes.
         await self.threads.load_attachment(attachment_id, context)
-        await self.blobs.delete(context.project_id, attachment_id)
 
     # -- bytes ------------------------------------------------------------------------
 
-    async def _write(self, attachment_id: str, chunks: AsyncIterator[bytes], context: RequestContext) -> int:
+    async def _write(self, blob_id: str, chunks: AsyncIterator[bytes], context: RequestContext) -> int:
         session = context.session
         assert session is not None
         try:
-            return await self.blobs.write(context.project_id, attachment_id, chunks, max_bytes(session))
+            return await self.blobs.write(context.project_id, blob_id, chunks, max_bytes(session))
         except BlobTooLarge:
             raise _too_large(session, "file") from None
 
     async def complete_upload(
         self, record: AttachmentRecord, chunks: AsyncIterator[bytes], context: RequestContext
     ) -> Attachment:
-        """Phase two: the bytes for an attachment created by ``attachments.create``."""
+        """Phase two: the bytes for an attachment created by ``attachments.create``.
+
+        One upload per attachment: a second one while the first is under way, or
+        after it finished, is a 409. The bytes go to a blob of this upload's own,
+        and only the upload recorded first counts, so even uploads that both got
+        past the claim (a lapsed lease) never mix or replace each other's bytes.
+        """
+        attachment_id = record.attachment.id
         if record.uploaded:
-            raise InvalidRequest("This attachment has already been uploaded.", code="already_uploaded")
-        size = await self._write(record.attachment.id, chunks, context)
+            raise _already_uploaded()
+        if not await self.threads.begin_upload(attachment_id, UPLOAD_LEASE_SECONDS):
+            fresh = await find_attachment(self.threads.db, attachment_id)
+            if fresh is not None and fresh.uploaded:
+                raise _already_uploaded()
+            raise Conflict("This attachment is being uploaded by another request.", code="upload_in_progress")
+        blob_id = f"{attachment_id}-{secrets.token_hex(8)}"
+        try:
+            size = await self._write(blob_id, chunks, context)
+        except BaseException:
+            await asyncio.shield(self.threads.abandon_upload(attachment_id))
+            raise
         attachment = record.attachment.model_copy(
-            update={"upload_descriptor": None, "metadata": {"size": size, "uploaded": True}}
+            update={
+                "upload_descriptor": None,
+                "metadata": {"size": size, "uploaded": True, "blob": blob_id},
+            }
         )
-        await self.threads.mark_uploaded(attachment.id, size, attachment, context)
+        if not await asyncio.shield(self.threads.finish_upload(attachment, blob_id, size)):
+            await self.blobs.delete(context.project_id, blob_id)
+            raise _already_uploaded()
         return attachment
 
     async def direct_upload(
@@ -177,19 +212,38 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
         part: FileDescription,
         context: RequestContext,
     ) -> Attachment:
-        """One request: stream the bytes, then record the attachment.
+        """One request: take a file of the session's ``max_files``, stream the bytes, record them.
 
-        ``part`` is read after the bytes: its name and type arrive with them.
+        ``part`` is read after the bytes: its name and type arrive with them. A
+        failed upload gives the file back.
         """
         await self.check_allowed(context)
         attachment_id = self.generate_attachment_id("", context)
-        size = await self._write(attachment_id, chunks, context)
-        attachment = self._build(
-            context,
-            attachment_id,
-            part.filename or attachment_id,
-            part.content_type or OCTET_STREAM,
-            metadata={"size": size, "uploaded": True},
+        pending = self._build(
+            context, attachment_id, attachment_id, OCTET_STREAM, metadata={"uploaded": False}
         )
-        await self.threads.save_attachment(attachment, context)
+        await self._reserve(pending, context)
+        try:
+            size = await self._write(attachment_id, chunks, context)
+            attachment = self._build(
+                context,
+                attachment_id,
+                part.filename or attachment_id,
+                part.content_type or OCTET_STREAM,
+                metadata={"size": size, "uploaded": True, "blob": attachment_id},
+            )
+            await asyncio.shield(self.threads.finish_upload(attachment, attachment_id, size))
+        except BaseException:
+            await asyncio.shield(self._give_back(attachment_id, context))
+            raise
         return attachment
+
+    async def _give_back(self, attachment_id: str, context: RequestContext) -> None:
+        await self.threads.release_reservation(attachment_id)
+        # A failed write left nothing; this is for a failure after the bytes were stored.
+        with contextlib.suppress(BlobUnavailable):
+            await self.blobs.delete(context.project_id, attachment_id)
+
+
+def _already_uploaded() -> Conflict:
+    return Conflict("This attachment has already been uploaded.", code="already_uploaded")

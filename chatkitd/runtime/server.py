@@ -21,8 +21,12 @@ from chatkit.types import (
     AttachmentsCreateReq,
     AudioInput,
     ChatKitReq,
+    ClientToolCallItem,
     FeedbackKind,
+    InputTranscribeReq,
+    ItemsFeedbackReq,
     ItemsListReq,
+    StructuredInputItem,
     SyncCustomActionResponse,
     ThreadItemDoneEvent,
     ThreadItemReplacedEvent,
@@ -43,7 +47,7 @@ from chatkit.types import (
 )
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from chatkitd import approvals
+from chatkitd import approvals, log_context
 from chatkitd.compat.chatkit import OutgoingServer, dispatch_non_streaming, dispatch_streaming
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
@@ -53,6 +57,7 @@ from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.run_metrics import RunMetrics
 from chatkitd.runtime.timestamps import utc_timestamps
 from chatkitd.runtime.titles import clean_title, first_text, offline_title
+from chatkitd.runtime.transcription import Transcriber, decode_audio
 from chatkitd.store.paging import UnknownCursor, parse_limit
 from chatkitd.store.threads import ThreadStore
 from chatkitd.tracing.runs import RunTracer
@@ -61,6 +66,9 @@ from chatkitd.workflows.registry import WorkflowRegistry
 
 _ANSWERED = "chatkitd.approval_answered"  # in RequestContext.extras, from process() to action()
 _requests: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
+# Characters of text in one user message: about 50 000 tokens, more than a chat turn needs, and a
+# bound on the work one message makes (saving it, titling it, a workflow reading it).
+MAX_MESSAGE_CHARS = 200_000
 
 # Requests that add input to a thread: refused once the thread is locked or closed.
 INPUT_REQUESTS = (
@@ -109,6 +117,25 @@ def _check_bounds(request: ChatKitReq) -> None:
         parse_limit(request.params.limit, "params.limit")
     if isinstance(request, AttachmentsCreateReq) and request.params.size < 0:
         raise InvalidRequest("Invalid 'params.size': must not be negative.", param="params.size")
+    if isinstance(request, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
+        total = 0
+        for index, part in enumerate(request.params.input.content):
+            total += len(getattr(part, "text", ""))
+            if total > MAX_MESSAGE_CHARS:
+                param = f"params.input.content[{index}].text"
+                raise InvalidRequest(
+                    f"Invalid '{param}': a message may hold at most {MAX_MESSAGE_CHARS} characters of text.",
+                    param=param,
+                    code="message_too_long",
+                )
+    if isinstance(request, InputTranscribeReq):
+        decode_audio(request.params.audio_base64, request.params.mime_type)
+    if isinstance(request, ItemsFeedbackReq) and not request.params.item_ids:
+        raise InvalidRequest(
+            "Invalid 'params.item_ids': name at least one item.",
+            param="params.item_ids",
+            code="invalid_value",
+        )
 
 
 class ConversationServer(OutgoingServer[RequestContext]):
@@ -119,12 +146,14 @@ class ConversationServer(OutgoingServer[RequestContext]):
         workflows: WorkflowRegistry,
         tracer: RunTracer,
         run_metrics: RunMetrics | None = None,
+        transcriber: Transcriber | None = None,
     ) -> None:
         super().__init__(threads, attachments)
         self.threads = threads
         self.workflows = workflows
         self.tracer = tracer
         self.run_metrics = run_metrics or RunMetrics()
+        self.transcriber = transcriber
 
     async def process(
         self, request: str | bytes | bytearray, context: RequestContext
@@ -132,6 +161,7 @@ class ConversationServer(OutgoingServer[RequestContext]):
         # chatkit's own process() parses and dispatches in one go; this does the
         # same, with checks between.
         parsed = parse_request(request)
+        log_context.add(thread=getattr(parsed.params, "thread_id", None))
         _check_bounds(parsed)
         if isinstance(parsed, ThreadsSyncCustomActionReq) and approvals.is_answer(parsed.params.action.type):
             raise InvalidRequest(
@@ -145,6 +175,9 @@ class ConversationServer(OutgoingServer[RequestContext]):
             context.extras[_ANSWERED] = await approvals.answer(
                 self.threads, parsed.params.thread_id, parsed.params.action.payload, context
             )
+        elif isinstance(parsed, (ThreadsCustomActionReq, ThreadsSyncCustomActionReq)):
+            # An action the workflow does not handle is a 400 before anything streams.
+            (await self.workflow_for(context)).check_action(parsed.params.action.type)
         if isinstance(parsed, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
             await self._check_attachments(parsed.params.input.attachments, context)
         if is_streaming_req(parsed):
@@ -169,12 +202,39 @@ class ConversationServer(OutgoingServer[RequestContext]):
                 param="params.thread_id",
                 code=f"thread_{status.type}",
             )
+        # Checked here, before the stream: chatkit raises inside it, and logs each such
+        # refusal as an error with its traceback, for what is the client's mistake.
         if isinstance(request, ThreadsRetryAfterItemReq):
             # chatkit silently streams nothing for an unknown item; say so instead.
             item = await self.threads.load_item(thread_id, request.params.item_id, context)
             if not isinstance(item, UserMessageItem):
                 raise Unprocessable(
                     f"Item {item.id} is not a user message.", param="params.item_id", code="invalid_item"
+                )
+        elif isinstance(request, ThreadsAddClientToolOutputReq):
+            last = (await self.threads.load_thread_items(thread_id, None, 1, "desc", context)).data
+            if not (last and isinstance(last[0], ClientToolCallItem) and last[0].status == "pending"):
+                raise Unprocessable(
+                    f"Thread {thread_id} has no pending client tool call: its last item is not a "
+                    "ClientToolCallItem awaiting output.",
+                    param="params.thread_id",
+                    code="invalid_item",
+                )
+        elif isinstance(request, ThreadsCustomActionReq) and request.params.item_id:
+            item = await self.threads.load_item(thread_id, request.params.item_id, context)
+            if not isinstance(item, WidgetItem):
+                raise Unprocessable(
+                    f"Item {item.id} is not a widget: actions come from widgets.",
+                    param="params.item_id",
+                    code="invalid_item",
+                )
+        elif isinstance(request, ThreadsAddStructuredInputReq):
+            item = await self.threads.load_item(thread_id, request.params.item_id, context)
+            if not (isinstance(item, StructuredInputItem) and item.status == "pending"):
+                raise Unprocessable(
+                    f"Item {item.id} is not a StructuredInputItem awaiting answers.",
+                    param="params.item_id",
+                    code="invalid_item",
                 )
 
     async def _check_attachments(self, attachment_ids: list[str], context: RequestContext) -> None:
@@ -361,8 +421,11 @@ class ConversationServer(OutgoingServer[RequestContext]):
             await self.tracer.close(run, failure)
 
     async def transcribe(self, audio_input: AudioInput, context: RequestContext) -> TranscriptionResult:
+        """The session's workflow, if it transcribes itself; else the configured endpoint."""
         workflow = await self.workflow_for(context)
-        return await workflow.transcribe(audio_input, context)
+        if type(workflow).transcribe is not Workflow.transcribe or self.transcriber is None:
+            return await workflow.transcribe(audio_input, context)
+        return await self.transcriber.transcribe(audio_input, context.locale)
 
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext

@@ -1,38 +1,52 @@
-"""Signed URLs for uploads and image previews.
+"""Signed URLs for uploads, image previews and cited files.
 
-A signature is an HMAC-SHA256 over the purpose, the attachment id and an
-expiry time, so a URL works for one attachment, one use and a bounded time.
-The key is ``CHATKITD_SECRET_KEY`` or, if unset, one generated once and kept in
-the data dir (so every process sharing that dir accepts the same URLs).
+A signature is an HMAC-SHA256 over the purpose, the id and an expiry time, so
+a URL works for one object, one use and a bounded time. The key is
+``CHATKITD_SECRET_KEY`` or, if unset, one generated on the first start and kept
+in the database (``server_keys``), so that every replica sharing the database
+accepts every other's links with no configuration. A key an older chatkitd kept
+in the data dir becomes the database's, so links already handed out still work.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 from chatkitd import clock
 from chatkitd.settings import Settings
+from chatkitd.store import server_keys
+from chatkitd.store.db import Database
 
 UPLOAD = "upload"
 PREVIEW = "preview"
-KEY_FILE = "secret_key"
+KEY_FILE = "secret_key"  # where chatkitd kept the key before it was in the database
+KEY_NAME = "link_signing"
 
 
 class Signer:
-    def __init__(self, key: bytes) -> None:
-        self._key = key
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key_bytes = key
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Signer:
+        """Keyed now by ``CHATKITD_SECRET_KEY``, else by ``load_shared_key`` at start."""
         if settings.secret_key is not None:
             return cls(settings.secret_key.get_secret_value().encode("utf-8"))
-        return cls(_key_from_data_dir(settings.data_dir))
+        return cls()
+
+    async def load_shared_key(self, db: Database, data_dir: Path) -> None:
+        if self._key_bytes is None:
+            self._key_bytes = (await server_keys.shared(db, KEY_NAME, _candidate(data_dir))).encode()
+
+    @property
+    def _key(self) -> bytes:
+        if self._key_bytes is None:
+            raise RuntimeError("the link-signing key is read from the database when the platform starts")
+        return self._key_bytes
 
     def signature(self, purpose: str, attachment_id: str, expires: int) -> str:
         message = f"{purpose}:{attachment_id}:{expires}".encode()
@@ -56,20 +70,11 @@ class Signer:
         return valid and int(expires) > clock.unix()
 
 
-def _key_from_data_dir(data_dir: Path) -> bytes:
-    path = Path(data_dir) / KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _candidate(data_dir: Path) -> str:
+    """A new key, or the one an older chatkitd kept in the data dir."""
+    legacy = Path(data_dir) / KEY_FILE
     try:
-        # O_EXCL: when several processes start at once, exactly one writes the key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(100):
-            # The creating process may not have written it yet.
-            if key := path.read_bytes().strip():
-                return key
-            time.sleep(0.01)
-        raise RuntimeError(f"{path} is empty; delete it or set CHATKITD_SECRET_KEY") from None
-    key = secrets.token_hex(32).encode()
-    with os.fdopen(fd, "wb") as out:
-        out.write(key)
-    return key
+        kept = legacy.read_text().strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        kept = ""
+    return kept or secrets.token_hex(32)

@@ -10,6 +10,7 @@ items it made, which an aware time would break.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 from chatkit.types import Page, Thread, ThreadItemBase, ThreadMetadata
@@ -29,13 +30,19 @@ def utc_timestamps(obj: M) -> M:
         return _stamped(obj)
     if isinstance(obj, Page):
         return _page(obj)  # type: ignore[return-value]
-    for name in _CARRIERS:
-        value = getattr(obj, name, None)
+    for name in _carriers(type(obj)):
+        value = getattr(obj, name)
         if isinstance(value, BaseModel):
             fixed = utc_timestamps(value)
             if fixed is not value:
                 obj = obj.model_copy(update={name: fixed})
     return obj
+
+
+@functools.cache
+def _carriers(model: type[BaseModel]) -> tuple[str, ...]:
+    """The carrier fields a model has (most events have none: a text delta carries no item)."""
+    return tuple(name for name in _CARRIERS if name in model.model_fields)
 
 
 def _stamped(obj: Any) -> Any:

@@ -127,6 +127,9 @@ class Availability:
 
 async def acquire_within(lock: asyncio.Lock, timeout: float = LOCK_TIMEOUT) -> None:
     """Take ``lock``, or raise ``WriteLockTimeout`` after ``timeout`` seconds."""
+    if not lock.locked():
+        await lock.acquire()  # free: taken at once (no timer, no task)
+        return
     try:
         await asyncio.wait_for(lock.acquire(), timeout)
     except TimeoutError:

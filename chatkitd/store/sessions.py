@@ -8,11 +8,12 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from chatkitd import clock
 from chatkitd.store import tables
 from chatkitd.store.db import Database
+from chatkitd.store.paging import Window, page_on
 
 RATE_WINDOW_SECONDS = 60.0
 PRUNE_EVERY = 16
@@ -108,15 +109,17 @@ async def cancel_session(db: Database, session_id: str, project_id: str) -> Sess
 
 
 async def list_sessions(
-    db: Database, project_id: str, limit: int = 50, user: str | None = None
-) -> list[SessionRecord]:
+    db: Database, project_id: str, limit: int = 50, user: str | None = None, after: str | None = None
+) -> tuple[list[SessionRecord], bool]:
+    """The project's sessions, newest first, past ``after`` (a session id); and whether more follow."""
     s = tables.sessions
-    query = select(s).where(s.c.project_id == project_id).order_by(s.c.seq.desc()).limit(limit)
+    scope = [s.c.project_id == project_id]
+    query = select(s).where(*scope)
     if user is not None:
         query = query.where(s.c.user == user)
     async with db.read() as conn:
-        rows = (await conn.execute(query)).mappings().all()
-    return [SessionRecord.from_row(row) for row in rows]
+        rows, has_more = await page_on(conn, query, s, Window(limit, "desc", after), scope)
+    return [SessionRecord.from_row(row._mapping) for row in rows], has_more
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,22 @@ class Admission:
 
 
 _BY_DIGEST = select(tables.sessions).where(tables.sessions.c.secret_digest == bindparam("digest"))
+# Admission's statements, built once (as a statement built per call, each would cost its
+# compilation's cache lookup again). Under the lock: the session row, locked on PostgreSQL.
+_LOCKED = {"sqlite": _BY_DIGEST, "postgresql": _BY_DIGEST.with_for_update()}
+_log = tables.session_requests
+_IN_WINDOW = (_log.c.session_id == bindparam("session_id")) & (_log.c.at > bindparam("window_start"))
+# Counting and logging in one statement: the row goes in only while the window has room.
+_LOG_IF_ROOM = insert(_log).from_select(
+    ["session_id", "at"],
+    select(
+        bindparam("session_id", type_=_log.c.session_id.type), bindparam("now", type_=_log.c.at.type)
+    ).where(select(func.count()).where(_IN_WINDOW).scalar_subquery() < bindparam("rate_limit")),
+)
+_OLDEST_IN_WINDOW = select(func.min(_log.c.at)).where(_IN_WINDOW)
+_OUT_OF_WINDOW = delete(_log).where(
+    _log.c.session_id == bindparam("session_id"), _log.c.at <= bindparam("window_start")
+)
 
 
 async def admit_request(db: Database, secret_digest: str) -> Admission:
@@ -137,7 +156,6 @@ async def admit_request(db: Database, secret_digest: str) -> Admission:
     PostgreSQL, so that concurrent requests in several server processes see
     each other and together never exceed the limit.
     """
-    s, log = tables.sessions, tables.session_requests
     now = clock.unix()
     # A read first: an unknown, expired or cancelled secret must not take the
     # writer's lock (SQLite has one), or a flood of bogus tokens would queue
@@ -149,40 +167,28 @@ async def admit_request(db: Database, secret_digest: str) -> Admission:
     if found.status(now) != "active":
         return Admission(found)
     async with db.write() as conn:
-        query = select(s).where(s.c.secret_digest == secret_digest)
         if not db.is_sqlite:
             # The request log needs to be visible to other processes at once, not
             # durable: a crash may forget a few counted requests, which is
             # harmless, and the commit skips waiting for the WAL flush.
             await conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            query = query.with_for_update()
-        row = (await conn.execute(query)).mappings().first()
+        row = (await conn.execute(_LOCKED[conn.dialect.name], {"digest": secret_digest})).mappings().first()
         if row is None:
             return Admission(None)
         record = SessionRecord.from_row(row)
         if record.status(now) != "active":
             return Admission(record)
-        window_start = now - RATE_WINDOW_SECONDS
-        in_window = (log.c.session_id == record.id) & (log.c.at > window_start)
-        # Counting and logging in one statement: the row goes in only while the
-        # window has room. The transaction (session row locked on PostgreSQL,
-        # BEGIN IMMEDIATE on SQLite) keeps the count exact across processes.
-        counted = select(func.count()).where(in_window).scalar_subquery()
-        logged = await conn.execute(
-            insert(log).from_select(
-                ["session_id", "at"],
-                select(literal(record.id, log.c.session_id.type), literal(now, log.c.at.type)).where(
-                    counted < record.rate_limit
-                ),
-            )
-        )
+        # The transaction (session row locked on PostgreSQL, BEGIN IMMEDIATE on
+        # SQLite) keeps the count exact across processes.
+        window = {"session_id": record.id, "window_start": now - RATE_WINDOW_SECONDS}
+        logged = await conn.execute(_LOG_IF_ROOM, {**window, "now": now, "rate_limit": record.rate_limit})
         if logged.rowcount == 0:
-            oldest = await conn.scalar(select(func.min(log.c.at)).where(in_window))
+            oldest = await conn.scalar(_OLDEST_IN_WINDOW, window)
             wait = (oldest + RATE_WINDOW_SECONDS - now) if oldest is not None else RATE_WINDOW_SECONDS
             return Admission(record, retry_after=max(1, math.ceil(wait)))
         if random.random() < 1 / PRUNE_EVERY:
             # Rows out of the window no longer count; clearing them now and then
             # (about one request in PRUNE_EVERY), not on every request, saves a
             # statement per request.
-            await conn.execute(delete(log).where(log.c.session_id == record.id, log.c.at <= window_start))
+            await conn.execute(_OUT_OF_WINDOW, window)
     return Admission(record)

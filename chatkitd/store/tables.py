@@ -137,8 +137,21 @@ attachments = Table(
     Column("uploaded", Boolean, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("data", Text, nullable=False),
+    # Where the upload that won keeps its bytes (NULL: under the attachment's id).
+    Column("blob_id", String(160)),
+    # An upload under way since then (a lease that lapses if its server died).
+    Column("upload_started_at", Float),
     Index(None, "thread_id"),
     Index(None, "session_id"),
+)
+
+# Secrets every replica sharing the database agrees on (the link-signing key).
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
 )
 
 feedback = Table(

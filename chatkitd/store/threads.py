@@ -21,7 +21,7 @@ from typing import Any, cast
 from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -42,7 +42,13 @@ T, I, A = tables.threads, tables.items, tables.attachments  # noqa: E741
 # Built once and given each row as parameters: ``.values(**row)`` would coerce
 # every column into a new statement on each call, which costs more than the insert.
 _INSERT_THREAD, _INSERT_ITEM = insert(T), insert(I)
+# Updates name their SET columns by the parameters they are given.
+_THREAD_OWNER = select(T.c.user, T.c.created_at).where(T.c.id == bindparam("thread_id"))
+_UPDATE_THREAD = update(T).where(T.c.id == bindparam("thread_id"))
+_UPDATE_ITEM = update(I).where(I.c.id == bindparam("item_id"), I.c.thread_id == bindparam("in_thread"))
 _FRESH_THREAD = "chatkitd.fresh_thread_id"  # in RequestContext.extras
+# Where an attachment's bytes are: the upload's own blob, or (before there was one) its id.
+_BLOB = func.coalesce(A.c.blob_id, A.c.id)
 
 
 def _add_item(dialect: Any) -> Any:
@@ -154,9 +160,7 @@ class ThreadStore(Store[RequestContext]):
             del context.extras[_FRESH_THREAD]
         async with self.db.write() as conn:
             existing = (
-                None
-                if fresh
-                else (await conn.execute(select(T.c.user, T.c.created_at).where(T.c.id == thread.id))).first()
+                None if fresh else (await conn.execute(_THREAD_OWNER, {"thread_id": thread.id})).first()
             )
             if existing is None:
                 if context.user is None:
@@ -177,7 +181,7 @@ class ThreadStore(Store[RequestContext]):
                 return
             await self._require_thread(conn, thread.id, context)
             rest = thread_rest(thread, existing.user, existing.created_at)
-            await conn.execute(update(T).where(T.c.id == thread.id).values(rest=rest, **values))
+            await conn.execute(_UPDATE_THREAD, {"thread_id": thread.id, "rest": rest, **values})
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: RequestContext
@@ -211,7 +215,7 @@ class ThreadStore(Store[RequestContext]):
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
-            blob_ids = (await conn.scalars(select(A.c.id).where(A.c.thread_id == thread_id))).all()
+            blob_ids = (await conn.scalars(select(_BLOB).where(A.c.thread_id == thread_id))).all()
             await conn.execute(delete(A).where(A.c.thread_id == thread_id))
             await conn.execute(delete(tables.feedback).where(tables.feedback.c.thread_id == thread_id))
             # Everything else kept about the thread goes with it: paused runs, graph state and
@@ -287,9 +291,14 @@ class ThreadStore(Store[RequestContext]):
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
             result = await conn.execute(
-                update(I)
-                .where(I.c.id == item.id, I.c.thread_id == thread_id)
-                .values(type=row["type"], data=row["data"], rest=row["rest"])
+                _UPDATE_ITEM,
+                {
+                    "item_id": item.id,
+                    "in_thread": thread_id,
+                    "type": row["type"],
+                    "data": row["data"],
+                    "rest": row["rest"],
+                },
             )
             if result.rowcount == 0:
                 await conn.execute(_INSERT_ITEM, row)
@@ -329,9 +338,10 @@ class ThreadStore(Store[RequestContext]):
             ]
             blob_ids: Sequence[str] = []
             if unused:
-                files = select(A.c.id).where(A.c.id.in_(unused), A.c.thread_id == thread_id)
-                blob_ids = (await conn.scalars(files)).all()
-                await conn.execute(delete(A).where(A.c.id.in_(blob_ids)))
+                files = select(A.c.id, _BLOB).where(A.c.id.in_(unused), A.c.thread_id == thread_id)
+                found = (await conn.execute(files)).all()
+                blob_ids = [blob for _, blob in found]
+                await conn.execute(delete(A).where(A.c.id.in_([attachment for attachment, _ in found])))
         # As for a thread: bytes after rows, so a crash leaves an orphan file, not a dangling record.
         for blob_id in blob_ids:
             await self.blobs.delete(context.project_id, blob_id)
@@ -386,30 +396,97 @@ class ThreadStore(Store[RequestContext]):
         caller's) is silently left alone, and so are its bytes."""
         where = scope(context)
         async with self.db.write() as conn:
-            result = await conn.execute(
-                delete(A).where(A.c.id == attachment_id, *visible_attachments(where.shape)), where.params
-            )
-        if result.rowcount:
-            await self.blobs.delete(context.project_id, attachment_id)
+            mine = (A.c.id == attachment_id, *visible_attachments(where.shape))
+            blob_id = await conn.scalar(select(_BLOB).where(*mine), where.params)
+            await conn.execute(delete(A).where(*mine), where.params)
+        if blob_id is not None:
+            await self.blobs.delete(context.project_id, blob_id)
 
-    async def mark_uploaded(
-        self, attachment_id: str, size: int, attachment: Attachment, context: RequestContext
-    ) -> None:
-        where = scope(context)
+    # -- uploads: the session's max_files, and one upload per attachment -------------------
+
+    async def reserve_attachment(
+        self, attachment: Attachment, context: RequestContext, max_files: int
+    ) -> bool:
+        """Record a not-yet-uploaded attachment if the session has a file left; False if not.
+
+        Counting and inserting are one transaction that holds the session's row
+        (``FOR UPDATE`` on PostgreSQL; SQLite's write lock is the database's), so
+        parallel requests, in this process or another, never pass the limit together.
+        """
+        session = context.session
+        if session is None or context.user is None:
+            raise ValueError("an upload needs a session and a user in the request context")
+        S = tables.sessions
+        async with self.db.write() as conn:
+            await conn.execute(select(S.c.id).where(S.c.id == session.id).with_for_update())
+            used = await conn.scalar(select(func.count()).select_from(A).where(A.c.session_id == session.id))
+            if (used or 0) >= max_files:
+                return False
+            await conn.execute(
+                insert(A).values(
+                    id=attachment.id,
+                    project_id=context.project_id,
+                    user=context.user,
+                    session_id=session.id,
+                    thread_id=attachment.thread_id,
+                    mime_type=attachment.mime_type,
+                    size=int((attachment.metadata or {}).get("size", 0)),
+                    uploaded=False,
+                    created_at=clock.unix(),
+                    data=attachment.model_dump_json(),
+                )
+            )
+        return True
+
+    async def begin_upload(self, attachment_id: str, lease_seconds: float) -> bool:
+        """Claim the attachment's upload; False while another one is under way or done.
+
+        The claim lapses after ``lease_seconds``, so an upload whose server died
+        can be retried; ``finish_upload`` still lets only one upload be recorded.
+        """
+        now = clock.unix()
+        async with self.db.write() as conn:
+            claimed = await conn.execute(
+                update(A)
+                .where(
+                    A.c.id == attachment_id,
+                    A.c.uploaded.is_(False),
+                    or_(A.c.upload_started_at.is_(None), A.c.upload_started_at < now - lease_seconds),
+                )
+                .values(upload_started_at=now)
+            )
+        return bool(claimed.rowcount)
+
+    async def abandon_upload(self, attachment_id: str) -> None:
+        """An upload failed: the attachment may be uploaded again."""
         async with self.db.write() as conn:
             await conn.execute(
                 update(A)
-                .where(A.c.id == attachment_id, *visible_attachments(where.shape))
-                .values(uploaded=True, size=size, data=attachment.model_dump_json()),
-                where.params,
+                .where(A.c.id == attachment_id, A.c.uploaded.is_(False))
+                .values(upload_started_at=None)
             )
 
-    async def count_session_uploads(self, session_id: str) -> int:
-        async with self.db.read() as conn:
-            return (
-                await conn.scalar(select(func.count()).select_from(A).where(A.c.session_id == session_id))
-                or 0
+    async def finish_upload(self, attachment: Attachment, blob_id: str, size: int) -> bool:
+        """Record the bytes at ``blob_id`` as the attachment's; False if another upload was first."""
+        async with self.db.write() as conn:
+            done = await conn.execute(
+                update(A)
+                .where(A.c.id == attachment.id, A.c.uploaded.is_(False))
+                .values(
+                    uploaded=True,
+                    size=size,
+                    blob_id=blob_id,
+                    upload_started_at=None,
+                    mime_type=attachment.mime_type,
+                    data=attachment.model_dump_json(),
+                )
             )
+        return bool(done.rowcount)
+
+    async def release_reservation(self, attachment_id: str) -> None:
+        """A direct upload that failed gives its file back to the session."""
+        async with self.db.write() as conn:
+            await conn.execute(delete(A).where(A.c.id == attachment_id, A.c.uploaded.is_(False)))
 
     # -- feedback -------------------------------------------------------------------
 

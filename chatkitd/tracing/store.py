@@ -10,7 +10,11 @@ from sqlalchemy import Row, insert, select
 
 from chatkitd.store import tables
 from chatkitd.store.db import Database
+from chatkitd.store.paging import Window, page_on
 from chatkitd.tracing.records import TraceRecorder
+
+# Built once; each row is its parameters (``.values(...)`` would build a new statement per trace).
+_INSERT_TRACE, _INSERT_SPANS = insert(tables.traces), insert(tables.spans)
 
 
 async def save_trace(db: Database, recorder: TraceRecorder) -> None:
@@ -18,23 +22,24 @@ async def save_trace(db: Database, recorder: TraceRecorder) -> None:
     spans = sorted(recorder.spans, key=lambda s: s.started_at or 0.0)
     async with db.write() as conn:
         await conn.execute(
-            insert(tables.traces).values(
-                id=recorder.trace_id,
-                project_id=recorder.project_id,
-                thread_id=recorder.thread_id,
-                session_id=recorder.session_id,
-                workflow_id=recorder.workflow_id,
-                workflow_version=recorder.workflow_version,
-                name=recorder.name,
-                item_ids=json.dumps(recorder.item_ids),
-                started_at=recorder.started_at,
-                ended_at=recorder.ended_at,
-                error=recorder.error,
-            )
+            _INSERT_TRACE,
+            {
+                "id": recorder.trace_id,
+                "project_id": recorder.project_id,
+                "thread_id": recorder.thread_id,
+                "session_id": recorder.session_id,
+                "workflow_id": recorder.workflow_id,
+                "workflow_version": recorder.workflow_version,
+                "name": recorder.name,
+                "item_ids": json.dumps(recorder.item_ids),
+                "started_at": recorder.started_at,
+                "ended_at": recorder.ended_at,
+                "error": recorder.error,
+            },
         )
         if spans:
             await conn.execute(
-                insert(tables.spans),
+                _INSERT_SPANS,
                 [
                     {
                         "id": s.id,
@@ -89,18 +94,23 @@ def _span_resource(row: Any) -> dict[str, Any]:
 
 
 async def list_traces(
-    db: Database, project_id: str | None, thread_id: str | None = None, limit: int = 50
+    db: Database,
+    project_id: str | None,
+    thread_id: str | None = None,
+    limit: int = 50,
+    after: str | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The newest traces first, and whether there are more; ``project_id=None`` spans every project."""
+    """The newest traces first, from past ``after`` (a trace id), and whether there are more;
+    ``project_id=None`` spans every project. One keyset page (``paging.page_on``)."""
     t = tables.traces
-    query = select(t).order_by(t.c.seq.desc()).limit(limit + 1)
+    scope: list[Any] = []
     if project_id is not None:
-        query = query.where(t.c.project_id == project_id)
+        scope.append(t.c.project_id == project_id)
     if thread_id is not None:
-        query = query.where(t.c.thread_id == thread_id)
+        scope.append(t.c.thread_id == thread_id)
     async with db.read() as conn:
-        rows = (await conn.execute(query)).all()
-    return [_trace_resource(row) for row in rows[:limit]], len(rows) > limit
+        rows, has_more = await page_on(conn, select(t).where(*scope), t, Window(limit, "desc", after), scope)
+    return [_trace_resource(row) for row in rows], has_more
 
 
 async def get_trace(db: Database, project_id: str | None, trace_id: str) -> dict[str, Any] | None:

@@ -13,25 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents import Agent, ModelSettings, Runner
+from agents import Agent, FunctionTool, ModelSettings, RunContextWrapper, Runner
 from agents.models.interface import Model, ModelProvider, ModelTracing
+from agents.tool_context import ToolContext
+from chatkit.actions import Action
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
     InferenceOptions,
+    SyncCustomActionResponse,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
+    WidgetItem,
 )
 
 from chatkitd import approvals
 from chatkitd.approvals import Resumption
 from chatkitd.compat.chatkit import Preloaded, wake_side_queue
 from chatkitd.context import RequestContext
+from chatkitd.errors import InvalidRequest
 from chatkitd.models.definition import ProviderDefinition
 from chatkitd.models.failures import model_failure
 from chatkitd.models.providers import build_model, describe, served_model
@@ -41,6 +48,7 @@ from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import agent_pause
 from chatkitd.workflows.base import ComposerChoices, Workflow
 from chatkitd.workflows.context import WorkflowRunContext
+from chatkitd.workflows.definitions import AgentAction
 from chatkitd.workflows.streaming import HistoryConverter, chat_events
 
 logger = logging.getLogger(__name__)
@@ -68,6 +76,7 @@ class RunEnvironment:
     provider: ProviderDefinition | None = None
     models: list[str] = field(default_factory=list)
     max_turns: int = 10
+    actions: dict[str, AgentAction] = field(default_factory=dict)  # widget action type -> what it does
 
 
 def _converter(env: RunEnvironment, context: RequestContext, model: str | None) -> HistoryConverter:
@@ -184,6 +193,91 @@ class AgentWorkflow(Workflow):
                 recorder.add(span)
         async for event in self._run(agent, state, run_context, store, model):
             yield event
+
+    async def action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+        store: Any,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        """A widget action: its tool runs with the payload, then the agent answers knowing the result."""
+        config = self._action_config(action.type)
+        page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
+        model = self._pick_model(None)
+        run_context = self._run_context(thread, Preloaded(store, thread.id, page), context)
+        agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), None)
+        history = await _converter(self.env, context, model).to_agent_input(list(reversed(page.data)))
+        agent_input: list[Any] = list(history)
+        payload = action.payload if action.payload is not None else {}
+        if config.tool is None:
+            described = json.dumps(payload, ensure_ascii=False, default=str)
+            note = f"[The user chose the action '{action.type}' with this payload: {described}]"
+            agent_input.append({"role": "user", "content": note})
+        else:
+            agent_input += await self._run_action_tool(agent, run_context, config.tool, payload)
+        async for event in self._run(agent, agent_input, run_context, store, model):
+            yield event
+
+    async def sync_action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+        store: Any,
+    ) -> SyncCustomActionResponse:
+        """A widget action answered at once: its tool runs with the payload; no model is asked."""
+        config = self._action_config(action.type)
+        if config.tool is None:
+            raise InvalidRequest(
+                f"Action '{action.type}' of workflow '{self.id}' asks the agent, so it is sent with "
+                "threads.custom_action, which streams the answer.",
+                param="params.action.type",
+            )
+        run_context = self._run_context(thread, store, context)
+        agent = await self.build_agent(AgentRun(run_context.state_variables, None, context), None)
+        payload = action.payload if action.payload is not None else {}
+        await self._run_action_tool(agent, run_context, config.tool, payload)
+        return SyncCustomActionResponse(updated_item=None)
+
+    def check_action(self, action_type: str) -> None:
+        self._action_config(action_type)
+
+    def _action_config(self, action_type: str) -> AgentAction:
+        config = self.env.actions.get(action_type)
+        if config is None:
+            known = ", ".join(sorted(self.env.actions)) or "none"
+            raise InvalidRequest(
+                f"Workflow '{self.id}' has no action '{action_type}' (its actions: {known}).",
+                param="params.action.type",
+            )
+        return config
+
+    async def _run_action_tool(
+        self, agent: Agent[Any], run_context: WorkflowRunContext, name: str, payload: Any
+    ) -> list[dict[str, Any]]:
+        """Run the agent's tool ``name`` with an action's payload, in a span of the run's trace;
+        returns the call and its output as the model's input items."""
+        tools = await agent.get_all_tools(RunContextWrapper(context=run_context))
+        tool = next((t for t in tools if isinstance(t, FunctionTool) and t.name == name), None)
+        if tool is None:
+            message = f"Workflow '{self.id}' has no tool '{name}' for this action."
+            raise CustomStreamError(message, allow_retry=False)
+        call_id = f"call_{secrets.token_hex(12)}"
+        arguments = json.dumps(payload, ensure_ascii=False, default=str)
+        trace = run_context.request_context.run_trace or RunTrace.disabled()
+        with trace.span(f"action tool {name}", {"tool": name, "arguments": arguments}) as details:
+            tool_context = ToolContext(
+                context=run_context, tool_name=name, tool_call_id=call_id, tool_arguments=arguments
+            )
+            output = str(await tool.on_invoke_tool(tool_context, arguments))
+            details["output"] = output
+        return [
+            {"type": "function_call", "call_id": call_id, "name": name, "arguments": arguments},
+            {"type": "function_call_output", "call_id": call_id, "output": output},
+        ]
 
     def _run_context(self, thread: ThreadMetadata, store: Any, context: RequestContext) -> WorkflowRunContext:
         session = context.session

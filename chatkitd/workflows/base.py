@@ -60,6 +60,11 @@ class Workflow(ABC):
     ) -> AsyncIterator[ThreadStreamEvent]:
         """Stream the answer to ``item`` (None when resuming after a client tool's output)."""
 
+    def check_action(self, action_type: str) -> None:
+        """Refuse (``InvalidRequest``), before anything streams, an action this workflow does not
+        handle. By default every action reaches ``action`` / ``sync_action``, which decide."""
+        return None
+
     def action(
         self,
         thread: ThreadMetadata,
@@ -95,7 +100,8 @@ class Workflow(ABC):
 
     async def transcribe(self, audio: AudioInput, context: RequestContext) -> TranscriptionResult:
         raise InvalidRequest(
-            f"Workflow '{self.id}' does not support input.transcribe.",
+            f"Dictation is off: workflow '{self.id}' does not transcribe, and the server has no "
+            "transcription endpoint (CHATKITD_TRANSCRIPTION_BASE_URL).",
             param="type",
             code="transcription_not_supported",
         )

@@ -102,6 +102,19 @@ class ToolDefinition(_Strict):
         return {"kind": kind, "config": config, **rest}
 
 
+class AgentAction(_Strict):
+    """What a widget action (``threads.custom_action``) of this type does in an agent workflow.
+
+    With ``tool``, that server tool runs with the action's payload as its
+    arguments (the click is the user's consent: no approval card), and the
+    agent answers knowing its result; without, the agent answers knowing which
+    action the user took and its payload. ``threads.sync_custom_action`` runs
+    the tool only, without the agent.
+    """
+
+    tool: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+
+
 class AgentDefinition(_Strict):
     """A declarative agent workflow (the YAML form)."""
 
@@ -117,6 +130,8 @@ class AgentDefinition(_Strict):
     # Instead of the fields above: `pkg.module:attr` returning an Agent (or a Workflow class).
     factory: Annotated[str, Field(pattern=r"^[\w.]+:[\w.]+$")] | None = None
     max_turns: Annotated[int, Field(ge=1, le=100)] = 10
+    # Widget action types this agent handles (`threads.custom_action`): see AgentAction.
+    actions: dict[str, AgentAction] = Field(default_factory=dict)
 
     @property
     def models(self) -> list[str]:

@@ -194,8 +194,6 @@ class _Turn:
             tracing_disabled=not self.trace.enabled,
             trace_id=self.trace.trace_id,
         )
-        result = runner.run_streamed(agent, input, **options)
-        shown = agent.output_type in (None, str)
         context = WorkflowRunContext(
             thread=self.thread,
             store=self.store,
@@ -203,6 +201,12 @@ class _Turn:
             workflow_id=workflow.id,
             workflow_version=workflow.version,
         )
+        # An export passes no context of its own: chatkitd's tools (file search in the session's
+        # project, web search's citations, built-in tools) read it from here.
+        if options.get("context") is None:
+            options["context"] = context
+        result = runner.run_streamed(agent, input, **options)
+        shown = agent.output_type in (None, str)
         try:
             if shown:
                 async for event in chat_events(context, result):

@@ -16,12 +16,13 @@ from typing import Any
 
 from agents import Agent, ModelSettings, RunContextWrapper, StopAtTools
 from agents.mcp import MCPServer
+from pydantic import TypeAdapter
 
 from chatkitd import templating
 from chatkitd.models.providers import build_model
 from chatkitd.workflows.agent import AgentRun, AgentWorkflow, RunEnvironment
 from chatkitd.workflows.base import Workflow
-from chatkitd.workflows.definitions import AgentDefinition, parse_yaml
+from chatkitd.workflows.definitions import AgentAction, AgentDefinition, parse_yaml
 from chatkitd.workflows.tools import build_server_tool, client_tool
 
 _module_numbers = itertools.count(1)
@@ -88,7 +89,22 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
     # server's tools are listed only once it is connected, so they are not among them.
     names = (getattr(tool, "name", None) for tool in (*server_tools, *client_tools))
     build.tool_names = [name for name in names if name]  # type: ignore[attr-defined]
+    # What an action may run: the server tools, and any tool of an MCP server (known once connected).
+    build.server_tool_names = (  # type: ignore[attr-defined]
+        None if mcp_servers else {name for t in server_tools if (name := getattr(t, "name", None))}
+    )
     return build
+
+
+def _check_action_tools(agent: AgentDefinition, server_tools: set[str] | None) -> None:
+    """An action names one of the agent's server tools (a client tool runs in the browser)."""
+    for action_type, action in agent.actions.items():
+        if action.tool is not None and server_tools is not None and action.tool not in server_tools:
+            known = ", ".join(sorted(server_tools)) or "none"
+            raise ValueError(
+                f"Action '{action_type}' runs '{action.tool}', which is not one of the agent's "
+                f"server tools ({known})."
+            )
 
 
 def load_version(
@@ -107,9 +123,12 @@ def load_version(
 
             return GraphWorkflow(workflow_id, version, parse_graph(agent), env)
         env.provider, env.models, env.max_turns = agent.provider, agent.models, agent.max_turns
+        env.actions = dict(agent.actions)
         if agent.factory:
             return _from_target(_import(agent.factory), workflow_id, version, env)
-        return AgentWorkflow(workflow_id, version, yaml_agent_factory(agent, env), env)
+        factory = yaml_agent_factory(agent, env)
+        _check_action_tools(agent, factory.server_tool_names)
+        return AgentWorkflow(workflow_id, version, factory, env)
     if kind == "export":
         from chatkitd.workflows.export import load_export
 
@@ -121,6 +140,7 @@ def load_version(
     sys.modules[module.__name__] = module
     exec(compile(definition, module.__file__, "exec"), module.__dict__)
     env.models = list(getattr(module, "MODELS", []))
+    env.actions = TypeAdapter(dict[str, AgentAction]).validate_python(getattr(module, "ACTIONS", {}))
     target = getattr(module, "WORKFLOW", None) or getattr(module, "build_agent", None)
     if target is None:
         raise ValueError(f"Python workflow '{workflow_id}' defines neither build_agent nor WORKFLOW.")

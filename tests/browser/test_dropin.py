@@ -244,15 +244,19 @@ def test_script_loaded_after_the_element_exists_and_element_made_after_it_loaded
 
 def test_unsupported_option_is_reported_once_and_never_breaks_the_chat(page):
     prompt = "{ label: 'x', prompt: 'x', icon: 'no-such-icon' }"
-    options = f"{{ {HOSTED}, commands: {{ enabled: true }}, startScreen: {{ prompts: [{prompt}] }} }}"
+    options = (
+        f"{{ {HOSTED}, commands: {{ enabled: true }}, startScreen: {{ prompts: [{prompt}] }},"
+        " composer: { dictation: { enabled: true } } }"
+    )
     configure(page, options)
     page.evaluate(f"() => chat.setOptions({options})")  # again: no second report
-    page.wait_for_function("() => window.events.filter(e => e.name === 'chatkit.log').length >= 2")
+    page.wait_for_function("() => window.events.filter(e => e.name === 'chatkit.log').length >= 3")
     page.wait_for_timeout(100)
     logs = [e["detail"] for e in events(page, "chatkit.log")]
     assert logs == [
         {"name": "unsupported_option", "data": {"option": "commands"}},
         {"name": "unsupported_option", "data": {"option": "startScreen.prompts[0].icon=no-such-icon"}},
+        {"name": "unsupported_option", "data": {"option": "composer.dictation"}},
     ]
     warnings = page.evaluate("() => window.warnings")
     assert sum('"commands"' in w for w in warnings) == 1
@@ -604,3 +608,44 @@ def test_effect_and_deeplink_events(page):
         {"name": "orders/open", "data": {"id": "42"}}
     ]
     assert page.url.endswith("/")  # the page did not navigate
+
+
+def test_a_message_sent_by_the_page_during_a_response_goes_out_after_it(page):
+    """sendUserMessage (or sendCustomAction, from a widget's onAction) while an answer streams
+    waits for it, instead of being dropped."""
+    configure(page, """{ api: { getClientSecret: () => session("render-echo") } }""")
+    send(page, "slow:" + " ".join(f"word{n}" for n in range(40)))
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    page.evaluate("() => { window.sent = chat.sendUserMessage({ text: 'queued' }); }")
+    expect(replies(page)).to_have_count(2)
+    expect(replies(page).last).to_have_text("Echo: queued")
+    expect(replies(page).first).to_contain_text("word39")
+
+
+def test_the_option_driven_parts_pass_axe(page):
+    """Header actions, pinned tools, the tag menu and chips, the reply quote, the disclaimer and
+    prompt icons: no serious or critical axe-core violation."""
+    from tests.browser.test_accessibility import check_axe
+
+    configure(
+        page,
+        f"""{{ {HOSTED}, header: {{ leftAction: {{ icon: "settings-cog", onClick: () => {{}} }} }},
+          startScreen: {{ prompts: [{{ label: "Track", prompt: "track", icon: "map-pin" }}] }},
+          composer: {{ tools: [{{ id: "search", label: "Search", icon: "globe", pinned: true }}],
+                       models: [{{ id: "m1", label: "M1" }}] }},
+          disclaimer: {{ text: "Answers may be wrong." }},
+          entities: {{ showComposerMenu: true,
+                       onTagSearch: async () => [{{ id: "u1", title: "Alice", group: "People" }}],
+                       onClick: () => {{}} }} }}""",
+    )
+    page.evaluate("() => chat.setComposerValue({ reply: 'an earlier answer' })")
+    box = page.get_by_role("textbox", name="Message", exact=True)
+    box.fill("@a")
+    expect(inner(page, ".ck-tag-menu").get_by_role("option")).to_have_text(["Alice"])
+    check_axe(page)
+    box.press("Enter")
+    expect(inner(page, ".ck-composer-tag")).to_have_count(1)
+    box.fill("about her")
+    box.press("Enter")
+    expect(replies(page).last).to_contain_text("tags=u1:Alice")
+    check_axe(page)

@@ -20,6 +20,7 @@ from openai import OpenAI
 
 from chatkitd.app import create_app
 from chatkitd.platform import Platform
+from chatkitd.serving import uvicorn_config
 from chatkitd.settings import Settings
 
 T = TypeVar("T")
@@ -60,6 +61,7 @@ class RunningServer:
 def start_server(
     database_url: str, data_dir: Path, admin_key: str | None, **overrides: Any
 ) -> Iterator[RunningServer]:
+    overrides.setdefault("log_level", "warning")  # no access log in the suite's output
     settings = Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -68,12 +70,9 @@ def start_server(
         **overrides,
     )
     platform = Platform(settings)
-    config = uvicorn.Config(
-        create_app(settings, platform=platform),
-        host="127.0.0.1",
-        port=settings.port,
-        log_level="warning",
-        lifespan="on",
+    # ``chatkitd serve``'s own configuration, so the tests run with its guards.
+    config = uvicorn_config(
+        create_app(settings, platform=platform), settings, log_level="warning", lifespan="on"
     )
     server = uvicorn.Server(config)
     loop = asyncio.new_event_loop()

@@ -32,6 +32,7 @@ from chatkit.types import (
 from chatkitd import approvals
 from chatkitd.approvals import ApprovalRequest, Resumption
 from chatkitd.context import RequestContext
+from chatkitd.errors import InvalidRequest
 from chatkitd.models.providers import ProviderDefinition, build_model
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment
@@ -103,6 +104,14 @@ class GraphWorkflow(Workflow):
         )
         async for event in self._drive(run, self.graph.start):
             yield event
+
+    def check_action(self, action_type: str) -> None:
+        if action_type not in self.graph.definition.actions:
+            known = ", ".join(sorted(self.graph.definition.actions)) or "none"
+            raise InvalidRequest(
+                f"Workflow '{self.id}' has no action '{action_type}' (its actions: {known}).",
+                param="params.action.type",
+            )
 
     async def action(
         self,

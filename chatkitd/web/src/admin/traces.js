@@ -14,30 +14,42 @@ function json(value) {
   }
 }
 
-/** The thread's traces, newest first; a server that records none just says so. A graph
- * run's trace links to its workflow's diagram with its path drawn (`go`, the console's). */
+const TRACES_PER_PAGE = 10;
+
+/** The thread's traces, newest first, ten at a time ("Older runs" fetches the next ten); a
+ * server that records none just says so. A graph run's trace links to its workflow's diagram
+ * with its path drawn (`go`, the console's). */
 export async function traceView(api, threadId, go = null) {
-  let traces;
+  const out = h("div", { class: "trace" });
+  const more = h("button", { type: "button", class: "secondary", text: "Older runs", hidden: true });
+  let after = null;
+  const load = async () => {
+    const page = await api(withQuery("/v1/chatkit/traces", { thread_id: threadId, limit: TRACES_PER_PAGE, after }));
+    for (const summary of page.data || []) {
+      let trace = summary;
+      if (!trace.spans) {
+        try {
+          trace = await api(`/v1/chatkit/traces/${encodeURIComponent(summary.id)}`);
+        } catch {
+          trace = summary;
+        }
+      }
+      out.insertBefore(timeline(trace, go), more);
+    }
+    after = page.last_id || null;
+    more.hidden = !page.has_more;
+    return (page.data || []).length;
+  };
+  more.addEventListener("click", () => load().catch((error) => out.insertBefore(h("p", { class: "error", text: error.message }), more)));
+  out.append(more);
+  let count;
   try {
-    traces = await api(withQuery("/v1/chatkit/traces", { thread_id: threadId }));
+    count = await load();
   } catch (error) {
     if (error.status === 404) return h("p", { class: "empty", text: "This server does not record traces." });
     return h("p", { class: "error", text: error.message });
   }
-  const list = traces.data || [];
-  if (!list.length) return h("p", { class: "empty", text: "No traces for this thread." });
-  const out = h("div", { class: "trace" });
-  for (const summary of list.slice(0, 10)) {
-    let trace = summary;
-    if (!trace.spans) {
-      try {
-        trace = await api(`/v1/chatkit/traces/${encodeURIComponent(summary.id)}`);
-      } catch {
-        trace = summary;
-      }
-    }
-    out.append(timeline(trace, go));
-  }
+  if (!count) return h("p", { class: "empty", text: "No traces for this thread." });
   return out;
 }
 

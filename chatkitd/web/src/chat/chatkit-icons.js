@@ -1,12 +1,14 @@
-// ChatKit.js's icon names (ChatKitIcon, WidgetIcon and HeaderIcon in @openai/chatkit's
-// types) drawn with Lucide, the icon set ChatKit itself names (`lucide:<name>`).
+// ChatKit.js's icon names for options: ChatKitIcon (the same list as WidgetIcon, whose
+// table is icons.js's), HeaderIcon, and `lucide:<name>` (the icon set ChatKit itself names).
 //
 // Only the icons named here are bundled (each is imported by name, so esbuild keeps
 // just those); `lucide:<name>` works for any Lucide icon in this table, by its Lucide
 // name. An unknown name draws a neutral dot, and `knownIcon()` says so, so the caller
 // can report it once instead of failing.
 
+import { WIDGET_ICONS, widgetIcon } from "./icons.js";
 import {
+  createElement,
   Atom, BookOpen, Book, BookOpenText, Bot, Bug, Calendar, ChartColumn, ChartLine, Check, CircleCheck,
   CircleCheckBig, ChevronLeft, ChevronRight, ChevronsLeft, ChevronsRight, CircleHelp, Clock, Compass,
   PartyPopper, Box, Monitor, FileText, Dot, Ellipsis, EllipsisVertical, Circle, ExternalLink, Globe, KeyRound,
@@ -44,24 +46,8 @@ const LUCIDE = {
   "align-left": AlignLeft,
 };
 
-// ChatKitIcon and WidgetIcon names (the same list), as Lucide names.
-const CHATKIT = {
-  agent: "bot", analytics: "chart-column", atom: "atom", batch: "layers", bolt: "zap",
-  "book-open": "book-open", "book-closed": "book", "book-clock": "book-open-text", bug: "bug",
-  calendar: "calendar", chart: "chart-line", check: "check", "check-circle": "circle-check",
-  "check-circle-filled": "circle-check-big", "chevron-left": "chevron-left", "chevron-right": "chevron-right",
-  "circle-question": "circle-help", clock: "clock", compass: "compass", confetti: "party-popper", cube: "box",
-  desktop: "monitor", document: "file-text", dot: "dot", "dots-horizontal": "ellipsis",
-  "dots-vertical": "ellipsis-vertical", "empty-circle": "circle", "external-link": "external-link",
-  globe: "globe", keys: "key-round", lab: "flask-conical", images: "images", info: "info",
-  lifesaver: "life-buoy", lightbulb: "lightbulb", mail: "mail", "map-pin": "map-pin", maps: "map",
-  mobile: "smartphone", name: "id-card", notebook: "notebook", "notebook-pencil": "notebook-pen",
-  "page-blank": "file", phone: "phone", play: "play", plus: "plus", profile: "circle-user",
-  "profile-card": "contact", reload: "rotate-ccw", star: "star", "star-filled": "star", search: "search",
-  sparkle: "sparkle", "sparkle-double": "sparkles", "square-code": "square-code", "square-image": "image",
-  "square-text": "square-menu", suitcase: "briefcase", "settings-slider": "sliders-horizontal", user: "user",
-  wreath: "award", write: "pencil", "write-alt": "pen-line", "write-alt2": "square-pen",
-  // HeaderIcon names
+// HeaderIcon names, as Lucide names. ChatKitIcon names are WidgetIcon's, drawn by icons.js.
+const HEADER = {
   "sidebar-left": "panel-left", "sidebar-right": "panel-right", "sidebar-open-left": "panel-left-open",
   "sidebar-open-right": "panel-right-open", "sidebar-open-left-alt": "panel-left-open",
   "sidebar-open-right-alt": "panel-right-open", "sidebar-floating-left": "panel-left",
@@ -78,33 +64,22 @@ const CHATKIT = {
   share: "share", "light-mode": "sun", "dark-mode": "moon", close: "x",
 };
 
-const FILLED = new Set(["star-filled", "check-circle-filled"]);
-
 function lucideName(name) {
   if (typeof name !== "string") return null;
   if (name.startsWith("lucide:")) return LUCIDE[name.slice(7)] ? name.slice(7) : null;
-  return CHATKIT[name] || null;
+  return HEADER[name] || null;
 }
 
-/** Whether `name` (a ChatKit icon name or `lucide:<name>`) is drawn as itself. */
+/** Whether `name` (a ChatKit icon name, a header icon name or `lucide:<name>`) is drawn as itself. */
 export function knownIcon(name) {
-  return lucideName(name) !== null;
+  return name in WIDGET_ICONS || lucideName(name) !== null;
 }
 
 /** An <svg> for a ChatKit icon name; a dot for an unknown one. */
 export function chatkitIcon(name, size = 16) {
-  const node = LUCIDE[lucideName(name) || "dot"];
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  const attrs = {
-    viewBox: "0 0 24 24", width: String(size), height: String(size), fill: FILLED.has(name) ? "currentColor" : "none",
-    stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round", "stroke-linejoin": "round",
-    "aria-hidden": "true", class: "ck-svg ck-chatkit-icon", "data-icon": String(name),
-  };
-  for (const [key, value] of Object.entries(attrs)) svg.setAttribute(key, value);
-  for (const [tag, childAttrs] of node) {
-    const child = document.createElementNS("http://www.w3.org/2000/svg", tag);
-    for (const [key, value] of Object.entries(childAttrs)) child.setAttribute(key, String(value));
-    svg.append(child);
-  }
-  return svg;
+  const el = (name in WIDGET_ICONS && widgetIcon(name, size)) ||
+    createElement(LUCIDE[lucideName(name) || "dot"], { width: size, height: size, "aria-hidden": "true", class: "ck-svg" });
+  el.classList.add("ck-chatkit-icon");
+  el.dataset.icon = String(name);
+  return el;
 }

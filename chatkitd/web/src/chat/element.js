@@ -116,6 +116,7 @@ class ChatkitdChat extends HTMLElement {
   /** Send a message without touching the composer (ChatKit.js's sendUserMessage). */
   async sendUserMessage({ text, content, reply, attachments, newThread = false, toolChoice, model } = {}) {
     this._requireConversation();
+    await this._idle();
     if (newThread) this._openNewThread();
     const inference = {};
     if (model) inference.model = model;
@@ -161,6 +162,7 @@ class ChatkitdChat extends HTMLElement {
   /** Send a custom action to the server, as a widget's action would (ChatKit.js's sendCustomAction). */
   async sendCustomAction(action, itemId) {
     this._requireConversation();
+    await this._idle();
     if (!this.thread) throw new Error("sendCustomAction needs an open thread");
     const params = { thread_id: this.thread.id, item_id: itemId || null, action: { type: action.type, payload: action.payload ?? null } };
     await this._run("threads.custom_action", params);
@@ -292,6 +294,12 @@ class ChatkitdChat extends HTMLElement {
         return this.history.load();
       })
       .catch((error) => this._showError(error));
+  }
+
+  /** Until no response streams: a page's sendUserMessage or sendCustomAction made during one
+   *  (from a widget's onAction, say) goes out after it, instead of being dropped. */
+  async _idle() {
+    while (this.streaming) await this.streaming.done;
   }
 
   _requireConversation() {
@@ -662,7 +670,9 @@ class ChatkitdChat extends HTMLElement {
   async _run(type, params) {
     if (this.streaming) return { delivered: false };
     const controller = new AbortController();
-    this.streaming = { controller, allowCancel: true, toolCall: null, sawEvent: false };
+    let finished;
+    const done = new Promise((resolve) => (finished = resolve));
+    this.streaming = { controller, allowCancel: true, toolCall: null, sawEvent: false, done };
     const run = this.streaming;
     this.root.classList.add("ck-busy");
     this.log.setAttribute("aria-busy", "true");
@@ -680,6 +690,7 @@ class ChatkitdChat extends HTMLElement {
       else this._showError(error);
     } finally {
       this.streaming = null;
+      finished();
       for (const node of this.log.querySelectorAll(".ck-streaming")) {
         node.classList.remove("ck-streaming");
         if (stopped) node.classList.add("ck-stopped");

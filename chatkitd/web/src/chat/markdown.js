@@ -16,6 +16,7 @@ import MarkdownIt from "markdown-it";
 import texmath from "markdown-it-texmath";
 import DOMPurify from "dompurify";
 import { adopt } from "./styles.js";
+import { SCRIPT_URL } from "./origin.js";
 
 export function escapeHtml(text) {
   return String(text ?? "")
@@ -114,7 +115,6 @@ export function markdownToHtml(source) {
 // Where this script was loaded from: rich.js sits next to it. A classic script knows its
 // own URL only while it first runs (document.currentScript); shared chunks of chatkitd's
 // pages live one folder down, in chunks/.
-const SCRIPT_URL = import.meta.url || (document.currentScript && document.currentScript.src) || location.href;
 const RICH_URL = new URL(/\/chunks\/[^/]*$/.test(new URL(SCRIPT_URL).pathname) ? "../rich.js" : "rich.js", SCRIPT_URL).href;
 
 let rich = null; // the loaded module

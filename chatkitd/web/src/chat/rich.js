@@ -4,8 +4,8 @@
 
 import hljs from "highlight.js/lib/common";
 import katex from "katex";
-import lightTheme from "highlight.js/styles/github.css";
-import darkTheme from "highlight.js/styles/github-dark.css?scope=[data-scheme=dark]";
+import lightTheme from "highlight.js/styles/a11y-light.css";
+import darkTheme from "highlight.js/styles/a11y-dark.css?scope=[data-scheme=dark]";
 import katexRules from "katex/dist/katex.css?rules";
 import katexFonts from "katex/dist/katex.css?fonts";
 

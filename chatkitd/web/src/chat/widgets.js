@@ -190,14 +190,17 @@ const RENDERERS = {
     return wrap;
   },
   ListViewItem(node, ctx) {
-    const el = h("li", "ck-w-list-item");
+    // A clickable row stays a list item (for screen readers' list navigation) holding a button.
+    const li = h("li", "ck-w-list-item");
+    const el = node.onClickAction ? h("div", "ck-w-list-item-body") : li;
+    if (el !== li) li.append(el);
     if (node.gap != null) el.style.gap = size(node.gap);
     if (node.align) el.style.alignItems = ALIGN[node.align] || node.align;
     appendChildren(el, node.children, ctx);
     if (node.onClickAction) {
       el.tabIndex = 0;
       el.setAttribute("role", "button");
-      el.classList.add("ck-clickable");
+      li.classList.add("ck-clickable");
       const fire = () => ctx.onAction(node.onClickAction, el);
       el.addEventListener("click", fire);
       el.addEventListener("keydown", (e) => {
@@ -207,7 +210,7 @@ const RENDERERS = {
         }
       });
     }
-    return el;
+    return li;
   },
   Box(node, ctx) {
     const el = h("div", `ck-w-box ck-w-${node.direction === "row" ? "row" : "col"}`);

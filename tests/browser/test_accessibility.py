@@ -1,0 +1,152 @@
+"""axe-core (from npm, injected into the page) finds no serious or critical violation on the
+chat, the playground and the admin console, in the light and the dark theme; and the chat
+is usable from the keyboard alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ADMIN_KEY, RecordedPage
+from tests.browser.support import assistant_messages, composer, open_playground, send, wait_idle
+from tests.browser.test_admin_console import hold_conversation
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
+RICH = "md:## Table\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint('hi')\n```\n\nMath: $x^2$"
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical axe findings on the page, shadow roots included."""
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(path=str(AXE))  # the context bypasses the page's CSP for this
+    result = page.evaluate(
+        """async () => {
+          const r = await axe.run(document, { resultTypes: ["violations"] });
+          return r.violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => ({
+              id: v.id,
+              impact: v.impact,
+              nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" ") + " :: " + n.failureSummary),
+            }));
+        }"""
+    )
+    return [json.dumps(v, indent=1) for v in result]
+
+
+def check_axe(page) -> None:
+    found = axe_violations(page)
+    assert not found, "\n".join(found)
+
+
+@pytest.fixture(params=["light", "dark"])
+def scheme(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def axe_page(browser, ui_server, scheme):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        locale="en-US",
+        bypass_csp=True,  # to inject axe-core
+        color_scheme=scheme,
+        reduced_motion="reduce",  # axe measures colours: not halfway through a fade-in
+    )
+    context.set_default_timeout(15_000)
+    recorded = RecordedPage(context.new_page(), ui_server)
+    try:
+        yield recorded
+    finally:
+        context.close()
+    assert recorded.errors == []
+
+
+def test_chat_and_playground_have_no_serious_axe_violations(axe_page, ui_user, scheme):
+    page = open_playground(axe_page, ui_user, workflow="widget-gallery", scheme=scheme)
+    expect(page.locator("chatkitd-chat .ck-root")).to_have_attribute("data-scheme", scheme)
+    expect(page.locator("html")).to_have_attribute("data-theme", scheme)
+    check_axe(page)  # the start screen
+    send(page, "every widget")
+    wait_idle(page)
+    expect(page.locator("chatkitd-chat [data-widget=Basic]")).to_be_visible()
+    check_axe(page)
+    page = open_playground(axe_page, ui_user + "_md", workflow="render-echo", scheme=scheme)
+    send(page, RICH)
+    wait_idle(page)
+    expect(page.locator("chatkitd-chat .ck-math[data-typeset]")).to_have_count(1)
+    expect(page.locator("chatkitd-chat .hljs-built_in, chatkitd-chat .hljs-string").first).to_be_visible()
+    check_axe(page)
+
+
+def test_admin_console_has_no_serious_axe_violations(axe_page, ui_user, scheme):
+    page = open_playground(axe_page, ui_user)
+    thread_id = hold_conversation(page)
+    page.goto(axe_page.server.base_url + "/admin")
+    check_axe(page)  # sign-in
+    page.get_by_label("Admin key").fill(ADMIN_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("table.data")).to_be_visible()
+    check_axe(page)  # sessions
+    page.evaluate("(id) => window.admin.showThread(id)", thread_id)
+    expect(page.locator(".ck-admin-items .ck-item").first).to_be_visible()
+    check_axe(page)  # a thread, rendered as its user saw it
+
+
+def test_the_chat_works_from_the_keyboard_alone(recorded, ui_user):
+    page = open_playground(recorded, ui_user, workflow="widget-gallery")
+    composer(page).focus()
+    page.keyboard.type("gallery")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    chat = page.locator("chatkitd-chat")
+    active = "() => document.querySelector('chatkitd-chat').shadowRoot.activeElement"
+    # Tab from the composer backwards reaches the widget's controls; Enter and Space use them.
+    list_item = chat.locator("[data-widget-id=ListViewItem1]").get_by_role("button")
+    list_item.focus()
+    page.keyboard.press("Enter")
+    expect(assistant_messages(page).last).to_contain_text("action pick")
+    wait_idle(page)
+    checkbox = chat.get_by_role("checkbox", name="I agree")
+    checkbox.focus()
+    page.keyboard.press("Space")
+    expect(checkbox).to_be_checked()
+    # Every focusable control of the chat is reachable with Tab, in order, and shows its focus.
+    chat.get_by_role("button", name="Toggle history").focus()
+    seen = []
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        info = page.evaluate(
+            f"""() => {{
+              const el = ({active})();
+              if (!el) return null;
+              const style = getComputedStyle(el);
+              return {{ name: el.getAttribute('aria-label') || el.textContent.trim().slice(0, 30),
+                        outline: style.outlineStyle !== 'none' || style.boxShadow !== 'none' }};
+            }}"""
+        )
+        if info is None:
+            break
+        seen.append(info)
+    names = [s["name"] for s in seen]
+    for wanted in (
+        "New chat",
+        "Confirm",
+        "Search",
+        "item 1",
+        "Show 1 more",
+        "Save",
+        "Message",
+        "Send message",
+    ):
+        assert wanted in names, (wanted, names)
+    assert all(s["outline"] for s in seen), [s for s in seen if not s["outline"]]
+    # The history drawer and its rows work from the keyboard too.
+    chat.get_by_role("button", name="Toggle history").focus()
+    page.keyboard.press("Enter")
+    expect(chat.locator(".ck-history")).to_be_hidden()
+    page.keyboard.press("Enter")
+    expect(chat.locator(".ck-history")).to_be_visible()

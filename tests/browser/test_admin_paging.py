@@ -1,0 +1,99 @@
+"""The admin console over long lists: more than 100 sessions page through, a thread's many runs
+page through, and every span opens to its details."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ADMIN_KEY
+from tests.support.servers import RunningServer, start_server
+
+expect.set_options(timeout=15_000)
+SESSIONS = 105
+RUNS = 12
+
+
+@pytest.fixture(scope="module")
+def busy_server(tmp_path_factory) -> Iterator[tuple[RunningServer, str, str]]:
+    """A server with SESSIONS sessions of one user, and a thread of RUNS demo runs."""
+    data_dir = tmp_path_factory.mktemp("admin-paging")
+    url = f"sqlite+aiosqlite:///{data_dir / 'chatkitd.db'}"
+    with start_server(url, data_dir, ADMIN_KEY, mode="development") as server:
+        user = f"pager_{uuid.uuid4().hex[:8]}"
+        sdk = server.sdk(ADMIN_KEY)
+        secret = ""
+        for _ in range(SESSIONS):
+            secret = sdk.beta.chatkit.sessions.create(
+                user=user, workflow={"id": "demo"}, rate_limits={"max_requests_per_1_minute": 1000}
+            ).client_secret
+        thread_id = ""
+        with httpx.Client(base_url=server.base_url, headers={"authorization": f"Bearer {secret}"}) as http:
+            for run in range(RUNS):
+                content = [{"type": "input_text", "text": f"message {run}"}]
+                params: dict = {"input": {"content": content, "attachments": [], "inference_options": {}}}
+                if thread_id:
+                    params["thread_id"] = thread_id
+                kind = "threads.add_user_message" if thread_id else "threads.create"
+                body = http.post("/v1/chatkit/conversation", json={"type": kind, "params": params}).text
+                if not thread_id:
+                    first = next(line for line in body.splitlines() if line.startswith("data: "))
+                    thread_id = json.loads(first[6:])["thread"]["id"]
+        yield server, user, thread_id
+
+
+@pytest.fixture
+def console(browser, busy_server) -> Iterator:
+    """A page signed in to the busy server's admin console."""
+    server = busy_server[0]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(server.base_url + "/admin")
+    page.get_by_label("Admin key").fill(ADMIN_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("table.data")).to_be_visible()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def test_more_than_a_hundred_sessions_page_through(console):
+    rows = console.locator("table.data tbody tr")
+    pager = console.get_by_role("navigation", name="Sessions pages")
+    expect(pager).to_contain_text("Rows 1–100")
+    expect(rows).to_have_count(100)
+    first_page = rows.first.locator("td").first.inner_text()
+    pager.get_by_role("button", name="Next page").click()
+    expect(pager).to_contain_text(f"Rows 101–{SESSIONS}")
+    expect(rows).to_have_count(SESSIONS - 100)
+    expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
+    assert rows.first.locator("td").first.inner_text() != first_page
+    pager.get_by_role("button", name="Previous page").click()
+    expect(pager).to_contain_text("Rows 1–100")
+    expect(rows.first.locator("td").first).to_have_text(first_page)
+
+
+def test_a_threads_runs_page_through_and_each_span_shows_its_details(console, busy_server):
+    server, _, thread_id = busy_server
+    console.goto(f"{server.base_url}/admin#thread?id={thread_id}")
+    runs = console.locator(".trace-run")
+    expect(runs).to_have_count(10)
+    console.get_by_role("button", name="Older runs").click()
+    expect(runs).to_have_count(RUNS)
+    expect(console.get_by_role("button", name="Older runs")).to_be_hidden()
+    # Every span is a disclosure: its summary opens kind, timing, ids and data.
+    span = runs.first.locator("details.span-row-details").first
+    span.locator("summary").click()
+    facts = span.locator("dl.span-facts")
+    expect(facts).to_be_visible()
+    expect(facts.locator("dt")).to_contain_text(["Kind", "Name", "Starts at", "Duration", "Span"])
+    expect(facts.locator("dd").nth(3)).to_have_text(re.compile(r"^\d+(\.\d)? ms$"))
+    assert runs.locator("details.span-row-details").count() >= RUNS
