@@ -78,6 +78,13 @@ class RateLimited(APIError):
     type = "rate_limit_error"
 
 
+class UpstreamError(APIError):
+    """A service chatkitd calls for the request (a transcription endpoint) failed."""
+
+    status = 502
+    type = "server_error"
+
+
 class ServiceUnavailable(APIError):
     """Not the request's fault, and passing: the answer carries ``Retry-After``."""
 

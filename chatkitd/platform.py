@@ -17,6 +17,7 @@ from chatkitd.runtime.detached import wait_for_detached
 from chatkitd.runtime.run_metrics import RunMetrics
 from chatkitd.runtime.server import ConversationServer
 from chatkitd.runtime.signing import Signer
+from chatkitd.runtime.transcription import Transcriber
 from chatkitd.settings import Settings
 from chatkitd.store import keys, migrate, retention
 from chatkitd.store.db import Database
@@ -47,7 +48,12 @@ class Platform:
         # One conversation runtime per app: chatkit's server on this platform's store.
         self.run_metrics = RunMetrics()
         self.conversation = ConversationServer(
-            self.threads, self.attachments, self.workflows, self.tracer, self.run_metrics
+            self.threads,
+            self.attachments,
+            self.workflows,
+            self.tracer,
+            self.run_metrics,
+            Transcriber.from_settings(settings),
         )
         self._env_key_digest = (
             credentials.digest(settings.api_key.get_secret_value()) if settings.api_key else None

@@ -163,6 +163,23 @@ class Settings(BaseSettings):
         description="What the server-wide model takes as it is (`images`, `files`, or `none`). "
         "Default: known from the model's name.",
     )
+    transcription_base_url: str | None = Field(
+        None,
+        description="The /v1 base URL of an OpenAI-compatible speech-to-text endpoint "
+        "(`POST /audio/transcriptions`: OpenAI, whisper.cpp's server, faster-whisper-server, vLLM) "
+        "that serves the chat's dictation (`input.transcribe`). Unset, with no "
+        "`CHATKITD_TRANSCRIPTION_MODEL` either: dictation is off.",
+    )
+    transcription_api_key: SecretStr | None = Field(
+        None,
+        description="Key for `CHATKITD_TRANSCRIPTION_BASE_URL` (default: `OPENAI_API_KEY`). "
+        "Server-side only.",
+    )
+    transcription_model: str | None = Field(
+        None,
+        description="Speech-to-text model (default `whisper-1`). Set alone, it turns dictation on with "
+        "OpenAI's endpoint and `OPENAI_API_KEY`.",
+    )
     attachment_max_text_tokens: int = Field(
         20_000,
         ge=1,

@@ -18,6 +18,9 @@ from typing import Any
 
 import aiosqlite
 
+# What ``InlineConnection.attempt_inline`` answers when the call must go to the worker after all.
+NOT_NOW = object()
+
 
 class InlineConnection(aiosqlite.Connection):
     """An aiosqlite connection whose calls run inline, except the ones ``runs_on_worker`` picks."""
@@ -26,8 +29,17 @@ class InlineConnection(aiosqlite.Connection):
         """Whether a call may wait and so belongs on aiosqlite's thread. Subclasses decide."""
         return False
 
+    def attempt_inline(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A call ``runs_on_worker`` picked, made inline if it can be without waiting: its
+        result, or ``NOT_NOW`` to send it to the worker. Subclasses decide."""
+        return NOT_NOW
+
     async def _execute(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         if self.runs_on_worker(fn, args):
+            if self._running and self._connection:
+                result = self.attempt_inline(fn, args, kwargs)
+                if result is not NOT_NOW:
+                    return result
             return await super()._execute(fn, *args, **kwargs)
         if not self._running or not self._connection:
             raise ValueError("Connection closed")

@@ -23,6 +23,7 @@ from chatkit.types import (
     ChatKitReq,
     ClientToolCallItem,
     FeedbackKind,
+    InputTranscribeReq,
     ItemsFeedbackReq,
     ItemsListReq,
     StructuredInputItem,
@@ -56,6 +57,7 @@ from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.run_metrics import RunMetrics
 from chatkitd.runtime.timestamps import utc_timestamps
 from chatkitd.runtime.titles import clean_title, first_text, offline_title
+from chatkitd.runtime.transcription import Transcriber, decode_audio
 from chatkitd.store.paging import UnknownCursor, parse_limit
 from chatkitd.store.threads import ThreadStore
 from chatkitd.tracing.runs import RunTracer
@@ -112,6 +114,8 @@ def _check_bounds(request: ChatKitReq) -> None:
         parse_limit(request.params.limit, "params.limit")
     if isinstance(request, AttachmentsCreateReq) and request.params.size < 0:
         raise InvalidRequest("Invalid 'params.size': must not be negative.", param="params.size")
+    if isinstance(request, InputTranscribeReq):
+        decode_audio(request.params.audio_base64, request.params.mime_type)
     if isinstance(request, ItemsFeedbackReq) and not request.params.item_ids:
         raise InvalidRequest(
             "Invalid 'params.item_ids': name at least one item.",
@@ -128,12 +132,14 @@ class ConversationServer(OutgoingServer[RequestContext]):
         workflows: WorkflowRegistry,
         tracer: RunTracer,
         run_metrics: RunMetrics | None = None,
+        transcriber: Transcriber | None = None,
     ) -> None:
         super().__init__(threads, attachments)
         self.threads = threads
         self.workflows = workflows
         self.tracer = tracer
         self.run_metrics = run_metrics or RunMetrics()
+        self.transcriber = transcriber
 
     async def process(
         self, request: str | bytes | bytearray, context: RequestContext
@@ -401,8 +407,11 @@ class ConversationServer(OutgoingServer[RequestContext]):
             await self.tracer.close(run, failure)
 
     async def transcribe(self, audio_input: AudioInput, context: RequestContext) -> TranscriptionResult:
+        """The session's workflow, if it transcribes itself; else the configured endpoint."""
         workflow = await self.workflow_for(context)
-        return await workflow.transcribe(audio_input, context)
+        if type(workflow).transcribe is not Workflow.transcribe or self.transcriber is None:
+            return await workflow.transcribe(audio_input, context)
+        return await self.transcriber.transcribe(audio_input, context.locale)
 
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext

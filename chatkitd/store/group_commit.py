@@ -79,11 +79,14 @@ class GroupCommit:
         self,
         begin: Callable[[], Awaitable[Transaction]],
         acquire: Callable[[asyncio.Lock], Awaitable[object]] = asyncio.Lock.acquire,
+        committed: Callable[[], None] | None = None,
     ) -> None:
         """``begin`` opens a transaction; a writer waits for its turn with ``acquire(lock)``
-        (which may give up, raising); a commit always waits for its turn."""
+        (which may give up, raising); a commit always waits for its turn, and then calls
+        ``committed()``."""
         self._begin = begin
         self._acquire = acquire
+        self._committed = committed
         self._lock = asyncio.Lock()
         self._open: Transaction | None = None
         self.commits = 0  # transactions committed (for tests and benchmarks)
@@ -134,6 +137,8 @@ class GroupCommit:
                 self.commits += 1
                 self.writes += ending.members
                 ending.committed.set_result(None)
+                if self._committed is not None:
+                    self._committed()
             finally:
                 await _quietly(ending.close())
 

@@ -11,7 +11,9 @@ it moved, the change counter (did a commit change what REST reads show?).
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -23,13 +25,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from chatkitd.compat.aiosqlite import InlineConnection, open_inline, sqlite3_connection
+from chatkitd.compat.aiosqlite import NOT_NOW, InlineConnection, open_inline, sqlite3_connection
 from chatkitd.store import tables
 from chatkitd.store.availability import LOCK_TIMEOUT, acquire_within
 from chatkitd.store.group_commit import GroupCommit, Transaction
 from chatkitd.store.readers import EngineReader, Reader, SqliteReader
 
+logger = logging.getLogger("chatkitd")
 _WRITE = "chatkitd_write"
+_BUSY_TIMEOUT = f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}"
 # Readers' connections: a fixed pool, since opening one goes through aiosqlite's
 # thread and suspends, so overflow connections opened and closed under load would churn.
 READ_CONNECTIONS = 20
@@ -39,24 +43,45 @@ class _WriterConnection(InlineConnection):
     """The writer's connection: inline, except for the calls that may wait.
 
     A write transaction makes a dozen calls (cursors, statements, results), and
-    on aiosqlite's thread each costs a hand-off. Only three kinds can take long:
+    on aiosqlite's thread each costs a hand-off. Only a few kinds can take long:
     taking the write lock (``BEGIN IMMEDIATE`` waits, up to the busy timeout,
-    for another process's writer), ending a transaction (a commit may
-    checkpoint the WAL and sync the disk), and deletes (a thread's delete
+    for another process's writer), rolling back, and deletes (a thread's delete
     removes all its items). Those still go to the thread, so the loop never
-    waits on them; everything between them runs inline.
+    waits on them; everything between them runs inline, the commit too: in WAL
+    mode with ``synchronous=NORMAL`` it appends the transaction to the WAL and
+    syncs nothing, and this connection never checkpoints (``Checkpoints`` does,
+    on a thread of its own).
     """
 
     def runs_on_worker(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
         return _may_wait(fn, args)
 
+    def attempt_inline(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``BEGIN IMMEDIATE`` is tried inline, waiting for nothing: it only waits when
+        another process is writing, and then it goes to the worker, to wait there."""
+        if not (args and isinstance(args[0], str) and args[0].startswith("BEGIN")):
+            return NOT_NOW
+        target = getattr(fn, "__self__", None)
+        connection = target if isinstance(target, sqlite3.Connection) else getattr(target, "connection", None)
+        if not isinstance(connection, sqlite3.Connection):
+            return NOT_NOW
+        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if str(error).lower().startswith(("database is locked", "database is busy")):
+                return NOT_NOW
+            raise
+        finally:
+            connection.execute(_BUSY_TIMEOUT)
 
-_WAITING_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "END", "DELETE")
+
+_WAITING_STATEMENTS = ("BEGIN", "ROLLBACK", "DELETE")
 
 
 def _may_wait(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
     name = getattr(fn, "__name__", "")
-    if name in ("commit", "rollback", "close"):
+    if name in ("rollback", "close"):
         connection = getattr(fn, "__self__", None)
         if not isinstance(connection, sqlite3.Connection):
             return False  # a cursor's close
@@ -68,6 +93,49 @@ def _may_wait(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
         words = args[0].split(None, 1)
         return bool(words) and words[0].upper() in _WAITING_STATEMENTS
     return False
+
+
+CHECKPOINT_EVERY = 100  # commits
+
+
+class Checkpoints:
+    """Copies the WAL back into the database file now and then, on a thread of its own.
+
+    The writer's connection never checkpoints (``wal_autocheckpoint=0``): a
+    checkpoint syncs the disk, and that connection commits on the event loop.
+    Every ``CHECKPOINT_EVERY`` commits, a passive checkpoint (which waits for
+    no reader or writer) runs here instead, so the WAL stays small.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._commits = 0
+        self._connection: sqlite3.Connection | None = None
+        self._running: asyncio.Task[None] | None = None
+
+    def committed(self) -> None:
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY and self._running is None:
+            self._commits = 0
+            self._running = asyncio.create_task(asyncio.to_thread(self._checkpoint))
+            self._running.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running = None
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("WAL checkpoint failed: %s", task.exception())
+
+    def _checkpoint(self) -> None:
+        if self._connection is None:
+            self._connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    async def close(self) -> None:
+        if self._running is not None:
+            await asyncio.wait([self._running])
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 def _creator(path: str, kind: type[InlineConnection]) -> Callable[[], Awaitable[aiosqlite.Connection]]:
@@ -86,10 +154,12 @@ class SqliteBackend:
         creator = {"async_creator": _creator(path, _WriterConnection)} if path is not None else {}
         # The writer (and migrations): one write at a time, the lock below.
         self.engine: AsyncEngine = create_async_engine(url, echo=echo, **creator)
-        _configure(self.engine)
+        _configure(self.engine, writer=True)
         # Bounded waits: for this process's writers here, for another process's in BEGIN
         # IMMEDIATE (the busy timeout); past either, a 503 (``chatkitd.store.availability``).
-        self._writes = GroupCommit(self._begin, acquire_within)
+        self._checkpoints = Checkpoints(path) if path is not None else None
+        committed = self._checkpoints.committed if self._checkpoints is not None else None
+        self._writes = GroupCommit(self._begin, acquire_within, committed)
         self._read_engine = self.engine
         self._sqlite_reader: SqliteReader | None = None
         if path is not None:
@@ -146,12 +216,14 @@ class SqliteBackend:
 
     async def dispose(self) -> None:
         await self.reader.close()
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
         await self.engine.dispose()
         if self._read_engine is not self.engine:
             await self._read_engine.dispose()
 
 
-def _configure(engine: AsyncEngine) -> None:
+def _configure(engine: AsyncEngine, writer: bool = False) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -162,7 +234,9 @@ def _configure(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT * 1000)}")
+        cursor.execute(_BUSY_TIMEOUT)
+        if writer:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # Checkpoints does it, off the loop
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

@@ -100,7 +100,8 @@ class Workflow(ABC):
 
     async def transcribe(self, audio: AudioInput, context: RequestContext) -> TranscriptionResult:
         raise InvalidRequest(
-            f"Workflow '{self.id}' does not support input.transcribe.",
+            f"Dictation is off: workflow '{self.id}' does not transcribe, and the server has no "
+            "transcription endpoint (CHATKITD_TRANSCRIPTION_BASE_URL).",
             param="type",
             code="transcription_not_supported",
         )

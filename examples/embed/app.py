@@ -2,7 +2,7 @@
 
 It does the two things every integrator's backend does:
 
-- ``GET /`` serves a page that embeds ``<chatkitd-chat>``, loaded from the chatkitd server;
+- ``GET /`` serves a page that embeds ``<openai-chatkit>`` (ChatKit.js's element), loaded from the chatkitd server;
 - ``POST /api/chatkit/session`` mints a ChatKit session for the signed-in user with the
   ``openai`` SDK pointed at chatkitd, and hands the page its ``client_secret``.
 

@@ -620,3 +620,32 @@ def test_a_message_sent_by_the_page_during_a_response_goes_out_after_it(page):
     expect(replies(page)).to_have_count(2)
     expect(replies(page).last).to_have_text("Echo: queued")
     expect(replies(page).first).to_contain_text("word39")
+
+
+def test_the_option_driven_parts_pass_axe(page):
+    """Header actions, pinned tools, the tag menu and chips, the reply quote, the disclaimer and
+    prompt icons: no serious or critical axe-core violation."""
+    from tests.browser.test_accessibility import check_axe
+
+    configure(
+        page,
+        f"""{{ {HOSTED}, header: {{ leftAction: {{ icon: "settings-cog", onClick: () => {{}} }} }},
+          startScreen: {{ prompts: [{{ label: "Track", prompt: "track", icon: "map-pin" }}] }},
+          composer: {{ tools: [{{ id: "search", label: "Search", icon: "globe", pinned: true }}],
+                       models: [{{ id: "m1", label: "M1" }}] }},
+          disclaimer: {{ text: "Answers may be wrong." }},
+          entities: {{ showComposerMenu: true,
+                       onTagSearch: async () => [{{ id: "u1", title: "Alice", group: "People" }}],
+                       onClick: () => {{}} }} }}""",
+    )
+    page.evaluate("() => chat.setComposerValue({ reply: 'an earlier answer' })")
+    box = page.get_by_role("textbox", name="Message", exact=True)
+    box.fill("@a")
+    expect(inner(page, ".ck-tag-menu").get_by_role("option")).to_have_text(["Alice"])
+    check_axe(page)
+    box.press("Enter")
+    expect(inner(page, ".ck-composer-tag")).to_have_count(1)
+    box.fill("about her")
+    box.press("Enter")
+    expect(replies(page).last).to_contain_text("tags=u1:Alice")
+    check_axe(page)

@@ -55,7 +55,7 @@ def test_example_page_chats_through_chatkitd(browser, integrator):
         expect(box).to_have_attribute("placeholder", "Ask the demo workflow")
         box.fill("hello from the example")
         box.press("Enter")
-        reply = page.locator("chatkitd-chat .ck-item-assistant-message")
+        reply = page.locator("openai-chatkit .ck-item-assistant-message")
         expect(reply).to_contain_text("Echo: hello from the example")
     finally:
         context.close()

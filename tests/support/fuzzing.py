@@ -76,6 +76,7 @@ class Findings:
     # Operations the fuzzer itself failed on (Hypothesis refusing a strategy): reported, not the server's.
     generation_errors: list[str] = field(default_factory=list)
     answers: Counter[tuple[str, int]] = field(default_factory=Counter)
+    unsent: int = 0  # mutations no HTTP client can send (a lone surrogate in a URL, ...)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, label: str, status: int, detail: str) -> None:
@@ -321,9 +322,15 @@ def hammer(seeds: list[Request], mutator: Mutator, count: int, workers: int = 4)
             clients.append(http)
         headers = {**request.headers, "Content-Type": "application/json"}
         try:
-            response = http.request(
+            built = http.build_request(
                 request.method, request.url, headers=headers, params=request.params, content=content
             )
+        except (httpx2.InvalidURL, UnicodeError):
+            with findings.lock:
+                findings.unsent += 1  # the client cannot even encode it: it never reached the server
+            return
+        try:
+            response = http.send(built)
         except httpx2.HTTPError as error:
             findings.record(label, 599, f"no answer: {error!r}\n{(content or b'')[:300]!r}")
             return

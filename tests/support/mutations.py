@@ -12,6 +12,7 @@ run reproducible from its seed.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from dataclasses import dataclass
@@ -109,6 +110,10 @@ class Mutator:
         self.ids = ids
         self.request_types = request_types
 
+    def _extreme(self) -> Any:
+        # A copy: EXTREMES' dicts and lists must never be changed by a later mutation (or hold themselves).
+        return copy.deepcopy(self.rng.choice(EXTREMES))
+
     def body(self, seed: Any) -> tuple[Any, bool]:
         """A mutation of ``seed``: (a JSON value, False) or (raw bytes, True)."""
         rng = self.rng
@@ -132,15 +137,15 @@ class Mutator:
         node = _get(value, path)
         roll = rng.random()
         if roll < 0.35:
-            return _set(value, path, rng.choice(EXTREMES))
+            return _set(value, path, self._extreme())
         if roll < 0.5 and isinstance(node, dict) and node:
             del node[rng.choice(list(node))]
             return value
         if roll < 0.6 and isinstance(node, dict):
-            node[rng.choice(("extra", "type", "params", "id", "__proto__", "x" * 300))] = rng.choice(EXTREMES)
+            node[rng.choice(("extra", "type", "params", "id", "__proto__", "x" * 300))] = self._extreme()
             return value
         if roll < 0.7 and isinstance(node, list):
-            grown = node * rng.choice((2, 50, 500)) if node else [rng.choice(EXTREMES)] * 1_000
+            grown = node * rng.choice((2, 50, 500)) if node else [self._extreme()] * 1_000
             return _set(value, path, grown)
         if roll < 0.8 and path and path[-1] == "type" and self.request_types:
             return _set(value, path, rng.choice(self.request_types))

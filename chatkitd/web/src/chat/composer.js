@@ -7,6 +7,7 @@ import { Uploads } from "./uploads.js";
 import { icon } from "./icons.js";
 import { chatkitIcon } from "./chatkit-icons.js";
 import { h } from "./dom.js";
+import { Dictation } from "./dictation.js";
 
 export function buildComposer(chat) {
   chat.textarea = h("textarea", { class: "ck-input", rows: "1" });
@@ -33,7 +34,8 @@ export function buildComposer(chat) {
   const attachmentsEl = h("ul", { class: "ck-pending-attachments" });
   chat.pendingList = attachmentsEl;
   chat.uploads = new Uploads(chat, attachmentsEl);
-  const row = h("div", { class: "ck-composer-row" }, chat.attachButton, chat.pinnedTools, chat.textarea, chat.modelSelect, chat.toolSelect, chat.sendButton, chat.stopButton);
+  chat.dictation = new Dictation(chat);
+  const row = h("div", { class: "ck-composer-row" }, chat.attachButton, chat.pinnedTools, chat.textarea, chat.modelSelect, chat.toolSelect, chat.dictation.button, chat.sendButton, chat.stopButton);
   const form = h("form", { class: "ck-composer" }, attachmentsEl, row, chat.composerError, chat.fileInput);
   chat.composerForm = form;
   form.addEventListener("submit", (event) => {
@@ -61,6 +63,7 @@ export function applyComposerStrings(chat) {
   chat.stopButton.setAttribute("aria-label", t("stop"));
   chat.pendingList.setAttribute("aria-label", t("filesToSend"));
   chat.composerForm.setAttribute("aria-label", t("composeMessage"));
+  chat.dictation.applyStrings();
   const none = chat.toolSelect.querySelector("option[value='']");
   if (none) none.textContent = t("noTool");
   chat._onToolChange(); // the placeholder
@@ -106,6 +109,7 @@ export function applyComposerOptions(chat) {
   const accept = composer.attachments && composer.attachments.accept;
   if (accept) chat.fileInput.setAttribute("accept", Object.entries(accept).flatMap(([mime, exts]) => [mime, ...(exts || [])]).join(","));
   else chat.fileInput.removeAttribute("accept");
+  chat.dictation.setEnabled(composer.dictation);
   chat.uploads.refreshLimits();
   chat.history.setEnabled(chat.config.history.enabled);
 }

@@ -195,7 +195,9 @@ export class Entities {
       this.menu.append(option);
     });
     this.menu.hidden = !this.results.length;
-    this.textarea.setAttribute("aria-expanded", String(!this.menu.hidden));
+    // A textbox with a suggestion list (aria-expanded is not allowed on a textbox; the
+    // message box keeps its role, so it stays "Message" to assistive technology).
+    this.textarea.setAttribute("aria-autocomplete", "list");
     this.textarea.setAttribute("aria-controls", "ck-tag-menu");
     if (this.active >= 0) this.textarea.setAttribute("aria-activedescendant", `ck-tag-option-${this.active}`);
     else this.textarea.removeAttribute("aria-activedescendant");

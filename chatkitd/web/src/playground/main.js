@@ -132,6 +132,7 @@ async function start({ keepSession = false } = {}) {
     composer: {
       placeholder: `Message the ${choices.id} workflow`,
       attachments: { enabled: true },
+      dictation: { enabled: true }, // answered by CHATKITD_TRANSCRIPTION_BASE_URL's endpoint
       models: choices.models,
       tools: choices.tools,
     },
