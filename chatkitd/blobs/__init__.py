@@ -50,6 +50,7 @@ class BlobStore(Protocol):
         """Remove what crashed writers left; a store that cannot tell a live writer from a dead
         one removes only what is older than ``older_than_seconds``."""
         ...
+
     async def close(self) -> None: ...
 
 
