@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from openai import OpenAI
 
 from tests.support.chat import new_session
@@ -51,10 +50,13 @@ def _secret(base_url: str, admin_key: str) -> str:
         return new_session(sdk, "u_" + secrets.token_hex(4), chatkit_configuration=UPLOADS).client_secret
 
 
-def _crash_mid_upload(url: str, data_dir: Path, admin_key: str, sent: int, **env: str) -> None:
+def _crash_mid_upload(
+    url: str, data_dir: Path, admin_key: str, sent: int, started: Callable[[], bool], **env: str
+) -> None:
+    """Start a server, stall an upload in it once ``started()`` says its bytes are stored, kill it."""
     with serve_process_handle(url, data_dir, admin_key, **env) as (base_url, process):
         conn = _start_upload_and_stall(base_url, _secret(base_url, admin_key), sent)
-        yield_point = yield  # noqa: F841 - the caller checks the bytes are on their way
+        _wait_for(started, "the upload to reach the store")
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         conn.close()
@@ -62,13 +64,14 @@ def _crash_mid_upload(url: str, data_dir: Path, admin_key: str, sent: int, **env
 
 def test_a_partial_file_left_by_a_killed_server_is_removed_at_start(tmp_path):
     admin_key = "sk-test-" + secrets.token_hex(8)
-    partials = lambda: list((tmp_path / "blobs").glob("*/*.partial"))  # noqa: E731
+
+    def partials() -> list[Path]:
+        return list((tmp_path / "blobs").glob("*/*.partial"))
+
     with fresh_database("sqlite", tmp_path / "chatkitd.db", "unused") as url:
-        crash = _crash_mid_upload(url, tmp_path, admin_key, 3 * MIB)
-        next(crash)
-        _wait_for(lambda: partials() and partials()[0].stat().st_size > 0, "the partial file")
-        with pytest.raises(StopIteration):
-            next(crash)
+        _crash_mid_upload(
+            url, tmp_path, admin_key, 3 * MIB, lambda: any(p.stat().st_size for p in partials())
+        )
         assert partials(), "the killed server's partial file should be there before the restart"
         time.sleep(2.1)  # past the instant between a partial file's creation and its lock
         with serve_process(url, tmp_path, admin_key):
@@ -80,11 +83,7 @@ def test_a_multipart_upload_left_by_a_killed_server_is_aborted_at_start(tmp_path
     with moto_server(tmp_path) as s3, fresh_database("sqlite", tmp_path / "chatkitd.db", "unused") as url:
         bucket = s3.new_bucket()
         env = {**s3.env, "CHATKITD_STORAGE_URL": bucket.url(), "CHATKITD_UPLOAD_ABANDONED_SECONDS": "1"}
-        crash = _crash_mid_upload(url, tmp_path, admin_key, 9 * MIB, **env)
-        next(crash)
-        _wait_for(lambda: bool(bucket.unfinished_uploads()), "the multipart upload")
-        with pytest.raises(StopIteration):
-            next(crash)
+        _crash_mid_upload(url, tmp_path, admin_key, 9 * MIB, lambda: bool(bucket.unfinished_uploads()), **env)
         assert bucket.unfinished_uploads(), "the killed server's upload should be there before the restart"
         time.sleep(1.5)
         with serve_process(url, tmp_path, admin_key, **env):
