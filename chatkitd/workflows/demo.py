@@ -73,6 +73,9 @@ from chatkitd.store.threads import ThreadStore
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 
+# Deltas of one answer, at most: an echo of a long message streams several words per delta.
+MAX_DELTAS = 1000
+
 DOCS_URL = "https://openai.github.io/chatkit-python/"
 SLOW_WORDS = 200
 SLOW_DELAY = 0.05
@@ -139,7 +142,9 @@ class DemoWorkflow(Workflow):
         delay: float = 0.0,
     ) -> AsyncIterator[ThreadStreamEvent]:
         item_id = self._new_id("message", thread, context, store)
-        return stream_assistant_message(item_id, thread.id, chunk_words(text), annotations, delay)
+        # Word by word, as a model streams; a long echo in at most MAX_DELTAS deltas of several words.
+        per_delta = text.count(" ") // MAX_DELTAS + 1
+        return stream_assistant_message(item_id, thread.id, chunk_words(text, per_delta), annotations, delay)
 
     async def respond(
         self,

@@ -25,6 +25,9 @@ from chatkit.types import (
 
 from chatkitd import clock
 
+# Deltas streamed between two turns of the event loop.
+YIELD_EVERY = 16
+
 
 def chunk_words(text: str, words_per_chunk: int = 1) -> list[str]:
     """Split ``text`` into deltas that join back to exactly ``text``."""
@@ -50,11 +53,15 @@ async def stream_assistant_message(
         item_id=item_id,
         update=AssistantMessageContentPartAdded(content_index=0, content=AssistantMessageContent(text="")),
     )
-    text = ""
-    for chunk in chunks:
+    parts: list[str] = []
+    for count, chunk in enumerate(chunks, 1):
         if delay:
             await asyncio.sleep(delay)
-        text += chunk
+        elif count % YIELD_EVERY == 0:
+            # A long answer made without waiting would hold the event loop, and every other
+            # request, until its last delta: let them run between deltas.
+            await asyncio.sleep(0)
+        parts.append(chunk)
         yield ThreadItemUpdatedEvent(
             item_id=item_id,
             update=AssistantMessageContentPartTextDelta(content_index=0, delta=chunk),
@@ -67,7 +74,7 @@ async def stream_assistant_message(
                 content_index=0, annotation_index=index, annotation=annotation
             ),
         )
-    content = AssistantMessageContent(text=text, annotations=notes)
+    content = AssistantMessageContent(text="".join(parts), annotations=notes)
     yield ThreadItemUpdatedEvent(
         item_id=item_id, update=AssistantMessageContentPartDone(content_index=0, content=content)
     )
