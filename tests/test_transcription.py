@@ -11,8 +11,12 @@ import pytest
 
 from tests.conftest import ADMIN_KEY
 from tests.support.chat import Chat, error_of, new_session
-from tests.support.fake_transcription import FakeTranscription, fake_transcription_server
-from tests.support.servers import RunningServer, start_server
+from tests.support.fake_transcription import (
+    FakeTranscription,
+    chatkitd_with_dictation,
+    fake_transcription_server,
+)
+from tests.support.servers import RunningServer
 
 AUDIO = b"\x1aE\xdf\xa3" + bytes(range(256)) * 8  # a WebM header, then bytes
 
@@ -26,13 +30,8 @@ def endpoint() -> Iterator[FakeTranscription]:
 @pytest.fixture(scope="module")
 def dictating_server(endpoint, tmp_path_factory) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("dictation")
-    with start_server(
-        f"sqlite+aiosqlite:///{data_dir / 'db.sqlite'}",
-        data_dir,
-        ADMIN_KEY,
-        transcription_base_url=endpoint.base_url,
-        transcription_api_key="sk-transcribe-test",
-        transcription_model="whisper-large-v3",
+    with chatkitd_with_dictation(
+        endpoint, data_dir, ADMIN_KEY, transcription_api_key="sk-transcribe-test"
     ) as running:
         yield running
 

@@ -12,8 +12,12 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import ADMIN_KEY, CHROMIUM, CHROMIUM_ARGS, WORKFLOWS, RecordedPage
 from tests.browser.support import assistant_messages, open_playground
-from tests.support.fake_transcription import FakeTranscription, fake_transcription_server
-from tests.support.servers import RunningServer, start_server
+from tests.support.fake_transcription import (
+    FakeTranscription,
+    chatkitd_with_dictation,
+    fake_transcription_server,
+)
+from tests.support.servers import RunningServer
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +29,8 @@ def endpoint() -> Iterator[FakeTranscription]:
 @pytest.fixture(scope="module")
 def dictating_server(endpoint, tmp_path_factory) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("dictation-ui")
-    with start_server(
-        f"sqlite+aiosqlite:///{data_dir / 'db.sqlite'}",
-        data_dir,
-        ADMIN_KEY,
-        mode="development",
-        workflows_dir=WORKFLOWS,
-        transcription_base_url=endpoint.base_url,
-        transcription_model="whisper-large-v3",
+    with chatkitd_with_dictation(
+        endpoint, data_dir, ADMIN_KEY, mode="development", workflows_dir=WORKFLOWS
     ) as running:
         yield running
 

@@ -12,7 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from tests.support.servers import RunningServer, start_server
 
 
 @dataclass
@@ -71,3 +74,19 @@ def fake_transcription_server() -> Iterator[FakeTranscription]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@contextmanager
+def chatkitd_with_dictation(
+    endpoint: FakeTranscription, data_dir: Path, admin_key: str, **overrides: Any
+) -> Iterator[RunningServer]:
+    """chatkitd on SQLite, its dictation answered by `endpoint` with model whisper-large-v3."""
+    with start_server(
+        f"sqlite+aiosqlite:///{data_dir / 'db.sqlite'}",
+        data_dir,
+        admin_key,
+        transcription_base_url=endpoint.base_url,
+        transcription_model="whisper-large-v3",
+        **overrides,
+    ) as running:
+        yield running
