@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     )
     upload_abandoned_seconds: int = Field(
         3600,
-        ge=60,
+        ge=1,
         description="Age after which an unfinished multipart upload in the object store counts as "
         "abandoned (its server died) and is aborted; make it longer than any upload takes.",
     )

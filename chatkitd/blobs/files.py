@@ -84,10 +84,11 @@ class FileBlobStore:
     async def sweep_unfinished(self, older_than_seconds: float = 0) -> int:
         """Delete partial files no live writer holds; returns how many went.
 
-        The lock tells a crashed writer's file from a live one's, so the age
-        only guards the instant between creating a partial file and locking it.
+        The lock tells a crashed writer's file from a live one's, so no age is
+        needed (``older_than_seconds`` is for stores that cannot tell): only the
+        instant between creating a partial file and locking it is guarded.
         """
-        return await anyio.to_thread.run_sync(self._sweep, max(older_than_seconds, _JUST_CREATED_SECONDS))
+        return await anyio.to_thread.run_sync(self._sweep, _JUST_CREATED_SECONDS)
 
     def _sweep(self, older_than_seconds: float) -> int:
         removed = 0
