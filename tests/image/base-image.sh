@@ -9,6 +9,7 @@ tag=${1:?usage: base-image.sh TAG}
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
 mirror=${mirror:-http://deb.debian.org/debian}
 root=$(mktemp -d /tmp/chatkitd-rootfs.XXXXXX)
+chmod 755 "$root"  # it becomes the image's /, which every user must traverse (mktemp made it 0700)
 cleanup() {
   for mount in proc sys dev/pts dev; do umount "$root/$mount" 2>/dev/null || true; done
   rm -rf --one-file-system "$root" "$root.log"
