@@ -234,11 +234,11 @@ def test_long_queries_count_against_the_budget(sqlite_file, tmp_path):
     """Small answers to long URLs: the URLs are what fills the memory, so they are counted."""
     _, url = sqlite_file
     admin_key = "sk-test-" + secrets.token_hex(8)
-    limit = 20_000
+    limit = 4_000
     with start_server(url, tmp_path, admin_key, response_cache_bytes=limit) as server:
         with server.sdk(admin_key) as sdk:
-            # Ten empty pages (about 80 bytes each) under 4 000-character user filters.
-            users = [f"user_{n}_" + "x" * 4000 for n in range(10)]
+            # Ten empty pages (about 80 bytes each) under 500-character user filters.
+            users = [f"user_{n}_" + "x" * 500 for n in range(10)]
             for user in users:
                 assert sdk.beta.chatkit.threads.list(user=user).data == []
             counts = cache_counts(server.base_url)
