@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.fake_llm import fake_llm
 from tests.support.harness import deploy_yaml
+from tests.support.metrics import Samples, scrape
 from tests.support.servers import start_server
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 FAKE_SERVER_WORKFLOW = """
 id: metered-{suffix}
@@ -35,16 +33,6 @@ provider:
       steps: [{{text: "A title"}}]
     - steps: [{{error: "the model is down"}}]
 """
-
-
-def scrape(base_url: str, headers: dict[str, str] | None = None) -> Samples:
-    response = httpx2.get(f"{base_url}/metrics", headers=headers or {})
-    assert response.status_code == 200, response.text
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
 
 
 def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
