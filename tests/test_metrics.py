@@ -10,21 +10,15 @@ from __future__ import annotations
 import httpx2
 import openai
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.metrics import Samples, scrape
 
 REQUESTS = "chatkitd_http_requests_total"
 TIMED = "chatkitd_http_request_duration_seconds_count"
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def samples(server) -> Samples:
-    response = httpx2.get(f"{server.base_url}/metrics")
-    assert response.status_code == 200
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
+    return scrape(server.base_url)
 
 
 def counted(before: Samples, after: Samples, name: str, **labels: str) -> float:
