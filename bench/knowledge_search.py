@@ -154,11 +154,12 @@ async def seed(
         busy += time.perf_counter() - started
         files_done += 1
         async with db.read() as conn:
-            chunks = await conn.scalar(
+            counted = await conn.scalar(
                 select(func.count())
                 .select_from(tables.knowledge_chunks)
                 .where(tables.knowledge_chunks.c.vector_store_id == store["id"])
             )
+        chunks = int(counted or 0)
     started = time.perf_counter()
     floor = sum(len(chunk_text(t, 800, 400)) for t in sample)
     floor_rate = floor / (time.perf_counter() - started)
