@@ -202,6 +202,7 @@ def test_a_message_removed_by_a_retry_takes_its_files_out_of_the_store(server, c
             upload = _upload(chat, "badges.pdf", documents.pdf(LINES), "application/pdf")
             chat.stream("threads.add_user_message", thread_id=thread_id, input=user_input(QUESTION, [upload]))
             store_id = _thread_store(server, thread_id)
+            assert store_id is not None
             assert _rows(server, tables.vector_store_files, vector_store_id=store_id, id=upload) == 1
             chat.stream("threads.retry_after_item", thread_id=thread_id, item_id=message["id"])
     assert _rows(server, tables.vector_store_files, vector_store_id=store_id, id=upload) == 0
@@ -256,4 +257,4 @@ def test_thread_uploads_is_validated_at_deploy(value):
 
     with pytest.raises(InvalidRequest) as caught:
         parse_yaml(json.dumps({"id": "bad", "thread_uploads": value}))
-    assert caught.value.param.startswith("thread_uploads")
+    assert (caught.value.param or "").startswith("thread_uploads")
