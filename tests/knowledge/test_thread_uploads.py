@@ -272,3 +272,12 @@ def test_thread_uploads_is_validated_at_deploy(value):
     with pytest.raises(InvalidRequest) as caught:
         parse_yaml(json.dumps({"id": "bad", "thread_uploads": value}))
     assert (caught.value.param or "").startswith("thread_uploads")
+
+
+def test_thread_uploads_is_refused_beside_a_factory():
+    from chatkitd.errors import InvalidRequest
+    from chatkitd.workflows.definitions import parse_yaml
+
+    with pytest.raises(InvalidRequest) as caught:
+        parse_yaml(json.dumps({"id": "bad", "factory": "m:f", "thread_uploads": {"index": True}}))
+    assert "cannot go with factory" in caught.value.message
