@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chatkitd import clock, ids
 from chatkitd.blobs import BlobStore
 from chatkitd.context import RequestContext
+from chatkitd.knowledge import thread_uploads
 from chatkitd.store import tables, visible
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Order, Window, check_cursors, plan, read_page
@@ -44,9 +45,10 @@ T, I, A = tables.threads, tables.items, tables.attachments  # noqa: E741
 _INSERT_THREAD, _INSERT_ITEM = insert(T), insert(I)
 # Updates name their SET columns by the parameters they are given.
 _THREAD_OWNER = select(T.c.user, T.c.created_at).where(T.c.id == bindparam("thread_id"))
-_UPDATE_THREAD = update(T).where(T.c.id == bindparam("thread_id"))
 _UPDATE_ITEM = update(I).where(I.c.id == bindparam("item_id"), I.c.thread_id == bindparam("in_thread"))
 _FRESH_THREAD = "chatkitd.fresh_thread_id"  # in RequestContext.extras
+# Threads this request created or loaded, by id: their (user, created_at), which never change.
+_OWNERS = "chatkitd.thread_owners"  # in RequestContext.extras
 # Where an attachment's bytes are: the upload's own blob, or (before there was one) its id.
 _BLOB = func.coalesce(A.c.blob_id, A.c.id)
 
@@ -68,6 +70,10 @@ def _add_item(dialect: Any) -> Any:
 
 
 _ADD_ITEM = {"sqlite": _add_item(sqlite_dialect), "postgresql": _add_item(postgresql_dialect)}
+
+
+def _owners(context: RequestContext) -> dict[str, tuple[str, float]]:
+    return cast(dict[str, tuple[str, float]], context.extras.setdefault(_OWNERS, {}))
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,7 @@ class ThreadStore(Store[RequestContext]):
         if not rows:
             raise NotFoundError(f"Thread {thread_id} not found")
         data, user, created_at = rows[0]
+        _owners(context)[thread_id] = (user, created_at)
         return StoredThread(ThreadMetadata.model_validate_json(data), user, created_at)
 
     async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
@@ -158,30 +165,46 @@ class ThreadStore(Store[RequestContext]):
         fresh = context.extras.get(_FRESH_THREAD) == thread.id
         if fresh:
             del context.extras[_FRESH_THREAD]
-        async with self.db.write() as conn:
-            existing = (
-                None if fresh else (await conn.execute(_THREAD_OWNER, {"thread_id": thread.id})).first()
-            )
-            if existing is None:
-                if context.user is None:
-                    raise ValueError("a new thread needs a user in the request context")
-                created_at = _timestamp(thread)
-                await conn.execute(
-                    _INSERT_THREAD,
-                    {
-                        "id": thread.id,
-                        "project_id": context.project_id,
-                        "user": context.user,
-                        "session_id": context.session.id if context.session else None,
-                        "created_at": created_at,
-                        "rest": thread_rest(thread, context.user, created_at),
-                        **values,
-                    },
-                )
+        known = None if fresh else _owners(context).get(thread.id)
+        if known is not None:
+            # Its owner is known: the update alone, which is also the visibility check.
+            if await self._update_thread(thread, known, values, context):
                 return
-            await self._require_thread(conn, thread.id, context)
-            rest = thread_rest(thread, existing.user, existing.created_at)
-            await conn.execute(_UPDATE_THREAD, {"thread_id": thread.id, "rest": rest, **values})
+        existing = None if fresh else await self.db.fetch_all(_THREAD_OWNER, {"thread_id": thread.id})
+        if not existing:
+            if context.user is None:
+                raise ValueError("a new thread needs a user in the request context")
+            created_at = _timestamp(thread)
+            row = {
+                "id": thread.id,
+                "project_id": context.project_id,
+                "user": context.user,
+                "session_id": context.session.id if context.session else None,
+                "created_at": created_at,
+                "rest": thread_rest(thread, context.user, created_at),
+                **values,
+            }
+            async with self.db.write_direct(single=True) as direct:
+                await direct.execute(_INSERT_THREAD, row)
+            _owners(context)[thread.id] = (context.user, created_at)
+            return
+        [(user, created_at)] = existing
+        if not await self._update_thread(thread, (user, created_at), values, context):
+            raise NotFoundError(f"Thread {thread.id} not found")
+
+    async def _update_thread(
+        self,
+        thread: ThreadMetadata,
+        owner: tuple[str, float],
+        values: dict[str, Any],
+        context: RequestContext,
+    ) -> bool:
+        """Update a thread the caller sees (the statement is also the check); False if none."""
+        where = scope(context)
+        rest = thread_rest(thread, *owner)
+        update = {**where.params, "thread_id": thread.id, "rest": rest, **values}
+        async with self.db.write_direct(single=True) as direct:
+            return await direct.execute(visible.update_thread(where.shape), update) > 0
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: RequestContext
@@ -225,6 +248,8 @@ class ThreadStore(Store[RequestContext]):
             traced = select(tables.traces.c.id).where(tables.traces.c.thread_id == thread_id)
             await conn.execute(delete(tables.spans).where(tables.spans.c.trace_id.in_(traced)))
             await conn.execute(delete(tables.traces).where(tables.traces.c.thread_id == thread_id))
+            # Its uploads' search index too (a workflow with `thread_uploads: {index: true}`).
+            blob_ids = [*blob_ids, *await thread_uploads.forget_thread(conn, thread_id)]
             await conn.execute(delete(I).where(I.c.thread_id == thread_id))
             await conn.execute(delete(T).where(T.c.id == thread_id))
         # Bytes go after the rows are gone: a crash in between leaves an orphan
@@ -276,15 +301,27 @@ class ThreadStore(Store[RequestContext]):
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         where = scope(context)
         touch = {**where.params, "thread_id": thread_id, "touched_at": clock.unix()}
-        async with self.db.write() as conn:
-            # Touching the thread as the caller sees it is also the check that the
-            # caller may add to it: one statement fewer on every message.
-            touched = await conn.execute(visible.touch_thread(where.shape), touch)
-            if touched.rowcount == 0:
-                raise NotFoundError(f"Thread {thread_id} not found")
-            added = await conn.execute(_ADD_ITEM[conn.dialect.name], item_row(thread_id, item))
-            if added.rowcount == 0:
-                raise ValueError(f"Item id {item.id} is already used in another thread")
+        row = item_row(thread_id, item)
+        # Touching the thread as the caller sees it is also the check that the
+        # caller may add to it: one statement fewer on every message.
+        if self.db.is_sqlite:  # statements inline, under the write lock
+            async with self.db.write_direct() as direct:
+                touched = await direct.execute(visible.touch_thread(where.shape), touch)
+                if touched == 0:
+                    raise NotFoundError(f"Thread {thread_id} not found")
+                if await direct.execute(_ADD_ITEM["sqlite"], row) == 0:
+                    raise ValueError(f"Item id {item.id} is already used in another thread")
+            return
+        # On PostgreSQL the same in one statement, its own transaction: one round trip.
+        new = {f"item_{name}": value for name, value in row.items() if name != "thread_id"}
+        async with self.db.write_direct(single=True) as direct:
+            [(visible_thread, added)] = await direct.fetch(
+                visible.add_item_touching_thread(where.shape), {**touch, **new}
+            )
+        if not visible_thread:
+            raise NotFoundError(f"Thread {thread_id} not found")
+        if not added:
+            raise ValueError(f"Item id {item.id} is already used in another thread")
 
     async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         row = item_row(thread_id, item)
@@ -342,6 +379,8 @@ class ThreadStore(Store[RequestContext]):
                 found = (await conn.execute(files)).all()
                 blob_ids = [blob for _, blob in found]
                 await conn.execute(delete(A).where(A.c.id.in_([attachment for attachment, _ in found])))
+                gone = [attachment for attachment, _ in found]
+                blob_ids = [*blob_ids, *await thread_uploads.forget_attachments(conn, thread_id, gone)]
         # As for a thread: bytes after rows, so a crash leaves an orphan file, not a dangling record.
         for blob_id in blob_ids:
             await self.blobs.delete(context.project_id, blob_id)
