@@ -149,19 +149,21 @@ async def main(runs: int) -> None:
         await platform.stop()
     print(f"graph bench: {runs} turns of a {NODES}-node graph with {AGENTS} scripted agents, SQLite store")
     print(f"machine load (1 min): {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    for clock, index in (("wall clock", 0), ("CPU", 1)):
+    clocks: list[tuple[str, int]] = [("wall clock", 0), ("CPU", 1)]
+    for clock, index in clocks:
         base = [t[index] for t in times["baseline"]]
         print(f"{clock:14}{'turn':>12}{'ratio':>10}{'added/node':>14}{'IQR':>22}")
         for name, measured in times.items():
-            turns = [t[index] for t in measured]
-            turn = statistics.median(turns)
+            sample = [t[index] for t in measured]
+            turn = statistics.median(sample)
             line = f"{name:14}{turn * 1e3:9.2f} ms{turn / statistics.median(base):9.2f}x"
             if name != "baseline":
                 # Paired by round (the sides of a round ran back to back), so drift cancels.
-                added = [(t - b) / NODES * 1e3 for t, b in zip(turns, base, strict=True)]
+                added = [(t - b) / NODES * 1e3 for t, b in zip(sample, base, strict=True)]
                 low, _, high = statistics.quantiles(added, n=4)
                 line += f"{statistics.median(added):11.3f} ms{low:10.3f} to {high:.3f} ms"
             print(line)
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
