@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -227,3 +228,36 @@ def test_other_messages_do_not_pause(chat):
     stream = chat.create("hello")
     assert stream.text() == "You said: hello"
     assert not stream.done_items("widget")
+
+
+def test_the_pending_pause_is_kept_server_side_and_never_shown_to_clients(chat, client, server):
+    """The thread's internal keys (``approvals.PENDING_KEY``) stay in the database: no protocol
+    read, streamed thread event, REST or admin read of the thread carries them."""
+    from sqlalchemy import select
+
+    from chatkitd import approvals
+    from chatkitd.store import tables
+
+    stream = chat.create("email Ada the invoice")
+    card_of(stream)
+    thread_id = stream.thread_id
+
+    async def stored() -> str:
+        async with server.platform.db.read() as conn:
+            query = select(tables.threads.c.data).where(tables.threads.c.id == thread_id)
+            return str(await conn.scalar(query))
+
+    # The key is there (so the reads below could show it)...
+    assert approvals.PENDING_KEY in server.run(stored())
+    # ...and no read a client or the console makes shows it.
+    seen = [
+        stream.response.text,  # thread.created / thread.updated events
+        chat.post("threads.get_by_id", thread_id=thread_id).text,
+        chat.post("threads.list", limit=20).text,
+        json.dumps(client.get(f"/chatkit/threads/{thread_id}", cast_to=object)),
+        json.dumps(client.get("/chatkit/threads", cast_to=object)),
+        json.dumps(client.get(f"/chatkit/admin/threads/{thread_id}/items", cast_to=object)),
+    ]
+    for text in seen:
+        assert thread_id in text
+        assert approvals.PENDING_KEY not in text, text

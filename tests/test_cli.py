@@ -312,7 +312,7 @@ def serve(data_dir) -> Iterator[Callable[[], Served]]:
 
 def test_serve_prints_a_first_admin_key_once(serve):
     first = serve()
-    assert first.wait_healthy().json() == {"status": "ok"}
+    assert first.wait_healthy().json() == {"status": "ok", "database": "ok", "storage": "ok"}
     (token,) = KEY.findall(first.output)
     assert "shown only this once" in first.output
     with first.sdk(token) as sdk:

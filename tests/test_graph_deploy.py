@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from chatkitd.cli import main
+from chatkitd.workflows.graph.kinds import NODE_KINDS
 
 START = "  - {id: start, type: start, next: a, state_variables: [{name: count, type: integer}]}\n"
 END = "  - {id: done, type: end}\n"
@@ -117,17 +119,26 @@ def test_a_valid_graph_deploys(tmp_path: Path):
     assert "Deployed broken version 1" in result.output
 
 
-@pytest.mark.parametrize(
-    ("example", "extra", "said"),
-    [
-        ("graph-support.yaml", [], "Deployed graph-support version 1"),
-        ("agent_builder_export.py", ["--id", "wf_68f0example"], "Deployed wf_68f0example version 1"),
-    ],
-)
-def test_the_examples_deploy(example, extra, said, tmp_path: Path):
-    path = Path(__file__).parents[1] / "examples" / example
+EXAMPLES = Path(__file__).parents[1] / "examples"
+# What deploying an example needs besides its path: an Agent Builder export is named by its id.
+DEPLOY_ARGS = {"agent_builder_export.py": ["--id", "wf_68f0example"]}
+
+
+def test_every_example_deploys(tmp_path: Path):
+    """Every workflow file in examples/ (its folders hold an embedding page and an MCP server)."""
+    files = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".py"))
+    assert {"graph-support.yaml", "agent_builder_export.py"} <= {p.name for p in files}
     env = {"CHATKITD_DATA_DIR": str(tmp_path)}
     CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
-    result = CliRunner().invoke(main, ["workflows", "deploy", str(path), *extra], env=env)
-    assert result.exit_code == 0, result.output
-    assert said in result.output
+    for path in files:
+        result = CliRunner().invoke(
+            main, ["workflows", "deploy", str(path), *DEPLOY_ARGS.get(path.name, [])], env=env
+        )
+        assert result.exit_code == 0, f"{path.name}: {result.output}"
+        assert result.output.startswith("Deployed "), result.output
+
+
+def test_the_graph_example_uses_every_node_kind():
+    """examples/graph-support.yaml shows the whole palette."""
+    example = yaml.safe_load((EXAMPLES / "graph-support.yaml").read_text())
+    assert {node["type"] for node in example["nodes"]} == set(NODE_KINDS)

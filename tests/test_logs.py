@@ -43,7 +43,8 @@ def _chat(chat: httpx2.Client, session: dict) -> dict[str, str]:
 
     created = post("threads.create", input=user_input("hello"))
     thread_id = created.text.split('"thread":{"id":"', 1)[1].split('"', 1)[0]
-    # Errors chatkit raises inside a stream, which it logs at ERROR with a traceback: a 422 and a 404.
+    # Refusals chatkit would raise inside its stream (and log at ERROR with a traceback): chatkitd
+    # checks them before anything streams, so they are a 422 and a 404 with one access line each.
     assert post("threads.add_client_tool_output", thread_id=thread_id, result=1).status_code == 422
     unknown_item = post("threads.custom_action", thread_id=thread_id, item_id="nope", action={"type": "x"})
     assert unknown_item.status_code == 404
@@ -80,12 +81,12 @@ def text_log(tmp_path_factory) -> tuple[str, dict[str, str]]:
     return serve_and_exercise(tmp_path_factory.mktemp("text_log"))
 
 
-def test_client_errors_are_info_lines_without_tracebacks(text_log):
+def test_client_errors_are_access_lines_without_tracebacks(text_log):
     log, _ = text_log
     assert "Traceback" not in log, log
-    client_errors = [line for line in log.splitlines() if "client error:" in line]
-    assert len(client_errors) == 2, log
-    assert all(" INFO chatkit: " in line for line in client_errors), client_errors
+    assert not [line for line in log.splitlines() if " ERROR " in line], log
+    refused = [line for line in log.splitlines() if '"POST /v1/chatkit/conversation" 4' in line]
+    assert sorted(line.split('" ', 1)[1][:3] for line in refused) == ["404", "422"], refused
 
 
 def test_no_credential_reaches_the_log(text_log):
@@ -119,6 +120,7 @@ def test_json_lines_carry_the_request_ids(tmp_path):
     chats = [r for r in access if r["path"] == "/v1/chatkit/conversation"]
     assert all(r["session"] == seen["session"] and r["workflow"] == "demo" for r in chats), chats
     assert all(r["project"] for r in access if r["path"] == "/v1/chatkit/sessions")
-    client_errors = [r for r in records if r["message"].startswith("client error:")]
-    assert len(client_errors) == 2 and all("request_id" in r and r["level"] == "INFO" for r in client_errors)
+    assert not [r for r in records if r["level"] == "ERROR" or "exception" in r], records
+    refused = [r for r in chats if 400 <= r["status"] < 500]
+    assert sorted(r["status"] for r in refused) == [404, 422] and all(r["request_id"] for r in refused)
     assert seen["upload_signature"] not in log and seen["secret"] not in log

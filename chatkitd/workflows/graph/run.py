@@ -81,6 +81,7 @@ class GraphRun:
     last: Any = None
     iterations: dict[str, int] = field(default_factory=dict)
     said_anything: bool = False
+    silent: bool = False  # answering threads.sync_custom_action: nothing is said in the chat
     state_changed: bool = False
     untraced: bool = True
     trace: Any = None  # the run's RunTrace (chatkitd.tracing.runs), set by the runtime
@@ -113,7 +114,7 @@ class GraphRun:
     async def say(self, value: Any) -> AsyncIterator[ThreadStreamEvent]:
         """An assistant message with ``value`` as text (JSON for anything but a string)."""
         text = cel.as_text(value)
-        if not text:
+        if not text or self.silent:
             return
         self.said_anything = True
         async for event in stream_assistant_message(self.new_item_id(), self.thread.id, chunk_words(text, 8)):

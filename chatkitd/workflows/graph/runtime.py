@@ -22,17 +22,20 @@ from agents.models.interface import Model, ModelProvider
 from chatkit.actions import Action
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
+    SyncCustomActionResponse,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
     UserMessageTextContent,
     WidgetItem,
 )
+from chatkit.widgets import WidgetRoot
+from pydantic import TypeAdapter, ValidationError
 
 from chatkitd import approvals
 from chatkitd.approvals import ApprovalRequest, Resumption
 from chatkitd.context import RequestContext
-from chatkitd.errors import InvalidRequest
+from chatkitd.errors import InvalidRequest, Unprocessable
 from chatkitd.models.providers import ProviderDefinition, build_model
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment
@@ -121,11 +124,47 @@ class GraphWorkflow(Workflow):
         context: RequestContext,
         store: Any,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        target = self.graph.definition.actions.get(action.type)
-        if target is None:
-            async for event in super().action(thread, action, sender, context, store):
-                yield event
-            return
+        """The run starts at the action's node, with the action's payload as its ``input``."""
+        run = await self._action_run(thread, action, context, store)
+        async for event in self._drive(run, self.graph.definition.actions[action.type]):
+            yield event
+
+    async def sync_action(
+        self,
+        thread: ThreadMetadata,
+        action: Action[str, Any],
+        sender: WidgetItem | None,
+        context: RequestContext,
+        store: Any,
+    ) -> SyncCustomActionResponse:
+        """The run starts at the action's node as for ``action``, but has no stream: no node on
+        its way may show anything or wait for a person (a 400 before anything runs). Its output
+        answers: a widget replaces the one that sent the action (saved), anything else leaves it."""
+        self.check_action(action.type)
+        target = self.graph.definition.actions[action.type]
+        talking = self.graph.talking_node(target)
+        if talking is not None:
+            raise InvalidRequest(
+                f"Action '{action.type}' of workflow '{self.id}' leads to node '{talking}', which shows "
+                "something in the chat or waits for a person, so it is sent with threads.custom_action, "
+                "which streams the answer.",
+                param="params.action.type",
+            )
+        run = await self._action_run(thread, action, context, store)
+        run.silent = True
+        async for _ in self._drive(run, target):
+            raise AssertionError("a node that talks ran in a sync action")  # talking_node rules it out
+        widget = _widget_of(run.last)
+        if widget is None or sender is None:
+            return SyncCustomActionResponse(updated_item=None)
+        updated = sender.model_copy(update={"widget": widget})
+        # No event pipeline persists what a sync action returns: it is saved here.
+        await store.save_item(thread.id, updated, context)
+        return SyncCustomActionResponse(updated_item=updated)
+
+    async def _action_run(
+        self, thread: ThreadMetadata, action: Action[str, Any], context: RequestContext, store: Any
+    ) -> GraphRun:
         saved = await graph_state.load(self.env.db, context.project_id, thread.id)
         page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
         conversation = await _CONVERTER.to_agent_input(list(reversed(page.data)))
@@ -133,8 +172,7 @@ class GraphWorkflow(Workflow):
             self, thread, context, store, "", self._initial_state(context, saved), list(conversation)
         )
         run.last = _json_safe(action.payload)
-        async for event in self._drive(run, target):
-            yield event
+        return run
 
     async def resume(
         self, thread: ThreadMetadata, resumption: Resumption, context: RequestContext, store: Any
@@ -218,6 +256,12 @@ class GraphWorkflow(Workflow):
                                 details.update(output=step.output, **step.detail)
                     assert step is not None
                     run.record(node_id, step.output, passes_input=step.keep_input)
+                    if step.ask and run.silent:
+                        raise InvalidRequest(
+                            f"Node '{node_id}' waits for a person, which an action answered at once "
+                            "cannot: send it with threads.custom_action.",
+                            param="params.action.type",
+                        )
                     if step.ask:
                         paused = run.position(node_id, run.model, trace.trace_id, step.kept)
                         asked = step.ask
@@ -300,6 +344,20 @@ def _coerce(value: Any, kind: str) -> Any:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_WIDGETS: TypeAdapter[WidgetRoot] = TypeAdapter(WidgetRoot)
+
+
+def _widget_of(output: Any) -> WidgetRoot | None:
+    """A run's output as a widget, when it is one (a JSON object with a widget root's ``type``)."""
+    if not isinstance(output, dict) or "type" not in output:
+        return None
+    try:
+        return _WIDGETS.validate_python(output)
+    except ValidationError as error:
+        raise Unprocessable(
+            f"The action's run ended with an object that is not a widget: {error.errors()[0]['msg']}",
+            code="invalid_widget",
+        ) from None
 
 
 def _json_safe(value: Any) -> Any:

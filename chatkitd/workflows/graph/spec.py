@@ -38,6 +38,11 @@ class Graph:
     state_types: dict[str, str]
     defaults: dict[str, Any]
 
+    def talking_node(self, root: str) -> str | None:
+        """A node reachable from ``root`` that may show something in the chat or wait for a
+        person (``NodeSpec.talks``), if any: what a run answering at once cannot do."""
+        return next((n for n in sorted(_reach(self.nodes, [root])) if self.nodes[n].talks()), None)
+
 
 def parse_graph(definition: GraphDefinition) -> Graph:
     nodes = _parse_nodes(definition.nodes)

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from chatkitd.approvals import Resumption
 from chatkitd.compat.chatkit import wake_side_queue
 from chatkitd.models.providers import ProviderDefinition
-from chatkitd.tools.mcp import McpAgent
+from chatkitd.tools.mcp import McpAgent, McpToolConfig
 from chatkitd.workflows import agent_pause
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ToolDefinition
@@ -110,6 +110,9 @@ class AgentNode(Linear):
         if self.display is not None:
             return self.display == "chat"
         return not isinstance(self.output, JsonOutput)
+
+    def talks(self) -> bool:
+        return self.shown or any(_may_ask(tool) for tool in self.tools)
 
     def compile(self, compiler: Compiler) -> Any:
         widget = None
@@ -261,6 +264,13 @@ def _run_context(run: GraphRun) -> WorkflowRunContext:
         workflow_version=run.workflow.version,
         state_variables=run.state,
     )
+
+
+def _may_ask(tool: ToolDefinition) -> bool:
+    """Whether a call of the tool may wait for a person's approval (an MCP server: unless it never asks)."""
+    if tool.require_approval == "always":
+        return True
+    return isinstance(tool.config, McpToolConfig) and tool.config.require_approval != "never"
 
 
 def _user(text: str) -> dict[str, Any]:

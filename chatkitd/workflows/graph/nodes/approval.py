@@ -37,6 +37,9 @@ class UserApproval(NodeSpec):
     def compile(self, compiler: Compiler) -> Any:
         return compiler.template(self.message)
 
+    def talks(self) -> bool:
+        return True
+
     async def decide(self, compiled: Any, run: GraphRun) -> Step:
         message = compiled.render(run.activation())
         question = ApprovalRequest(

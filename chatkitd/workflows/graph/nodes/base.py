@@ -53,6 +53,11 @@ class NodeSpec(BaseModel):
     def compile(self, compiler: Compiler) -> Any:
         return None
 
+    def talks(self) -> bool:
+        """Whether running it may show something in the chat or wait for a person: a run
+        answering ``threads.sync_custom_action`` has no stream to do either on."""
+        return not self.quiet
+
     async def decide(self, compiled: Any, run: GraphRun) -> Step:
         raise NotImplementedError
 

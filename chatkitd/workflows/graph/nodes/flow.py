@@ -44,6 +44,9 @@ class End(NodeSpec):
     def compile(self, compiler: Compiler) -> Any:
         return compiler.expression(self.output) if self.output else None
 
+    def talks(self) -> bool:
+        return False  # a sync action's run answers with its output instead of saying it
+
     async def run(self, compiled: Any, run: GraphRun) -> AsyncIterator[ThreadStreamEvent]:
         output = compiled.evaluate(run.activation()) if compiled is not None else run.last
         run.step = Step(output=output, next=None)

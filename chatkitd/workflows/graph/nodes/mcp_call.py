@@ -43,6 +43,9 @@ class Mcp(Linear):
     def needs_approval(self) -> bool:
         return "require_approval" in self.server.model_fields_set and self.server.needs_approval(self.tool)
 
+    def talks(self) -> bool:
+        return self.needs_approval
+
     def compile(self, compiler: Compiler) -> Any:
         allowed = self.server.allowed_tools
         if allowed is not None and self.tool not in allowed:
