@@ -21,12 +21,21 @@ RUN node chatkitd/web/build.mjs
 
 FROM ${BASE_IMAGE} AS build
 WORKDIR /src
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python3 -m venv /opt/chatkitd
-COPY pyproject.toml setup.py MANIFEST.in README.md LICENSE ./
+# The dependencies, pinned in pyproject.toml, in a layer of their own built from that file alone:
+# a change to chatkitd's code reuses it instead of installing them all again.
+COPY pyproject.toml ./
+RUN /opt/chatkitd/bin/python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb')); \
+print('\n'.join(p['build-system']['requires'] + p['project']['dependencies']))" >/tmp/requirements.txt \
+ && /opt/chatkitd/bin/pip install -r /tmp/requirements.txt
+COPY setup.py MANIFEST.in README.md LICENSE ./
 COPY chatkitd/ chatkitd/
 COPY --from=web /src/chatkitd/web/static/ chatkitd/web/static/
-# Dependencies come pinned from pyproject.toml; the bundles are built already (stage `web`).
-RUN CHATKITD_SKIP_WEB_BUILD=1 /opt/chatkitd/bin/pip install --no-cache-dir --disable-pip-version-check . \
+# chatkitd itself; the bundles are built already (stage `web`). `pip check` fails the build if
+# pyproject.toml's dependencies and the layer above ever disagree.
+RUN CHATKITD_SKIP_WEB_BUILD=1 /opt/chatkitd/bin/pip install --no-deps --no-build-isolation . \
+ && /opt/chatkitd/bin/pip check \
  && /opt/chatkitd/bin/chatkitd --version
 
 FROM ${BASE_IMAGE}

@@ -18,11 +18,14 @@ a mapping change must bump, with a migration). Repeated REST reads are
 replayed from memory until ``Database.change_count()`` moves
 (``chatkitd.http.response_cache``).
 
-Writes. Every write is one transaction, ``async with db.write() as conn``.
+Writes. Every write is one transaction, ``async with db.write() as conn``,
+or for the hot writes of a chat request, whose statements run on the driver
+directly, ``async with db.write_direct() as direct`` (``direct``).
 On SQLite one at a time (an in-process lock, then ``BEGIN IMMEDIATE`` across
 processes; statements inline, commits on aiosqlite's thread: ``sqlite``),
 grouped across concurrent requests (``group_commit``). On
-PostgreSQL, SQLAlchemy's pool (``postgres``), where every statement writing
+PostgreSQL, SQLAlchemy's pool, or the driver's for the hot writes
+(``postgres``), where every statement writing
 ``threads``, ``items`` or ``api_keys`` also bumps a change counter by trigger
 (migration 0007). One conversation request commits, today:
 
@@ -35,7 +38,11 @@ PostgreSQL, SQLAlchemy's pool (``postgres``), where every statement writing
   title or status changes;
 - the run's trace (``chatkitd.tracing.store.save_trace``), when tracing is on.
 
-Each is its own ``db.write()`` block, the one place a transaction begins. On
+Each is its own ``db.write_direct()`` block (``save_item``, rarer, a
+``db.write()``); on PostgreSQL each is one
+statement and one round trip (admission is the function ``chatkitd_admit``,
+migration 0013; an item's insert and its thread's touch are one statement),
+the trace excepted (one ``BEGIN`` ... ``COMMIT``). On
 SQLite, concurrent blocks share one transaction and one commit
 (``group_commit``: each in a savepoint, each caller back only once its commit
 succeeded), so 200 concurrent chats commit a few dozen times, not a thousand.

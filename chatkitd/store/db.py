@@ -5,6 +5,8 @@ What differs between the two lives in their back ends (``chatkitd.store.sqlite``
 scheme; a test fails when a row has no test run on it. Every back end gives:
 
 - ``write()``: a connection inside one transaction, committed when the block ends;
+- ``write_direct()``: the same for the hot writes, whose statements run on the
+  driver directly (``chatkitd.store.direct``);
 - ``read()``: a SQLAlchemy connection for reads that are not hot;
 - ``reader``: the hot reads, statements built once and run on the driver
   directly (``chatkitd.store.readers.Reader``);
@@ -24,6 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatkitd.store.availability import Availability
+from chatkitd.store.direct import Direct
 from chatkitd.store.postgres import PostgresBackend
 from chatkitd.store.readers import Reader
 from chatkitd.store.sqlite import SqliteBackend
@@ -49,6 +52,7 @@ class Backend(Protocol):
 
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
     def write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+    def write_direct(self, single: bool = False) -> AbstractAsyncContextManager[Direct]: ...
     async def change_count(self) -> int | None: ...
     async def dispose(self) -> None: ...
 
@@ -95,6 +99,14 @@ class Database:
         """A connection inside one transaction, committed when the block ends."""
         async with self.backend.write() as conn:
             yield conn
+        self.availability.answered(wrote=True)
+
+    @asynccontextmanager
+    async def write_direct(self, single: bool = False) -> AsyncIterator[Direct]:
+        """One write transaction whose statements run on the driver (``chatkitd.store.direct``):
+        the hot writes. ``single``: it runs one statement (on PostgreSQL, its own transaction)."""
+        async with self.backend.write_direct(single) as direct:
+            yield direct
         self.availability.answered(wrote=True)
 
     async def fetch_all(self, statement: Select, params: dict[str, object]) -> list[tuple]:

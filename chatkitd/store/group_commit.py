@@ -93,13 +93,14 @@ class GroupCommit:
         self.writes = 0  # blocks committed
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[Transaction]:
+        """The open transaction, for one block: its ``conn`` (SQLAlchemy's) or ``driver``."""
         await self._acquire(self._lock)
         try:
             joined = self._open or await self._start()
             joined.driver.execute(_SAVEPOINT)
             try:
-                yield joined.conn
+                yield joined
             except BaseException:
                 await self._undo(joined)
                 raise

@@ -1,9 +1,10 @@
 """PostgreSQL as chatkitd's database: a small, fixed number of connections, and a change counter.
 
 Connections. A process opens at most ``DatabaseOptions.pool_size`` of them:
-about a third (at least one) for the hot reads (a raw asyncpg pool,
-``chatkitd.store.readers``), the rest for transactions (SQLAlchemy's pool, no
-overflow). Behind a pooler in transaction mode (PgBouncer's
+about a third (at least one) for SQLAlchemy's transactions (its pool, no
+overflow), the rest for the hot statements, the reads and the chat's writes
+(a raw asyncpg pool: ``chatkitd.store.readers``, ``chatkitd.store.direct``).
+Behind a pooler in transaction mode (PgBouncer's
 ``pool_mode = transaction``), consecutive transactions of one client connection
 may run on different server connections, so a statement prepared in one is
 missing in the next: with ``transaction_pooling`` no statement is kept prepared
@@ -34,13 +35,15 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from chatkitd.store import tables
+from chatkitd.store.direct import Compiled, Direct, PostgresDirect
 from chatkitd.store.readers import PostgresReader, Reader
 
 
 def split_pool(size: int) -> tuple[int, int]:
-    """``(transactions, reads)``: how a process's ``size`` connections are shared out."""
-    reads = max(1, size // 3)
-    return max(1, size - reads), reads
+    """``(transactions, hot)``: how a process's ``size`` connections are shared out between
+    SQLAlchemy's transactions and the hot statements (reads, and the chat's writes)."""
+    transactions = max(1, size // 3)
+    return transactions, max(1, size - transactions)
 
 
 class ChangeCount:
@@ -96,9 +99,11 @@ class PostgresBackend:
             pool_pre_ping=True,
             connect_args=connect_args,
         )
-        self.reader: Reader = PostgresReader(
+        self._hot = PostgresReader(
             url, self.engine.dialect, reads, prepared_statements=not options.transaction_pooling
         )
+        self.reader: Reader = self._hot
+        self._compiled = Compiled(self.engine.dialect)
         self.change_count = ChangeCount(self._changes)
 
     async def _changes(self) -> int:
@@ -114,6 +119,17 @@ class PostgresBackend:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.begin() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def write_direct(self, single: bool = False) -> AsyncIterator[Direct]:
+        """A write on a connection of the hot statements' pool (``chatkitd.store.direct``):
+        ``single``, one statement, its own transaction; else one ``BEGIN`` ... ``COMMIT``."""
+        async with self._hot.connection() as connection:
+            if single:
+                yield PostgresDirect(connection, self._compiled, single=True)
+                return
+            async with connection.transaction():
+                yield PostgresDirect(connection, self._compiled, single=False)
 
     async def dispose(self) -> None:
         await self.reader.close()

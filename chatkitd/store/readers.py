@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import asyncpg
@@ -26,6 +28,7 @@ from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatkitd.compat.sqlalchemy import asyncpg_connect_args
+from chatkitd.store.direct import Compiled
 
 # What a connection the server ended raises on its next use. An idle connection
 # that received the server's goodbye can be left in a state asyncpg reports as
@@ -60,24 +63,6 @@ class EngineReader:
         """The engine belongs to the database, which disposes of it."""
 
 
-class _Compiled:
-    """Statement objects compiled once for one dialect: SQL text and the order of its binds."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        self._dialect = dialect
-        self._cache: dict[Select, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
-
-    def __call__(self, statement: Select, params: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
-        compiled = self._cache.get(statement)
-        if compiled is None:
-            sql = statement.compile(dialect=self._dialect)
-            # Binds SQLAlchemy added itself (such as OFFSET 0) carry their own values.
-            defaults = {name: bind.value for name, bind in sql.binds.items()}
-            compiled = self._cache[statement] = (str(sql), tuple(sql.positiontup or ()), defaults)
-        sql_text, names, defaults = compiled
-        return sql_text, tuple(params[name] if name in params else defaults[name] for name in names)
-
-
 class SqliteReader:
     """One ``sqlite3`` connection, used inline on the event loop.
 
@@ -88,7 +73,7 @@ class SqliteReader:
     def __init__(self, path: str, dialect: Dialect) -> None:
         self._path = path
         self._connection: sqlite3.Connection | None = None
-        self._compiled = _Compiled(dialect)
+        self._compiled = Compiled(dialect)
 
     def _connect(self) -> sqlite3.Connection:
         # Opened on first use, after migrations have put the file in WAL mode.
@@ -115,22 +100,27 @@ class SqliteReader:
             self._connection = None
 
 
-async def _leave_as_is(connection: asyncpg.Connection) -> None:
-    """A connection going back to the pool needs no reset: reads leave no session state."""
+async def _end_transaction(connection: asyncpg.Connection) -> None:
+    """A connection going back to the pool needs no other reset: hot statements set no session
+    state (a ``SET LOCAL`` ends with its transaction), and a transaction is only ever left
+    open by a write that failed to roll back."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
 
 
 class PostgresReader:
     """A pool of ``asyncpg`` connections, opened on first use with SQLAlchemy's own
-    connection arguments, so the URL means the same to both.
+    connection arguments, so the URL means the same to both: the hot reads' and,
+    through ``connection()``, the hot writes' (``chatkitd.store.direct``).
 
     asyncpg keeps each statement prepared per connection (unless
     ``prepared_statements`` is off, for a pooler in transaction mode). A
-    connection goes back to the pool as it is: asyncpg's default reset
-    (``RESET ALL``, ``UNLISTEN *``...) is a round trip per read, for session
-    state reads never set. A connection the server closed (a restart, an idle
-    timeout) fails its next query. When one does, every pooled connection is
-    presumed gone with it and replaced, and the read, which is idempotent, is
-    made once more.
+    connection goes back to the pool as it is, out of any transaction:
+    asyncpg's default reset (``RESET ALL``, ``UNLISTEN *``...) is a round trip
+    per use, for session state nothing sets. A connection the server closed (a
+    restart, an idle timeout) fails its next query. When one does, every
+    pooled connection is presumed gone with it and replaced, and a read, which
+    is idempotent, is made once more (a write is not: it fails, a 503).
     """
 
     def __init__(
@@ -143,7 +133,7 @@ class PostgresReader:
         self.max_connections = max_connections
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
-        self._compiled = _Compiled(dialect)
+        self._compiled = Compiled(dialect)
 
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:
@@ -152,7 +142,7 @@ class PostgresReader:
                 # No floor of connections to keep: asyncpg restores one in the background,
                 # logging a traceback every retry while the database is away.
                 self._pool = await asyncpg.create_pool(
-                    *args, min_size=0, max_size=self.max_connections, reset=_leave_as_is, **kwargs
+                    *args, min_size=0, max_size=self.max_connections, reset=_end_transaction, **kwargs
                 )
         return self._pool
 
@@ -164,6 +154,18 @@ class PostgresReader:
         except _CONNECTION_LOST:
             await pool.expire_connections()
             return await self._fetch(pool, sql, values)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection for a write; one the server ended is replaced, with the others."""
+        pool = self._pool or await self._open()
+        async with pool.acquire() as connection:
+            try:
+                yield connection
+            except _CONNECTION_LOST:
+                connection.terminate()
+                await pool.expire_connections()
+                raise
 
     @staticmethod
     async def _fetch(pool: asyncpg.Pool, sql: str, values: tuple[Any, ...]) -> list[tuple]:

@@ -8,7 +8,7 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Boolean, Float, String, bindparam, delete, func, insert, select, text, update
 
 from chatkitd import clock
 from chatkitd.store import tables
@@ -131,9 +131,7 @@ class Admission:
 
 
 _BY_DIGEST = select(tables.sessions).where(tables.sessions.c.secret_digest == bindparam("digest"))
-# Admission's statements, built once (as a statement built per call, each would cost its
-# compilation's cache lookup again). Under the lock: the session row, locked on PostgreSQL.
-_LOCKED = {"sqlite": _BY_DIGEST, "postgresql": _BY_DIGEST.with_for_update()}
+# Admission's statements, built once and run on the driver (``chatkitd.store.direct``).
 _log = tables.session_requests
 _IN_WINDOW = (_log.c.session_id == bindparam("session_id")) & (_log.c.at > bindparam("window_start"))
 # Counting and logging in one statement: the row goes in only while the window has room.
@@ -147,14 +145,24 @@ _OLDEST_IN_WINDOW = select(func.min(_log.c.at)).where(_IN_WINDOW)
 _OUT_OF_WINDOW = delete(_log).where(
     _log.c.session_id == bindparam("session_id"), _log.c.at <= bindparam("window_start")
 )
+# PostgreSQL: the same steps in one call (migration 0013), one round trip.
+_ADMIT = text(
+    "SELECT active, admitted, oldest FROM chatkitd_admit(:session_id, :now, :window, :prune)"
+).bindparams(
+    bindparam("session_id", type_=String),
+    bindparam("now", type_=Float),
+    bindparam("window", type_=Float),
+    bindparam("prune", type_=Boolean),
+)
 
 
 async def admit_request(db: Database, secret_digest: str) -> Admission:
     """Find the secret's session and, if it is active, count this request against its limit.
 
-    It all happens in one write transaction, with the session row locked on
-    PostgreSQL, so that concurrent requests in several server processes see
-    each other and together never exceed the limit.
+    The count happens in one write transaction holding the session (SQLite's
+    write lock, or the session's row locked on PostgreSQL), so that concurrent
+    requests in several server processes see each other and together never
+    exceed the limit.
     """
     now = clock.unix()
     # A read first: an unknown, expired or cancelled secret must not take the
@@ -163,32 +171,37 @@ async def admit_request(db: Database, secret_digest: str) -> Admission:
     rows = await db.fetch_all(_BY_DIGEST, {"digest": secret_digest})
     if not rows:
         return Admission(None)
-    found = SessionRecord.from_row(dict(zip(_BY_DIGEST.selected_columns.keys(), rows[0], strict=True)))
-    if found.status(now) != "active":
-        return Admission(found)
-    async with db.write() as conn:
-        if not db.is_sqlite:
-            # The request log needs to be visible to other processes at once, not
-            # durable: a crash may forget a few counted requests, which is
-            # harmless, and the commit skips waiting for the WAL flush.
-            await conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        row = (await conn.execute(_LOCKED[conn.dialect.name], {"digest": secret_digest})).mappings().first()
-        if row is None:
-            return Admission(None)
-        record = SessionRecord.from_row(row)
-        if record.status(now) != "active":
-            return Admission(record)
-        # The transaction (session row locked on PostgreSQL, BEGIN IMMEDIATE on
-        # SQLite) keeps the count exact across processes.
-        window = {"session_id": record.id, "window_start": now - RATE_WINDOW_SECONDS}
-        logged = await conn.execute(_LOG_IF_ROOM, {**window, "now": now, "rate_limit": record.rate_limit})
-        if logged.rowcount == 0:
-            oldest = await conn.scalar(_OLDEST_IN_WINDOW, window)
-            wait = (oldest + RATE_WINDOW_SECONDS - now) if oldest is not None else RATE_WINDOW_SECONDS
-            return Admission(record, retry_after=max(1, math.ceil(wait)))
-        if random.random() < 1 / PRUNE_EVERY:
-            # Rows out of the window no longer count; clearing them now and then
-            # (about one request in PRUNE_EVERY), not on every request, saves a
-            # statement per request.
-            await conn.execute(_OUT_OF_WINDOW, window)
+    record = _record(rows[0])
+    if record.status(now) != "active":
+        return Admission(record)
+    # Rows out of the window no longer count; clearing them now and then (about one
+    # request in PRUNE_EVERY), not on every request, saves a statement per request.
+    prune = random.random() < 1 / PRUNE_EVERY
+    window = {"session_id": record.id, "window_start": now - RATE_WINDOW_SECONDS}
+    async with db.write_direct(single=not db.is_sqlite) as direct:
+        if direct.dialect == "postgresql":
+            params = {"session_id": record.id, "now": now, "window": RATE_WINDOW_SECONDS, "prune": prune}
+            [(active, admitted, oldest)] = await direct.fetch(_ADMIT, params)
+        else:
+            current = await direct.fetch(_BY_DIGEST, {"digest": secret_digest})
+            active = bool(current) and _record(current[0]).status(now) == "active"
+            admitted, oldest = False, None
+            if active:
+                room = {**window, "now": now, "rate_limit": record.rate_limit}
+                admitted = await direct.execute(_LOG_IF_ROOM, room) > 0
+                if not admitted:
+                    [(oldest,)] = await direct.fetch(_OLDEST_IN_WINDOW, window)
+                elif prune:
+                    await direct.execute(_OUT_OF_WINDOW, window)
+    if not active:
+        # Cancelled or expired meanwhile, or gone: as it is now.
+        rows = await db.fetch_all(_BY_DIGEST, {"digest": secret_digest})
+        return Admission(_record(rows[0]) if rows else None)
+    if not admitted:
+        wait = (oldest + RATE_WINDOW_SECONDS - now) if oldest is not None else RATE_WINDOW_SECONDS
+        return Admission(record, retry_after=max(1, math.ceil(wait)))
     return Admission(record)
+
+
+def _record(row: tuple) -> SessionRecord:
+    return SessionRecord.from_row(dict(zip(_BY_DIGEST.selected_columns.keys(), row, strict=True)))

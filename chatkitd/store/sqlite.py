@@ -16,9 +16,9 @@ import functools
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy import event
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from chatkitd.compat.aiosqlite import NOT_NOW, InlineConnection, open_inline, sqlite3_connection
 from chatkitd.store import tables
 from chatkitd.store.availability import LOCK_TIMEOUT, acquire_within
+from chatkitd.store.direct import Compiled, Direct, SqliteDirect
 from chatkitd.store.group_commit import GroupCommit, Transaction
 from chatkitd.store.readers import EngineReader, Reader, SqliteReader
 
@@ -160,6 +161,7 @@ class SqliteBackend:
         self._checkpoints = Checkpoints(path) if path is not None else None
         committed = self._checkpoints.committed if self._checkpoints is not None else None
         self._writes = GroupCommit(self._begin, acquire_within, committed)
+        self._compiled = Compiled(self.engine.dialect)
         self._read_engine = self.engine
         self._sqlite_reader: SqliteReader | None = None
         if path is not None:
@@ -181,9 +183,17 @@ class SqliteBackend:
         async with self._read_engine.connect() as conn:
             yield conn
 
-    def write(self) -> AbstractAsyncContextManager[AsyncConnection]:
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
         """One writer at a time; concurrent writes share a transaction (``group_commit``)."""
-        return self._writes.write()
+        async with self._writes.write() as transaction:
+            yield transaction.conn
+
+    @asynccontextmanager
+    async def write_direct(self, single: bool = False) -> AsyncIterator[Direct]:
+        """As ``write()``, its statements run on the transaction's ``sqlite3`` connection (``direct``)."""
+        async with self._writes.write() as transaction:
+            yield SqliteDirect(cast(sqlite3.Connection, transaction.driver), self._compiled)
 
     async def _begin(self) -> Transaction:
         conn = await self.engine.connect()

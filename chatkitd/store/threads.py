@@ -44,7 +44,6 @@ T, I, A = tables.threads, tables.items, tables.attachments  # noqa: E741
 _INSERT_THREAD, _INSERT_ITEM = insert(T), insert(I)
 # Updates name their SET columns by the parameters they are given.
 _THREAD_OWNER = select(T.c.user, T.c.created_at).where(T.c.id == bindparam("thread_id"))
-_UPDATE_THREAD = update(T).where(T.c.id == bindparam("thread_id"))
 _UPDATE_ITEM = update(I).where(I.c.id == bindparam("item_id"), I.c.thread_id == bindparam("in_thread"))
 _FRESH_THREAD = "chatkitd.fresh_thread_id"  # in RequestContext.extras
 # Where an attachment's bytes are: the upload's own blob, or (before there was one) its id.
@@ -158,30 +157,32 @@ class ThreadStore(Store[RequestContext]):
         fresh = context.extras.get(_FRESH_THREAD) == thread.id
         if fresh:
             del context.extras[_FRESH_THREAD]
-        async with self.db.write() as conn:
-            existing = (
-                None if fresh else (await conn.execute(_THREAD_OWNER, {"thread_id": thread.id})).first()
-            )
-            if existing is None:
-                if context.user is None:
-                    raise ValueError("a new thread needs a user in the request context")
-                created_at = _timestamp(thread)
-                await conn.execute(
-                    _INSERT_THREAD,
-                    {
-                        "id": thread.id,
-                        "project_id": context.project_id,
-                        "user": context.user,
-                        "session_id": context.session.id if context.session else None,
-                        "created_at": created_at,
-                        "rest": thread_rest(thread, context.user, created_at),
-                        **values,
-                    },
-                )
-                return
-            await self._require_thread(conn, thread.id, context)
-            rest = thread_rest(thread, existing.user, existing.created_at)
-            await conn.execute(_UPDATE_THREAD, {"thread_id": thread.id, "rest": rest, **values})
+        existing = None if fresh else await self.db.fetch_all(_THREAD_OWNER, {"thread_id": thread.id})
+        if not existing:
+            if context.user is None:
+                raise ValueError("a new thread needs a user in the request context")
+            created_at = _timestamp(thread)
+            row = {
+                "id": thread.id,
+                "project_id": context.project_id,
+                "user": context.user,
+                "session_id": context.session.id if context.session else None,
+                "created_at": created_at,
+                "rest": thread_rest(thread, context.user, created_at),
+                **values,
+            }
+            async with self.db.write_direct(single=True) as direct:
+                await direct.execute(_INSERT_THREAD, row)
+            return
+        [(user, created_at)] = existing
+        where = scope(context)
+        rest = thread_rest(thread, user, created_at)
+        update = {**where.params, "thread_id": thread.id, "rest": rest, **values}
+        # Only a thread the caller may see is updated: the statement is also the check.
+        async with self.db.write_direct(single=True) as direct:
+            updated = await direct.execute(visible.update_thread(where.shape), update)
+        if updated == 0:
+            raise NotFoundError(f"Thread {thread.id} not found")
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: RequestContext
@@ -276,15 +277,27 @@ class ThreadStore(Store[RequestContext]):
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         where = scope(context)
         touch = {**where.params, "thread_id": thread_id, "touched_at": clock.unix()}
-        async with self.db.write() as conn:
-            # Touching the thread as the caller sees it is also the check that the
-            # caller may add to it: one statement fewer on every message.
-            touched = await conn.execute(visible.touch_thread(where.shape), touch)
-            if touched.rowcount == 0:
-                raise NotFoundError(f"Thread {thread_id} not found")
-            added = await conn.execute(_ADD_ITEM[conn.dialect.name], item_row(thread_id, item))
-            if added.rowcount == 0:
-                raise ValueError(f"Item id {item.id} is already used in another thread")
+        row = item_row(thread_id, item)
+        # Touching the thread as the caller sees it is also the check that the
+        # caller may add to it: one statement fewer on every message.
+        if self.db.is_sqlite:  # statements inline, under the write lock
+            async with self.db.write_direct() as direct:
+                touched = await direct.execute(visible.touch_thread(where.shape), touch)
+                if touched == 0:
+                    raise NotFoundError(f"Thread {thread_id} not found")
+                if await direct.execute(_ADD_ITEM["sqlite"], row) == 0:
+                    raise ValueError(f"Item id {item.id} is already used in another thread")
+            return
+        # On PostgreSQL the same in one statement, its own transaction: one round trip.
+        new = {f"item_{name}": value for name, value in row.items() if name != "thread_id"}
+        async with self.db.write_direct(single=True) as direct:
+            [(visible_thread, added)] = await direct.fetch(
+                visible.add_item_touching_thread(where.shape), {**touch, **new}
+            )
+        if not visible_thread:
+            raise NotFoundError(f"Thread {thread_id} not found")
+        if not added:
+            raise ValueError(f"Item id {item.id} is already used in another thread")
 
     async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         row = item_row(thread_id, item)

@@ -19,6 +19,7 @@ import functools
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, Update, and_, bindparam, exists, false, or_, select, update
+from sqlalchemy.dialects import postgresql
 
 from chatkitd.store import tables
 from chatkitd.store.paging import Plan, cursor_seq, keyset
@@ -59,6 +60,55 @@ def thread_seq(shape: Shape) -> Select:
 def touch_thread(shape: Shape) -> Update:
     """Set a visible thread's ``updated_at`` (``touched_at``); it changes no row when not visible."""
     return update(T).where(*_this_visible_thread(shape)).values(updated_at=bindparam("touched_at"))
+
+
+@functools.cache
+def update_thread(shape: Shape) -> Update:
+    """Update a visible thread (``thread_id``), setting the columns its parameters name."""
+    return update(T).where(*_this_visible_thread(shape))
+
+
+@functools.cache
+def add_item_touching_thread(shape: Shape) -> Select:
+    """PostgreSQL: ``touch_thread`` and an item's upsert (``item_*``) in one statement.
+
+    Answers ``(visible, added)``: whether the thread is one the caller sees
+    (locked, as the update would), and whether the item went in; it goes in,
+    and the thread is touched, only when both hold. An item already in the same
+    thread is updated (``threads.add_thread_item``); one of another thread is left alone.
+    """
+    target = select(T.c.id).where(*_this_visible_thread(shape)).with_for_update(key_share=True).cte("target")
+    values = select(
+        bindparam("item_id", type_=I.c.id.type),
+        target.c.id,
+        bindparam("item_type", type_=I.c.type.type),
+        bindparam("item_created_at", type_=I.c.created_at.type),
+        bindparam("item_data", type_=I.c.data.type),
+        bindparam("item_rest", type_=I.c.rest.type),
+    )
+    columns = ["id", "thread_id", "type", "created_at", "data", "rest"]
+    upsert = postgresql.insert(I).from_select(columns, values)
+    new = upsert.excluded
+    added = (
+        upsert.on_conflict_do_update(
+            index_elements=[I.c.id],
+            set_={"type": new.type, "data": new.data, "rest": new.rest},
+            where=I.c.thread_id == new.thread_id,
+        )
+        .returning(I.c.thread_id)
+        .cte("added")
+    )
+    touched = (
+        update(T)
+        .where(T.c.id.in_(select(added.c.thread_id)))
+        .values(updated_at=bindparam("touched_at"))
+        .returning(T.c.id)
+        .cte("touched")
+    )
+    return select(
+        exists(select(target.c.id)),
+        exists(select(touched.c.id)),
+    )
 
 
 @functools.cache

@@ -20,8 +20,8 @@ _INSERT_TRACE, _INSERT_SPANS = insert(tables.traces), insert(tables.spans)
 async def save_trace(db: Database, recorder: TraceRecorder) -> None:
     """Write a finished run's trace and spans in one transaction."""
     spans = sorted(recorder.spans, key=lambda s: s.started_at or 0.0)
-    async with db.write() as conn:
-        await conn.execute(
+    async with db.write_direct() as direct:
+        await direct.execute(
             _INSERT_TRACE,
             {
                 "id": recorder.trace_id,
@@ -38,7 +38,7 @@ async def save_trace(db: Database, recorder: TraceRecorder) -> None:
             },
         )
         if spans:
-            await conn.execute(
+            await direct.execute_many(
                 _INSERT_SPANS,
                 [
                     {

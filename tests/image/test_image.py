@@ -162,8 +162,12 @@ def test_the_image_runs_as_a_non_root_user_with_a_health_check(stack: Stack) -> 
     assert run("docker", "run", "--rm", "--entrypoint", "id", IMAGE, "-u").strip() != "0"
     assert run("docker", "run", "--rm", IMAGE, "--version").startswith("chatkitd ")
     for replica in REPLICAS:
-        health = run("docker", "inspect", "--format", "{{.State.Health.Status}}", stack.container(replica))
+        container = stack.container(replica)
+        health = run("docker", "inspect", "--format", "{{.State.Health.Status}}", container)
         assert health.strip() == "healthy", replica
+        # The server itself runs as the image's user (uid 10001), not only the image's default.
+        assert run("docker", "exec", container, "id", "-u").strip() == "10001", replica
+        assert run("docker", "exec", container, "sh", "-c", "stat -c %u /proc/1").strip() == "10001", replica
     # Migrations ran once, as their own container, which finished.
     state = run(
         "docker", "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", stack.container("migrate")
