@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chatkitd import clock, ids
 from chatkitd.blobs import BlobStore
 from chatkitd.context import RequestContext
+from chatkitd.knowledge import thread_uploads
 from chatkitd.store import tables, visible
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Order, Window, check_cursors, plan, read_page
@@ -226,6 +227,8 @@ class ThreadStore(Store[RequestContext]):
             traced = select(tables.traces.c.id).where(tables.traces.c.thread_id == thread_id)
             await conn.execute(delete(tables.spans).where(tables.spans.c.trace_id.in_(traced)))
             await conn.execute(delete(tables.traces).where(tables.traces.c.thread_id == thread_id))
+            # Its uploads' search index too (a workflow with `thread_uploads: {index: true}`).
+            blob_ids = [*blob_ids, *await thread_uploads.forget_thread(conn, thread_id)]
             await conn.execute(delete(I).where(I.c.thread_id == thread_id))
             await conn.execute(delete(T).where(T.c.id == thread_id))
         # Bytes go after the rows are gone: a crash in between leaves an orphan
@@ -355,6 +358,8 @@ class ThreadStore(Store[RequestContext]):
                 found = (await conn.execute(files)).all()
                 blob_ids = [blob for _, blob in found]
                 await conn.execute(delete(A).where(A.c.id.in_([attachment for attachment, _ in found])))
+                gone = [attachment for attachment, _ in found]
+                blob_ids = [*blob_ids, *await thread_uploads.forget_attachments(conn, thread_id, gone)]
         # As for a thread: bytes after rows, so a crash leaves an orphan file, not a dangling record.
         for blob_id in blob_ids:
             await self.blobs.delete(context.project_id, blob_id)
