@@ -20,6 +20,7 @@ from pydantic import TypeAdapter
 
 from chatkitd import templating
 from chatkitd.models.providers import build_model
+from chatkitd.tools.mcp import McpAgent
 from chatkitd.workflows.agent import AgentRun, AgentWorkflow, RunEnvironment
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.definitions import AgentAction, AgentDefinition, parse_yaml
@@ -72,7 +73,7 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
     def build(run: AgentRun) -> Agent[Any]:
         agent = agents.get(run.model)
         if agent is None:
-            agent = agents[run.model] = Agent(
+            agent = agents[run.model] = McpAgent(
                 name=definition.name or definition.id,
                 instructions=instructions,
                 model=build_model(definition.provider, run.model, env.settings),
