@@ -12,14 +12,13 @@ unreachable, refused key) becomes a clear error event and one log line.
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from agents import Agent, FunctionTool, ModelSettings, RunContextWrapper, Runner
@@ -41,17 +40,14 @@ from chatkitd.approvals import Resumption
 from chatkitd.compat.chatkit import Preloaded
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest
-from chatkitd.models.definition import ProviderDefinition
 from chatkitd.models.failures import model_failure
 from chatkitd.models.providers import describe, served_model
-from chatkitd.settings import Settings
-from chatkitd.store.db import Database
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import agent_pause
 from chatkitd.workflows.base import ComposerChoices, Workflow
-from chatkitd.workflows.building import WorkflowModels
 from chatkitd.workflows.context import WorkflowRunContext
-from chatkitd.workflows.definitions import AgentAction, ThreadUploadsConfig
+from chatkitd.workflows.definitions import AgentAction
+from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.streaming import HistoryConverter, run_events
 
 logger = logging.getLogger(__name__)
@@ -68,26 +64,6 @@ class AgentRun:
     state_variables: dict[str, Any]
     model: str | None
     request_context: RequestContext
-
-
-@dataclass
-class RunEnvironment:
-    """Server-side things every agent run needs: settings, the database, the workflow's provider."""
-
-    settings: Settings
-    db: Database
-    provider: ProviderDefinition | None = None
-    models: list[str] = field(default_factory=list)
-    max_turns: int = 10
-    actions: dict[str, AgentAction] = field(default_factory=dict)  # widget action type -> what it does
-
-    @functools.cached_property
-    def model_provider(self) -> WorkflowModels:
-        """The version's models by name (``chatkitd.workflows.building``), built once."""
-        return WorkflowModels(self)
-
-    # Documents attached in the chat: pasted, or indexed into the thread's store and searched.
-    thread_uploads: ThreadUploadsConfig = field(default_factory=ThreadUploadsConfig)
 
 
 def _converter(

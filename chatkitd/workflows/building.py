@@ -1,12 +1,9 @@
-"""How a workflow's agents are put together: their models, their server tools, the agent itself.
+"""How a workflow's agents are put together: their server tools and the agent itself.
 
 One rule for every kind of workflow that builds agents (a YAML agent, a
-graph's agent nodes, an Agent Builder export):
+graph's agent nodes; models resolve through the version's
+``RunEnvironment.model_provider``, an export's too):
 
-- a model name (an agent's ``model``, the user's pick, an export's
-  ``Agent(model="...")``) resolves with the workflow's provider, else the
-  server's, through ``WorkflowModels``, and each model is built once per
-  workflow version and process;
 - server tools are built once per version (``ServerTools``): function tools,
   and MCP servers whose tools the agent lists each run;
 - the agent is an ``McpAgent`` (its MCP tools converted once per run), and
@@ -22,36 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from agents import Agent, Tool
 from agents.mcp import MCPServer
-from agents.models.interface import Model, ModelProvider
 
-from chatkitd.models.definition import ProviderDefinition
-from chatkitd.models.providers import build_model
 from chatkitd.tools.mcp import McpAgent
 from chatkitd.workflows.definitions import ToolDefinition
 from chatkitd.workflows.tools import build_server_tool
 
 if TYPE_CHECKING:
-    from chatkitd.workflows.agent import RunEnvironment
-
-
-class WorkflowModels(ModelProvider):
-    """The models of one workflow version, by name, each built once."""
-
-    def __init__(self, env: RunEnvironment) -> None:
-        self.env = env
-        self._built: dict[tuple[str, str | None], Model] = {}
-
-    def get_model(self, model_name: str | None) -> Model:
-        return self.model(None, model_name)
-
-    def model(self, provider: ProviderDefinition | None, name: str | None) -> Model:
-        """``name`` on ``provider`` (a graph node's own), else on the workflow's provider."""
-        provider = provider or self.env.provider
-        key = (provider.model_dump_json() if provider else "", name)
-        model = self._built.get(key)
-        if model is None:
-            model = self._built[key] = build_model(provider, name, self.env.settings)
-        return model
+    from chatkitd.workflows.environment import RunEnvironment
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,10 @@ from chatkitd.models.providers import _key, effective_provider
 from chatkitd.tracing.processor import ADOPT
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import export_guardrails, export_runner, guardrails, hosted_tools
-from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment
+from chatkitd.workflows.agent import HISTORY_LIMIT
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
+from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 from chatkitd.workflows.graph.cel import as_text
 from chatkitd.workflows.streaming import HistoryConverter, run_events

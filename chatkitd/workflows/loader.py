@@ -18,10 +18,11 @@ from agents import Agent, ModelSettings, RunContextWrapper, StopAtTools
 from pydantic import TypeAdapter
 
 from chatkitd import templating
-from chatkitd.workflows.agent import AgentRun, AgentWorkflow, RunEnvironment
+from chatkitd.workflows.agent import AgentRun, AgentWorkflow
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.building import ServerTools, workflow_agent
 from chatkitd.workflows.definitions import AgentAction, AgentDefinition, parse_yaml
+from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.tools import client_tool, thread_uploads_search
 
 _module_numbers = itertools.count(1)

@@ -16,7 +16,7 @@ from chatkit.types import ThreadMetadata, ThreadStreamEvent
 
 from chatkitd.approvals import ApprovalRequest
 from chatkitd.context import RequestContext
-from chatkitd.workflows.building import WorkflowModels
+from chatkitd.workflows.environment import WorkflowModels
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 from chatkitd.workflows.graph import cel
 

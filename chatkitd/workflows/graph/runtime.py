@@ -36,8 +36,9 @@ from chatkitd.approvals import ApprovalRequest, Resumption
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, Unprocessable
 from chatkitd.tracing.runs import RunTrace
-from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment
+from chatkitd.workflows.agent import HISTORY_LIMIT
 from chatkitd.workflows.base import ComposerChoices, Workflow
+from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.graph import state as graph_state
 from chatkitd.workflows.graph.cel import CelError
 from chatkitd.workflows.graph.run import GraphRun, Position
