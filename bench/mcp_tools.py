@@ -1,6 +1,6 @@
 """What chatkitd adds per MCP tool call, over calling the MCP server directly.
 
-    .venv/bin/python bench/mcp_tools.py [--runs 20] [--calls 10]
+    .venv/bin/python bench/mcp_tools.py [--runs 60] [--calls 10]
 
 One MCP server (``tests.support.mcp_server``, the ``mcp`` package, streamable
 HTTP on loopback, a process of its own) serves every side, interleaved run by run:
@@ -19,13 +19,14 @@ HTTP on loopback, a process of its own) serves every side, interleaved run by ru
   ``AgentWorkflow.respond`` (the managed connection, the tool list cache,
   the SDK's conversion into function tools), with tracing off and again
   with tracing on (the default: every call a span of the run's trace);
-- local: the same workflow with a local Python ``add`` tool instead (traced
-  and not), so the turn's own cost (one scripted model call and stream per
-  tool call) is known.
+- local: the same workflow with local Python twins of the server's eight
+  tools instead (traced and not), so the turn's own cost (one scripted model
+  call and stream per tool call, the SDK's work for eight tools offered) is
+  known.
 
 Per MCP call in chatkitd = (chatkitd turn − local turn) / calls. Added by
 chatkitd = that − the SDK client's call measured in the same run; the
-median (and interquartile range) over ``--runs``, in wall-clock time and in
+median over ``--runs`` (with its 95 % confidence interval), in wall-clock time and in
 CPU time of this process (the server's time is the same for every side and is
 not in the CPU figure, so that figure is what chatkitd's own code costs per
 call, and it stays readable on a loaded machine). The load average is printed
@@ -38,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import math
 import statistics
 import sys
 import tempfile
@@ -76,12 +78,62 @@ max_turns: 100
 """
 # All the test server's eight tools, as a server is usually configured: the model sees them all.
 MCP_TOOL = "mcp: {{server_label: crm, url: '{url}', require_approval: never}}"
-LOCAL_TOOL = "python: bench.mcp_tools:add"
+# The local twins of the server's eight tools, so both turns offer the model as many tools (the
+# Agents SDK's own work per model call grows with the tools offered, MCP or not). Coroutines: the
+# SDK runs a plain function in a thread, which would make the local turn dearer than it is.
+LOCAL_TOOLS = "\n  - ".join(
+    f"python: bench.mcp_tools:{name}"
+    for name in (
+        "add",
+        "lookup_customer",
+        "delete_customer",
+        "whoami",
+        "slow",
+        "broken",
+        "handshakes",
+        "grow",
+    )
+)
 
 
-def add(a: int, b: int) -> int:
-    """Add two integers (the local twin of the MCP server's ``add``)."""
+async def add(a: int, b: int) -> int:
+    """Add two integers."""
     return a + b
+
+
+async def lookup_customer(customer_id: str) -> str:
+    """A customer's record."""
+    return f"Customer {customer_id}: Ada Lovelace, gold plan"
+
+
+async def delete_customer(customer_id: str) -> str:
+    """Delete a customer for good."""
+    return f"Deleted customer {customer_id}"
+
+
+async def whoami() -> str:
+    """Whether the caller sent the expected Authorization header."""
+    return "authorized"
+
+
+async def slow(seconds: float) -> str:
+    """Answer after a while."""
+    return "finally"
+
+
+async def broken() -> str:
+    """Always fails."""
+    raise RuntimeError("the CRM is down for maintenance")
+
+
+async def handshakes() -> int:
+    """How many times a client opened a connection (an MCP handshake) to this server."""
+    return 1
+
+
+async def grow() -> str:
+    """Add a tool named `extra` to this server's list."""
+    return "grown"
 
 
 async def deploy(
@@ -147,7 +199,7 @@ async def main(runs: int, calls: int) -> None:
         platform = Platform(Settings(data_dir=Path(tmp)))
         await platform.start()  # installs chatkitd's trace processor: nothing leaves the machine
         project_id = await ensure_project(platform.db, "default")
-        tools = {"mcp": MCP_TOOL.format(url=server.url), "local": LOCAL_TOOL}
+        tools = {"mcp": MCP_TOOL.format(url=server.url), "local": LOCAL_TOOLS}
         contexts = {
             name: await deploy(platform, project_id, name, tools[tool], calls, traced)
             for name, (tool, traced) in TURNS.items()
@@ -220,16 +272,20 @@ results: dict[str, dict[str, str]] = {}
 
 
 def _spread(values: list[float]) -> str:
-    """Median and interquartile range, in ms."""
-    q1, median, q3 = statistics.quantiles(values, n=4)
-    return f"{median * 1e3:.3f} ms [{q1 * 1e3:.2f}, {q3 * 1e3:.2f}]"
+    """The median, in ms, and its 95 % confidence interval: the order statistics n/2 ± 0.98·√n,
+    which hold whatever the distribution (a loaded machine's timings are anything but normal)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    reach = 0.98 * math.sqrt(n)
+    low, high = ordered[max(0, math.floor(n / 2 - reach))], ordered[min(n - 1, math.ceil(n / 2 + reach))]
+    return f"{statistics.median(ordered) * 1e3:.3f} ms [{low * 1e3:.2f}, {high * 1e3:.2f}]"
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--calls", type=int, default=10)
     arguments = parser.parse_args()
     asyncio.run(main(arguments.runs, arguments.calls))
