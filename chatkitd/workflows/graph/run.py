@@ -12,12 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agents.models.interface import Model, ModelProvider
 from chatkit.types import ThreadMetadata, ThreadStreamEvent
 
 from chatkitd.approvals import ApprovalRequest
 from chatkitd.context import RequestContext
-from chatkitd.models.providers import ProviderDefinition
+from chatkitd.workflows.environment import WorkflowModels
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 from chatkitd.workflows.graph import cel
 
@@ -28,13 +27,11 @@ class GraphHost(Protocol):
     id: str
     version: str
     models: list[str]
-    provider: ModelProvider
+    provider: WorkflowModels  # models by name; a node with a provider of its own: .model(provider, name)
     env: Any  # the RunEnvironment (settings, database) tools are built with
 
     @property
     def default_model(self) -> str | None: ...
-
-    def model_for(self, provider: ProviderDefinition | None, name: str | None) -> Model: ...
 
 
 @dataclass
@@ -83,6 +80,9 @@ class GraphRun:
     said_anything: bool = False
     silent: bool = False  # answering threads.sync_custom_action: nothing is said in the chat
     state_changed: bool = False
+    # The state variables as the database holds them, when the run loaded them: a turn whose
+    # set_state nodes leave them as they were writes nothing.
+    saved_state: dict[str, Any] | None = None
     untraced: bool = True
     trace: Any = None  # the run's RunTrace (chatkitd.tracing.runs), set by the runtime
     step: Step | None = None
