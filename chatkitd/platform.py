@@ -91,8 +91,9 @@ class Platform:
             self._retention.cancel()
             await asyncio.gather(self._retention, return_exceptions=True)
         await self.knowledge.stop()
-        # Cancelled streams may still be saving their partial messages.
+        # Cancelled streams may still be saving their partial messages, and runs their traces.
         await wait_for_detached()
+        await self.tracer.wait_saved()
         await mcp.close_all()
         await self.blobs.close()
         await self.db.dispose()

@@ -372,17 +372,21 @@ def test_the_upload_url_takes_only_its_own_signature(world):
 # -- cited files (chatkitd.knowledge.sources) ------------------------------------------------------
 
 
-def _cite_in_owners_thread(world: World) -> None:
-    """An answer in the owner's thread that cites the world's file, as a file_search run leaves it."""
+def _cite_in_owners_thread(
+    world: World, file_id: str | None = None, thread_id: str | None = None, filename: str = "k.txt"
+) -> None:
+    """An answer in the owner's thread that cites the world's file (or ``file_id``), as a
+    file_search run leaves it."""
     from chatkit.types import Annotation, AssistantMessageContent, AssistantMessageItem, FileSource
 
     from chatkitd import clock, ids
     from chatkitd.context import RequestContext
 
-    source = FileSource(filename="k.txt", title="k.txt", group=world.file_id)
+    thread_id = thread_id or world.thread_id
+    source = FileSource(filename=filename, title=filename, group=file_id or world.file_id)
     item = AssistantMessageItem(
         id=ids.new_id(ids.ITEM),
-        thread_id=world.thread_id,
+        thread_id=thread_id,
         created_at=clock.now(),
         content=[
             AssistantMessageContent(text="It says so [1]", annotations=[Annotation(source=source, index=14)])
@@ -391,9 +395,7 @@ def _cite_in_owners_thread(world: World) -> None:
     platform = world.server.platform
     project_id = world.server.run(platform.project_for_admin_key(ADMIN_KEY))
     assert project_id is not None
-    world.server.run(
-        platform.threads.add_thread_item(world.thread_id, item, RequestContext(project_id=project_id))
-    )
+    world.server.run(platform.threads.add_thread_item(thread_id, item, RequestContext(project_id=project_id)))
 
 
 def test_a_cited_file_opens_only_for_the_user_whose_thread_cites_it(world):
@@ -413,6 +415,30 @@ def test_a_cited_file_opens_only_for_the_user_whose_thread_cites_it(world):
     )
     for key in (ADMIN_KEY, world.other_key, None):
         assert call(world, "GET", path, key).status_code == 401
+
+
+def test_a_cited_upload_opens_only_in_the_thread_it_was_attached_in(world):
+    """A thread's own uploads are cited when a workflow indexes them (``thread_uploads``)."""
+    note = world.owner.http.post(
+        "/v1/chatkit/files", files={"file": ("note.txt", b"upload matrix", "text/plain")}
+    ).json()
+    thread = world.owner.create("here is a note", attachments=[note["id"]]).thread_id
+    _cite_in_owners_thread(world, note["id"], thread, "note.txt")
+    path = f"/v1/chatkit/sources/{note['id']}?thread_id={thread}"
+    mine = world.owner.http.get(path)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["filename"] == "note.txt"
+    assert httpx2.get(mine.json()["content_url"]).content == b"upload matrix"
+    for stranger in (world.neighbour, world.foreigner):
+        assert stranger.http.get(path).status_code == 404
+    # Cited in another thread of the owner's, it does not open there: it is not that thread's upload;
+    # nor does an upload attached to no thread, cited anywhere.
+    _cite_in_owners_thread(world, note["id"], world.thread_id, "note.txt")
+    elsewhere = world.owner.http.get(f"/v1/chatkit/sources/{note['id']}?thread_id={world.thread_id}")
+    assert elsewhere.status_code == 404
+    _cite_in_owners_thread(world, world.image_id, world.thread_id, "a.png")
+    loose = world.owner.http.get(f"/v1/chatkit/sources/{world.image_id}?thread_id={world.thread_id}")
+    assert loose.status_code == 404
 
 
 def test_a_cited_files_link_takes_only_its_own_signature(world):

@@ -165,3 +165,35 @@ def test_unknown_actions_and_outputs_that_are_not_widgets(chat):
     )
     assert broken.status_code == 422, broken.text
     assert broken.json()["error"]["code"] == "invalid_widget"
+
+
+def test_a_run_that_leaves_the_state_as_it_was_writes_nothing(chat, server):
+    from sqlalchemy import select
+
+    from chatkitd.store import tables
+
+    first = chat.create("show me the cart")
+    [card] = first.done_items("widget")
+
+    def add(count: int) -> dict[str, Any]:
+        return chat.call(
+            "threads.sync_custom_action",
+            thread_id=first.thread_id,
+            item_id=card["id"],
+            action={"type": "cart.add", "payload": {"count": count}},
+        )["updated_item"]
+
+    async def stored() -> tuple[str, float]:
+        g = tables.graph_threads
+        async with server.platform.db.read() as conn:
+            row = (
+                await conn.execute(select(g.c.state, g.c.updated_at).where(g.c.thread_id == first.thread_id))
+            ).one()
+            return row[0], row[1]
+
+    assert widget_text(add(2)) == "Items: 2"
+    written = server.run(stored())
+    assert widget_text(add(0)) == "Items: 2"  # set_state ran, and assigned what was there
+    assert server.run(stored()) == written
+    assert widget_text(add(1)) == "Items: 3"
+    assert server.run(stored()) != written

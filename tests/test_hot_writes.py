@@ -99,3 +99,20 @@ def test_a_thread_saved_again_is_updated_with_its_owner_kept(server, client, use
     thread_id = server.run(scenario())
     got = client.beta.chatkit.threads.retrieve(thread_id)  # the REST shape, rewritten with the row
     assert (got.title, got.user) == ("After", user)
+
+
+def test_a_thread_deleted_during_a_request_is_saved_again_as_before(server, client, user):
+    """The request remembers its threads' owners to skip a read; a thread deleted meanwhile is
+    still written back (chatkit saves the thread at the end of a run), as it always was."""
+    store = server.platform.threads
+
+    async def scenario():
+        context = await seed.project_context(store, "default", user)
+        thread = await seed.make_thread(store, context, title="Before")
+        await store.delete_thread(thread.id, context)
+        thread.title = "Again"
+        await store.save_thread(thread, context)
+        return thread.id
+
+    thread_id = server.run(scenario())
+    assert client.beta.chatkit.threads.retrieve(thread_id).title == "Again"

@@ -131,8 +131,9 @@ def test_a_tool_outside_allowed_tools_cannot_run(chat):
     assert "Deleted" not in json.dumps(stream.events)
 
 
-def test_a_server_that_dies_mid_conversation_then_comes_back(server, chat_for, user, client):
-    crm = McpServerProcess("streamable-http").start()
+@pytest.mark.parametrize("transport", ["streamable-http", "sse"])
+def test_a_server_that_dies_mid_conversation_then_comes_back(server, chat_for, user, client, transport):
+    crm = McpServerProcess(transport).start()
     try:
         workflow_id = deploy(server, server_label="crm", url=crm.url, require_approval="never", timeout=5)
         chat = chat_for(user, workflow={"id": workflow_id})

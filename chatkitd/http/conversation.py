@@ -7,7 +7,8 @@ wrap what comes back as JSON or as a server-sent event stream.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import aclosing
 
 from chatkit.server import NonStreamingResult
 from chatkit.types import ErrorEvent
@@ -18,7 +19,7 @@ from starlette.routing import Route
 from chatkitd.http.admission import client_context
 from chatkitd.http.body import read_body
 from chatkitd.http.state import platform_of
-from chatkitd.runtime.detached import detached
+from chatkitd.runtime.detached import detached_batches
 
 logger = logging.getLogger("chatkitd")
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -33,7 +34,7 @@ async def conversation(request: Request) -> Response:
     result = await server.process(await read_body(request), context)
     if isinstance(result, NonStreamingResult):
         return Response(result.json, media_type="application/json")
-    stream = detached(result)
+    stream = _chunks(result)
     # chatkit raises "thread not found" and the like only once iterated: take the
     # first frame here, so those still become proper 4xx responses.
     try:
@@ -41,6 +42,13 @@ async def conversation(request: Request) -> Response:
     except StopAsyncIteration:
         return Response(b"", media_type="text/event-stream", headers=SSE_HEADERS)
     return StreamingResponse(_frames(first, stream), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _chunks(result: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """The stream's frames, those ready together joined into one write (``detached_batches``)."""
+    async with aclosing(detached_batches(result)) as batches:
+        async for batch in batches:
+            yield batch[0] if len(batch) == 1 else b"".join(batch)
 
 
 async def _frames(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -37,12 +37,12 @@ async def source_content(request: Request) -> StreamingResponse:
     query = request.query_params
     if not platform.signer.verify(sources.SOURCE, file_id, query.get("expires"), query.get("signature")):
         raise Unauthenticated("This link's signature is missing, wrong or expired.", code="invalid_signature")
-    files = platform.knowledge.files
-    record = await files.find(file_id)
+    record = await sources.find(platform.db, platform.knowledge.files, file_id)
     if record is None:
         raise NotFound(f"No such File object: {file_id}", param="file_id")
     headers = sources.content_headers(record)
-    return StreamingResponse(files.content(record), media_type=headers.pop("Content-Type"), headers=headers)
+    chunks = platform.blobs.read_chunks(record.project_id, record.blob_id)
+    return StreamingResponse(chunks, media_type=headers.pop("Content-Type"), headers=headers)
 
 
 routes = [

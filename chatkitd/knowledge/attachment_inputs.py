@@ -7,6 +7,11 @@
 - text-like files (text, Markdown, CSV, JSON, HTML, Word, source code): their text;
 - anything else, or anything unreadable or missing: a note naming the file.
 
+A workflow that indexes its thread's uploads (``thread_uploads: {index:
+true}``) gets, for each document, a note that it is indexed: the document
+goes to the thread's store (``chatkitd.knowledge.thread_uploads``) and the
+model searches it with ``file_search`` instead of reading it whole.
+
 Caps are settings; whatever is cut or left out is said to the model in the
 same message, never dropped silently. Which models take images and files is
 ``model_inputs``: sensible defaults per provider and model name, overridden
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +32,7 @@ from chatkit.types import Attachment
 from chatkitd.blobs import BlobStore, read_all
 from chatkitd.knowledge.chunking import truncate
 from chatkitd.knowledge.parsing import UnreadableFile, extract_text, kind_of
+from chatkitd.knowledge.thread_uploads import indexed_note
 from chatkitd.store.uploads import blob_id_of
 
 # Models known to read images (and, on OpenAI's Responses API, PDFs): matched on the model name.
@@ -82,11 +89,19 @@ def _note(name: str, why: str) -> dict[str, Any]:
 class AttachmentInputs:
     """Builds the model input for one attachment, reading its bytes from the blob store."""
 
-    def __init__(self, blobs: BlobStore, project_id: str, accepts: ModelInputs, caps: AttachmentCaps) -> None:
+    def __init__(
+        self,
+        blobs: BlobStore,
+        project_id: str,
+        accepts: ModelInputs,
+        caps: AttachmentCaps,
+        index: Callable[[Attachment], Awaitable[None]] | None = None,
+    ) -> None:
         self.blobs = blobs
         self.project_id = project_id
         self.accepts = accepts
         self.caps = caps
+        self.index = index  # indexes a document into the thread's store, when the workflow says so
 
     async def _bytes(self, attachment: Attachment, limit: int) -> bytes | None:
         """The attachment's bytes, or None when they are missing or over ``limit``."""
@@ -102,6 +117,9 @@ class AttachmentInputs:
         if mime.startswith("image/"):
             return await self._image(attachment)
         kind = kind_of(name, mime)
+        if kind is not None and self.index is not None:
+            await self.index(attachment)
+            return _text_part(indexed_note(name, kind))
         if kind == "pdf" and self.accepts.files:
             data = await self._bytes(attachment, self.caps.max_file_bytes)
             if data is not None:
@@ -157,9 +175,15 @@ class AttachmentInputs:
 
 
 def for_run(
-    settings: Any, provider: Any, model: str | None, project_id: str, blobs: BlobStore
+    settings: Any,
+    provider: Any,
+    model: str | None,
+    project_id: str,
+    blobs: BlobStore,
+    index: Callable[[Attachment], Awaitable[None]] | None = None,
 ) -> AttachmentInputs:
-    """The attachment inputs of one agent run: its project's files, its model's abilities, the caps."""
+    """The attachment inputs of one agent run: its project's files, its model's abilities, the caps
+    (and, for a workflow that indexes its thread's uploads, the thread's indexer)."""
     from chatkitd.models.providers import effective_provider, served_model
 
     resolved = effective_provider(provider, settings)
@@ -173,4 +197,4 @@ def for_run(
         settings.attachment_max_image_bytes,
         settings.attachment_max_file_bytes,
     )
-    return AttachmentInputs(blobs, project_id, model_inputs(resolved.type, name, overrides), caps)
+    return AttachmentInputs(blobs, project_id, model_inputs(resolved.type, name, overrides), caps, index)

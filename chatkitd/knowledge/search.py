@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from chatkitd.knowledge import tables
+from chatkitd.knowledge import tables, thread_uploads
 from chatkitd.knowledge.embeddings import Embedder, from_blobs
 from chatkitd.knowledge.filters import matches
 from chatkitd.knowledge.lexical import BACKENDS
@@ -185,6 +185,9 @@ class Searcher:
                     )
                 ).all()
             )
+            # A thread's store holds the chat's uploads, which are named in the attachments.
+            unnamed = [row.file_id for row in chunks.values() if row.file_id not in names]
+            names.update(await thread_uploads.names_of(conn, unnamed))
         return [
             Hit(
                 chunk_seq=seq,

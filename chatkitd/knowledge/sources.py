@@ -13,6 +13,7 @@ open without the secret.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from chatkit.store import NotFoundError
@@ -25,6 +26,7 @@ from chatkitd.runtime.signing import Signer
 from chatkitd.store import tables
 from chatkitd.store.db import Database
 from chatkitd.store.threads import ThreadStore
+from chatkitd.store.uploads import AttachmentRecord, blob_id_of, find_attachment
 
 I = tables.items  # noqa: E741 - the items table, as elsewhere in the store
 SOURCE = "source"  # the signer's purpose for a cited file's bytes
@@ -62,6 +64,43 @@ def _not_cited(file_id: str) -> NotFound:
     return NotFound(f"No file '{file_id}' is cited in this thread.", param="file_id")
 
 
+@dataclass(frozen=True)
+class CitedFile:
+    """A file a citation names: a project file, or an upload of the thread (its own store's hits)."""
+
+    id: str
+    project_id: str
+    filename: str
+    mime_type: str
+    bytes: int
+    blob_id: str  # where its bytes are
+
+    @classmethod
+    def of_file(cls, record: FileRecord) -> CitedFile:
+        return cls(record.id, record.project_id, record.filename, record.mime_type, record.bytes, record.id)
+
+    @classmethod
+    def of_upload(cls, found: AttachmentRecord) -> CitedFile:
+        attachment = found.attachment
+        return cls(
+            attachment.id,
+            found.project_id,
+            attachment.name,
+            attachment.mime_type or "application/octet-stream",
+            found.size,
+            blob_id_of(attachment),
+        )
+
+
+async def find(db: Database, files: FileStore, file_id: str) -> CitedFile | None:
+    """A cited file by id alone, for a link whose signature already names it."""
+    record = await files.find(file_id)
+    if record is not None:
+        return CitedFile.of_file(record)
+    found = await find_attachment(db, file_id)
+    return CitedFile.of_upload(found) if found is not None and found.thread_id is not None else None
+
+
 async def cited_file(
     db: Database,
     threads: ThreadStore,
@@ -69,7 +108,7 @@ async def cited_file(
     context: RequestContext,
     thread_id: str,
     file_id: str,
-) -> FileRecord:
+) -> CitedFile:
     """The file, if the caller's thread cites it; else a 404 that tells nothing more."""
     try:
         await threads.load_thread(thread_id, context)
@@ -78,12 +117,15 @@ async def cited_file(
     if not await thread_cites(db, thread_id, file_id):
         raise _not_cited(file_id)
     found = await files.get_many(context.project_id, [file_id])
-    if file_id not in found:
-        raise _not_cited(file_id)  # cited once, deleted since
-    return found[file_id]
+    if file_id in found:
+        return CitedFile.of_file(found[file_id])
+    upload = await find_attachment(db, file_id)
+    if upload is not None and upload.thread_id == thread_id and upload.project_id == context.project_id:
+        return CitedFile.of_upload(upload)  # one of this thread's own uploads, searched in its store
+    raise _not_cited(file_id)  # cited once, deleted since
 
 
-async def source(record: FileRecord, files: FileStore, signer: Signer, base_url: str) -> dict[str, Any]:
+async def source(record: CitedFile, files: FileStore, signer: Signer, base_url: str) -> dict[str, Any]:
     """``chatkit.source``: what the chat shows for a citation."""
     text = await files.text(record.project_id, record.id)
     cut = text is not None and len(text) > MAX_TEXT_CHARS
@@ -100,7 +142,7 @@ async def source(record: FileRecord, files: FileStore, signer: Signer, base_url:
     }
 
 
-def content_headers(record: FileRecord) -> dict[str, str]:
+def content_headers(record: CitedFile) -> dict[str, str]:
     """Headers for a cited file's bytes: shown inline only for safe types, always sandboxed."""
     from urllib.parse import quote
 

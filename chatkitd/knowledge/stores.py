@@ -130,9 +130,15 @@ def store_file_resource(row: Any) -> dict[str, Any]:
     }
 
 
+def of_project(project_id: str) -> tuple[Any, ...]:
+    """The one tenancy rule for vector stores: the project's own, less its threads' stores
+    (``chatkitd.knowledge.thread_uploads``), which only their thread reaches."""
+    return (S.c.project_id == project_id, S.c.thread_id.is_(None))
+
+
 async def _store_row(conn: AsyncConnection, project_id: str, store_id: str) -> Any:
-    """The one tenancy check for vector stores: a row of this project, or a 404."""
-    row = (await conn.execute(select(S).where(S.c.id == store_id, S.c.project_id == project_id))).first()
+    """A store of this project, or a 404."""
+    row = (await conn.execute(select(S).where(S.c.id == store_id, *of_project(project_id)))).first()
     if row is None:
         raise store_not_found(store_id)
     return row
@@ -187,9 +193,7 @@ class VectorStores:
 
     # -- stores ---------------------------------------------------------------------------
 
-    async def create(
-        self, project_id: str, body: VectorStoreCreate, thread_id: str | None = None
-    ) -> dict[str, Any]:
+    async def create(self, project_id: str, body: VectorStoreCreate) -> dict[str, Any]:
         await self._require_files(project_id, body.file_ids, "file_ids")
         now = clock.unix()
         record = StoreRecord(
@@ -201,7 +205,7 @@ class VectorStores:
             expires_after_days=body.expires_after.days if body.expires_after else None,
             created_at=now,
             last_active_at=now,
-            thread_id=thread_id,
+            thread_id=None,
         )
         async with self.db.write() as conn:
             values = {**record.__dict__, "metadata": json.dumps(record.metadata) if record.metadata else None}
@@ -229,7 +233,7 @@ class VectorStores:
             return record.resource((await counts_of(conn, [store_id]))[store_id])
 
     async def page(self, project_id: str, window: Window) -> tuple[list[dict[str, Any]], bool]:
-        where = [S.c.project_id == project_id]
+        where = list(of_project(project_id))
         async with self.db.read() as conn:
             rows, has_more = await page_on(conn, select(S).where(*where), S, window, where)
             counts = await counts_of(conn, [row.id for row in rows])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agents import FileSearchTool, FunctionTool
@@ -20,10 +20,11 @@ from agents.tool_context import ToolContext
 from agents.tracing import custom_span
 from sqlalchemy import select
 
-from chatkitd.knowledge import tables
+from chatkitd.knowledge import tables, thread_uploads
 from chatkitd.knowledge.requests import ComparisonFilter, CompoundFilter, Filter, RankingOptions
 from chatkitd.knowledge.search import Hit
 from chatkitd.knowledge.service import for_run
+from chatkitd.knowledge.stores import of_project
 from chatkitd.rest.validation import parse
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
@@ -76,12 +77,14 @@ def hits_of(request_context: Any) -> list[Hit]:
     return extras.setdefault(HITS_KEY, []) if isinstance(extras, dict) else []
 
 
-def format_hits(hits: list[Hit], first_number: int) -> str:
+def format_hits(hits: list[Hit], first_number: int, notes: Sequence[str] = ()) -> str:
+    said = [f"Note: {note}" for note in notes]
     if not hits:
-        return "No results in the searched documents."
+        return "\n".join(["No results in the searched documents.", *said])
     parts = [
         "Results from the searched documents. Cite what you use with its number in brackets, e.g. "
-        f"[{first_number}], right after the sentence it supports."
+        f"[{first_number}], right after the sentence it supports.",
+        *said,
     ]
     for number, hit in enumerate(hits, start=first_number):
         parts.append(f"[{number}] {hit.filename} (score {hit.score:.2f})\n{hit.text}")
@@ -93,6 +96,7 @@ class Searched:
     hits: list[Hit]
     first: int  # the number the model sees for the first hit ([first], [first + 1], ...)
     unknown_store_ids: list[str]  # asked for, but not stores of the run's project
+    notes: list[str] = field(default_factory=list)  # the thread's uploads not searched, and why
 
 
 async def search(
@@ -104,8 +108,10 @@ async def search(
     condition: Filter | None = None,
     *,
     score_threshold: float = 0.0,
+    thread_id: str | None = None,
 ) -> Searched:
-    """Search the run's project's stores among ``vector_store_ids``, in a ``file_search`` span.
+    """Search the run's project's stores among ``vector_store_ids`` (and, given ``thread_id``,
+    that thread's own uploads), in a ``file_search`` span.
 
     The hits join the turn's numbered hits (for citations). The tool and the graph's
     ``file_search`` node both search through here.
@@ -115,6 +121,15 @@ async def search(
     knowledge = for_run(env.db, env.settings)
     with custom_span(NAME, data={"query": query, "vector_store_ids": store_ids}) as span:
         searchable = await _project_stores(env.db, project_id, store_ids)
+        notes: list[str] = []
+        if thread_id is not None and project_id is not None:
+            own = await thread_uploads.thread_store_id(env.db, project_id, thread_id)
+            if own is not None:
+                # Files attached with this very message may still be read: wait for them (bounded).
+                ready = await thread_uploads.wait_until_read(env.db, own, knowledge.worker.wake)
+                notes = thread_uploads.readiness_notes(ready)
+                searchable.append(own)
+                span.span_data.data["thread_vector_store_id"] = own
         hits = await knowledge.searcher.search(
             searchable, [query], limit, condition, score_threshold=score_threshold
         )
@@ -130,7 +145,7 @@ async def search(
     shown = hits_of(request_context)
     first = len(shown) + 1
     shown.extend(hits)
-    return Searched(hits, first, unknown)
+    return Searched(hits, first, unknown, notes)
 
 
 def file_search_tool(
@@ -140,9 +155,11 @@ def file_search_tool(
     max_num_results: int | None = None,
     filters: Any = None,
     ranking_options: Any = None,
+    search_thread_uploads: bool = False,
 ) -> FunctionTool:
     """A ``file_search`` function tool over ``vector_store_ids`` (``filters`` and ``ranking_options`` as in
-    OpenAI's API, as dicts or the SDK's types)."""
+    OpenAI's API, as dicts or the SDK's types); with ``search_thread_uploads``, over the run's thread's own
+    uploads too (``chatkitd.knowledge.thread_uploads``)."""
     store_ids = list(dict.fromkeys(vector_store_ids))
     limit = max_num_results or DEFAULT_RESULTS
     condition, threshold = _filter(filters), _threshold(ranking_options)
@@ -155,13 +172,28 @@ def file_search_tool(
         if not query:
             return "Call file_search with a non-empty 'query'."
         request_context = getattr(ctx.context, "request_context", None)
+        thread = getattr(ctx.context, "thread", None) if search_thread_uploads else None
         searched = await search(
-            env, request_context, store_ids, query, limit, condition, score_threshold=threshold
+            env,
+            request_context,
+            store_ids,
+            query,
+            limit,
+            condition,
+            score_threshold=threshold,
+            thread_id=getattr(thread, "id", None),
         )
-        return format_hits(searched.hits, searched.first)
+        return format_hits(searched.hits, searched.first, searched.notes)
 
+    searched_what = "this assistant's knowledge base"
+    if search_thread_uploads:
+        searched_what = (
+            f"{searched_what} and the files the user attached in this conversation"
+            if store_ids
+            else "the files the user attached in this conversation"
+        )
     description = (
-        "Search the documents in this assistant's knowledge base and return the most relevant passages, "
+        f"Search the documents in {searched_what} and return the most relevant passages, "
         "numbered so they can be cited."
     )
     return FunctionTool(
@@ -191,8 +223,6 @@ async def _project_stores(db: Database, project_id: str | None, store_ids: list[
     S = tables.vector_stores
     async with db.read() as conn:
         found = set(
-            (
-                await conn.scalars(select(S.c.id).where(S.c.project_id == project_id, S.c.id.in_(store_ids)))
-            ).all()
+            (await conn.scalars(select(S.c.id).where(*of_project(project_id), S.c.id.in_(store_ids)))).all()
         )
     return [store_id for store_id in store_ids if store_id in found]

@@ -24,11 +24,12 @@ from sqlalchemy import insert, or_, select, update
 
 from chatkitd import clock
 from chatkitd.blobs import BlobStore, read_all
-from chatkitd.knowledge import tables
+from chatkitd.knowledge import tables, thread_uploads
 from chatkitd.knowledge.chunking import chunk_text
 from chatkitd.knowledge.embeddings import Embedder, EmbeddingError, to_blob
 from chatkitd.knowledge.files import text_blob_id
 from chatkitd.knowledge.parsing import UnreadableFile, extract_text
+from chatkitd.knowledge.thread_uploads import Source
 from chatkitd.store.db import Database
 
 logger = logging.getLogger(__name__)
@@ -176,17 +177,28 @@ class IngestionWorker:
             # must not be mistaken for the renewal's own, and swallowed.
             await asyncio.wait([renewal])
 
-    async def _index(self, row: Any) -> tuple[list[Any], list[bytes], int]:
+    async def _source(self, row: Any) -> Source | None:
+        """The bytes to read: a project file, or (for a thread's store) the chat upload it names."""
         async with self.db.read() as conn:
             file = (
                 await conn.execute(select(F).where(F.c.id == row.id, F.c.project_id == row.project_id))
             ).first()
-        data = None if file is None else await read_all(self.blobs, row.project_id, row.id, file.bytes)
-        if file is None or data is None:
+            if file is not None:
+                return Source(file.filename, file.mime_type, row.id, file.bytes)
+            return await thread_uploads.source_of(conn, row)
+
+    async def _index(self, row: Any) -> tuple[list[Any], list[bytes], int]:
+        source = await self._source(row)
+        data = (
+            None
+            if source is None
+            else await read_all(self.blobs, row.project_id, source.blob_id, source.bytes)
+        )
+        if source is None or data is None:
             raise Failure("invalid_file", "The file was deleted before it could be processed.")
         chunking = json.loads(row.chunking)
         try:
-            text = await asyncio.to_thread(extract_text, data, file.filename, file.mime_type)
+            text = await asyncio.to_thread(extract_text, data, source.filename, source.mime_type)
             chunks = await asyncio.to_thread(
                 chunk_text, text, chunking["max_chunk_size_tokens"], chunking["chunk_overlap_tokens"]
             )
@@ -267,12 +279,9 @@ class IngestionWorker:
         return True
 
     async def _forget_text_of_deleted(self, row: Any) -> None:
-        """The file was deleted while it was processed: the text written for it must go too."""
-        async with self.db.read() as conn:
-            file = await conn.scalar(
-                select(F.c.seq).where(F.c.id == row.id, F.c.project_id == row.project_id)
-            )
-        if file is None:
+        """The file (or the thread of an upload) was deleted while it was processed: the text
+        written for it must go too."""
+        if await self._source(row) is None:
             await self.blobs.delete(row.project_id, text_blob_id(row.id))
 
 

@@ -65,6 +65,7 @@ from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.registry import WorkflowRegistry
 
 _ANSWERED = "chatkitd.approval_answered"  # in RequestContext.extras, from process() to action()
+_TRACE_SAVES = "chatkitd.trace_saves"  # in RequestContext.extras: the run traces being saved
 _requests: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
 # Characters of text in one user message: about 50 000 tokens, more than a chat turn needs, and a
 # bound on the work one message makes (saving it, titling it, a workflow reading it).
@@ -181,7 +182,8 @@ class ConversationServer(OutgoingServer[RequestContext]):
         if isinstance(parsed, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
             await self._check_attachments(parsed.params.input.attachments, context)
         if is_streaming_req(parsed):
-            return StreamingResult(_unprocessable_on_value_error(dispatch_streaming(self, parsed, context)))
+            stream = _settled(dispatch_streaming(self, parsed, context), context)
+            return StreamingResult(_unprocessable_on_value_error(stream))
         try:
             return NonStreamingResult(await dispatch_non_streaming(self, parsed, context))
         except UnknownCursor as error:
@@ -318,7 +320,10 @@ class ConversationServer(OutgoingServer[RequestContext]):
             failure = error
             raise
         finally:
-            await self.tracer.close(run, failure)
+            # Saved beside the rest of the stream; the stream ends once it is (``_settled``).
+            saving = self.tracer.close_soon(run, failure)
+            if saving is not None:
+                context.extras.setdefault(_TRACE_SAVES, []).append(saving)
 
     def _title_offline(self, thread: ThreadMetadata, item: UserMessageItem, context: RequestContext) -> bool:
         if thread.title is not None or context.session is None or not context.session.titling_enabled:
@@ -435,6 +440,17 @@ class ConversationServer(OutgoingServer[RequestContext]):
     def outgoing(self, obj: BaseModel) -> BaseModel:
         """Every object sent, streamed or not: chatkit's naive local times made UTC."""
         return utc_timestamps(obj)
+
+
+async def _settled(stream: AsyncIterator[bytes], context: RequestContext) -> AsyncGenerator[bytes, None]:
+    """The stream, ended only once the traces of its runs are saved: whoever reads a trace after
+    the stream ended finds it. A stream that fails or is cancelled does not wait (they are saved all
+    the same, and ``Platform.stop`` waits for them)."""
+    async for chunk in stream:
+        yield chunk
+    saves = context.extras.pop(_TRACE_SAVES, [])
+    if saves:
+        await asyncio.wait(saves)
 
 
 async def _unprocessable_on_value_error(stream: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:

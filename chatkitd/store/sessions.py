@@ -8,7 +8,7 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Boolean, Float, String, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Boolean, Float, bindparam, column, delete, func, insert, select, true, update
 
 from chatkitd import clock
 from chatkitd.store import tables
@@ -145,14 +145,24 @@ _OLDEST_IN_WINDOW = select(func.min(_log.c.at)).where(_IN_WINDOW)
 _OUT_OF_WINDOW = delete(_log).where(
     _log.c.session_id == bindparam("session_id"), _log.c.at <= bindparam("window_start")
 )
-# PostgreSQL: the same steps in one call (migration 0013), one round trip.
-_ADMIT = text(
-    "SELECT active, admitted, oldest FROM chatkitd_admit(:session_id, :now, :window, :prune)"
-).bindparams(
-    bindparam("session_id", type_=String),
-    bindparam("now", type_=Float),
-    bindparam("window", type_=Float),
-    bindparam("prune", type_=Boolean),
+# PostgreSQL: the same steps in one function (migration 0013), called in the statement that
+# finds the session by its secret: one round trip. An unknown secret calls nothing, and an
+# inactive session takes no lock.
+_S = tables.sessions
+_ADMISSION = (
+    func.chatkitd_admit(
+        _S.c.id,
+        bindparam("now", type_=Float),
+        bindparam("window", type_=Float),
+        bindparam("prune", type_=Boolean),
+    )
+    .table_valued(column("active", Boolean), column("admitted", Boolean), column("oldest", Float))
+    .lateral("admission")
+)
+_FIND_AND_ADMIT = (
+    select(*_S.c, _ADMISSION.c.active, _ADMISSION.c.admitted, _ADMISSION.c.oldest)
+    .select_from(_S.join(_ADMISSION, true()))
+    .where(_S.c.secret_digest == bindparam("digest"))
 )
 
 
@@ -165,24 +175,31 @@ async def admit_request(db: Database, secret_digest: str) -> Admission:
     exceed the limit.
     """
     now = clock.unix()
-    # A read first: an unknown, expired or cancelled secret must not take the
-    # writer's lock (SQLite has one), or a flood of bogus tokens would queue
-    # ahead of real users. The status is checked again under the lock below.
-    rows = await db.fetch_all(_BY_DIGEST, {"digest": secret_digest})
-    if not rows:
-        return Admission(None)
-    record = _record(rows[0])
-    if record.status(now) != "active":
-        return Admission(record)
     # Rows out of the window no longer count; clearing them now and then (about one
     # request in PRUNE_EVERY), not on every request, saves a statement per request.
     prune = random.random() < 1 / PRUNE_EVERY
-    window = {"session_id": record.id, "window_start": now - RATE_WINDOW_SECONDS}
-    async with db.write_direct(single=not db.is_sqlite) as direct:
-        if direct.dialect == "postgresql":
-            params = {"session_id": record.id, "now": now, "window": RATE_WINDOW_SECONDS, "prune": prune}
-            [(active, admitted, oldest)] = await direct.fetch(_ADMIT, params)
-        else:
+    if not db.is_sqlite:
+        params = {"digest": secret_digest, "now": now, "window": RATE_WINDOW_SECONDS, "prune": prune}
+        async with db.write_direct(single=True) as direct:
+            rows = await direct.fetch(_FIND_AND_ADMIT, params)
+        if not rows:
+            return Admission(None)
+        *columns, active, admitted, oldest = rows[0]
+        record = _record(tuple(columns))
+        if record.status(now) != "active":
+            return Admission(record)
+    else:
+        # A read first: an unknown, expired or cancelled secret must not take the
+        # writer's lock (SQLite has one), or a flood of bogus tokens would queue
+        # ahead of real users. The status is checked again under the lock below.
+        rows = await db.fetch_all(_BY_DIGEST, {"digest": secret_digest})
+        if not rows:
+            return Admission(None)
+        record = _record(rows[0])
+        if record.status(now) != "active":
+            return Admission(record)
+        window = {"session_id": record.id, "window_start": now - RATE_WINDOW_SECONDS}
+        async with db.write_direct() as direct:
             current = await direct.fetch(_BY_DIGEST, {"digest": secret_digest})
             active = bool(current) and _record(current[0]).status(now) == "active"
             admitted, oldest = False, None

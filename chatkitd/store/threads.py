@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from chatkitd import clock, ids
 from chatkitd.blobs import BlobStore
 from chatkitd.context import RequestContext
+from chatkitd.knowledge import thread_uploads
 from chatkitd.store import tables, visible
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Order, Window, check_cursors, plan, read_page
@@ -46,6 +47,8 @@ _INSERT_THREAD, _INSERT_ITEM = insert(T), insert(I)
 _THREAD_OWNER = select(T.c.user, T.c.created_at).where(T.c.id == bindparam("thread_id"))
 _UPDATE_ITEM = update(I).where(I.c.id == bindparam("item_id"), I.c.thread_id == bindparam("in_thread"))
 _FRESH_THREAD = "chatkitd.fresh_thread_id"  # in RequestContext.extras
+# Threads this request created or loaded, by id: their (user, created_at), which never change.
+_OWNERS = "chatkitd.thread_owners"  # in RequestContext.extras
 # Where an attachment's bytes are: the upload's own blob, or (before there was one) its id.
 _BLOB = func.coalesce(A.c.blob_id, A.c.id)
 
@@ -67,6 +70,10 @@ def _add_item(dialect: Any) -> Any:
 
 
 _ADD_ITEM = {"sqlite": _add_item(sqlite_dialect), "postgresql": _add_item(postgresql_dialect)}
+
+
+def _owners(context: RequestContext) -> dict[str, tuple[str, float]]:
+    return cast(dict[str, tuple[str, float]], context.extras.setdefault(_OWNERS, {}))
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,7 @@ class ThreadStore(Store[RequestContext]):
         if not rows:
             raise NotFoundError(f"Thread {thread_id} not found")
         data, user, created_at = rows[0]
+        _owners(context)[thread_id] = (user, created_at)
         return StoredThread(ThreadMetadata.model_validate_json(data), user, created_at)
 
     async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
@@ -157,6 +165,11 @@ class ThreadStore(Store[RequestContext]):
         fresh = context.extras.get(_FRESH_THREAD) == thread.id
         if fresh:
             del context.extras[_FRESH_THREAD]
+        known = None if fresh else _owners(context).get(thread.id)
+        if known is not None:
+            # Its owner is known: the update alone, which is also the visibility check.
+            if await self._update_thread(thread, known, values, context):
+                return
         existing = None if fresh else await self.db.fetch_all(_THREAD_OWNER, {"thread_id": thread.id})
         if not existing:
             if context.user is None:
@@ -173,16 +186,25 @@ class ThreadStore(Store[RequestContext]):
             }
             async with self.db.write_direct(single=True) as direct:
                 await direct.execute(_INSERT_THREAD, row)
+            _owners(context)[thread.id] = (context.user, created_at)
             return
         [(user, created_at)] = existing
-        where = scope(context)
-        rest = thread_rest(thread, user, created_at)
-        update = {**where.params, "thread_id": thread.id, "rest": rest, **values}
-        # Only a thread the caller may see is updated: the statement is also the check.
-        async with self.db.write_direct(single=True) as direct:
-            updated = await direct.execute(visible.update_thread(where.shape), update)
-        if updated == 0:
+        if not await self._update_thread(thread, (user, created_at), values, context):
             raise NotFoundError(f"Thread {thread.id} not found")
+
+    async def _update_thread(
+        self,
+        thread: ThreadMetadata,
+        owner: tuple[str, float],
+        values: dict[str, Any],
+        context: RequestContext,
+    ) -> bool:
+        """Update a thread the caller sees (the statement is also the check); False if none."""
+        where = scope(context)
+        rest = thread_rest(thread, *owner)
+        update = {**where.params, "thread_id": thread.id, "rest": rest, **values}
+        async with self.db.write_direct(single=True) as direct:
+            return await direct.execute(visible.update_thread(where.shape), update) > 0
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: RequestContext
@@ -226,6 +248,8 @@ class ThreadStore(Store[RequestContext]):
             traced = select(tables.traces.c.id).where(tables.traces.c.thread_id == thread_id)
             await conn.execute(delete(tables.spans).where(tables.spans.c.trace_id.in_(traced)))
             await conn.execute(delete(tables.traces).where(tables.traces.c.thread_id == thread_id))
+            # Its uploads' search index too (a workflow with `thread_uploads: {index: true}`).
+            blob_ids = [*blob_ids, *await thread_uploads.forget_thread(conn, thread_id)]
             await conn.execute(delete(I).where(I.c.thread_id == thread_id))
             await conn.execute(delete(T).where(T.c.id == thread_id))
         # Bytes go after the rows are gone: a crash in between leaves an orphan
@@ -355,6 +379,8 @@ class ThreadStore(Store[RequestContext]):
                 found = (await conn.execute(files)).all()
                 blob_ids = [blob for _, blob in found]
                 await conn.execute(delete(A).where(A.c.id.in_([attachment for attachment, _ in found])))
+                gone = [attachment for attachment, _ in found]
+                blob_ids = [*blob_ids, *await thread_uploads.forget_attachments(conn, thread_id, gone)]
         # As for a thread: bytes after rows, so a crash leaves an orphan file, not a dangling record.
         for blob_id in blob_ids:
             await self.blobs.delete(context.project_id, blob_id)

@@ -134,6 +134,7 @@ class RunTracer:
     def __init__(self, db: Database, otlp_endpoint: str | None = None) -> None:
         self.db = db
         self.processor = install()
+        self._saving: set[asyncio.Task[None]] = set()  # strong references to saves under way
         self._otlp: Any = None
         if otlp_endpoint is not None:
             from chatkitd.tracing.otlp import OtlpExporter
@@ -172,6 +173,22 @@ class RunTracer:
         )
         self.processor.register(recorder)
         return RunTrace(recorder, thread_id)
+
+    def close_soon(self, run: RunTrace, error: BaseException | None = None) -> asyncio.Task[None] | None:
+        """``close`` in a task of its own, so that the run's trace is saved while the stream goes on
+        (a chat's last write, its thread's update, runs beside it rather than after it); None
+        when the run is not traced."""
+        if run.recorder is None:
+            return None
+        task = asyncio.create_task(self.close(run, error))
+        self._saving.add(task)
+        task.add_done_callback(self._saving.discard)
+        return task
+
+    async def wait_saved(self) -> None:
+        """Wait for the saves under way (at shutdown)."""
+        if self._saving:
+            await asyncio.wait(list(self._saving))
 
     async def close(self, run: RunTrace, error: BaseException | None = None) -> None:
         """Save the run's trace (never failing the chat), whatever happened to the run."""

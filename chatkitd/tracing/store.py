@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, insert, select, text
 
 from chatkitd.store import tables
 from chatkitd.store.db import Database
@@ -15,46 +15,85 @@ from chatkitd.tracing.records import TraceRecorder
 
 # Built once; each row is its parameters (``.values(...)`` would build a new statement per trace).
 _INSERT_TRACE, _INSERT_SPANS = insert(tables.traces), insert(tables.spans)
+_TRACE_COLUMNS = {
+    "id": "varchar",
+    "project_id": "varchar",
+    "thread_id": "varchar",
+    "session_id": "varchar",
+    "workflow_id": "varchar",
+    "workflow_version": "varchar",
+    "name": "varchar",
+    "item_ids": "text",
+    "started_at": "float8",
+    "ended_at": "float8",
+    "error": "text",
+}
+_SPAN_COLUMNS = {
+    "id": "varchar",
+    "parent_id": "varchar",
+    "kind": "varchar",
+    "name": "varchar",
+    "started_at": "float8",
+    "ended_at": "float8",
+    "data": "text",
+    "error": "text",
+}
+# PostgreSQL: the trace and its spans (a JSON array of rows) in one statement, one round trip
+# (the spans' foreign key is checked at the statement's end, when the trace is there).
+_SAVE_TRACE_POSTGRES = text(
+    f"""
+    WITH trace AS (
+        INSERT INTO traces ({", ".join(_TRACE_COLUMNS)})
+        VALUES ({", ".join(f"CAST(:{name} AS {sql_type})" for name, sql_type in _TRACE_COLUMNS.items())})
+        RETURNING id
+    )
+    INSERT INTO spans (trace_id, {", ".join(_SPAN_COLUMNS)})
+    SELECT trace.id, {", ".join(f"s.{name}" for name in _SPAN_COLUMNS)}
+    FROM trace, ROWS FROM (
+        json_to_recordset(CAST(:spans AS json))
+        AS ({", ".join(f"{name} {sql_type}" for name, sql_type in _SPAN_COLUMNS.items())})
+    ) WITH ORDINALITY AS s({", ".join(_SPAN_COLUMNS)}, n)
+    ORDER BY s.n  -- the spans' seq follows their order
+    """
+)
 
 
 async def save_trace(db: Database, recorder: TraceRecorder) -> None:
-    """Write a finished run's trace and spans in one transaction."""
+    """Write a finished run's trace and spans in one transaction (on PostgreSQL, one statement)."""
     spans = sorted(recorder.spans, key=lambda s: s.started_at or 0.0)
+    trace = {
+        "id": recorder.trace_id,
+        "project_id": recorder.project_id,
+        "thread_id": recorder.thread_id,
+        "session_id": recorder.session_id,
+        "workflow_id": recorder.workflow_id,
+        "workflow_version": recorder.workflow_version,
+        "name": recorder.name,
+        "item_ids": json.dumps(recorder.item_ids),
+        "started_at": recorder.started_at,
+        "ended_at": recorder.ended_at,
+        "error": recorder.error,
+    }
+    rows = [
+        {
+            "id": s.id,
+            "parent_id": s.parent_id,
+            "kind": s.kind,
+            "name": (s.name or "")[:200] or None,
+            "started_at": s.started_at,
+            "ended_at": s.ended_at,
+            "data": json.dumps(s.data),
+            "error": json.dumps(s.error) if s.error else None,
+        }
+        for s in spans
+    ]
+    if not db.is_sqlite:
+        async with db.write_direct(single=True) as direct:
+            await direct.execute(_SAVE_TRACE_POSTGRES, {**trace, "spans": json.dumps(rows)})
+        return
     async with db.write_direct() as direct:
-        await direct.execute(
-            _INSERT_TRACE,
-            {
-                "id": recorder.trace_id,
-                "project_id": recorder.project_id,
-                "thread_id": recorder.thread_id,
-                "session_id": recorder.session_id,
-                "workflow_id": recorder.workflow_id,
-                "workflow_version": recorder.workflow_version,
-                "name": recorder.name,
-                "item_ids": json.dumps(recorder.item_ids),
-                "started_at": recorder.started_at,
-                "ended_at": recorder.ended_at,
-                "error": recorder.error,
-            },
-        )
-        if spans:
-            await direct.execute_many(
-                _INSERT_SPANS,
-                [
-                    {
-                        "id": s.id,
-                        "trace_id": recorder.trace_id,
-                        "parent_id": s.parent_id,
-                        "kind": s.kind,
-                        "name": (s.name or "")[:200] or None,
-                        "started_at": s.started_at,
-                        "ended_at": s.ended_at,
-                        "data": json.dumps(s.data),
-                        "error": json.dumps(s.error) if s.error else None,
-                    }
-                    for s in spans
-                ],
-            )
+        await direct.execute(_INSERT_TRACE, trace)
+        await direct.execute_many(_INSERT_SPANS, [{**row, "trace_id": recorder.trace_id} for row in rows])
 
 
 def _trace_resource(

@@ -48,7 +48,7 @@ from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import agent_pause
 from chatkitd.workflows.base import ComposerChoices, Workflow
 from chatkitd.workflows.context import WorkflowRunContext
-from chatkitd.workflows.definitions import AgentAction
+from chatkitd.workflows.definitions import AgentAction, ThreadUploadsConfig
 from chatkitd.workflows.streaming import HistoryConverter, chat_events
 
 logger = logging.getLogger(__name__)
@@ -77,16 +77,26 @@ class RunEnvironment:
     models: list[str] = field(default_factory=list)
     max_turns: int = 10
     actions: dict[str, AgentAction] = field(default_factory=dict)  # widget action type -> what it does
+    # Documents attached in the chat: pasted, or indexed into the thread's store and searched.
+    thread_uploads: ThreadUploadsConfig = field(default_factory=ThreadUploadsConfig)
 
 
-def _converter(env: RunEnvironment, context: RequestContext, model: str | None) -> HistoryConverter:
-    """This run's history converter: attachments as the run's model can take them."""
-    from chatkitd.knowledge import service
+def _converter(
+    env: RunEnvironment, context: RequestContext, model: str | None, thread_id: str
+) -> HistoryConverter:
+    """This run's history converter: attachments as the run's model can take them (documents
+    indexed into the thread's own store instead, when the workflow says so)."""
+    from chatkitd.knowledge import service, thread_uploads
     from chatkitd.knowledge.attachment_inputs import for_run
 
     # The platform's blob store (its client is one per process, whichever back end).
-    blobs = service.for_run(env.db, env.settings).blobs
-    return HistoryConverter(for_run(env.settings, env.provider, model, context.project_id, blobs))
+    knowledge = service.for_run(env.db, env.settings)
+    index = None
+    if env.thread_uploads.index:
+        index = thread_uploads.indexer(env.db, context.project_id, thread_id, knowledge.worker.wake)
+    return HistoryConverter(
+        for_run(env.settings, env.provider, model, context.project_id, knowledge.blobs, index)
+    )
 
 
 class _Provider(ModelProvider):
@@ -167,7 +177,9 @@ class AgentWorkflow(Workflow):
         except Exception as error:
             self._raise_if_model_failure(error, model, thread.id, context)
             raise
-        agent_input = await _converter(self.env, context, model).to_agent_input(list(reversed(page.data)))
+        agent_input = await _converter(self.env, context, model, thread.id).to_agent_input(
+            list(reversed(page.data))
+        )
         async for event in self._run(agent, agent_input, run_context, store, model):
             yield event
 
@@ -208,7 +220,9 @@ class AgentWorkflow(Workflow):
         model = self._pick_model(None)
         run_context = self._run_context(thread, Preloaded(store, thread.id, page), context)
         agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), None)
-        history = await _converter(self.env, context, model).to_agent_input(list(reversed(page.data)))
+        history = await _converter(self.env, context, model, thread.id).to_agent_input(
+            list(reversed(page.data))
+        )
         agent_input: list[Any] = list(history)
         payload = action.payload if action.payload is not None else {}
         if config.tool is None:

@@ -51,6 +51,21 @@ class FileSearchConfig(_Strict):
     max_num_results: Annotated[int, Field(ge=1, le=50)] | None = None
 
 
+class ThreadUploadsConfig(_Strict):
+    """``thread_uploads``: what becomes of documents attached in the chat.
+
+    With ``index: true``, each document (text, Markdown, PDF, Word, CSV, ...) is
+    indexed into a vector store of the thread alone and searched with
+    ``file_search`` instead of pasted whole into the prompt
+    (``chatkitd.knowledge.thread_uploads``). ``max_num_results`` is for the
+    ``file_search`` tool added when the agent lists none; a listed one searches
+    the thread's uploads beside its own stores, with its own limit.
+    """
+
+    index: bool = False
+    max_num_results: Annotated[int, Field(ge=1, le=50)] | None = None
+
+
 # YAML tool kinds: the key a tool sets, and what its value must be. Each kind has its
 # builder in ``chatkitd.workflows.tools.TOOL_BUILDERS``; a test fails when a kind here
 # has no builder, or no test.
@@ -132,6 +147,8 @@ class AgentDefinition(_Strict):
     max_turns: Annotated[int, Field(ge=1, le=100)] = 10
     # Widget action types this agent handles (`threads.custom_action`): see AgentAction.
     actions: dict[str, AgentAction] = Field(default_factory=dict)
+    # Documents attached in the chat: pasted (the default) or indexed and searched.
+    thread_uploads: ThreadUploadsConfig = Field(default_factory=ThreadUploadsConfig)
 
     @property
     def models(self) -> list[str]:

@@ -20,10 +20,11 @@ from pydantic import TypeAdapter
 
 from chatkitd import templating
 from chatkitd.models.providers import build_model
+from chatkitd.tools.mcp import McpAgent
 from chatkitd.workflows.agent import AgentRun, AgentWorkflow, RunEnvironment
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.definitions import AgentAction, AgentDefinition, parse_yaml
-from chatkitd.workflows.tools import build_server_tool, client_tool
+from chatkitd.workflows.tools import build_server_tool, client_tool, thread_uploads_search
 
 _module_numbers = itertools.count(1)
 
@@ -57,6 +58,9 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
     one agent serves every session.
     """
     built = [build_server_tool(t, env) for t in definition.tools]
+    if definition.thread_uploads.index and not any(t.kind == "file_search" for t in definition.tools):
+        # The thread's own uploads are searched: by the agent's file_search, or by one made for them.
+        built.append(thread_uploads_search(definition.thread_uploads.max_num_results, env))
     server_tools = [t for t in built if not isinstance(t, MCPServer)]
     mcp_servers = [t for t in built if isinstance(t, MCPServer)]
     client_tools = [client_tool(t) for t in definition.client_tools]
@@ -69,7 +73,7 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
     def build(run: AgentRun) -> Agent[Any]:
         agent = agents.get(run.model)
         if agent is None:
-            agent = agents[run.model] = Agent(
+            agent = agents[run.model] = McpAgent(
                 name=definition.name or definition.id,
                 instructions=instructions,
                 model=build_model(definition.provider, run.model, env.settings),
@@ -124,6 +128,7 @@ def load_version(
             return GraphWorkflow(workflow_id, version, parse_graph(agent), env)
         env.provider, env.models, env.max_turns = agent.provider, agent.models, agent.max_turns
         env.actions = dict(agent.actions)
+        env.thread_uploads = agent.thread_uploads
         if agent.factory:
             return _from_target(_import(agent.factory), workflow_id, version, env)
         factory = yaml_agent_factory(agent, env)

@@ -128,7 +128,20 @@ def _web_search(config: WebSearchConfig, definition: ToolDefinition, env: RunEnv
 
 
 def _file_search(config: FileSearchConfig, definition: ToolDefinition, env: RunEnvironment) -> Tool:
-    return file_search_tool(env, config.vector_store_ids, max_num_results=config.max_num_results)
+    return file_search_tool(
+        env,
+        config.vector_store_ids,
+        max_num_results=config.max_num_results,
+        search_thread_uploads=env.thread_uploads.index,
+    )
+
+
+def thread_uploads_search(max_num_results: int | None, env: RunEnvironment) -> FunctionTool:
+    """``file_search`` over the thread's own uploads alone, for an agent that indexes them and
+    lists no ``file_search`` of its own."""
+    return with_progress(
+        file_search_tool(env, [], max_num_results=max_num_results, search_thread_uploads=True)
+    )
 
 
 ToolBuilder = Callable[[Any, ToolDefinition, "RunEnvironment"], "Tool | MCPServer"]

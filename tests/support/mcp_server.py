@@ -111,17 +111,35 @@ class CountHandshakes:
         await self.app(scope, replay, send)
 
 
+class RefuseEveryone:
+    """ASGI middleware answering every request 401, as a server does to credentials it rejects."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        await send(
+            {"type": "http.response.start", "status": 401, "headers": [(b"content-type", b"text/plain")]}
+        )
+        await send({"type": "http.response.body", "body": b"invalid token"})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--transport", choices=["streamable-http", "sse", "stdio"], default="streamable-http")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--refuse-everyone", action="store_true", help="answer every request 401")
     args = parser.parse_args()
     if args.transport == "stdio":
         server.run("stdio")
     elif args.transport == "sse":
         server.run("sse", host="127.0.0.1", port=args.port)
     else:
-        app = CountHandshakes(server.streamable_http_app())
+        app: Any = CountHandshakes(server.streamable_http_app())
+        if args.refuse_everyone:
+            app = RefuseEveryone(app)
         uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

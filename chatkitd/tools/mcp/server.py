@@ -84,6 +84,10 @@ class _Connection:
     def usable(self) -> bool:
         return self.loop is asyncio.get_running_loop() and not self.task.done() and self._error is None
 
+    def ready(self) -> bool:
+        """Open and usable: a call goes straight to the client, with no waiting set up."""
+        return self._opened.is_set() and self.usable()
+
     def close(self) -> None:
         self._closing.set()
 
@@ -165,6 +169,8 @@ class ManagedMcpServer(MCPServer):
     async def _connected(self) -> MCPServer:
         loop = asyncio.get_running_loop()
         connection = self._connections.get(loop)
+        if connection is not None and connection.ready():  # every call but the first
+            return connection.client
         if connection is None or not connection.usable():
             async with self._locks.setdefault(loop, asyncio.Lock()):
                 connection = self._connections.get(loop)
@@ -190,7 +196,8 @@ class ManagedMcpServer(MCPServer):
             return self._tools
         try:
             client = await self._connected()
-            tools = await asyncio.wait_for(client.list_tools(), self.config.timeout)
+            async with asyncio.timeout(self.config.timeout):
+                tools = await client.list_tools()
         except Exception as error:  # noqa: BLE001 - an unreachable server must not break the chat
             reason = self._reason(error)
             self._drop(self._current())
@@ -223,9 +230,9 @@ class ManagedMcpServer(MCPServer):
             raise McpUnavailable(f"MCP server '{self.name}' is unreachable: {self._reason(error)}") from None
         connection = self._current()
         try:
-            return await asyncio.wait_for(
-                client.call_tool(tool_name, arguments, meta=meta), self.config.timeout
-            )
+            # A deadline on this task, not wait_for's task per call (Python 3.11).
+            async with asyncio.timeout(self.config.timeout):
+                return await client.call_tool(tool_name, arguments, meta=meta)
         except TimeoutError:
             raise McpUnavailable(
                 f"MCP server '{self.name}' did not answer {tool_name} within {self.config.timeout:g} s."

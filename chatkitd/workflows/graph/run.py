@@ -83,6 +83,9 @@ class GraphRun:
     said_anything: bool = False
     silent: bool = False  # answering threads.sync_custom_action: nothing is said in the chat
     state_changed: bool = False
+    # The state variables as the database holds them, when the run loaded them: a turn whose
+    # set_state nodes leave them as they were writes nothing.
+    saved_state: dict[str, Any] | None = None
     untraced: bool = True
     trace: Any = None  # the run's RunTrace (chatkitd.tracing.runs), set by the runtime
     step: Step | None = None

@@ -104,6 +104,7 @@ class GraphWorkflow(Workflow):
             state=self._initial_state(context, saved),
             conversation=list(conversation),
             model=self._pick_model(item.inference_options.model if item.inference_options else None),
+            saved_state=saved,
         )
         async for event in self._drive(run, self.graph.start):
             yield event
@@ -171,6 +172,7 @@ class GraphWorkflow(Workflow):
         run = GraphRun(
             self, thread, context, store, "", self._initial_state(context, saved), list(conversation)
         )
+        run.saved_state = saved
         run.last = _json_safe(action.payload)
         return run
 
@@ -274,7 +276,7 @@ class GraphWorkflow(Workflow):
                     state=_json_safe(run.state),
                     paused=paused is not None,
                 )
-        if run.state_changed:
+        if run.state_changed and run.state != run.saved_state:
             await graph_state.save(self.env.db, run.context.project_id, run.thread.id, run.state)
         if paused is not None:
             cards = await approvals.pause(

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from chatkitd.approvals import Resumption
 from chatkitd.compat.chatkit import wake_side_queue
 from chatkitd.models.providers import ProviderDefinition
-from chatkitd.tools.mcp import McpToolConfig
+from chatkitd.tools.mcp import McpAgent, McpToolConfig
 from chatkitd.workflows import agent_pause
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ToolDefinition
@@ -162,7 +162,7 @@ class AgentNode(Linear):
             built = [build_server_tool(t, run.workflow.env) for t in self.tools]
             parts.tools = [t for t in built if not isinstance(t, MCPServer)]
             parts.servers = [t for t in built if isinstance(t, MCPServer)]
-        return Agent(
+        return McpAgent(
             name=self.name or self.label or self.id,
             instructions=parts.instructions.render(run.activation()),
             model=run.workflow.model_for(self.provider, model_name),
