@@ -161,6 +161,8 @@ class SqliteBackend:
         self._checkpoints = Checkpoints(path) if path is not None else None
         committed = self._checkpoints.committed if self._checkpoints is not None else None
         self._writes = GroupCommit(self._begin, acquire_within, committed)
+        # The writer's connection (SQLAlchemy's, and the sqlite3 one under it), opened on first use.
+        self._writer: tuple[AsyncConnection, sqlite3.Connection] | None = None
         self._compiled = Compiled(self.engine.dialect)
         self._read_engine = self.engine
         self._sqlite_reader: SqliteReader | None = None
@@ -196,16 +198,40 @@ class SqliteBackend:
             yield SqliteDirect(cast(sqlite3.Connection, transaction.driver), self._compiled)
 
     async def _begin(self) -> Transaction:
-        conn = await self.engine.connect()
+        """A transaction on the writer's connection, which stays open from one to the next:
+        checking one out of the pool and back for each cost more than a short transaction."""
+        if self._writer is None:
+            conn = await self.engine.connect()
+            try:
+                await conn.execution_options(**{_WRITE: True})
+                driver = (await conn.get_raw_connection()).driver_connection
+            except BaseException:
+                await conn.close()
+                raise
+            assert isinstance(driver, aiosqlite.Connection)
+            self._writer = (conn, sqlite3_connection(driver))
+        conn, raw = self._writer
         try:
-            await conn.execution_options(**{_WRITE: True})
             transaction = await conn.begin()
-            driver = (await conn.get_raw_connection()).driver_connection
         except BaseException:
-            await conn.close()
+            await self._drop_writer()
             raise
-        assert isinstance(driver, aiosqlite.Connection)
-        return Transaction(conn, transaction, conn.close, sqlite3_connection(driver))
+        return Transaction(conn, transaction, self._after_transaction, raw)
+
+    async def _after_transaction(self) -> None:
+        """Keep the writer's connection, unless its transaction did not end cleanly."""
+        if self._writer is not None:
+            conn, raw = self._writer
+            # A failed COMMIT (a deferred foreign key) can leave SQLite's transaction open
+            # beneath a SQLAlchemy one that has ended: closing gives it back rolled back.
+            if conn.invalidated or conn.in_transaction() or raw.in_transaction:
+                await self._drop_writer()
+
+    async def _drop_writer(self) -> None:
+        if self._writer is not None:
+            conn, _ = self._writer
+            self._writer = None
+            await conn.close()
 
     async def change_count(self) -> int | None:
         """The change counter (migration 0010), read again only after something committed.
@@ -225,6 +251,7 @@ class SqliteBackend:
         return self._changes
 
     async def dispose(self) -> None:
+        await self._drop_writer()
         await self.reader.close()
         if self._checkpoints is not None:
             await self._checkpoints.close()
