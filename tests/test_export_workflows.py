@@ -163,7 +163,7 @@ def test_hosted_tools_map_to_chatkitds_own_on_another_provider(tmp_path):
 
     from chatkitd.settings import Settings
     from chatkitd.workflows import hosted_tools
-    from chatkitd.workflows.agent import RunEnvironment
+    from chatkitd.workflows.environment import RunEnvironment
 
     settings = Settings(data_dir=tmp_path, model_base_url="http://127.0.0.1:9/v1")
     env = RunEnvironment(settings, None)  # type: ignore[arg-type]

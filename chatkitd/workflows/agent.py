@@ -17,11 +17,12 @@ import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
 
 from agents import Agent, FunctionTool, ModelSettings, RunContextWrapper, Runner
-from agents.models.interface import Model, ModelProvider, ModelTracing
+from agents.models.interface import ModelTracing
 from agents.tool_context import ToolContext
 from chatkit.actions import Action
 from chatkit.errors import CustomStreamError
@@ -36,20 +37,18 @@ from chatkit.types import (
 
 from chatkitd import approvals
 from chatkitd.approvals import Resumption
-from chatkitd.compat.chatkit import Preloaded, wake_side_queue
+from chatkitd.compat.chatkit import Preloaded
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest
-from chatkitd.models.definition import ProviderDefinition
 from chatkitd.models.failures import model_failure
-from chatkitd.models.providers import build_model, describe, served_model
-from chatkitd.settings import Settings
-from chatkitd.store.db import Database
+from chatkitd.models.providers import describe, served_model
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import agent_pause
 from chatkitd.workflows.base import ComposerChoices, Workflow
 from chatkitd.workflows.context import WorkflowRunContext
-from chatkitd.workflows.definitions import AgentAction, ThreadUploadsConfig
-from chatkitd.workflows.streaming import HistoryConverter, chat_events
+from chatkitd.workflows.definitions import AgentAction
+from chatkitd.workflows.environment import RunEnvironment
+from chatkitd.workflows.streaming import HistoryConverter, run_events
 
 logger = logging.getLogger(__name__)
 
@@ -65,20 +64,6 @@ class AgentRun:
     state_variables: dict[str, Any]
     model: str | None
     request_context: RequestContext
-
-
-@dataclass
-class RunEnvironment:
-    """Server-side things every agent run needs: settings, the database, the workflow's provider."""
-
-    settings: Settings
-    db: Database
-    provider: ProviderDefinition | None = None
-    models: list[str] = field(default_factory=list)
-    max_turns: int = 10
-    actions: dict[str, AgentAction] = field(default_factory=dict)  # widget action type -> what it does
-    # Documents attached in the chat: pasted, or indexed into the thread's store and searched.
-    thread_uploads: ThreadUploadsConfig = field(default_factory=ThreadUploadsConfig)
 
 
 def _converter(
@@ -99,16 +84,6 @@ def _converter(
     )
 
 
-class _Provider(ModelProvider):
-    """Resolves model *names* an agent carries (``Agent(model="...")``) with chatkitd's settings."""
-
-    def __init__(self, env: RunEnvironment) -> None:
-        self.env = env
-
-    def get_model(self, model_name: str | None) -> Model:
-        return build_model(self.env.provider, model_name, self.env.settings)
-
-
 AgentFactory = Callable[[AgentRun], "Agent[Any] | Awaitable[Agent[Any]]"]
 
 
@@ -120,7 +95,7 @@ class AgentWorkflow(Workflow):
         self.version = version
         self.factory = factory
         self.env = env
-        self._provider = _Provider(env)
+        self.provider = env.model_provider
 
     def composer_choices(self) -> ComposerChoices:
         # A YAML agent's factory knows its tools' names (loader.yaml_agent_factory); a Python
@@ -317,11 +292,10 @@ class AgentWorkflow(Workflow):
         thread, context = run_context.thread, run_context.request_context
         run_trace = context.run_trace or RunTrace.disabled()
         run_config = run_trace.run_config(
-            model_provider=self._provider,
+            model_provider=self.provider,
             workflow_name=f"{self.id} v{self.version}",
             group_id=thread.id,
         )
-        result = None
         try:
             result = Runner.run_streamed(
                 agent,
@@ -330,8 +304,9 @@ class AgentWorkflow(Workflow):
                 run_config=run_config,
                 max_turns=self.env.max_turns,
             )
-            async for event in chat_events(run_context, result):
-                yield event
+            async with aclosing(run_events(run_context, result)) as events:
+                async for event in events:
+                    yield event
             requests = agent_pause.requests_for(result.interruptions)
             if requests:
                 cards = await approvals.pause(
@@ -348,15 +323,8 @@ class AgentWorkflow(Workflow):
                 for card in cards:
                     yield card
         except BaseException as error:
-            # chatkit leaves its side-queue reader waiting when the run fails.
-            wake_side_queue(run_context)
             self._raise_if_model_failure(error, model, thread.id, context)
             raise
-        finally:
-            if result is not None and not result.is_complete:
-                # A client that went away (or a failure) must not leave the run working,
-                # and paying for tokens, in the background.
-                result.cancel()
 
     def _raise_if_model_failure(
         self, error: BaseException, model: str | None, thread_id: str, context: RequestContext
@@ -385,7 +353,7 @@ class AgentWorkflow(Workflow):
     async def title(self, thread: ThreadMetadata, first_message: str, context: RequestContext) -> str | None:
         """Ask the workflow's default model for a title; None (offline title) on any failure."""
         try:
-            model = build_model(self.env.provider, self._pick_model(None), self.env.settings)
+            model = self.provider.get_model(self._pick_model(None))
             response = await asyncio.wait_for(
                 model.get_response(
                     None,

@@ -40,7 +40,7 @@ def check_loads(deployable: Deployable, registry: WorkflowRegistry) -> None:
     This imports a Python workflow's module (and a YAML workflow's tools), as the
     server will; agents themselves are built only when a turn runs.
     """
-    from chatkitd.workflows.agent import RunEnvironment
+    from chatkitd.workflows.environment import RunEnvironment
     from chatkitd.workflows.loader import load_version
 
     assert registry.db is not None

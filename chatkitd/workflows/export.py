@@ -27,6 +27,7 @@ import itertools
 import sys
 import types
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any, cast
 
 import openai
@@ -41,18 +42,18 @@ from chatkit.types import (
 )
 from pydantic import BaseModel, ValidationError
 
-from chatkitd.compat.chatkit import wake_side_queue
 from chatkitd.context import RequestContext
-from chatkitd.models.providers import _key, build_model, effective_provider
+from chatkitd.models.providers import _key, effective_provider
 from chatkitd.tracing.processor import ADOPT
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import export_guardrails, export_runner, guardrails, hosted_tools
-from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment, _Provider
+from chatkitd.workflows.agent import HISTORY_LIMIT
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.context import WorkflowRunContext
+from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 from chatkitd.workflows.graph.cel import as_text
-from chatkitd.workflows.streaming import HistoryConverter, chat_events
+from chatkitd.workflows.streaming import HistoryConverter, run_events
 
 _CONVERTER = HistoryConverter()
 _DONE = object()
@@ -102,7 +103,7 @@ class ExportWorkflow(Workflow):
         self.run_workflow = run_workflow
         self.input_class = input_class
         self.env = env
-        self.provider = _Provider(env)
+        self.provider = env.model_provider
         self.adapted: dict[int, Agent[Any]] = {}
 
     def _input(self, text: str, context: RequestContext) -> BaseModel:
@@ -118,7 +119,7 @@ class ExportWorkflow(Workflow):
             ) from None
 
     def judge_for(self, model_name: str | None) -> guardrails.Judge:
-        return guardrails.model_judge(build_model(self.env.provider, model_name, self.env.settings))
+        return guardrails.model_judge(self.provider.get_model(model_name))
 
     async def respond(
         self, thread: ThreadMetadata, item: UserMessageItem | None, context: RequestContext, store: Any
@@ -206,22 +207,11 @@ class _Turn:
         if options.get("context") is None:
             options["context"] = context
         result = runner.run_streamed(agent, input, **options)
-        shown = agent.output_type in (None, str)
-        try:
-            if shown:
-                async for event in chat_events(context, result):
-                    if isinstance(event, ThreadItemDoneEvent):
-                        self.said_anything = True
-                    self.queue.put_nowait(event)
-            else:
-                async for _ in result.stream_events():
-                    pass
-        except BaseException:
-            wake_side_queue(context)
-            raise
-        finally:
-            if not result.is_complete:
-                result.cancel()
+        async with aclosing(run_events(context, result, shown=agent.output_type in (None, str))) as events:
+            async for event in events:
+                if isinstance(event, ThreadItemDoneEvent):
+                    self.said_anything = True
+                self.queue.put_nowait(event)
         return result
 
 

@@ -41,7 +41,7 @@ from agents import (
 from chatkitd.models.providers import effective_provider
 
 if TYPE_CHECKING:
-    from chatkitd.workflows.agent import RunEnvironment
+    from chatkitd.workflows.environment import RunEnvironment
 
 Builder = Callable[[Any, "RunEnvironment"], Any]
 

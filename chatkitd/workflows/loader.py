@@ -15,16 +15,15 @@ import types
 from typing import Any
 
 from agents import Agent, ModelSettings, RunContextWrapper, StopAtTools
-from agents.mcp import MCPServer
 from pydantic import TypeAdapter
 
 from chatkitd import templating
-from chatkitd.models.providers import build_model
-from chatkitd.tools.mcp import McpAgent
-from chatkitd.workflows.agent import AgentRun, AgentWorkflow, RunEnvironment
+from chatkitd.workflows.agent import AgentRun, AgentWorkflow
 from chatkitd.workflows.base import Workflow
+from chatkitd.workflows.building import ServerTools, workflow_agent
 from chatkitd.workflows.definitions import AgentAction, AgentDefinition, parse_yaml
-from chatkitd.workflows.tools import build_server_tool, client_tool, thread_uploads_search
+from chatkitd.workflows.environment import RunEnvironment
+from chatkitd.workflows.tools import client_tool, thread_uploads_search
 
 _module_numbers = itertools.count(1)
 
@@ -57,12 +56,11 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
     Instructions render per run from the run context's state variables, so
     one agent serves every session.
     """
-    built = [build_server_tool(t, env) for t in definition.tools]
+    extra = []
     if definition.thread_uploads.index and not any(t.kind == "file_search" for t in definition.tools):
         # The thread's own uploads are searched: by the agent's file_search, or by one made for them.
-        built.append(thread_uploads_search(definition.thread_uploads.max_num_results, env))
-    server_tools = [t for t in built if not isinstance(t, MCPServer)]
-    mcp_servers = [t for t in built if isinstance(t, MCPServer)]
+        extra.append(thread_uploads_search(definition.thread_uploads.max_num_results, env))
+    server_tools = ServerTools.build(definition.tools, env, extra)
     client_tools = [client_tool(t) for t in definition.client_tools]
     settings = ModelSettings(**definition.model_settings)
     agents: dict[str | None, Agent[Any]] = {}
@@ -73,15 +71,13 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
     def build(run: AgentRun) -> Agent[Any]:
         agent = agents.get(run.model)
         if agent is None:
-            agent = agents[run.model] = McpAgent(
+            agent = agents[run.model] = workflow_agent(
+                server_tools,
+                client_tools,
                 name=definition.name or definition.id,
                 instructions=instructions,
-                model=build_model(definition.provider, run.model, env.settings),
+                model=env.model_provider.get_model(run.model),
                 model_settings=settings,
-                tools=[*server_tools, *client_tools],
-                mcp_servers=mcp_servers,
-                # Two servers may name a tool alike: then each tool is prefixed with its server.
-                mcp_config={"include_server_in_tool_names": len(mcp_servers) > 1},
                 # A client tool's call ends the run; the client's output resumes it.
                 tool_use_behavior=StopAtTools(stop_at_tool_names=[t.name for t in client_tools])
                 if client_tools
@@ -91,12 +87,9 @@ def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noq
 
     # What a composer may offer as tool_choice (AgentWorkflow.composer_choices); an MCP
     # server's tools are listed only once it is connected, so they are not among them.
-    names = (getattr(tool, "name", None) for tool in (*server_tools, *client_tools))
-    build.tool_names = [name for name in names if name]  # type: ignore[attr-defined]
+    build.tool_names = server_tools.names() + [t.name for t in client_tools]  # type: ignore[attr-defined]
     # What an action may run: the server tools, and any tool of an MCP server (known once connected).
-    build.server_tool_names = (  # type: ignore[attr-defined]
-        None if mcp_servers else {name for t in server_tools if (name := getattr(t, "name", None))}
-    )
+    build.server_tool_names = None if server_tools.servers else set(server_tools.names())  # type: ignore[attr-defined]
     return build
 
 
@@ -125,6 +118,7 @@ def load_version(
             from chatkitd.workflows.graph.runtime import GraphWorkflow
             from chatkitd.workflows.graph.spec import parse_graph
 
+            env.provider = agent.provider  # the graph's; a node may name its own
             return GraphWorkflow(workflow_id, version, parse_graph(agent), env)
         env.provider, env.models, env.max_turns = agent.provider, agent.models, agent.max_turns
         env.actions = dict(agent.actions)

@@ -101,7 +101,7 @@ class WorkflowRegistry:
         key = (project_id, workflow_id, str(row.version))
         workflow = self._loaded.get(key)
         if workflow is None:
-            from chatkitd.workflows.agent import RunEnvironment
+            from chatkitd.workflows.environment import RunEnvironment
             from chatkitd.workflows.loader import load_version
 
             assert self.db is not None

@@ -6,7 +6,7 @@ as is (they rely on chatkit's and the SDK's internals) live in ``chatkitd.compat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, cast
 
 from agents import RunResultStreaming
@@ -21,7 +21,7 @@ from chatkit.types import (
 from openai.types.responses import EasyInputMessageParam, ResponseInputTextParam
 
 from chatkitd.compat.agents import ItemIds
-from chatkitd.compat.chatkit import ConverterInput
+from chatkitd.compat.chatkit import ConverterInput, wake_side_queue
 from chatkitd.knowledge.citations import annotate
 from chatkitd.tools.web_search import cite
 from chatkitd.workflows.context import WorkflowRunContext
@@ -49,6 +49,31 @@ async def chat_events(
                 yield cited
         else:
             yield event
+
+
+async def run_events(
+    run_context: WorkflowRunContext, result: RunResultStreaming, shown: bool = True
+) -> AsyncGenerator[ThreadStreamEvent, None]:
+    """One streamed agent run, for every kind of workflow that runs agents: shown, its events
+    as the chat shows them (``chat_events``); not shown (a classifier's JSON, a widget made of
+    its output), run to the end with nothing said. A failure wakes chatkit's side-queue reader,
+    and a run left unfinished (a failure, a client gone) is cancelled, so that it does not go
+    on, and pay for tokens, in the background. Iterate it inside ``contextlib.aclosing`` so
+    that closing the caller closes it at once."""
+    try:
+        if shown:
+            async for event in chat_events(run_context, result):
+                yield event
+        else:
+            async for _ in result.stream_events():
+                pass
+    except BaseException:
+        # chatkit leaves its side-queue reader waiting when the run fails.
+        wake_side_queue(run_context)
+        raise
+    finally:
+        if not result.is_complete:
+            result.cancel()
 
 
 class HistoryConverter(ThreadItemConverter):

@@ -30,7 +30,7 @@ from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ClientToolDefinition, FileSearchConfig, ToolDefinition
 
 if TYPE_CHECKING:
-    from chatkitd.workflows.agent import RunEnvironment
+    from chatkitd.workflows.environment import RunEnvironment
 
 
 @function_tool

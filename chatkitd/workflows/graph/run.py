@@ -12,12 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agents.models.interface import Model, ModelProvider
 from chatkit.types import ThreadMetadata, ThreadStreamEvent
 
 from chatkitd.approvals import ApprovalRequest
 from chatkitd.context import RequestContext
-from chatkitd.models.providers import ProviderDefinition
+from chatkitd.workflows.environment import WorkflowModels
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 from chatkitd.workflows.graph import cel
 
@@ -28,13 +27,11 @@ class GraphHost(Protocol):
     id: str
     version: str
     models: list[str]
-    provider: ModelProvider
+    provider: WorkflowModels  # models by name; a node with a provider of its own: .model(provider, name)
     env: Any  # the RunEnvironment (settings, database) tools are built with
 
     @property
     def default_model(self) -> str | None: ...
-
-    def model_for(self, provider: ProviderDefinition | None, name: str | None) -> Model: ...
 
 
 @dataclass

@@ -18,7 +18,6 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from agents.models.interface import Model, ModelProvider
 from chatkit.actions import Action
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
@@ -36,10 +35,10 @@ from chatkitd import approvals
 from chatkitd.approvals import ApprovalRequest, Resumption
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, Unprocessable
-from chatkitd.models.providers import ProviderDefinition, build_model
 from chatkitd.tracing.runs import RunTrace
-from chatkitd.workflows.agent import HISTORY_LIMIT, RunEnvironment
+from chatkitd.workflows.agent import HISTORY_LIMIT
 from chatkitd.workflows.base import ComposerChoices, Workflow
+from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.graph import state as graph_state
 from chatkitd.workflows.graph.cel import CelError
 from chatkitd.workflows.graph.run import GraphRun, Position
@@ -50,14 +49,6 @@ _CONVERTER = HistoryConverter()
 PAUSE_KIND = "graph"  # the approvals core's name for a graph run's pause
 
 
-class _Provider(ModelProvider):
-    def __init__(self, workflow: GraphWorkflow) -> None:
-        self.workflow = workflow
-
-    def get_model(self, model_name: str | None) -> Model:
-        return self.workflow.model_for(None, model_name)
-
-
 class GraphWorkflow(Workflow):
     def __init__(self, id: str, version: str, graph: Graph, env: RunEnvironment) -> None:
         self.id = id
@@ -65,8 +56,7 @@ class GraphWorkflow(Workflow):
         self.graph = graph
         self.env = env
         self.models = graph.definition.models
-        self.provider: ModelProvider = _Provider(self)
-        self._models: dict[tuple[str, str | None], Model] = {}
+        self.provider = env.model_provider
 
     def composer_choices(self) -> ComposerChoices:
         return ComposerChoices(list(self.models))
@@ -74,15 +64,6 @@ class GraphWorkflow(Workflow):
     @property
     def default_model(self) -> str | None:
         return self.models[0] if self.models else None
-
-    def model_for(self, provider: ProviderDefinition | None, name: str | None) -> Model:
-        """The model for a node (its own provider, else the workflow's), built once per process."""
-        provider = provider or self.graph.definition.provider
-        key = (provider.model_dump_json() if provider else "", name)
-        model = self._models.get(key)
-        if model is None:
-            model = self._models[key] = build_model(provider, name, self.env.settings)
-        return model
 
     # -- turns -------------------------------------------------------------------------
 

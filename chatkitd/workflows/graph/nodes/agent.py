@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from contextlib import aclosing
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -19,23 +20,21 @@ from agents import Agent, ModelSettings, Runner
 from agents.agent_output import AgentOutputSchemaBase
 from agents.exceptions import ModelBehaviorError
 from agents.items import ToolApprovalItem
-from agents.mcp import MCPServer
 from chatkit.types import ThreadItemDoneEvent, ThreadStreamEvent, WidgetItem
 from chatkit.widgets import WidgetRoot
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from chatkitd.approvals import Resumption
-from chatkitd.compat.chatkit import wake_side_queue
 from chatkitd.models.providers import ProviderDefinition
-from chatkitd.tools.mcp import McpAgent, McpToolConfig
+from chatkitd.tools.mcp import McpToolConfig
 from chatkitd.workflows import agent_pause
+from chatkitd.workflows.building import ServerTools, workflow_agent
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import ToolDefinition
 from chatkitd.workflows.graph.cel import Compiler, Scope, Template
 from chatkitd.workflows.graph.nodes.base import Linear, Step
 from chatkitd.workflows.graph.run import GraphRun
-from chatkitd.workflows.streaming import chat_events
-from chatkitd.workflows.tools import build_server_tool
+from chatkitd.workflows.streaming import run_events
 
 _widgets: TypeAdapter[WidgetRoot] = TypeAdapter(WidgetRoot)
 
@@ -159,17 +158,13 @@ class AgentNode(Linear):
 
     def _agent(self, parts: _Compiled, run: GraphRun, model_name: str | None) -> Agent[Any]:
         if parts.tools is None:
-            built = [build_server_tool(t, run.workflow.env) for t in self.tools]
-            parts.tools = [t for t in built if not isinstance(t, MCPServer)]
-            parts.servers = [t for t in built if isinstance(t, MCPServer)]
-        return McpAgent(
+            parts.tools = ServerTools.build(self.tools, run.workflow.env)
+        return workflow_agent(
+            parts.tools,
             name=self.name or self.label or self.id,
             instructions=parts.instructions.render(run.activation()),
-            model=run.workflow.model_for(self.provider, model_name),
+            model=run.workflow.provider.model(self.provider, model_name),
             model_settings=ModelSettings(**self.model_settings),
-            tools=list(parts.tools),
-            mcp_servers=list(parts.servers),
-            mcp_config={"include_server_in_tool_names": len(parts.servers) > 1},
             output_type=parts.schema,
         )
 
@@ -191,22 +186,12 @@ class AgentNode(Linear):
             run_config=run.trace.run_config(model_provider=run.workflow.provider),
             max_turns=self.max_turns,
         )
-        try:
-            if self.shown and parts.widget is None:
-                async for event in chat_events(context, result):
-                    if isinstance(event, ThreadItemDoneEvent):
-                        run.said_anything = True
-                        run.item_ids.append(event.item.id)
-                    yield event
-            else:
-                async for _ in result.stream_events():
-                    pass
-        except BaseException:
-            wake_side_queue(context)
-            raise
-        finally:
-            if not result.is_complete:
-                result.cancel()
+        async with aclosing(run_events(context, result, self.shown and parts.widget is None)) as events:
+            async for event in events:
+                if isinstance(event, ThreadItemDoneEvent):
+                    run.said_anything = True
+                    run.item_ids.append(event.item.id)
+                yield event
         questions = agent_pause.requests_for(result.interruptions)
         if questions:
             saved = agent_pause.saved_state(result.to_state(), model_name)
@@ -249,10 +234,9 @@ class AgentNode(Linear):
 class _Compiled:
     instructions: Template
     prompt: Template | None
-    tools: list[Any] | None
+    tools: ServerTools | None
     schema: AgentOutputSchemaBase | None
     widget: Any
-    servers: list[Any] = field(default_factory=list)
 
 
 def _run_context(run: GraphRun) -> WorkflowRunContext:

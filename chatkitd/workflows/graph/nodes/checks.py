@@ -54,7 +54,7 @@ class Guardrails(NodeSpec):
         needs_model = any(c.check != "pii" for c in self.checks)
         judge = None
         if needs_model:
-            model = run.workflow.model_for(self.provider, self.model or run.workflow.default_model)
+            model = run.workflow.provider.model(self.provider, self.model or run.workflow.default_model)
             judge = guardrails.model_judge(model)
         results, checked = await guardrails.run_checks(
             [(c.check, c.config()) for c in self.checks], text, judge
