@@ -49,8 +49,8 @@ format: $(STAMP)
 
 check: lint typecheck test
 
-# The container image and compose.yaml, built and run (~17 min the first time on a machine,
-# 2-3 min after; installs docker.io, docker-compose and debootstrap when missing). Not part of
+# The container image and compose.yaml, built and run (~18 min the first time on a machine,
+# 2-4 min after; installs docker.io, docker-compose and debootstrap when missing). Not part of
 # `make test`: run it when the Dockerfile, compose.yaml, deploy/, tests/image/ or dependencies change.
 image-test: $(STAMP)
 	tests/image/run.sh $(PY)
