@@ -133,7 +133,13 @@ def test_the_exports_file_search_searches_chatkitds_store_and_cites_the_file(des
     assert annotation["source"]["filename"] == "handbook.md" and annotation["source"]["group"] == file_id
 
 
-def test_the_exports_hosted_mcp_tool_runs_through_chatkitds_mcp_client(chat):
+def test_the_exports_hosted_mcp_tool_runs_through_chatkitds_mcp_client(desk, chat):
     # The record comes from the MCP server on loopback only: the model repeats the tool's output.
     stream = chat.create("Look up the customer please")
     assert stream.text().strip() == "CRM: Customer c3: Ada Lovelace, gold plan"
+    # Two model calls, one listing of the server's tools: the export's agent lists them once per run.
+    server, _ = desk
+    with server.sdk(ADMIN_KEY) as sdk:
+        [trace] = sdk.get(f"/chatkit/traces?thread_id={stream.thread_id}", cast_to=object)["data"]
+        spans = sdk.get(f"/chatkit/traces/{trace['id']}", cast_to=object)["spans"]
+    assert [s["kind"] for s in spans].count("mcp_tools") == 1

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pytest
 from chatkit.store import NotFoundError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from chatkitd import clock, ids
 from chatkitd.store import tables
 from tests.support import seed
 
@@ -116,3 +117,25 @@ def test_a_thread_deleted_during_a_request_is_saved_again_as_before(server, clie
 
     thread_id = server.run(scenario())
     assert client.beta.chatkit.threads.retrieve(thread_id).title == "Again"
+
+
+def test_a_direct_write_is_one_transaction_kept_whole_or_not_at_all(server):
+    """``Database.write_direct()``: its statements commit together, or, if the block raises, none do."""
+    db = server.platform.db
+    P = tables.projects
+    add = insert(P)
+    names = [f"direct_{ids.new_id('x')}" for _ in range(4)]
+
+    async def scenario():
+        async with db.write_direct() as direct:
+            for name in names[:2]:
+                await direct.execute(add, {"id": name, "name": name, "created_at": clock.unix()})
+        with pytest.raises(RuntimeError, match="changed my mind"):
+            async with db.write_direct() as direct:
+                for name in names[2:]:
+                    await direct.execute(add, {"id": name, "name": name, "created_at": clock.unix()})
+                raise RuntimeError("changed my mind")
+        async with db.read() as conn:
+            return set(await conn.scalars(select(P.c.name).where(P.c.name.in_(names))))
+
+    assert server.run(scenario()) == set(names[:2])

@@ -26,6 +26,11 @@ SCRIPT = """
       steps: [{text: "Tools: {{ tools }}"}]
     - when: "^add"
       steps: [{call: {name: add, arguments: {a: 2, b: 3}}}, {text: "Sum: {{ tool_output }}"}]
+    - when: "^twice"
+      steps:
+        - call: {name: add, arguments: {a: 2, b: 3}}
+        - call: {name: add, arguments: {a: 4, b: 5}}
+        - text: "Sums: {{ tool_output }}"
     - when: "^who"
       steps: [{call: {name: whoami}}, {text: "Whoami: {{ tool_output }}"}]
     - when: "^lookup"
@@ -103,6 +108,16 @@ def test_a_tool_is_called_and_its_result_reaches_the_model_and_the_trace(chat, c
     [call] = [s for s in trace["spans"] if s["kind"] == "function"]
     assert call["name"] == "add" and call["data"]["mcp_data"] == {"server": "crm"}
     assert call["error"] is None
+
+
+def test_the_tools_are_listed_once_per_run_not_before_every_model_call(chat, client):
+    # Three model calls (two tool calls, then the answer), one listing: the SDK would list and
+    # convert the server's tools before each of them.
+    stream = chat.create("twice please")
+    assert stream.text() == "Sums: 9"
+    spans = trace_of(client, stream.thread_id)["spans"]
+    assert [s["kind"] for s in spans].count("function") == 2
+    assert [s["kind"] for s in spans].count("mcp_tools") == 1
 
 
 def test_headers_come_from_the_environment_and_stay_out_of_the_trace(chat, client):

@@ -152,7 +152,11 @@ def adapt(agent: Agent[Any], env: RunEnvironment, cache: dict[int, Agent[Any]] |
             changed = True
         else:
             tools.append(tool)
-    adapted = agent.clone(tools=tools, mcp_servers=[*agent.mcp_servers, *servers]) if changed else agent
+    adapted = agent
+    if changed:
+        from chatkitd.tools.mcp.agent import McpAgent  # the MCP client, imported when a tool needs it
+
+        adapted = McpAgent.copy_of(agent, tools=tools, mcp_servers=[*agent.mcp_servers, *servers])
     cache[id(agent)] = adapted
     handoffs = [adapt(h, env, cache) if isinstance(h, Agent) else h for h in agent.handoffs]
     if any(a is not b for a, b in zip(handoffs, agent.handoffs, strict=True)):

@@ -16,6 +16,7 @@ not list its tools is not waited for again before every model call.
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from typing import Any
 
@@ -29,6 +30,15 @@ _CONVERTED: weakref.WeakKeyDictionary[RunContextWrapper[Any], list[tuple[Agent[A
 
 class McpAgent(Agent[Any]):
     """``Agent`` whose MCP tools are listed and converted once per run."""
+
+    @classmethod
+    def copy_of(cls, agent: Agent[Any], **changes: Any) -> Agent[Any]:
+        """``agent.clone(**changes)``, as an ``McpAgent`` when ``agent`` is a plain ``Agent`` (a
+        workflow's own subclass keeps its class, and the SDK's conversion before every model call)."""
+        if type(agent) is not Agent:
+            return agent.clone(**changes)
+        values = {field.name: getattr(agent, field.name) for field in dataclasses.fields(agent) if field.init}
+        return cls(**{**values, **changes})
 
     async def get_mcp_tools(self, run_context: RunContextWrapper[Any]) -> list[Tool]:
         if not self.mcp_servers:
