@@ -28,8 +28,6 @@ from chatkit.types import (
     UserMessageTextContent,
     WidgetItem,
 )
-from chatkit.widgets import WidgetRoot
-from pydantic import TypeAdapter, ValidationError
 
 from chatkitd import approvals
 from chatkitd.approvals import ApprovalRequest, Resumption
@@ -41,7 +39,7 @@ from chatkitd.workflows.base import ComposerChoices, Workflow
 from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.graph import state as graph_state
 from chatkitd.workflows.graph.cel import CelError
-from chatkitd.workflows.graph.run import GraphRun, Position
+from chatkitd.workflows.graph.run import GraphRun, Position, widget_of
 from chatkitd.workflows.graph.spec import Graph
 from chatkitd.workflows.streaming import HistoryConverter
 
@@ -136,7 +134,10 @@ class GraphWorkflow(Workflow):
         run.silent = True
         async for _ in self._drive(run, target):
             raise AssertionError("a node that talks ran in a sync action")  # talking_node rules it out
-        widget = _widget_of(run.last)
+        try:
+            widget = widget_of(run.last)
+        except ValueError as error:
+            raise Unprocessable(f"The action's run ended with {error}", code="invalid_widget") from None
         if widget is None or sender is None:
             return SyncCustomActionResponse(updated_item=None)
         updated = sender.model_copy(update={"widget": widget})
@@ -327,20 +328,6 @@ def _coerce(value: Any, kind: str) -> Any:
 
 
 _SCALARS = (str, int, float, bool, type(None))
-_WIDGETS: TypeAdapter[WidgetRoot] = TypeAdapter(WidgetRoot)
-
-
-def _widget_of(output: Any) -> WidgetRoot | None:
-    """A run's output as a widget, when it is one (a JSON object with a widget root's ``type``)."""
-    if not isinstance(output, dict) or "type" not in output:
-        return None
-    try:
-        return _WIDGETS.validate_python(output)
-    except ValidationError as error:
-        raise Unprocessable(
-            f"The action's run ended with an object that is not a widget: {error.errors()[0]['msg']}",
-            code="invalid_widget",
-        ) from None
 
 
 def _json_safe(value: Any) -> Any:
