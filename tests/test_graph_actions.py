@@ -61,7 +61,7 @@ nodes:
     message: Empty the cart?
     on_approve: emptied
   - {{id: emptied, type: set_state, assign: {{items: "0"}}, next: told}}
-  - {{id: broken, type: end, output: '{{"type": "NotAWidget"}}'}}
+  - {{id: broken, type: end, output: '{{"type": "Card", "children": "none"}}'}}
 """
 
 

@@ -272,3 +272,49 @@ def test_an_agent_nodes_tool_needing_approval_pauses_the_graph(server, chat_for,
     # The graph went on after the agent: the end node saw its output (and said nothing more,
     # since the run had spoken).
     assert not resumed.of("error")
+
+
+ACTION_GRAPH = """
+id: {id}
+actions: {{calc.add: call}}
+nodes:
+  - {{id: start, type: start, next: hello}}
+  - {{id: hello, type: end, output: '"Ready."'}}
+  - id: call
+    type: mcp
+    server: {{server_label: calc, url: "{url}", require_approval: never}}
+    tool: add
+    input: "{{'a': int(input.a), 'b': int(input.b)}}"
+    next: shown
+  - id: shown
+    type: end
+    output: '{{"type": "Card", "children": [{{"type": "Text", "value": "Sum: " + input.output_text}}]}}'
+"""
+
+
+def test_a_widget_action_runs_an_mcp_tool_streamed_or_at_once(server, client, chat_for, user):
+    """An action can run a tool: the graph's action leads to an mcp node, with the payload as arguments."""
+    with McpServerProcess("streamable-http") as calc:
+        workflow_id = f"mcp-action-{uuid.uuid4().hex[:8]}"
+        server.run(deploy_yaml(server.platform, ACTION_GRAPH.format(id=workflow_id, url=calc.url)))
+        chat = chat_for(user, workflow={"id": workflow_id})
+        first = chat.create("hi")
+        at_once = chat.call(
+            "threads.sync_custom_action",
+            thread_id=first.thread_id,
+            action={"type": "calc.add", "payload": {"a": 2, "b": 3}},
+        )
+        assert at_once.get("updated_item") is None  # no widget sent it: nothing to replace
+        call = node_span(client, first.thread_id, "mcp call")
+        assert call["arguments"] == {"a": 2, "b": 3} and call["output"]["output_text"] == "5"
+
+        streamed = chat.stream(
+            "threads.custom_action",
+            thread_id=first.thread_id,
+            action={"type": "calc.add", "payload": {"a": 4, "b": 5}},
+        )
+        assert not streamed.of("error")
+        # The end node's output is a widget, so the chat shows it as one.
+        [card] = streamed.done_items("widget")
+        assert card["widget"]["children"][0]["value"] == "Sum: 9"
+        assert not streamed.done_items("assistant_message")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from chatkitd.tools.mcp import McpToolConfig
+from chatkitd.tools.mcp.config import LITERAL_CREDENTIALS
 from tests.support.chat import Chat, Stream, parse_sse
 from tests.support.harness import deploy_yaml
 from tests.support.mcp import McpServerProcess
@@ -252,10 +253,14 @@ def test_stdio_for_local_development(server, chat_for, user):
 
 def test_failures_never_show_the_configurations_secrets(monkeypatch):
     monkeypatch.setenv("CRM_TOKEN", "Bearer t0ps3cret")
-    config = McpToolConfig(
-        server_label="crm",
-        url="https://user:pw@crm.example.com/mcp?key=k3y",
-        headers={"Authorization": "env:CRM_TOKEN", "X-Api-Key": "literal-key"},
+    # A literal header value comes only from a Python workflow's HostedMCPTool (YAML refuses it).
+    config = McpToolConfig.model_validate(
+        {
+            "server_label": "crm",
+            "url": "https://user:pw@crm.example.com/mcp?key=k3y",
+            "headers": {"Authorization": "env:CRM_TOKEN", "X-Api-Key": "literal-key"},
+        },
+        context=LITERAL_CREDENTIALS,
     )
     text = "failed: Bearer t0ps3cret / literal-key at https://user:pw@crm.example.com/mcp?key=k3y"
     assert config.redact(text) == "failed: [redacted] / [redacted] at https://crm.example.com/mcp"

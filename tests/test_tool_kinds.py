@@ -47,6 +47,16 @@ def agent(tools: str) -> str:
         ("  - python: not-a-path\n", "tools.0.python", "pattern"),
         ("  - {builtin: current_time, require_approval: sometimes}\n", "tools.0.require_approval", "always"),
         ("  - {builtin: current_time, extra: 1}\n", "tools.0.extra", "Extra inputs"),
+        (
+            "  - mcp: {server_label: crm, url: 'http://127.0.0.1/mcp', headers: {Authorization: Bearer x}}\n",
+            "tools.0.mcp",
+            "headers 'Authorization' carries a credential: write `env:NAME`",
+        ),
+        (
+            "  - mcp: {server_label: crm, command: srv, env: {CRM_API_KEY: k3y}}\n",
+            "tools.0.mcp",
+            "env 'CRM_API_KEY' carries a credential",
+        ),
     ],
 )
 def test_a_bad_tool_is_refused_naming_where(tools, param, words):

@@ -86,7 +86,7 @@ class PostgresBackend:
     is_sqlite = False
 
     def __init__(self, url: URL, options: Any, echo: bool = False) -> None:
-        transactions, reads = split_pool(options.pool_size)
+        transactions, hot = split_pool(options.pool_size)
         connect_args: dict[str, Any] = {}
         if options.transaction_pooling:
             # No statement outlives its transaction: asyncpg then sends them unnamed.
@@ -100,7 +100,7 @@ class PostgresBackend:
             connect_args=connect_args,
         )
         self._hot = PostgresReader(
-            url, self.engine.dialect, reads, prepared_statements=not options.transaction_pooling
+            url, self.engine.dialect, hot, prepared_statements=not options.transaction_pooling
         )
         self.reader: Reader = self._hot
         self._compiled = Compiled(self.engine.dialect)

@@ -3,7 +3,11 @@
 Secrets never sit in a workflow file: a header (or a stdio server's
 environment variable) whose value is ``env:NAME`` takes the value of the
 server's environment variable ``NAME`` when the connection opens, so the
-secret is not stored with the workflow nor written to a trace.
+secret is not stored with the workflow nor written to a trace. A credential
+header (``Authorization``, ``X-Api-Key``...) or variable written out in a
+YAML workflow is refused at deploy. (A Python workflow's ``HostedMCPTool``
+is taken as it comes: its code may have read the value from the
+environment itself.)
 """
 
 from __future__ import annotations
@@ -14,10 +18,14 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Policy = Literal["always", "never"]
 _ENV = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)$")
+# Header and variable names that carry a credential: their values come from the environment.
+_CREDENTIAL = re.compile(r"auth|key|token|secret|passw|cookie|credential|session", re.IGNORECASE)
+# model_validate(..., context=LITERAL_CREDENTIALS): values already read by code (HostedMCPTool).
+LITERAL_CREDENTIALS = {"literal_credentials": True}
 
 
 class McpConfigError(RuntimeError):
@@ -74,6 +82,19 @@ class McpToolConfig(BaseModel):
             if value.startswith("env:") and not _ENV.match(value):
                 raise ValueError(f"'{name}': an `env:` value names one variable, like env:CRM_TOKEN")
         return values
+
+    @model_validator(mode="after")
+    def _no_written_credentials(self, info: ValidationInfo) -> McpToolConfig:
+        if (info.context or {}).get("literal_credentials"):
+            return self
+        for where, values in (("headers", self.headers), ("env", self.env)):
+            for name, value in values.items():
+                if _CREDENTIAL.search(name) and not _ENV.match(value):
+                    raise ValueError(
+                        f"{where} '{name}' carries a credential: write `env:NAME` and set NAME in the "
+                        "server's environment; a secret never sits in a workflow file"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _where(self) -> McpToolConfig:
@@ -175,5 +196,6 @@ def config_from_hosted(tool_config: Mapping[str, Any]) -> McpToolConfig:
             "headers": headers,
             "allowed_tools": allowed,
             "require_approval": tool_config.get("require_approval") or "always",
-        }
+        },
+        context=LITERAL_CREDENTIALS,
     )

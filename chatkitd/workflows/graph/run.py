@@ -12,8 +12,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chatkit.types import ThreadMetadata, ThreadStreamEvent
+from chatkit.errors import CustomStreamError
+from chatkit.types import ThreadItemDoneEvent, ThreadMetadata, ThreadStreamEvent, WidgetItem
+from chatkit.widgets import WidgetRoot
+from pydantic import TypeAdapter, ValidationError
 
+from chatkitd import clock
 from chatkitd.approvals import ApprovalRequest
 from chatkitd.context import RequestContext
 from chatkitd.workflows.environment import WorkflowModels
@@ -64,6 +68,23 @@ class Position:
     data: dict[str, Any] = field(default_factory=dict)  # what the pausing node kept (Step.kept)
 
 
+_WIDGETS: TypeAdapter[WidgetRoot] = TypeAdapter(WidgetRoot)
+_WIDGET_ROOTS = ("Card", "ListView", "Basic")
+
+
+def widget_of(value: Any) -> WidgetRoot | None:
+    """``value`` as a widget when it is a JSON object whose ``type`` is a widget root's (``Card``,
+    ``ListView``, ``Basic``); None for any other value. ValueError: it names a root but is no widget."""
+    if not isinstance(value, dict) or value.get("type") not in _WIDGET_ROOTS:
+        return None
+    try:
+        return _WIDGETS.validate_python(value)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"a {value['type']} that is not a valid widget: {where}: {first['msg']}") from None
+
+
 @dataclass
 class GraphRun:
     workflow: GraphHost
@@ -112,9 +133,23 @@ class GraphRun:
         return self.store.generate_item_id(kind, self.thread, self.context)
 
     async def say(self, value: Any) -> AsyncIterator[ThreadStreamEvent]:
-        """An assistant message with ``value`` as text (JSON for anything but a string)."""
+        """``value`` in the chat: a widget when it is one (``widget_of``), else an assistant
+        message with it as text (JSON for anything but a string)."""
+        if self.silent:
+            return
+        try:
+            widget = widget_of(value)
+        except ValueError as error:
+            raise CustomStreamError(f"The workflow's output is {error}", allow_retry=False) from None
+        if widget is not None:
+            self.said_anything = True
+            item = WidgetItem(
+                id=self.new_item_id(), thread_id=self.thread.id, created_at=clock.now(), widget=widget
+            )
+            yield ThreadItemDoneEvent(item=item)
+            return
         text = cel.as_text(value)
-        if not text or self.silent:
+        if not text:
             return
         self.said_anything = True
         async for event in stream_assistant_message(self.new_item_id(), self.thread.id, chunk_words(text, 8)):

@@ -28,8 +28,6 @@ from chatkit.types import (
     UserMessageTextContent,
     WidgetItem,
 )
-from chatkit.widgets import WidgetRoot
-from pydantic import TypeAdapter, ValidationError
 
 from chatkitd import approvals
 from chatkitd.approvals import ApprovalRequest, Resumption
@@ -37,11 +35,11 @@ from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, Unprocessable
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows.agent import HISTORY_LIMIT
-from chatkitd.workflows.base import ComposerChoices, Workflow
+from chatkitd.workflows.base import ComposerChoices, Workflow, declared_action
 from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.graph import state as graph_state
 from chatkitd.workflows.graph.cel import CelError
-from chatkitd.workflows.graph.run import GraphRun, Position
+from chatkitd.workflows.graph.run import GraphRun, Position, widget_of
 from chatkitd.workflows.graph.spec import Graph
 from chatkitd.workflows.streaming import HistoryConverter
 
@@ -91,12 +89,11 @@ class GraphWorkflow(Workflow):
             yield event
 
     def check_action(self, action_type: str) -> None:
-        if action_type not in self.graph.definition.actions:
-            known = ", ".join(sorted(self.graph.definition.actions)) or "none"
-            raise InvalidRequest(
-                f"Workflow '{self.id}' has no action '{action_type}' (its actions: {known}).",
-                param="params.action.type",
-            )
+        self._target(action_type)
+
+    def _target(self, action_type: str) -> str:
+        """The node an action's run starts at."""
+        return declared_action(self.id, self.graph.definition.actions, action_type)
 
     async def action(
         self,
@@ -107,8 +104,9 @@ class GraphWorkflow(Workflow):
         store: Any,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """The run starts at the action's node, with the action's payload as its ``input``."""
+        target = self._target(action.type)
         run = await self._action_run(thread, action, context, store)
-        async for event in self._drive(run, self.graph.definition.actions[action.type]):
+        async for event in self._drive(run, target):
             yield event
 
     async def sync_action(
@@ -122,8 +120,7 @@ class GraphWorkflow(Workflow):
         """The run starts at the action's node as for ``action``, but has no stream: no node on
         its way may show anything or wait for a person (a 400 before anything runs). Its output
         answers: a widget replaces the one that sent the action (saved), anything else leaves it."""
-        self.check_action(action.type)
-        target = self.graph.definition.actions[action.type]
+        target = self._target(action.type)
         talking = self.graph.talking_node(target)
         if talking is not None:
             raise InvalidRequest(
@@ -136,7 +133,10 @@ class GraphWorkflow(Workflow):
         run.silent = True
         async for _ in self._drive(run, target):
             raise AssertionError("a node that talks ran in a sync action")  # talking_node rules it out
-        widget = _widget_of(run.last)
+        try:
+            widget = widget_of(run.last)
+        except ValueError as error:
+            raise Unprocessable(f"The action's run ended with {error}", code="invalid_widget") from None
         if widget is None or sender is None:
             return SyncCustomActionResponse(updated_item=None)
         updated = sender.model_copy(update={"widget": widget})
@@ -327,20 +327,6 @@ def _coerce(value: Any, kind: str) -> Any:
 
 
 _SCALARS = (str, int, float, bool, type(None))
-_WIDGETS: TypeAdapter[WidgetRoot] = TypeAdapter(WidgetRoot)
-
-
-def _widget_of(output: Any) -> WidgetRoot | None:
-    """A run's output as a widget, when it is one (a JSON object with a widget root's ``type``)."""
-    if not isinstance(output, dict) or "type" not in output:
-        return None
-    try:
-        return _WIDGETS.validate_python(output)
-    except ValidationError as error:
-        raise Unprocessable(
-            f"The action's run ended with an object that is not a widget: {error.errors()[0]['msg']}",
-            code="invalid_widget",
-        ) from None
 
 
 def _json_safe(value: Any) -> Any:
