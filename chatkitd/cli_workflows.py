@@ -94,7 +94,8 @@ def workflows_show(workflow_id: str, project: str, version: str | None) -> None:
     versions, pointed = _with_registry(work)
     if not versions:
         raise click.ClickException(f"No workflow '{workflow_id}' in project '{project}'.")
-    wanted = version if version is not None else (str(pointed) if pointed is not None else versions[-1].version)
+    latest = str(pointed) if pointed is not None else versions[-1].version
+    wanted = version if version is not None else latest
     chosen = next((v for v in versions if v.version == wanted), None)
     if chosen is None:
         raise click.ClickException(f"Workflow '{workflow_id}' has no version '{version}'.")

@@ -70,9 +70,9 @@ def test_traces_list_and_show(server, chat_for, user):
     assert '"object": "chatkit.trace"' in cli("traces", "show", trace_id, "--json", env=env).output
 
 
-
 def latest_line(env: dict[str, str]) -> str:
-    return next(line for line in cli("workflows", "list", env=env).output.splitlines() if line.startswith("wf_1"))
+    listing = cli("workflows", "list", env=env).output.splitlines()
+    return next(line for line in listing if line.startswith("wf_1"))
 
 
 def test_deploy_with_a_lower_kept_version_makes_it_the_latest(tmp_path):
@@ -81,7 +81,8 @@ def test_deploy_with_a_lower_kept_version_makes_it_the_latest(tmp_path):
     assert cli("migrate", env=env).exit_code == 0
     export = str(ROOT / "examples" / "agent_builder_export.py")
     for version in ("3", "4", "2"):
-        assert cli("workflows", "deploy", export, "--id", "wf_1", "--version", version, env=env).exit_code == 0
+        deployed = cli("workflows", "deploy", export, "--id", "wf_1", "--version", version, env=env)
+        assert deployed.exit_code == 0
     assert latest_line(env).startswith("wf_1\tv2\texport\t3 versions")
     assert cli("workflows", "show", "wf_1", env=env).output.startswith("* v2")
     # After a rollback too; and a deploy without a number is the highest + 1, and the latest.
