@@ -15,9 +15,10 @@ vector scores are cosine similarities; with both, a chunk scores
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import select
@@ -36,6 +37,7 @@ VF, F, C, V = (
     tables.knowledge_vectors,
 )
 VECTOR_WEIGHT = 0.5
+T = TypeVar("T")
 # How many candidates each ranking contributes, per result asked for.
 CANDIDATES_PER_RESULT = 4
 MIN_CANDIDATES = 40
@@ -105,14 +107,11 @@ class Searcher:
         self, store_ids: list[str], file_ids: list[str] | None, query: str, max_results: int, mode: Mode
     ) -> dict[int, float]:
         limit = max(MIN_CANDIDATES, max_results * CANDIDATES_PER_RESULT)
-        lexical: dict[int, float] = {}
-        if mode.lexical:
-            async with self.db.read() as conn:
-                found = await self._lexical(conn, query, store_ids, file_ids, limit)
-            top = max((score for _, score in found), default=0.0)
-            if top > 0:
-                lexical = {seq: score / top for seq, score in found}
-        similarity = await self._similarity(store_ids, file_ids, query) if mode.vector else None
+        # Both halves at once, each on a connection of its own: hybrid costs the slower, not the sum.
+        lexical, similarity = await asyncio.gather(
+            self._lexical_scores(store_ids, file_ids, query, limit) if mode.lexical else _nothing({}),
+            self._similarity(store_ids, file_ids, query) if mode.vector else _nothing(None),
+        )
         if similarity is None:
             return lexical
         seqs, sims = similarity
@@ -128,6 +127,15 @@ class Searcher:
             vector_score = max(lookup.get(seq, 0.0), 0.0)
             scores[seq] = VECTOR_WEIGHT * vector_score + (1 - VECTOR_WEIGHT) * lexical.get(seq, 0.0)
         return scores
+
+    async def _lexical_scores(
+        self, store_ids: list[str], file_ids: list[str] | None, query: str, limit: int
+    ) -> dict[int, float]:
+        """The full-text index's best ``limit`` chunks, scored relative to the best one."""
+        async with self.db.read() as conn:
+            found = await self._lexical(conn, query, store_ids, file_ids, limit)
+        top = max((score for _, score in found), default=0.0)
+        return {seq: score / top for seq, score in found} if top > 0 else {}
 
     async def _similarity(
         self, store_ids: list[str], file_ids: list[str] | None, query: str
@@ -201,3 +209,7 @@ class Searcher:
             for score, seq in ranked
             if seq in chunks
         ]
+
+
+async def _nothing(value: T) -> T:
+    return value

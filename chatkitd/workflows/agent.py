@@ -44,7 +44,7 @@ from chatkitd.models.failures import model_failure
 from chatkitd.models.providers import describe, served_model
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import agent_pause
-from chatkitd.workflows.base import ComposerChoices, Workflow
+from chatkitd.workflows.base import ComposerChoices, Workflow, declared_action
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import AgentAction
 from chatkitd.workflows.environment import RunEnvironment
@@ -235,14 +235,7 @@ class AgentWorkflow(Workflow):
         self._action_config(action_type)
 
     def _action_config(self, action_type: str) -> AgentAction:
-        config = self.env.actions.get(action_type)
-        if config is None:
-            known = ", ".join(sorted(self.env.actions)) or "none"
-            raise InvalidRequest(
-                f"Workflow '{self.id}' has no action '{action_type}' (its actions: {known}).",
-                param="params.action.type",
-            )
-        return config
+        return declared_action(self.id, self.env.actions, action_type)
 
     async def _run_action_tool(
         self, agent: Agent[Any], run_context: WorkflowRunContext, name: str, payload: Any

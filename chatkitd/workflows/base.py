@@ -8,9 +8,9 @@ and Python workflows all implement this one interface.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chatkit.actions import Action
 from chatkit.types import (
@@ -25,6 +25,8 @@ from chatkit.types import (
 
 from chatkitd.errors import InvalidRequest
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     from chatkitd.approvals import Resumption
     from chatkitd.context import RequestContext
@@ -38,6 +40,18 @@ class ComposerChoices:
 
     models: list[str] = field(default_factory=list)
     tools: list[str] = field(default_factory=list)
+
+
+def declared_action(workflow_id: str, actions: Mapping[str, T], action_type: str) -> T:
+    """What a workflow declares for a widget action's type (an agent's ``actions``, a graph's),
+    or the 400 naming the ones it has."""
+    if action_type not in actions:
+        known = ", ".join(sorted(actions)) or "none"
+        raise InvalidRequest(
+            f"Workflow '{workflow_id}' has no action '{action_type}' (its actions: {known}).",
+            param="params.action.type",
+        )
+    return actions[action_type]
 
 
 class Workflow(ABC):

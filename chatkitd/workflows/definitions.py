@@ -150,6 +150,13 @@ class AgentDefinition(_Strict):
     # Documents attached in the chat: pasted (the default) or indexed and searched.
     thread_uploads: ThreadUploadsConfig = Field(default_factory=ThreadUploadsConfig)
 
+    @model_validator(mode="after")
+    def _uploads_need_own_tools(self) -> AgentDefinition:
+        if self.factory and self.thread_uploads.index:
+            # The thread's uploads are searched by a file_search among the agent's YAML tools.
+            raise ValueError("thread_uploads.index needs a YAML agent's own tools; it cannot go with factory")
+        return self
+
     @property
     def models(self) -> list[str]:
         """Models a user may pick with ``inference_options.model``; the default comes first."""

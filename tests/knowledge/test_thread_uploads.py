@@ -8,6 +8,9 @@ question, it calls ``file_search``; given hits, it answers with the best-matchin
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -18,7 +21,7 @@ from chatkitd.knowledge import tables
 from tests.conftest import ADMIN_KEY
 from tests.knowledge.test_file_search_workflow import looks_it_up
 from tests.support import documents
-from tests.support.chat import Chat, new_session, user_input
+from tests.support.chat import Chat, Stream, new_session, user_input
 from tests.support.fake_llm import fake_llm
 from tests.support.harness import deploy_yaml
 
@@ -57,6 +60,24 @@ def _upload(chat: Chat, name: str, data: bytes, mime: str) -> str:
     return response.json()["id"]
 
 
+@contextmanager
+def _asked_with_the_pdf(server, client, user: str, workflow_id: str) -> Iterator[Asked]:  # noqa: ANN001
+    """A thread started with QUESTION and the long PDF attached; the chat stays open inside."""
+    with fake_llm(reply=looks_it_up) as fake:
+        _deploy(server, fake, workflow_id)
+        with _chat(server, client, user, workflow_id) as chat:
+            upload = _upload(chat, "badges.pdf", documents.pdf(LINES), "application/pdf")
+            yield Asked(fake, chat, upload, chat.create(QUESTION, attachments=[upload]))
+
+
+@dataclass
+class Asked:
+    fake: Any
+    chat: Chat
+    upload: str
+    stream: Stream
+
+
 def _streamed(fake) -> list[dict[str, Any]]:  # noqa: ANN001
     return [r["body"] for r in fake.requests if r["body"].get("stream")]
 
@@ -81,12 +102,14 @@ def _thread_store(server, thread_id: str) -> str | None:  # noqa: ANN001
 
 
 def test_a_long_pdf_attached_in_the_chat_is_searched_not_pasted_and_cited(server, client, user):
-    with fake_llm(reply=looks_it_up) as fake:
-        workflow_id = _deploy(server, fake)
-        with _chat(server, client, user, workflow_id) as chat:
-            upload = _upload(chat, "badges.pdf", documents.pdf(LINES), "application/pdf")
-            stream = chat.create(QUESTION, attachments=[upload])
-            secret = chat.secret
+    workflow_id = "thread-files"
+    with _asked_with_the_pdf(server, client, user, workflow_id) as asked_once:
+        fake, upload, stream, secret = (
+            asked_once.fake,
+            asked_once.upload,
+            asked_once.stream,
+            asked_once.chat.secret,
+        )
     answer = stream.done_items("assistant_message")[-1]
     text = answer["content"][0]["text"]
     assert "QV-9031" in text
@@ -128,14 +151,12 @@ def test_a_long_pdf_attached_in_the_chat_is_searched_not_pasted_and_cited(server
 
 
 def test_another_thread_never_searches_this_threads_uploads(server, client, user):
-    with fake_llm(reply=looks_it_up) as fake:
-        workflow_id = _deploy(server, fake, "thread-files-isolated")
-        with _chat(server, client, user, workflow_id) as chat:
-            upload = _upload(chat, "badges.pdf", documents.pdf(LINES), "application/pdf")
-            first = chat.create(QUESTION, attachments=[upload])
-            assert "QV-9031" in first.text()
-            # The same user's next thread has no such upload: nothing to find.
-            second = chat.create(QUESTION)
+    workflow_id = "thread-files-isolated"
+    with _asked_with_the_pdf(server, client, user, workflow_id) as asked:
+        fake, first = asked.fake, asked.stream
+        assert "QV-9031" in first.text()
+        # The same user's next thread has no such upload: nothing to find.
+        second = asked.chat.create(QUESTION)
         # Nor has another user's thread, in the same workflow.
         with _chat(server, client, user + "_other", workflow_id) as other:
             third = other.create(QUESTION)
@@ -173,18 +194,14 @@ def test_a_corrupt_pdf_is_said_to_the_model_and_the_server_goes_on(server, clien
 
 
 def test_the_threads_index_goes_with_the_thread(server, client, user):
-    with fake_llm(reply=looks_it_up) as fake:
-        workflow_id = _deploy(server, fake, "thread-files-deleted")
-        with _chat(server, client, user, workflow_id) as chat:
-            upload = _upload(chat, "badges.pdf", documents.pdf(LINES), "application/pdf")
-            stream = chat.create(QUESTION, attachments=[upload])
-            thread_id = stream.thread_id
-            store_id = _thread_store(server, thread_id)
-            assert store_id is not None
-            assert _rows(server, tables.knowledge_chunks, vector_store_id=store_id) > 1
-            project_id = _project(server, thread_id)
-            assert server.run(server.platform.knowledge.files.text(project_id, upload)) is not None
-            chat.call("threads.delete", thread_id=thread_id)
+    with _asked_with_the_pdf(server, client, user, "thread-files-deleted") as asked:
+        thread_id, upload = asked.stream.thread_id, asked.upload
+        store_id = _thread_store(server, thread_id)
+        assert store_id is not None
+        assert _rows(server, tables.knowledge_chunks, vector_store_id=store_id) > 1
+        project_id = _project(server, thread_id)
+        assert server.run(server.platform.knowledge.files.text(project_id, upload)) is not None
+        asked.chat.call("threads.delete", thread_id=thread_id)
     assert _thread_store(server, thread_id) is None
     assert _rows(server, tables.knowledge_chunks, vector_store_id=store_id) == 0
     assert _rows(server, tables.knowledge_vectors, vector_store_id=store_id) == 0
@@ -213,11 +230,8 @@ def test_retention_deletes_the_threads_index(server, client, user):
     from chatkitd.store import retention
     from chatkitd.store import tables as store_tables
 
-    with fake_llm(reply=looks_it_up) as fake:
-        workflow_id = _deploy(server, fake, "thread-files-retention")
-        with _chat(server, client, user, workflow_id) as chat:
-            upload = _upload(chat, "badges.pdf", documents.pdf(LINES), "application/pdf")
-            thread_id = chat.create(QUESTION, attachments=[upload]).thread_id
+    with _asked_with_the_pdf(server, client, user, "thread-files-retention") as asked:
+        thread_id = asked.stream.thread_id
     store_id = _thread_store(server, thread_id)
     assert store_id is not None
     project_id = _project(server, thread_id)
@@ -258,3 +272,12 @@ def test_thread_uploads_is_validated_at_deploy(value):
     with pytest.raises(InvalidRequest) as caught:
         parse_yaml(json.dumps({"id": "bad", "thread_uploads": value}))
     assert (caught.value.param or "").startswith("thread_uploads")
+
+
+def test_thread_uploads_is_refused_beside_a_factory():
+    from chatkitd.errors import InvalidRequest
+    from chatkitd.workflows.definitions import parse_yaml
+
+    with pytest.raises(InvalidRequest) as caught:
+        parse_yaml(json.dumps({"id": "bad", "factory": "m:f", "thread_uploads": {"index": True}}))
+    assert "cannot go with factory" in caught.value.message

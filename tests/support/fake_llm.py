@@ -4,6 +4,11 @@ It speaks ``POST /v1/chat/completions`` (streaming SSE and plain JSON) over
 real HTTP on a free loopback port, and records each request it gets. Like
 Ollama, it can serve only some models (others answer 404 "model ... not
 found") and insist on a key (others answer 401).
+
+It also speaks ``POST /v1/embeddings``: a text's vector counts its words'
+concepts (a word is its own concept unless ``concepts`` maps it to another),
+hashed into ``EMBEDDING_DIMS`` buckets, so texts that share meaning but no word
+are near, as with a real model; a text holding ``POISON`` gets a 500.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +43,9 @@ class FakeLLM:
     models: set[str] | None = None
     # Set: requests without "Authorization: Bearer <key>" get a 401.
     key: str | None = None
+    # /v1/embeddings: word -> the concept it means; and the inputs embedded, in order.
+    concepts: dict[str, str] = field(default_factory=dict)
+    embedded: list[str] = field(default_factory=list)
 
     @property
     def models_asked(self) -> list[str]:
@@ -116,7 +126,41 @@ def app(fake: FakeLLM) -> Starlette:
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
-    return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
+    async def embeddings(request: Request) -> JSONResponse:
+        body = await request.json()
+        texts = [body["input"]] if isinstance(body["input"], str) else list(body["input"])
+        fake.embedded.extend(texts)
+        if any(POISON in text for text in texts):
+            return JSONResponse(
+                {"error": {"message": "poisoned input", "type": "server_error"}}, status_code=500
+            )
+        data = [
+            {"object": "embedding", "index": index, "embedding": _concept_vector(text, fake.concepts)}
+            for index, text in enumerate(texts)
+        ]
+        usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
+        return JSONResponse({"object": "list", "data": data, "model": body["model"], "usage": usage})
+
+    return Starlette(
+        routes=[
+            Route("/v1/chat/completions", completions, methods=["POST"]),
+            Route("/v1/embeddings", embeddings, methods=["POST"]),
+        ]
+    )
+
+
+EMBEDDING_DIMS = 1024
+STOP_WORDS = frozenset({"the", "and", "for", "this", "that", "with"})
+POISON = "POISON"
+
+
+def _concept_vector(text: str, concepts: dict[str, str]) -> list[float]:
+    vector = [0.0] * EMBEDDING_DIMS
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if len(word) > 2 and word not in STOP_WORDS:
+            concept = concepts.get(word, word)
+            vector[zlib.crc32(concept.encode()) % EMBEDDING_DIMS] += 1.0
+    return vector
 
 
 @contextlib.contextmanager
@@ -124,9 +168,12 @@ def fake_llm(
     models: set[str] | None = None,
     key: str | None = None,
     reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    concepts: dict[str, str] | None = None,
 ) -> Iterator[FakeLLM]:
     port = free_port()
-    fake = FakeLLM(f"http://127.0.0.1:{port}/v1", models=models, key=key, reply=reply)
+    fake = FakeLLM(
+        f"http://127.0.0.1:{port}/v1", models=models, key=key, reply=reply, concepts=concepts or {}
+    )
     server = uvicorn.Server(uvicorn.Config(app(fake), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -35,7 +35,7 @@ from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, Unprocessable
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows.agent import HISTORY_LIMIT
-from chatkitd.workflows.base import ComposerChoices, Workflow
+from chatkitd.workflows.base import ComposerChoices, Workflow, declared_action
 from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.graph import state as graph_state
 from chatkitd.workflows.graph.cel import CelError
@@ -89,12 +89,11 @@ class GraphWorkflow(Workflow):
             yield event
 
     def check_action(self, action_type: str) -> None:
-        if action_type not in self.graph.definition.actions:
-            known = ", ".join(sorted(self.graph.definition.actions)) or "none"
-            raise InvalidRequest(
-                f"Workflow '{self.id}' has no action '{action_type}' (its actions: {known}).",
-                param="params.action.type",
-            )
+        self._target(action_type)
+
+    def _target(self, action_type: str) -> str:
+        """The node an action's run starts at."""
+        return declared_action(self.id, self.graph.definition.actions, action_type)
 
     async def action(
         self,
@@ -105,8 +104,9 @@ class GraphWorkflow(Workflow):
         store: Any,
     ) -> AsyncIterator[ThreadStreamEvent]:
         """The run starts at the action's node, with the action's payload as its ``input``."""
+        target = self._target(action.type)
         run = await self._action_run(thread, action, context, store)
-        async for event in self._drive(run, self.graph.definition.actions[action.type]):
+        async for event in self._drive(run, target):
             yield event
 
     async def sync_action(
@@ -120,8 +120,7 @@ class GraphWorkflow(Workflow):
         """The run starts at the action's node as for ``action``, but has no stream: no node on
         its way may show anything or wait for a person (a 400 before anything runs). Its output
         answers: a widget replaces the one that sent the action (saved), anything else leaves it."""
-        self.check_action(action.type)
-        target = self.graph.definition.actions[action.type]
+        target = self._target(action.type)
         talking = self.graph.talking_node(target)
         if talking is not None:
             raise InvalidRequest(
