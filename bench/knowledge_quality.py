@@ -14,7 +14,7 @@ same pages by a fixed procedure, so no one chose them:
    Google Cloud SDK's ``gcloud*`` pages (16 000 generated, near-identical
    pages that would be nearly all of any sample), and keep every k-th one so
    that ``--documents`` remain (k = total / documents; 1 by default: all of
-   them, about 1 080).
+   them, about 1 260 here).
 2. A page's question is its NAME line's description, the words after
    ``name \\-`` (``ls \\- list directory contents`` asks "list directory
    contents"). Pages whose NAME holds several entries, or whose description
