@@ -113,9 +113,10 @@ class ExportWorkflow(Workflow):
         try:
             return self.input_class.model_validate(known)
         except ValidationError as error:
-            missing = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
+            # Name each variable with what is wrong: absent, or given with the wrong type.
+            wrong = ", ".join(f"{'.'.join(str(p) for p in e['loc'])} ({e['msg']})" for e in error.errors())
             raise CustomStreamError(
-                f"Workflow '{self.id}' needs these state variables: {missing}.", allow_retry=False
+                f"Workflow '{self.id}' needs these state variables: {wrong}.", allow_retry=False
             ) from None
 
     def judge_for(self, model_name: str | None) -> guardrails.Judge:
