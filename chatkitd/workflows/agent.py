@@ -48,7 +48,7 @@ from chatkitd.workflows.base import ComposerChoices, Workflow, declared_action
 from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.definitions import AgentAction
 from chatkitd.workflows.environment import RunEnvironment
-from chatkitd.workflows.streaming import HistoryConverter, run_events
+from chatkitd.workflows.streaming import run_events
 
 logger = logging.getLogger(__name__)
 
@@ -64,24 +64,6 @@ class AgentRun:
     state_variables: dict[str, Any]
     model: str | None
     request_context: RequestContext
-
-
-def _converter(
-    env: RunEnvironment, context: RequestContext, model: str | None, thread_id: str
-) -> HistoryConverter:
-    """This run's history converter: attachments as the run's model can take them (documents
-    indexed into the thread's own store instead, when the workflow says so)."""
-    from chatkitd.knowledge import service, thread_uploads
-    from chatkitd.knowledge.attachment_inputs import for_run
-
-    # The platform's blob store (its client is one per process, whichever back end).
-    knowledge = service.for_run(env.db, env.settings)
-    index = None
-    if env.thread_uploads.index:
-        index = thread_uploads.indexer(env.db, context.project_id, thread_id, knowledge.worker.wake)
-    return HistoryConverter(
-        for_run(env.settings, env.provider, model, context.project_id, knowledge.blobs, index)
-    )
 
 
 AgentFactory = Callable[[AgentRun], "Agent[Any] | Awaitable[Agent[Any]]"]
@@ -152,7 +134,7 @@ class AgentWorkflow(Workflow):
         except Exception as error:
             self._raise_if_model_failure(error, model, thread.id, context)
             raise
-        agent_input = await _converter(self.env, context, model, thread.id).to_agent_input(
+        agent_input = await self.env.history_converter(context, thread.id, model).to_agent_input(
             list(reversed(page.data))
         )
         async for event in self._run(agent, agent_input, run_context, store, model):
@@ -195,7 +177,7 @@ class AgentWorkflow(Workflow):
         model = self._pick_model(None)
         run_context = self._run_context(thread, Preloaded(store, thread.id, page), context)
         agent = await self.build_agent(AgentRun(run_context.state_variables, model, context), None)
-        history = await _converter(self.env, context, model, thread.id).to_agent_input(
+        history = await self.env.history_converter(context, thread.id, model).to_agent_input(
             list(reversed(page.data))
         )
         agent_input: list[Any] = list(history)

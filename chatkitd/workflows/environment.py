@@ -15,9 +15,11 @@ from agents.models.interface import Model, ModelProvider
 
 from chatkitd.models.definition import ProviderDefinition
 from chatkitd.models.providers import build_model
+from chatkitd.context import RequestContext
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
 from chatkitd.workflows.definitions import AgentAction, ThreadUploadsConfig
+from chatkitd.workflows.streaming import HistoryConverter
 
 
 @dataclass
@@ -32,6 +34,30 @@ class RunEnvironment:
     actions: dict[str, AgentAction] = field(default_factory=dict)  # widget action type -> what it does
     # Documents attached in the chat: pasted, or indexed into the thread's store and searched.
     thread_uploads: ThreadUploadsConfig = field(default_factory=ThreadUploadsConfig)
+
+    def history_converter(
+        self,
+        context: RequestContext,
+        thread_id: str,
+        model: str | None,
+        provider: ProviderDefinition | None = None,
+    ) -> HistoryConverter:
+        """The one rule for a run's history converter (YAML agents, graph agent nodes, exports):
+        attachments as ``model`` on ``provider`` (else the workflow's) can take them, with the
+        caps of the settings; documents indexed into the thread's own store instead, when the
+        workflow says so (``thread_uploads: {index: true}``)."""
+        from chatkitd.knowledge import service, thread_uploads
+        from chatkitd.knowledge.attachment_inputs import for_run
+
+        # The platform's blob store (its client is one per process, whichever back end).
+        knowledge = service.for_run(self.db, self.settings)
+        index = None
+        if self.thread_uploads.index:
+            index = thread_uploads.indexer(self.db, context.project_id, thread_id, knowledge.worker.wake)
+        attachments = for_run(
+            self.settings, provider or self.provider, model, context.project_id, knowledge.blobs, index
+        )
+        return HistoryConverter(attachments)
 
     @functools.cached_property
     def model_provider(self) -> WorkflowModels:

@@ -34,6 +34,8 @@ import openai
 from agents import Agent
 from chatkit.errors import CustomStreamError
 from chatkit.types import (
+    Attachment,
+    ThreadItem,
     ThreadItemDoneEvent,
     ThreadMetadata,
     ThreadStreamEvent,
@@ -53,9 +55,8 @@ from chatkitd.workflows.context import WorkflowRunContext
 from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 from chatkitd.workflows.graph.cel import as_text
-from chatkitd.workflows.streaming import HistoryConverter, run_events
+from chatkitd.workflows.streaming import run_events
 
-_CONVERTER = HistoryConverter()
 _DONE = object()
 _module_numbers = itertools.count(1)
 
@@ -129,11 +130,10 @@ class ExportWorkflow(Workflow):
             return
         page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
         earlier = [i for i in reversed(page.data) if i.id != item.id]
-        history = list(await _CONVERTER.to_agent_input(earlier)) if earlier else []
         text = " ".join(p.text for p in item.content if isinstance(p, UserMessageTextContent))
         workflow_input = self._input(text, context)
         trace = context.run_trace or RunTrace.disabled()
-        turn = _Turn(self, thread, context, store, history, trace)
+        turn = _Turn(self, thread, context, store, _History(earlier, item.attachments), trace)
 
         async def run() -> Any:
             export_runner.CURRENT.set(turn)
@@ -171,7 +171,7 @@ class _Turn:
         thread: ThreadMetadata,
         context: RequestContext,
         store: Any,
-        history: list[Any],
+        history: _History,
         trace: RunTrace,
     ) -> None:
         self.workflow = workflow
@@ -186,10 +186,12 @@ class _Turn:
     async def run_agent(self, runner: Any, agent: Agent[Any], input: Any, options: dict[str, Any]) -> Any:
         workflow = self.workflow
         agent = hosted_tools.adapt(agent, workflow.env, workflow.adapted)
+        model = agent.model if isinstance(agent.model, str) else None
+        history = await self.history.for_model(workflow, self.context, self.thread.id, model)
         if isinstance(input, str):
-            input = [*self.history, {"role": "user", "content": input}]
+            input = [*history, {"role": "user", "content": input}]
         elif isinstance(input, list):
-            input = [*self.history, *input]
+            input = [*history, *input]
         options["run_config"] = export_runner.run_config(
             options.get("run_config"),
             model_provider=workflow.provider,
@@ -214,6 +216,29 @@ class _Turn:
                     self.said_anything = True
                 self.queue.put_nowait(event)
         return result
+
+
+class _History:
+    """A turn's thread history before the export's own input (which is the message's text only),
+    with the message's attachments as a user message of their own: converted once per model
+    the export's agents run on, as that model can take them (``RunEnvironment.history_converter``)."""
+
+    def __init__(self, earlier: list[ThreadItem], attachments: list[Attachment]) -> None:
+        self.earlier = earlier
+        self.attachments = attachments
+        self._by_model: dict[str | None, list[Any]] = {}
+
+    async def for_model(
+        self, workflow: ExportWorkflow, context: RequestContext, thread_id: str, model: str | None
+    ) -> list[Any]:
+        if model not in self._by_model:
+            converter = workflow.env.history_converter(context, thread_id, model)
+            items = list(await converter.to_agent_input(self.earlier)) if self.earlier else []
+            if self.attachments:
+                parts = [await converter.attachment_to_message_content(a) for a in self.attachments]
+                items.append({"role": "user", "content": parts})
+            self._by_model[model] = items
+        return self._by_model[model]
 
 
 def _builtins_for(env: RunEnvironment) -> dict[str, Any]:

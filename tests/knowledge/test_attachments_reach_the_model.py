@@ -139,3 +139,102 @@ def test_default_model_inputs(provider, model, images, files):
 
     assert model_inputs(provider, model) == (found := model_inputs(provider, model))
     assert (found.images, found.files) == (images, files)
+
+
+GRAPH = """
+id: {id}
+nodes:
+  - {{id: start, type: start, next: describe}}
+  - id: describe
+    type: agent
+    instructions: Describe what the user sends.
+    model: llava:7b
+    provider: {{type: chat_completions, base_url: "{base_url}"}}
+    next: done
+  - {{id: done, type: end}}
+"""
+
+
+def _user_parts(fake) -> list[dict[str, Any]]:
+    """Every part of every user message in the streamed chat request."""
+    chat_request = [r for r in fake.requests if r["body"].get("stream")][-1]
+    parts: list[dict[str, Any]] = []
+    for message in chat_request["body"]["messages"]:
+        if message["role"] == "user":
+            content = message["content"]
+            parts += content if isinstance(content, list) else [{"type": "text", "text": content}]
+    return parts
+
+
+NOTES = ("notes.md", b"# Notes\nThe password hint is 'teapot'.", "text/markdown")
+FILES = [("dot.png", PNG, "image/png"), NOTES]
+
+
+def _image_and_text_reached(parts: list[dict[str, Any]]) -> None:
+    [image] = [p for p in parts if p["type"] == "image_url"]
+    assert image["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(PNG).decode()
+    texts = "\n".join(p["text"] for p in parts if p["type"] == "text")
+    assert "The password hint is 'teapot'." in texts
+    assert "What is this?" in texts
+
+
+def test_a_graph_agent_node_gets_the_attachments_as_its_model_reads_them(server, client, user):
+    with fake_llm() as fake:
+        server.run(deploy_yaml(server.platform, GRAPH.format(id="attach-graph", base_url=fake.base_url)))
+        session = new_session(client, user, workflow={"id": "attach-graph"}, chatkit_configuration=UPLOADS)
+        with Chat(server, session.client_secret) as chat:
+            _send(chat, FILES)
+    _image_and_text_reached(_user_parts(fake))
+
+
+EXPORT = '''
+from agents import Agent, Runner, TResponseInputItem
+from pydantic import BaseModel
+
+describer = Agent(name="Describer", instructions="Describe what the user sends.", model="{model}")
+
+
+class WorkflowInput(BaseModel):
+    input_as_text: str
+
+
+async def run_workflow(workflow_input: WorkflowInput):
+    workflow = workflow_input.model_dump()
+    conversation_history: list[TResponseInputItem] = [
+        {{"role": "user", "content": [{{"type": "input_text", "text": workflow["input_as_text"]}}]}}
+    ]
+    result = await Runner.run(describer, input=[*conversation_history])
+    return {{"output_text": result.final_output_as(str)}}
+'''
+
+
+@pytest.mark.parametrize("model", ["gpt-4.1-mini", "plain-text-model"])
+def test_an_exports_agent_gets_the_attachments_as_its_model_reads_them(database_url, user, tmp_path, model):
+    from chatkitd.workflows.deploy import deploy_file
+    from tests.conftest import ADMIN_KEY
+    from tests.support.servers import start_server
+
+    path = tmp_path / "describe_export.py"
+    path.write_text(EXPORT.format(model=model))
+    with (
+        fake_llm() as fake,
+        start_server(database_url, tmp_path, ADMIN_KEY, model_base_url=fake.base_url) as server,
+        server.sdk(ADMIN_KEY) as sdk,
+    ):
+        server.run(deploy_file(server.platform.workflows, "default", path, workflow_id="wf_describe"))
+        session = new_session(sdk, user, workflow={"id": "wf_describe"}, chatkit_configuration=UPLOADS)
+        with Chat(server, session.client_secret) as chat:
+            ids = [chat.http.post("/v1/chatkit/files", files={"file": f}).json()["id"] for f in FILES]
+            stream = chat.create("What is this?", attachments=ids)
+            first = _user_parts(fake)
+            # The next turn: the earlier message's files are in the history the agent gets.
+            assert chat.say(stream.thread_id, "And now?").done_items("assistant_message")
+            second = _user_parts(fake)
+    if model == "plain-text-model":
+        texts = "\n".join(p["text"] for p in first if p["type"] == "text")
+        assert not [p for p in first if p["type"] != "text"]
+        assert "dot.png" in texts and "cannot see images" in texts
+        assert "The password hint is 'teapot'." in texts
+        return
+    _image_and_text_reached(first)
+    _image_and_text_reached(second)

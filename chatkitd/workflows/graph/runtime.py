@@ -41,9 +41,9 @@ from chatkitd.workflows.graph import state as graph_state
 from chatkitd.workflows.graph.cel import CelError
 from chatkitd.workflows.graph.run import GraphRun, Position, widget_of
 from chatkitd.workflows.graph.spec import Graph
+from chatkitd.workflows.graph.nodes.agent import AgentNode
 from chatkitd.workflows.streaming import HistoryConverter
 
-_CONVERTER = HistoryConverter()
 PAUSE_KIND = "graph"  # the approvals core's name for a graph run's pause
 
 
@@ -71,7 +71,10 @@ class GraphWorkflow(Workflow):
         if item is None:
             return  # graphs have no client tools to resume after
         page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
-        conversation = await _CONVERTER.to_agent_input(list(reversed(page.data)))
+        model = self._pick_model(item.inference_options.model if item.inference_options else None)
+        conversation = await self._converter(context, thread.id, model).to_agent_input(
+            list(reversed(page.data))
+        )
         saved = await graph_state.load(self.env.db, context.project_id, thread.id)
         text = " ".join(p.text for p in item.content if isinstance(p, UserMessageTextContent))
         run = GraphRun(
@@ -82,7 +85,7 @@ class GraphWorkflow(Workflow):
             input_as_text=text,
             state=self._initial_state(context, saved),
             conversation=list(conversation),
-            model=self._pick_model(item.inference_options.model if item.inference_options else None),
+            model=model,
             saved_state=saved,
         )
         async for event in self._drive(run, self.graph.start):
@@ -144,12 +147,23 @@ class GraphWorkflow(Workflow):
         await store.save_item(thread.id, updated, context)
         return SyncCustomActionResponse(updated_item=updated)
 
+    def _converter(self, context: RequestContext, thread_id: str, picked: str | None) -> HistoryConverter:
+        """The turn's history converter: attachments are read once per turn, as the graph's first
+        agent node's model (the user's pick when that node allows it) can take them."""
+        first = next((n for n in self.graph.nodes.values() if isinstance(n, AgentNode)), None)
+        if first is None:
+            return self.env.history_converter(context, thread_id, picked or self.default_model)
+        model = first.model_for(picked, self.models)
+        return self.env.history_converter(context, thread_id, model, first.provider)
+
     async def _action_run(
         self, thread: ThreadMetadata, action: Action[str, Any], context: RequestContext, store: Any
     ) -> GraphRun:
         saved = await graph_state.load(self.env.db, context.project_id, thread.id)
         page = await store.load_thread_items(thread.id, None, HISTORY_LIMIT, "desc", context)
-        conversation = await _CONVERTER.to_agent_input(list(reversed(page.data)))
+        conversation = await self._converter(context, thread.id, None).to_agent_input(
+            list(reversed(page.data))
+        )
         run = GraphRun(
             self, thread, context, store, "", self._initial_state(context, saved), list(conversation)
         )

@@ -137,7 +137,7 @@ class AgentNode(Linear):
         items = list(run.conversation) if self.history else [_user(run.input_as_text)]
         if parts.prompt is not None:
             items.append(_user(parts.prompt.render(run.activation())))
-        model_name = self._model_for(run.model, run.workflow.models)
+        model_name = self.model_for(run.model, run.workflow.models)
         agent = self._agent(parts, run, model_name)
         context = _run_context(run)
         async for event in self._stream(parts, run, agent, cast(list[Any], items), context, model_name):
@@ -222,7 +222,7 @@ class AgentNode(Linear):
             yield ThreadItemDoneEvent(item=item)
         run.step = Step(output, self.next, {"model": model_name, "shown": self.shown})
 
-    def _model_for(self, picked: str | None, workflow_models: list[str]) -> str | None:
+    def model_for(self, picked: str | None, workflow_models: list[str]) -> str | None:
         """The user's pick when this node allows it, else the node's model, else the workflow's."""
         allowed = ([self.model] if self.model else []) + self.allowed_models
         if picked is not None and (picked in allowed or (not allowed and picked in workflow_models)):
