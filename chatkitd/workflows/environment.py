@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from agents.models.interface import Model, ModelProvider
 
+from chatkitd.context import RequestContext
 from chatkitd.models.definition import ProviderDefinition
 from chatkitd.models.providers import build_model
-from chatkitd.context import RequestContext
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
 from chatkitd.workflows.definitions import AgentAction, ThreadUploadsConfig

@@ -187,7 +187,7 @@ def test_a_graph_agent_node_gets_the_attachments_as_its_model_reads_them(server,
     _image_and_text_reached(_user_parts(fake))
 
 
-EXPORT = '''
+EXPORT = """
 from agents import Agent, Runner, TResponseInputItem
 from pydantic import BaseModel
 
@@ -205,7 +205,7 @@ async def run_workflow(workflow_input: WorkflowInput):
     ]
     result = await Runner.run(describer, input=[*conversation_history])
     return {{"output_text": result.final_output_as(str)}}
-'''
+"""
 
 
 @pytest.mark.parametrize("model", ["gpt-4.1-mini", "plain-text-model"])

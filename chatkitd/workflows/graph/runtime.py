@@ -39,9 +39,9 @@ from chatkitd.workflows.base import ComposerChoices, Workflow, declared_action
 from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.graph import state as graph_state
 from chatkitd.workflows.graph.cel import CelError
+from chatkitd.workflows.graph.nodes.agent import AgentNode
 from chatkitd.workflows.graph.run import GraphRun, Position, widget_of
 from chatkitd.workflows.graph.spec import Graph
-from chatkitd.workflows.graph.nodes.agent import AgentNode
 from chatkitd.workflows.streaming import HistoryConverter
 
 PAUSE_KIND = "graph"  # the approvals core's name for a graph run's pause
