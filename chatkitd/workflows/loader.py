@@ -23,7 +23,7 @@ from chatkitd.workflows import hosted_tools
 from chatkitd.workflows.agent import AgentRun, AgentWorkflow
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.building import ServerTools, workflow_agent
-from chatkitd.workflows.definitions import AgentAction, AgentDefinition, parse_yaml
+from chatkitd.workflows.definitions import AgentAction, AgentDefinition, ThreadUploadsConfig, parse_yaml
 from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.tools import client_tool, thread_uploads_search
 
@@ -156,6 +156,7 @@ def load_version(
     exec(compile(definition, module.__file__, "exec"), module.__dict__)
     env.models = list(getattr(module, "MODELS", []))
     env.actions = TypeAdapter(dict[str, AgentAction]).validate_python(getattr(module, "ACTIONS", {}))
+    env.thread_uploads = ThreadUploadsConfig.model_validate(getattr(module, "THREAD_UPLOADS", {}))
     target = getattr(module, "WORKFLOW", None) or getattr(module, "build_agent", None)
     if target is None:
         raise ValueError(f"Python workflow '{workflow_id}' defines neither build_agent nor WORKFLOW.")
