@@ -65,7 +65,7 @@ class GraphWorkflow(Workflow):
 
     def _raise_if_model_failure(self, error: Exception, node: Any, run: GraphRun) -> None:
         """A node's model that failed (no key, unknown model...) ends the turn as any workflow's does."""
-        model_for = getattr(node, "_model_for", None)  # agent nodes: the node's, the user's or the workflow's
+        model_for = getattr(node, "model_for", None)  # agent nodes: the node's, the user's or the workflow's
         model = model_for(run.model, self.models) if model_for else run.model or self.default_model
         self.env.raise_if_model_failure(
             error,
