@@ -50,7 +50,7 @@ class DeferredThread:
         self.thread_id = thread_id
         self._db = db
         self._insert = insert
-        self._row = row
+        self.row = row
         self._done = False
         self._committing: asyncio.Event | None = None
 
@@ -76,7 +76,7 @@ class DeferredThread:
 
     async def write(self, direct: Direct) -> None:
         """The row's insert, inside the caller's transaction (after ``carried`` said True)."""
-        await direct.execute(self._insert, self._row)
+        await direct.execute(self._insert, self.row)
 
     async def settled_or_free(self) -> None:
         """Wait while another commit carries the row."""

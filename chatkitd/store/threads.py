@@ -74,6 +74,29 @@ def _add_item(dialect: Any) -> Any:
 
 
 _ADD_ITEM = {"sqlite": _add_item(sqlite_dialect), "postgresql": _add_item(postgresql_dialect)}
+_THREAD_COLUMNS = ("id", "project_id", "user", "session_id", "created_at", "rest", "data", "title", "status")
+_ITEM_COLUMNS = ("id", "thread_id", "type", "created_at", "data", "rest")
+
+
+def _thread_with_first_item() -> Any:
+    """PostgreSQL: a new thread (``thread_*``) and its first item (``item_*``) in one statement.
+
+    A held-back thread carried by the user's message (``deferred``): one round
+    trip and one commit. The thread is the request's own, so the item's
+    tenancy check is its insert; it answers the item's id when the item went in
+    (as ``_add_item``, an id of another thread is left alone).
+    """
+    thread = (
+        postgresql_dialect.insert(T)
+        .values({name: bindparam(f"thread_{name}") for name in (*_THREAD_COLUMNS, "updated_at")})
+        .on_conflict_do_nothing(index_elements=[T.c.id])
+        .cte("new_thread")
+    )
+    item = _add_item(postgresql_dialect).values({name: bindparam(f"item_{name}") for name in _ITEM_COLUMNS})
+    return item.returning(I.c.id).add_cte(thread)
+
+
+_THREAD_WITH_FIRST_ITEM = _thread_with_first_item()
 
 
 def _owners(context: RequestContext) -> dict[str, tuple[str, float]]:
@@ -336,12 +359,16 @@ class ThreadStore(Store[RequestContext]):
             async with self.db.write_direct(single=True) as direct:
                 [(visible_thread, added)] = await direct.fetch(statement, params)
         else:
-            # The thread this request created and has not committed yet: one transaction for both.
+            # The thread this request created and has not committed yet: one statement for both.
             async with held.carried() as carrying:
-                async with self.db.write_direct(single=not carrying) as direct:
+                async with self.db.write_direct(single=True) as direct:
                     if carrying:
-                        await held.write(direct)
-                    [(visible_thread, added)] = await direct.fetch(statement, params)
+                        both = {f"thread_{name}": held.row[name] for name in _THREAD_COLUMNS}
+                        both |= {f"item_{name}": value for name, value in row.items()}
+                        both["thread_updated_at"] = touch["touched_at"]
+                        visible_thread, added = True, bool(await direct.fetch(_THREAD_WITH_FIRST_ITEM, both))
+                    else:
+                        [(visible_thread, added)] = await direct.fetch(statement, params)
         if not visible_thread:
             raise NotFoundError(f"Thread {thread_id} not found")
         if not added:
