@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from chatkitd.context import RequestContext
 from chatkitd.http.admission import client_context
 from chatkitd.http.body import read_body
 from chatkitd.http.state import platform_of
-from chatkitd.context import RequestContext
 from chatkitd.runtime.detached import detached_batches
 from chatkitd.store.deferred import hold_frames, settle
 

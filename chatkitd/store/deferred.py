@@ -6,7 +6,8 @@ user's message, each acknowledged by an event (``thread.created``, then the
 message's ``thread.item.done``). Nothing needs the thread's row between the
 two: chatkit builds the user's message and adds it right away. So a streamed
 ``threads.create`` keeps the new thread's insert here (``DeferredThread``) and
-the user's message carries it: one ``BEGIN`` ... ``COMMIT``, one ``fsync``.
+the user's message carries it: one statement (``threads._thread_with_first_item``),
+one round trip, one ``fsync``.
 
 The guarantee stays "nothing acknowledged is lost on a crash": a frame is
 written to the socket only after ``settle`` (``chatkitd.http.conversation``
