@@ -84,15 +84,19 @@ def workflows_show(workflow_id: str, project: str, version: str | None) -> None:
     """Print a workflow's versions and the definition of one (default: the latest)."""
     from chatkitd.store import keys
 
-    async def work(registry: WorkflowRegistry) -> list[Any]:
+    async def work(registry: WorkflowRegistry) -> tuple[list[Any], int | None]:
         assert registry.db is not None  # _with_registry always gives it one
         project_id = await keys.ensure_project(registry.db, project)
-        return await registry.versions(project_id, workflow_id)
+        # A rollback points the latest at an older version; otherwise it is the highest.
+        pointed, _ = await registry.status(project_id, workflow_id)
+        return await registry.versions(project_id, workflow_id), pointed
 
-    versions = _with_registry(work)
+    versions, pointed = _with_registry(work)
     if not versions:
         raise click.ClickException(f"No workflow '{workflow_id}' in project '{project}'.")
-    chosen = versions[-1] if version is None else next((v for v in versions if v.version == version), None)
+    latest = str(pointed) if pointed is not None else versions[-1].version
+    wanted = version if version is not None else latest
+    chosen = next((v for v in versions if v.version == wanted), None)
     if chosen is None:
         raise click.ClickException(f"Workflow '{workflow_id}' has no version '{version}'.")
     for v in versions:

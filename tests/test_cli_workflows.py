@@ -68,3 +68,37 @@ def test_traces_list_and_show(server, chat_for, user):
     assert "        - generation script-a" in shown and "tokens in" in shown
     assert "        - function current_time" in shown
     assert '"object": "chatkit.trace"' in cli("traces", "show", trace_id, "--json", env=env).output
+
+
+def latest_line(env: dict[str, str]) -> str:
+    listing = cli("workflows", "list", env=env).output.splitlines()
+    return next(line for line in listing if line.startswith("wf_1"))
+
+
+def test_deploy_with_a_lower_kept_version_makes_it_the_latest(tmp_path):
+    """`deploy --version N` makes N the latest, as it says, even below the highest number."""
+    env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    assert cli("migrate", env=env).exit_code == 0
+    export = str(ROOT / "examples" / "agent_builder_export.py")
+    for version in ("3", "4", "2"):
+        deployed = cli("workflows", "deploy", export, "--id", "wf_1", "--version", version, env=env)
+        assert deployed.exit_code == 0
+    assert latest_line(env).startswith("wf_1\tv2\texport\t3 versions")
+    assert cli("workflows", "show", "wf_1", env=env).output.startswith("* v2")
+    # After a rollback too; and a deploy without a number is the highest + 1, and the latest.
+    assert cli("workflows", "rollback", "wf_1", "4", env=env).exit_code == 0
+    assert cli("workflows", "deploy", export, "--id", "wf_1", "--version", "1", env=env).exit_code == 0
+    assert latest_line(env).startswith("wf_1\tv1\t")
+    assert cli("workflows", "deploy", export, "--id", "wf_1", env=env).exit_code == 0
+    assert latest_line(env).startswith("wf_1\tv5\t")
+
+
+def test_show_marks_the_latest_a_rollback_chose(tmp_path):
+    env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    assert cli("migrate", env=env).exit_code == 0
+    export = str(ROOT / "examples" / "agent_builder_export.py")
+    for _ in range(2):
+        assert cli("workflows", "deploy", export, "--id", "wf_1", env=env).exit_code == 0
+    assert cli("workflows", "rollback", "wf_1", "1", env=env).exit_code == 0
+    shown = cli("workflows", "show", "wf_1", env=env).output.splitlines()
+    assert shown[0].startswith("* v1") and shown[1].startswith("  v2")

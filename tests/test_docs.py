@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import click
@@ -134,3 +135,63 @@ def _extras() -> set[str]:
 
     pyproject = tomllib.loads((README.parent / "pyproject.toml").read_text())
     return set(pyproject["project"]["optional-dependencies"])
+
+
+DOCS = [README, *sorted((README.parent / "docs").glob("*.md"))]
+
+
+def documented_command_lines(texts: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """Each `chatkitd ...` a reader may paste: shell blocks' lines and inline code, as its arguments.
+
+    A line counts when it starts with ``chatkitd`` (after ``VAR=value`` settings) or runs the CLI
+    in compose's ``migrate`` service (``docker compose run [options] migrate ARGS``).
+    """
+    found = []
+    for name, text in texts.items():
+        lines = []
+        for block in re.findall(r"```(?:sh|bash|shell)\n(.*?)```", text, re.S):
+            lines += block.replace("\\\n", " ").splitlines()
+        lines += re.findall(r"`(chatkitd [^`|…]+)`", text)
+        for line in lines:
+            words = shlex.split(line.split(" #", 1)[0])
+            while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+                words.pop(0)
+            if words[:1] in (["chatkitd"], [".venv/bin/chatkitd"]):
+                found.append((name, words[1:]))
+            elif (words[:3] == ["docker", "compose", "run"] or words[:2] == ["docker-compose", "run"]) and (
+                "migrate" in words
+            ):
+                found.append((name, words[words.index("migrate") + 1 :]))
+    return found
+
+
+def unknown_parts(args: list[str]) -> list[str]:
+    """The subcommands and --options in ``args`` that the CLI does not have."""
+    command: click.Command = main
+    while isinstance(command, click.Group) and args and not args[0].startswith("-"):
+        sub = command.commands.get(args[0])
+        if sub is None:
+            return [args[0]]
+        command, args = sub, args[1:]
+    known = {opt for param in [*command.params, *main.params] for opt in getattr(param, "opts", [])}
+    options = [a.strip("[]").split("=")[0] for a in args if a.strip("[]").startswith("--")]
+    return [option for option in options if option not in known | {"--help"}]
+
+
+def test_every_command_the_docs_show_runs_as_written():
+    texts = {path.name: path.read_text() for path in DOCS}
+    lines = documented_command_lines(texts)
+    assert len(lines) >= 10, lines
+    for name, args in lines:
+        assert not unknown_parts(args), (
+            f"{name}: `chatkitd {' '.join(args)}` is not a command line chatkitd has"
+        )
+
+
+def test_the_docs_command_check_notices_a_wrong_command():
+    wrong = {
+        "x.md": "```sh\nchatkitd workflow deploy f.py\nchatkitd workflows deploy f.py --name x\n```\n"
+        "and `chatkitd keys list [--every]`"
+    }
+    found = [unknown_parts(args) for _, args in documented_command_lines(wrong)]
+    assert found == [["workflow"], ["--name"], ["--every"]]

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from chatkitd.cli import main
 from chatkitd.workflows.deploy import deploy_file
 from tests.conftest import ADMIN_KEY
-from tests.support.chat import Chat, new_session
+from tests.support.chat import Chat, Stream, new_session
 from tests.support.fake_llm import fake_llm
 from tests.support.servers import start_server
 
@@ -186,3 +186,34 @@ def test_hosted_tools_map_to_chatkitds_own_on_another_provider(tmp_path):
     assert [type(t) for t in adapted.tools] == [FunctionTool]
     assert [s.name for s in adapted.mcp_servers] == ["crm"]
     assert agent.tools[0].__class__ is WebSearchTool  # the export's own agent is left as it was
+
+
+def test_other_workflow_input_fields_come_from_the_sessions_state_variables(setup, user, tmp_path):
+    """The migration guide's claim: `WorkflowInput` fields besides `input_as_text` are state variables."""
+    server, fake = setup
+    source = EXPORT.read_text().replace(
+        "class WorkflowInput(BaseModel):\n    input_as_text: str\n",
+        "class WorkflowInput(BaseModel):\n    input_as_text: str\n    customer_tier: str\n",
+    )
+    source = source.replace('"text": workflow["input_as_text"]', '"text": workflow["customer_tier"]')
+    assert "customer_tier: str" in source and 'workflow["customer_tier"]' in source
+    path = tmp_path / "tiered.py"
+    path.write_text(source)
+    server.run(deploy_file(server.platform.workflows, "default", path, workflow_id="wf_tiered"))
+
+    def first_turn(state_variables: dict[str, Any] | None) -> Stream:
+        with server.sdk(ADMIN_KEY) as sdk:
+            session = new_session(sdk, user, workflow={"id": "wf_tiered", "state_variables": state_variables})
+        with Chat(server, session.client_secret) as chat:
+            return chat.create("Where is my invoice?")
+
+    first_turn({"customer_tier": "gold"})
+    asked = [_text(m["content"]) for m in fake.requests[-1]["body"]["messages"] if m["role"] == "user"]
+    assert asked[-1] == "gold"
+
+    [missing] = first_turn(None).of("error")
+    assert missing["message"] == (
+        "Workflow 'wf_tiered' needs these state variables: customer_tier (Field required)."
+    )
+    [wrong_type] = first_turn({"customer_tier": 3}).of("error")
+    assert "customer_tier (Input should be a valid string)" in wrong_type["message"]

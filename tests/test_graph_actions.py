@@ -60,7 +60,8 @@ nodes:
     type: user_approval
     message: Empty the cart?
     on_approve: emptied
-  - {{id: emptied, type: set_state, assign: {{items: "0"}}, next: told}}
+  - {{id: emptied, type: set_state, assign: {{items: "0"}}, next: cleared}}
+  - {{id: cleared, type: end, output: '"The cart is empty now."'}}
   - {{id: broken, type: end, output: '{{"type": "Card", "children": "none"}}'}}
 """
 
@@ -197,3 +198,38 @@ def test_a_run_that_leaves_the_state_as_it_was_writes_nothing(chat, server):
     assert server.run(stored()) == written
     assert widget_text(add(1)) == "Items: 3"
     assert server.run(stored()) != written
+
+
+def test_a_streamed_action_may_wait_for_approval_and_resume(chat):
+    first = chat.create("show me the cart")
+    [card] = first.done_items("widget")
+    chat.call(
+        "threads.sync_custom_action",
+        thread_id=first.thread_id,
+        item_id=card["id"],
+        action={"type": "cart.add", "payload": {"count": 7}},
+    )
+    asked = chat.stream(
+        "threads.custom_action",
+        thread_id=first.thread_id,
+        item_id=card["id"],
+        action={"type": "cart.check", "payload": {"sku": "ALL"}},
+    )
+    [question] = asked.done_items("widget")
+    assert question["widget"]["children"][0]["value"] == "Empty the cart?"
+    approved = chat.stream(
+        "threads.custom_action",
+        thread_id=first.thread_id,
+        item_id=question["id"],
+        action=question["widget"]["confirm"]["action"],
+    )
+    assert not approved.of("error")
+    assert approved.text() == "The cart is empty now."
+    # The resumed run's set_state is the thread's.
+    again = chat.call(
+        "threads.sync_custom_action",
+        thread_id=first.thread_id,
+        item_id=card["id"],
+        action={"type": "cart.add", "payload": {"count": 1}},
+    )
+    assert widget_text(again["updated_item"]) == "Items: 1"

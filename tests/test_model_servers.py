@@ -131,7 +131,7 @@ def failing_workflow(server, chat_for, request, monkeypatch):
 OUR_LOGGERS = {"chatkitd", "chatkit", "agents", "openai", "openai.agents", "httpx2", "uvicorn"}
 
 
-def one_clear_failure(caplog, workflow_id: str, chat, stream) -> str:
+def one_clear_failure(caplog, workflow_id: str, chat, stream, provider: str = "chat_completions") -> str:
     """The single log line the failure left; it names what an operator needs, with no traceback."""
     # What the request logged (asyncio's garbage-collector notes about other tests' tasks aside).
     ours = [r for r in caplog.records if r.name.split(".")[0] in OUR_LOGGERS]
@@ -143,7 +143,7 @@ def one_clear_failure(caplog, workflow_id: str, chat, stream) -> str:
     assert not any(r.exc_info for r in ours)  # no traceback anywhere
     for expected in (
         f"workflow={workflow_id} version=1",
-        "provider=chat_completions",
+        f"provider={provider}",
         "model=gpt-4.1-mini",
         f"thread={stream.thread_id}",
         f"session={chat.session.id}",
@@ -193,3 +193,71 @@ def test_a_refused_key_is_a_clear_error_that_shows_no_key(failing_workflow, capl
     assert error["message"] == "This assistant's model server refused its credentials."
     line = one_clear_failure(caplog, workflow_id, chat, stream)
     assert "HTTP 401" in line
+
+
+EXPORT = ROOT / "tests" / "workflows_data" / "agent_builder_export.py"
+
+
+def export_chat(server, chat_for, name: str):
+    """A chat on the Agent Builder export, deployed under ``name``, on the server's own model settings."""
+    server.run(deploy_file(server.platform.workflows, "default", EXPORT, workflow_id=name))
+    return chat_for("export-user", workflow={"id": name})
+
+
+def test_an_exports_unknown_model_is_the_same_clear_error_and_one_log_line(database_url, tmp_path, caplog):
+    """An export runs on the server's model settings: a model Ollama lacks fails as any workflow's does."""
+    with (
+        fake_llm(models={"llama3.2"}) as llm,
+        start_server(database_url, tmp_path, ADMIN_KEY, model_base_url=llm.base_url) as server,
+        server.sdk(ADMIN_KEY) as sdk,
+    ):
+        server.run(deploy_file(server.platform.workflows, "default", EXPORT, workflow_id="wf_unknown_model"))
+        session = new_session(sdk, "export-user", workflow={"id": "wf_unknown_model"})
+        with Chat(server, session.client_secret) as chat, caplog.at_level(logging.INFO):
+            chat.session = session
+            stream = chat.create("Where is my invoice?")
+    [error] = stream.of("error")
+    assert error["message"] == "This assistant's model is not available on its model server."
+    assert error["allow_retry"] is False
+    line = one_clear_failure(caplog, "wf_unknown_model", chat, stream)
+    assert f"endpoint={llm.base_url}" in line and "HTTP 404" in line
+
+
+def test_an_export_with_no_openai_key_says_its_model_is_not_available(server, chat_for, caplog, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    chat = export_chat(server, chat_for, "wf_no_key")
+    with caplog.at_level(logging.INFO):
+        stream = chat.create("Where is my invoice?")
+    [error] = stream.of("error")
+    assert error["message"] == "This assistant's model is not available right now."
+    line = one_clear_failure(caplog, "wf_no_key", chat, stream, provider="openai")
+    assert "OPENAI_API_KEY" in line
+
+
+TINY_GRAPH = """
+id: {id}
+model: gpt-4.1-mini
+nodes:
+  - {{id: start, type: start, next: answer}}
+  - {{id: answer, type: agent, instructions: Answer briefly., next: done}}
+  - {{id: done, type: end}}
+"""
+
+
+def test_a_graph_agent_nodes_unknown_model_is_the_same_clear_error_and_one_log_line(
+    database_url, tmp_path, caplog
+):
+    with (
+        fake_llm(models={"llama3.2"}) as llm,
+        start_server(database_url, tmp_path, ADMIN_KEY, model_base_url=llm.base_url) as server,
+        server.sdk(ADMIN_KEY) as sdk,
+    ):
+        server.run(deploy_yaml(server.platform, TINY_GRAPH.format(id="tiny-graph")))
+        session = new_session(sdk, "graph-user", workflow={"id": "tiny-graph"})
+        with Chat(server, session.client_secret) as chat, caplog.at_level(logging.INFO):
+            chat.session = session
+            stream = chat.create("hello")
+    [error] = stream.of("error")
+    assert error["message"] == "This assistant's model is not available on its model server."
+    line = one_clear_failure(caplog, "tiny-graph", chat, stream)
+    assert f"endpoint={llm.base_url}" in line and "HTTP 404" in line

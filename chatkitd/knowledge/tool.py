@@ -47,6 +47,7 @@ class RunEnvironment(Protocol):
 
     db: Database
     settings: Settings
+    thread_uploads: Any  # ``workflows.definitions.ThreadUploadsConfig``: its ``index`` says search them
 
 
 def _filter(filters: Any) -> Filter | None:
@@ -206,13 +207,15 @@ def file_search_tool(
 
 
 def from_hosted(env: RunEnvironment, tool: FileSearchTool) -> FunctionTool:
-    """The function tool standing in for the Agents SDK's hosted ``FileSearchTool``."""
+    """The function tool standing in for the Agents SDK's hosted ``FileSearchTool`` (which searches
+    the thread's uploads too when the workflow indexes them)."""
     return file_search_tool(
         env,
         tool.vector_store_ids,
         max_num_results=tool.max_num_results,
         filters=tool.filters,
         ranking_options=tool.ranking_options,
+        search_thread_uploads=env.thread_uploads.index,
     )
 
 

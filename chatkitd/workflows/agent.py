@@ -40,8 +40,6 @@ from chatkitd.approvals import Resumption
 from chatkitd.compat.chatkit import Preloaded
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest
-from chatkitd.models.failures import model_failure
-from chatkitd.models.providers import describe, served_model
 from chatkitd.tracing.runs import RunTrace
 from chatkitd.workflows import agent_pause
 from chatkitd.workflows.base import ComposerChoices, Workflow, declared_action
@@ -322,26 +320,10 @@ class AgentWorkflow(Workflow):
     def _raise_if_model_failure(
         self, error: BaseException, model: str | None, thread_id: str, context: RequestContext
     ) -> None:
-        """An expected model-server failure: one log line for the operator, a clear error event."""
-        failure = model_failure(error)
-        if failure is None:
-            return
-        session = context.session
-        where = describe(self.env.provider, self.env.settings)
-        logger.error(
-            "model call failed: workflow=%s version=%s provider=%s endpoint=%s model=%s served_as=%s "
-            "thread=%s session=%s: %s",
-            self.id,
-            self.version,
-            where["provider"],
-            where["endpoint"],
-            model,
-            served_model(self.env.provider, model, self.env.settings),
-            thread_id,
-            session.id if session else "-",
-            failure.reason,
+        session = context.session.id if context.session else "-"
+        self.env.raise_if_model_failure(
+            error, workflow=self.id, version=self.version, model=model, thread_id=thread_id, session=session
         )
-        raise CustomStreamError(failure.user_message, allow_retry=failure.allow_retry) from None
 
     async def title(self, thread: ThreadMetadata, first_message: str, context: RequestContext) -> str | None:
         """Ask the workflow's default model for a title; None (offline title) on any failure."""

@@ -59,7 +59,9 @@ class ThreadUploadsConfig(_Strict):
     ``file_search`` instead of pasted whole into the prompt
     (``chatkitd.knowledge.thread_uploads``). ``max_num_results`` is for the
     ``file_search`` tool added when the agent lists none; a listed one searches
-    the thread's uploads beside its own stores, with its own limit.
+    the thread's uploads beside its own stores, with its own limit. A Python
+    workflow (or a YAML ``factory:``) sets it as ``THREAD_UPLOADS`` (or here),
+    and its agent's ``FileSearchTool`` searches the uploads.
     """
 
     index: bool = False
@@ -149,13 +151,6 @@ class AgentDefinition(_Strict):
     actions: dict[str, AgentAction] = Field(default_factory=dict)
     # Documents attached in the chat: pasted (the default) or indexed and searched.
     thread_uploads: ThreadUploadsConfig = Field(default_factory=ThreadUploadsConfig)
-
-    @model_validator(mode="after")
-    def _uploads_need_own_tools(self) -> AgentDefinition:
-        if self.factory and self.thread_uploads.index:
-            # The thread's uploads are searched by a file_search among the agent's YAML tools.
-            raise ValueError("thread_uploads.index needs a YAML agent's own tools; it cannot go with factory")
-        return self
 
     @property
     def models(self) -> list[str]:

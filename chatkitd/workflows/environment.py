@@ -9,15 +9,20 @@ provider, else the server's, building each model once per process.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 
 from agents.models.interface import Model, ModelProvider
+from chatkit.errors import CustomStreamError
 
 from chatkitd.models.definition import ProviderDefinition
-from chatkitd.models.providers import build_model
+from chatkitd.models.failures import model_failure
+from chatkitd.models.providers import build_model, describe, served_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
 from chatkitd.workflows.definitions import AgentAction, ThreadUploadsConfig
+
+logger = logging.getLogger("chatkitd.workflows.agent")  # the name operators' log filters know
 
 
 @dataclass
@@ -36,6 +41,43 @@ class RunEnvironment:
     @functools.cached_property
     def model_provider(self) -> WorkflowModels:
         return WorkflowModels(self)
+
+    def raise_if_model_failure(
+        self,
+        error: BaseException,
+        *,
+        workflow: str,
+        version: str,
+        model: str | None,
+        thread_id: str,
+        session: str,
+        provider: ProviderDefinition | None = None,
+    ) -> None:
+        """An expected model-server failure (no key, unreachable, unknown model...): one log line for
+        the operator and a clear error event for the user. Any other error is left to the caller.
+
+        Every run path (YAML and Python agents, exports, graph nodes) ends a failed model call this
+        way. ``provider``: a graph node's own, when it has one.
+        """
+        failure = model_failure(error)
+        if failure is None:
+            return
+        provider = provider or self.provider
+        where = describe(provider, self.settings)
+        logger.error(
+            "model call failed: workflow=%s version=%s provider=%s endpoint=%s model=%s served_as=%s "
+            "thread=%s session=%s: %s",
+            workflow,
+            version,
+            where["provider"],
+            where["endpoint"],
+            model,
+            served_model(provider, model, self.settings),
+            thread_id,
+            session,
+            failure.reason,
+        )
+        raise CustomStreamError(failure.user_message, allow_retry=failure.allow_retry) from None
 
 
 class WorkflowModels(ModelProvider):

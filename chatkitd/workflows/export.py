@@ -113,9 +113,10 @@ class ExportWorkflow(Workflow):
         try:
             return self.input_class.model_validate(known)
         except ValidationError as error:
-            missing = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
+            # Name each variable with what is wrong: absent, or given with the wrong type.
+            wrong = ", ".join(f"{'.'.join(str(p) for p in e['loc'])} ({e['msg']})" for e in error.errors())
             raise CustomStreamError(
-                f"Workflow '{self.id}' needs these state variables: {missing}.", allow_retry=False
+                f"Workflow '{self.id}' needs these state variables: {wrong}.", allow_retry=False
             ) from None
 
     def judge_for(self, model_name: str | None) -> guardrails.Judge:
@@ -147,7 +148,19 @@ class ExportWorkflow(Workflow):
         try:
             while (event := await turn.queue.get()) is not _DONE:
                 yield cast(ThreadStreamEvent, event)
-            result = await task
+            try:
+                result = await task
+            except Exception as error:
+                session = context.session.id if context.session else "-"
+                self.env.raise_if_model_failure(
+                    error,
+                    workflow=self.id,
+                    version=self.version,
+                    model=turn.model,
+                    thread_id=thread.id,
+                    session=session,
+                )
+                raise
             if not turn.said_anything and result is not None:
                 said = result.get("output_text", result) if isinstance(result, dict) else result
                 message_id = store.generate_item_id("message", thread, context)
@@ -181,10 +194,12 @@ class _Turn:
         self.trace = trace
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.said_anything = False
+        self.model: str | None = None  # the model the latest agent named, for a failure's log line
 
     async def run_agent(self, runner: Any, agent: Agent[Any], input: Any, options: dict[str, Any]) -> Any:
         workflow = self.workflow
         agent = hosted_tools.adapt(agent, workflow.env, workflow.adapted)
+        self.model = agent.model if isinstance(agent.model, str) else None
         if isinstance(input, str):
             input = [*self.history, {"role": "user", "content": input}]
         elif isinstance(input, list):

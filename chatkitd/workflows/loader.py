@@ -9,6 +9,7 @@ of one workflow (or two projects' workflows of one id) run side by side.
 from __future__ import annotations
 
 import importlib
+import inspect
 import itertools
 import sys
 import types
@@ -18,10 +19,11 @@ from agents import Agent, ModelSettings, RunContextWrapper, StopAtTools
 from pydantic import TypeAdapter
 
 from chatkitd import templating
+from chatkitd.workflows import hosted_tools
 from chatkitd.workflows.agent import AgentRun, AgentWorkflow
 from chatkitd.workflows.base import Workflow
 from chatkitd.workflows.building import ServerTools, workflow_agent
-from chatkitd.workflows.definitions import AgentAction, AgentDefinition, parse_yaml
+from chatkitd.workflows.definitions import AgentAction, AgentDefinition, ThreadUploadsConfig, parse_yaml
 from chatkitd.workflows.environment import RunEnvironment
 from chatkitd.workflows.tools import client_tool, thread_uploads_search
 
@@ -44,10 +46,24 @@ def _from_target(target: Any, workflow_id: str, version: str, env: RunEnvironmen
         return workflow
     if isinstance(target, Agent):
         agent = target
-        return AgentWorkflow(workflow_id, version, lambda run: agent, env)
+        return AgentWorkflow(workflow_id, version, _with_own_tools(lambda run: agent, env), env)
     if callable(target):
-        return AgentWorkflow(workflow_id, version, target, env)
+        return AgentWorkflow(workflow_id, version, _with_own_tools(target, env), env)
     raise ValueError(f"Workflow '{workflow_id}' names neither an agent factory nor a Workflow class.")
+
+
+def _with_own_tools(factory: Any, env: RunEnvironment) -> Any:
+    """The factory, its agents' hosted tools (``FileSearchTool``, ...) swapped for chatkitd's
+    (``hosted_tools.adapt``), so a Python agent runs them on any model provider."""
+
+    async def build(run: AgentRun) -> Agent[Any]:
+        agent = factory(run)
+        if inspect.isawaitable(agent):
+            agent = await agent
+        # No cache across runs: a factory may build a new agent each run.
+        return hosted_tools.adapt(agent, env)
+
+    return build
 
 
 def yaml_agent_factory(definition: AgentDefinition, env: RunEnvironment):  # noqa: ANN201
@@ -140,6 +156,7 @@ def load_version(
     exec(compile(definition, module.__file__, "exec"), module.__dict__)
     env.models = list(getattr(module, "MODELS", []))
     env.actions = TypeAdapter(dict[str, AgentAction]).validate_python(getattr(module, "ACTIONS", {}))
+    env.thread_uploads = ThreadUploadsConfig.model_validate(getattr(module, "THREAD_UPLOADS", {}))
     target = getattr(module, "WORKFLOW", None) or getattr(module, "build_agent", None)
     if target is None:
         raise ValueError(f"Python workflow '{workflow_id}' defines neither build_agent nor WORKFLOW.")

@@ -168,15 +168,26 @@ class WorkflowRegistry:
                 created_at=clock.unix(),
             )
             await conn.execute(insert(w).values(**values))
-            # A deploy is the new latest, whatever an earlier rollback chose.
-            await conn.execute(
+            # A deploy is the new latest, whatever an earlier rollback chose: the highest, or,
+            # when --version kept a number below the highest, pointed at like a rollback.
+            pointed = values["version"] if latest is not None and values["version"] < latest.version else None
+            changed = await conn.execute(
                 update(tables.workflows)
                 .where(
                     tables.workflows.c.project_id == project_id,
                     tables.workflows.c.workflow_id == deployable.id,
                 )
-                .values(latest_version=None, updated_at=clock.unix())
+                .values(latest_version=pointed, updated_at=clock.unix())
             )
+            if pointed is not None and changed.rowcount == 0:
+                await conn.execute(
+                    insert(tables.workflows).values(
+                        project_id=project_id,
+                        workflow_id=deployable.id,
+                        latest_version=pointed,
+                        updated_at=clock.unix(),
+                    )
+                )
         return WorkflowVersion.from_row(_Row(values)), True
 
     async def status(self, project_id: str, workflow_id: str) -> tuple[int | None, float | None]:

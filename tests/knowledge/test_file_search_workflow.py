@@ -154,6 +154,48 @@ def _opens_the_cited_file(server, client, user, secret, thread_id, file_id) -> N
     client.files.delete(other_file.id)
 
 
+PYTHON_WORKFLOW = """
+from agents import Agent, FileSearchTool, OpenAIChatCompletionsModel
+from openai import AsyncOpenAI
+
+ID = "handbook-python"
+
+
+def build_agent(run):
+    model = OpenAIChatCompletionsModel(
+        model="fake-model", openai_client=AsyncOpenAI(base_url="{base_url}", api_key="unused")
+    )
+    return Agent(
+        name="Handbook",
+        instructions="Answer from the staff handbook. Always search it first.",
+        model=model,
+        tools=[FileSearchTool(vector_store_ids=["{store_id}"], max_num_results=3)],
+    )
+"""
+
+
+def test_a_python_agents_file_search_tool_searches_chatkitds_stores(
+    server, client, user, handbook_store, tmp_path
+):
+    """The Agents SDK's hosted FileSearchTool, on a Chat Completions model (which cannot run hosted tools)."""
+    from chatkitd.workflows.deploy import deploy_file
+
+    store, uploaded = handbook_store
+    with fake_llm(reply=looks_it_up) as fake:
+        path = tmp_path / "handbook_python.py"
+        path.write_text(PYTHON_WORKFLOW.format(base_url=fake.base_url, store_id=store.id))
+        server.run(deploy_file(server.platform.workflows, "default", path))
+        session = new_session(client, user, workflow={"id": "handbook-python"})
+        with Chat(server, session.client_secret) as chat:
+            stream = chat.create("What is the expense code for team offsites?")
+    answer = stream.done_items("assistant_message")[-1]
+    assert "ZX-4417" in answer["content"][0]["text"]
+    [annotation] = answer["content"][0]["annotations"]
+    assert annotation["source"]["group"] == uploaded.id
+    asked = [r["body"] for r in fake.requests if r["body"].get("stream")][0]
+    assert [t["function"]["name"] for t in asked["tools"]] == ["file_search"]
+
+
 def test_the_tool_never_searches_another_projects_store(server, client, user, handbook_store):
     from chatkitd.store import keys
 

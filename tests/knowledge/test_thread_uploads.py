@@ -274,10 +274,35 @@ def test_thread_uploads_is_validated_at_deploy(value):
     assert (caught.value.param or "").startswith("thread_uploads")
 
 
-def test_thread_uploads_is_refused_beside_a_factory():
-    from chatkitd.errors import InvalidRequest
-    from chatkitd.workflows.definitions import parse_yaml
+PYTHON_WORKFLOW = """
+from agents import Agent, FileSearchTool, OpenAIChatCompletionsModel
+from openai import AsyncOpenAI
 
-    with pytest.raises(InvalidRequest) as caught:
-        parse_yaml(json.dumps({"id": "bad", "factory": "m:f", "thread_uploads": {"index": True}}))
-    assert "cannot go with factory" in caught.value.message
+ID = "thread-files-python"
+THREAD_UPLOADS = {{"index": True}}
+
+
+def build_agent(run):
+    model = OpenAIChatCompletionsModel(
+        model="fake-model", openai_client=AsyncOpenAI(base_url="{base_url}", api_key="unused")
+    )
+    tools = [FileSearchTool(vector_store_ids=[])]
+    return Agent(name="Files", instructions="Search first.", model=model, tools=tools)
+"""
+
+
+def test_a_python_workflow_indexes_and_searches_its_threads_uploads(server, client, user, tmp_path):
+    from chatkitd.workflows.deploy import deploy_file
+
+    with fake_llm(reply=looks_it_up) as fake:
+        path = tmp_path / "thread_files_python.py"
+        path.write_text(PYTHON_WORKFLOW.format(base_url=fake.base_url))
+        server.run(deploy_file(server.platform.workflows, "default", path))
+        with _chat(server, client, user, "thread-files-python") as chat:
+            upload = _upload(chat, "badges.pdf", documents.pdf(LINES), "application/pdf")
+            stream = chat.create(QUESTION, attachments=[upload])
+    assert "QV-9031" in stream.text()
+    asked = _streamed(fake)[0]
+    assert "QV-9031" not in json.dumps(asked) and "indexed for search" in json.dumps(asked)
+    [annotation] = stream.done_items("assistant_message")[-1]["content"][0]["annotations"]
+    assert annotation["source"]["group"] == upload

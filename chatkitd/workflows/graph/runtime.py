@@ -63,6 +63,20 @@ class GraphWorkflow(Workflow):
     def default_model(self) -> str | None:
         return self.models[0] if self.models else None
 
+    def _raise_if_model_failure(self, error: Exception, node: Any, run: GraphRun) -> None:
+        """A node's model that failed (no key, unknown model...) ends the turn as any workflow's does."""
+        model_for = getattr(node, "_model_for", None)  # agent nodes: the node's, the user's or the workflow's
+        model = model_for(run.model, self.models) if model_for else run.model or self.default_model
+        self.env.raise_if_model_failure(
+            error,
+            workflow=self.id,
+            version=self.version,
+            model=model,
+            thread_id=run.thread.id,
+            session=run.context.session.id if run.context.session else "-",
+            provider=getattr(node, "provider", None),
+        )
+
     # -- turns -------------------------------------------------------------------------
 
     async def respond(
@@ -231,6 +245,9 @@ class GraphWorkflow(Workflow):
                             raise CustomStreamError(
                                 f"Workflow step '{node_id}' failed: {error}", allow_retry=False
                             ) from None
+                        except Exception as error:
+                            self._raise_if_model_failure(error, node, run)
+                            raise
                         finally:
                             step = run.step
                             if step is not None:

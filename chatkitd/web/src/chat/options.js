@@ -131,9 +131,6 @@ function readComposer(composer, unsupported) {
     if (tool.icon && !knownIcon(tool.icon)) unsupported.push(`composer.tools[${index}].icon=${tool.icon}`);
   });
   const models = (Array.isArray(composer.models) ? composer.models : []).filter((m) => isObject(m) && m.id);
-  // The composer has no microphone yet: dictation is reported, not silently ignored.
-  // (Drop this line when chat/ gains one that sends input.transcribe.)
-  if (isObject(composer.dictation) && composer.dictation.enabled === true) unsupported.push("composer.dictation");
   return {
     placeholder: typeof composer.placeholder === "string" ? composer.placeholder : null,
     attachments: attachments && {
