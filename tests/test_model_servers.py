@@ -204,25 +204,6 @@ def export_chat(server, chat_for, name: str):
     return chat_for("export-user", workflow={"id": name})
 
 
-def test_an_exports_unknown_model_is_the_same_clear_error_and_one_log_line(database_url, tmp_path, caplog):
-    """An export runs on the server's model settings: a model Ollama lacks fails as any workflow's does."""
-    with (
-        fake_llm(models={"llama3.2"}) as llm,
-        start_server(database_url, tmp_path, ADMIN_KEY, model_base_url=llm.base_url) as server,
-        server.sdk(ADMIN_KEY) as sdk,
-    ):
-        server.run(deploy_file(server.platform.workflows, "default", EXPORT, workflow_id="wf_unknown_model"))
-        session = new_session(sdk, "export-user", workflow={"id": "wf_unknown_model"})
-        with Chat(server, session.client_secret) as chat, caplog.at_level(logging.INFO):
-            chat.session = session
-            stream = chat.create("Where is my invoice?")
-    [error] = stream.of("error")
-    assert error["message"] == "This assistant's model is not available on its model server."
-    assert error["allow_retry"] is False
-    line = one_clear_failure(caplog, "wf_unknown_model", chat, stream)
-    assert f"endpoint={llm.base_url}" in line and "HTTP 404" in line
-
-
 def test_an_export_with_no_openai_key_says_its_model_is_not_available(server, chat_for, caplog, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     chat = export_chat(server, chat_for, "wf_no_key")
@@ -244,20 +225,33 @@ nodes:
 """
 
 
-def test_a_graph_agent_nodes_unknown_model_is_the_same_clear_error_and_one_log_line(
-    database_url, tmp_path, caplog
+def deploy_export(server, workflow_id: str) -> None:
+    server.run(deploy_file(server.platform.workflows, "default", EXPORT, workflow_id=workflow_id))
+
+
+def deploy_tiny_graph(server, workflow_id: str) -> None:
+    server.run(deploy_yaml(server.platform, TINY_GRAPH.format(id=workflow_id)))
+
+
+@pytest.mark.parametrize("deploy", [deploy_export, deploy_tiny_graph], ids=["export", "graph"])
+def test_an_unknown_model_on_the_servers_model_settings_is_the_same_clear_error(
+    deploy, database_url, tmp_path, caplog
 ):
+    """Exports and graphs run on the server's model settings: a model Ollama lacks fails as any
+    workflow's does, with the same message and one log line."""
+    workflow_id = f"wf_unknown_model_{deploy.__name__}"  # the suite's databases are shared
     with (
         fake_llm(models={"llama3.2"}) as llm,
         start_server(database_url, tmp_path, ADMIN_KEY, model_base_url=llm.base_url) as server,
         server.sdk(ADMIN_KEY) as sdk,
     ):
-        server.run(deploy_yaml(server.platform, TINY_GRAPH.format(id="tiny-graph")))
-        session = new_session(sdk, "graph-user", workflow={"id": "tiny-graph"})
+        deploy(server, workflow_id)
+        session = new_session(sdk, "a-user", workflow={"id": workflow_id})
         with Chat(server, session.client_secret) as chat, caplog.at_level(logging.INFO):
             chat.session = session
-            stream = chat.create("hello")
+            stream = chat.create("Where is my invoice?")
     [error] = stream.of("error")
     assert error["message"] == "This assistant's model is not available on its model server."
-    line = one_clear_failure(caplog, "tiny-graph", chat, stream)
+    assert error["allow_retry"] is False
+    line = one_clear_failure(caplog, workflow_id, chat, stream)
     assert f"endpoint={llm.base_url}" in line and "HTTP 404" in line
