@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from chatkitd.cli_database import current_settings, data_options, location, with_database
+from chatkitd.cli_database import current_settings, data_options, existing_project_id, location, with_database
 from chatkitd.cli_workflows import PROJECT
 
 if TYPE_CHECKING:
@@ -25,12 +25,9 @@ if TYPE_CHECKING:
 
 
 async def _project_id(db: Database, project: str) -> str:
-    from chatkitd.store.keys import find_project
-
-    project_id = await find_project(db, project)
-    if project_id is None:
-        raise click.ClickException(f"No project named {project!r}.")
-    return project_id
+    found = await existing_project_id(db, project)
+    assert found is not None  # existing_project_id raises for a missing project
+    return found
 
 
 def _thread_store(db: Database, settings: Settings) -> ThreadStore:

@@ -150,3 +150,18 @@ def with_database(
     except (OSError, DBAPIError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise click.ClickException(f"Cannot use the database at {location(settings)}: {reason}") from None
+
+
+async def existing_project_id(
+    db: Database, project: str, *, default_may_be_missing: bool = False
+) -> str | None:
+    """The id of the project named ``project``. A command that reads or changes a project's data
+    never creates it, so a mistyped ``--project`` is an error, not a new, empty project. The
+    default project is made on first use: with ``default_may_be_missing`` it may not exist yet (None).
+    """
+    from chatkitd.store.keys import DEFAULT_PROJECT, find_project
+
+    found = await find_project(db, project)
+    if found is None and not (default_may_be_missing and project == DEFAULT_PROJECT):
+        raise click.ClickException(f"No project named {project!r}.")
+    return found

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from chatkitd.cli_database import current_settings, data_options, location, with_database
+from chatkitd.cli_database import current_settings, data_options, existing_project_id, location, with_database
 
 if TYPE_CHECKING:
     from chatkitd.settings import Settings
@@ -58,12 +58,11 @@ def workflows_group() -> None:
 @data_options
 def workflows_list(project: str) -> None:
     """Each workflow's latest version (the built-in `demo` is always there too)."""
-    from chatkitd.store import keys
 
     async def work(registry: WorkflowRegistry) -> list[Any]:
         assert registry.db is not None  # _with_registry always gives it one
-        project_id = await keys.ensure_project(registry.db, project)
-        return await registry.latest_versions(project_id)
+        found = await existing_project_id(registry.db, project, default_may_be_missing=True)
+        return await registry.latest_versions(found) if found is not None else []
 
     versions = _with_registry(work)
     click.echo("demo\tv1\tbuilt-in\t1 version\tOffline demo workflow")
@@ -82,14 +81,15 @@ def workflows_list(project: str) -> None:
 @data_options
 def workflows_show(workflow_id: str, project: str, version: str | None) -> None:
     """Print a workflow's versions and the definition of one (default: the latest)."""
-    from chatkitd.store import keys
 
     async def work(registry: WorkflowRegistry) -> tuple[list[Any], int | None]:
         assert registry.db is not None  # _with_registry always gives it one
-        project_id = await keys.ensure_project(registry.db, project)
+        found = await existing_project_id(registry.db, project, default_may_be_missing=True)
+        if found is None:
+            return [], None
         # A rollback points the latest at an older version; otherwise it is the highest.
-        pointed, _ = await registry.status(project_id, workflow_id)
-        return await registry.versions(project_id, workflow_id), pointed
+        pointed, _ = await registry.status(found, workflow_id)
+        return await registry.versions(found, workflow_id), pointed
 
     versions, pointed = _with_registry(work)
     if not versions:
@@ -139,13 +139,13 @@ def workflows_deploy(path: Path, project: str, workflow_id: str | None, version:
 def workflows_rollback(workflow_id: str, version: str, project: str) -> None:
     """Make VERSION the latest: sessions that name no version get it (until the next deploy)."""
     from chatkitd.errors import APIError
-    from chatkitd.store import keys
     from chatkitd.workflows import manage
 
     async def work(registry: WorkflowRegistry) -> dict[str, Any]:
         assert registry.db is not None
-        project_id = await keys.ensure_project(registry.db, project)
-        return await manage.rollback(registry, project_id, workflow_id, version)
+        found = await existing_project_id(registry.db, project)
+        assert found is not None
+        return await manage.rollback(registry, found, workflow_id, version)
 
     try:
         _with_registry(work)
@@ -162,13 +162,13 @@ def workflows_rollback(workflow_id: str, version: str, project: str) -> None:
 def workflows_archive(workflow_id: str, project: str, restore: bool) -> None:
     """Refuse new sessions on a workflow (running ones go on); --restore undoes it."""
     from chatkitd.errors import APIError
-    from chatkitd.store import keys
     from chatkitd.workflows import manage
 
     async def work(registry: WorkflowRegistry) -> dict[str, Any]:
         assert registry.db is not None
-        project_id = await keys.ensure_project(registry.db, project)
-        return await manage.archive(registry, project_id, workflow_id, archived=not restore)
+        found = await existing_project_id(registry.db, project)
+        assert found is not None
+        return await manage.archive(registry, found, workflow_id, archived=not restore)
 
     try:
         _with_registry(work)

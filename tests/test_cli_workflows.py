@@ -102,3 +102,21 @@ def test_show_marks_the_latest_a_rollback_chose(tmp_path):
     assert cli("workflows", "rollback", "wf_1", "1", env=env).exit_code == 0
     shown = cli("workflows", "show", "wf_1", env=env).output.splitlines()
     assert shown[0].startswith("* v1") and shown[1].startswith("  v2")
+
+
+def test_a_mistyped_project_is_an_error_not_a_new_empty_project(tmp_path):
+    env = {"CHATKITD_DATA_DIR": str(tmp_path)}
+    assert cli("migrate", env=env).exit_code == 0
+    # Nothing deployed yet: the default project lists the demo alone.
+    assert cli("workflows", "list", env=env).output.splitlines() == [
+        "demo\tv1\tbuilt-in\t1 version\tOffline demo workflow"
+    ]
+    export = str(ROOT / "examples" / "agent_builder_export.py")
+    assert cli("workflows", "deploy", export, "--id", "wf_1", "--project", "acme", env=env).exit_code == 0
+    for command in (["list"], ["show", "wf_1"], ["rollback", "wf_1", "1"], ["archive", "wf_1"]):
+        result = CliRunner().invoke(main, ["workflows", *command, "--project", "acme-typo"], env=env)
+        assert result.exit_code == 1 and "No project named 'acme-typo'." in result.output, command
+    # None of the mistakes made the project: it is still unknown.
+    again = CliRunner().invoke(main, ["workflows", "list", "--project", "acme-typo"], env=env)
+    assert again.exit_code == 1
+    assert "wf_1\tv1" in cli("workflows", "list", "--project", "acme", env=env).output

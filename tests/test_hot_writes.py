@@ -8,6 +8,11 @@ changes nothing, and only what the caller may see is written.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
+
+import asyncpg
 import pytest
 from chatkit.store import NotFoundError
 from sqlalchemy import insert, select
@@ -15,6 +20,7 @@ from sqlalchemy import insert, select
 from chatkitd import clock, ids
 from chatkitd.store import tables
 from tests.support import seed
+from tests.support.chat import user_input
 
 T, I = tables.threads, tables.items  # noqa: E741
 
@@ -139,3 +145,60 @@ def test_a_direct_write_is_one_transaction_kept_whole_or_not_at_all(server):
             return set(await conn.scalars(select(P.c.name).where(P.c.name.in_(names))))
 
     assert server.run(scenario()) == set(names[:2])
+
+
+def test_a_frame_reaches_the_client_only_once_what_it_acknowledges_is_committed(server, chat_for, user):
+    """``threads.create`` on PostgreSQL holds the new thread's insert back until the user's
+    message and commits both at once (``chatkitd.store.deferred``): ``thread.created`` must still
+    never arrive before its thread is committed. Another connection locks ``items``, so the
+    user's message cannot be written: whatever the client receives meanwhile must already be
+    readable from outside; then, unlocked, the chat ends normally with both rows kept."""
+    if server.platform.db.is_sqlite:
+        pytest.skip("SQLite commits a new thread on its own (group commit): nothing is held back")
+    dsn = server.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    chat = chat_for(user)
+    received: list[dict] = []
+    finished = threading.Event()
+
+    def read_stream() -> None:
+        body = {"type": "threads.create", "params": {"input": user_input("hold me")}}
+        with chat.http.stream("POST", "/v1/chatkit/conversation", json=body) as response:
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    received.append(json.loads(line[len("data: ") :]))
+        finished.set()
+
+    async def committed_threads(ids_: list[str]) -> set[str]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            rows = await conn.fetch("SELECT id FROM threads WHERE id = ANY($1::text[])", ids_)
+            return {row["id"] for row in rows}
+        finally:
+            await conn.close()
+
+    async def scenario() -> tuple[list[dict], set[str]]:
+        locker = await asyncpg.connect(dsn)
+        try:
+            async with locker.transaction():
+                await locker.execute("LOCK TABLE items IN EXCLUSIVE MODE")
+                reader = threading.Thread(target=read_stream, daemon=True)
+                reader.start()
+                await asyncio.sleep(1.5)  # the request is blocked on the lock by now
+                early = list(received)
+                created = [e["thread"]["id"] for e in early if e["type"] == "thread.created"]
+                return early, await committed_threads(created)
+        finally:
+            await locker.close()
+
+    early, committed = asyncio.run(scenario())
+    created = [e["thread"]["id"] for e in early if e["type"] == "thread.created"]
+    assert set(created) == committed, "thread.created was sent before its thread was committed"
+    assert not [e for e in early if e["type"] == "thread.item.done"]  # the lock held the message back
+    assert finished.wait(30), "the chat did not finish once the lock was gone"
+    thread_id = next(e["thread"]["id"] for e in received if e["type"] == "thread.created")
+    user_item = next(e["item"] for e in received if e["type"] == "thread.item.done")
+    assert user_item["type"] == "user_message"
+    assert received[-1]["type"] != "error"
+    assert asyncio.run(committed_threads([thread_id])) == {thread_id}
+    store = server.platform.threads
+    assert server.run(_item_rows(store, user_item["id"]))[0].thread_id == thread_id

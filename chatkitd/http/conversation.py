@@ -16,10 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from chatkitd.context import RequestContext
 from chatkitd.http.admission import client_context
 from chatkitd.http.body import read_body
 from chatkitd.http.state import platform_of
 from chatkitd.runtime.detached import detached_batches
+from chatkitd.store.deferred import hold_frames, settle
 
 logger = logging.getLogger("chatkitd")
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -31,10 +33,13 @@ _BROKEN_STREAM = (
 async def conversation(request: Request) -> Response:
     context = await client_context(request)
     server = platform_of(request).conversation
+    # Every frame below waits for the writes it acknowledges (``settle``): some may be held back.
+    hold_frames(context)
     result = await server.process(await read_body(request), context)
     if isinstance(result, NonStreamingResult):
+        await settle(context)
         return Response(result.json, media_type="application/json")
-    stream = _chunks(result)
+    stream = _chunks(result, context)
     # chatkit raises "thread not found" and the like only once iterated: take the
     # first frame here, so those still become proper 4xx responses.
     try:
@@ -44,10 +49,12 @@ async def conversation(request: Request) -> Response:
     return StreamingResponse(_frames(first, stream), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
-async def _chunks(result: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    """The stream's frames, those ready together joined into one write (``detached_batches``)."""
+async def _chunks(result: AsyncIterable[bytes], context: RequestContext) -> AsyncIterator[bytes]:
+    """The stream's frames, those ready together joined into one write (``detached_batches``),
+    each sent once what it acknowledges is committed (``chatkitd.store.deferred``)."""
     async with aclosing(detached_batches(result)) as batches:
         async for batch in batches:
+            await settle(context)
             yield batch[0] if len(batch) == 1 else b"".join(batch)
 
 

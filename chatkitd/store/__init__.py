@@ -33,7 +33,9 @@ PostgreSQL, SQLAlchemy's pool, or the driver's for the hot writes
   the session row locked on PostgreSQL);
 - chatkit's saves through the ``Store`` methods of ``threads.ThreadStore``: a
   new thread (``save_thread``), the user's item (``add_thread_item``, which
-  touches the thread through the tenancy check), each item the workflow
+  touches the thread through the tenancy check; on PostgreSQL a streamed
+  ``threads.create`` commits the new thread with it, ``deferred``, and no
+  frame leaves before what it acknowledges is committed), each item the workflow
   finishes (``add_thread_item`` / ``save_item``), and the thread again when its
   title or status changes;
 - the run's trace (``chatkitd.tracing.store.save_trace``), when tracing is on.

@@ -32,6 +32,7 @@ from chatkitd.context import RequestContext
 from chatkitd.knowledge import thread_uploads
 from chatkitd.store import tables, visible
 from chatkitd.store.db import Database
+from chatkitd.store.deferred import DeferredThread, defer, deferred_thread, frames_held, settle
 from chatkitd.store.paging import Order, Window, check_cursors, plan, read_page
 from chatkitd.store.projection import item_rest, thread_rest
 from chatkitd.store.tenancy import scope, visible_attachments
@@ -43,6 +44,9 @@ T, I, A = tables.threads, tables.items, tables.attachments  # noqa: E741
 # Built once and given each row as parameters: ``.values(**row)`` would coerce
 # every column into a new statement on each call, which costs more than the insert.
 _INSERT_THREAD, _INSERT_ITEM = insert(T), insert(I)
+# A held-back new thread (``deferred``, PostgreSQL only): its id was minted for it, so an insert
+# already there can only be its own whose acknowledgement was lost (a cancelled commit).
+_INSERT_HELD_THREAD = postgresql_dialect.insert(T).on_conflict_do_nothing(index_elements=[T.c.id])
 # Updates name their SET columns by the parameters they are given.
 _THREAD_OWNER = select(T.c.user, T.c.created_at).where(T.c.id == bindparam("thread_id"))
 _UPDATE_ITEM = update(I).where(I.c.id == bindparam("item_id"), I.c.thread_id == bindparam("in_thread"))
@@ -70,6 +74,29 @@ def _add_item(dialect: Any) -> Any:
 
 
 _ADD_ITEM = {"sqlite": _add_item(sqlite_dialect), "postgresql": _add_item(postgresql_dialect)}
+_THREAD_COLUMNS = ("id", "project_id", "user", "session_id", "created_at", "rest", "data", "title", "status")
+_ITEM_COLUMNS = ("id", "thread_id", "type", "created_at", "data", "rest")
+
+
+def _thread_with_first_item() -> Any:
+    """PostgreSQL: a new thread (``thread_*``) and its first item (``item_*``) in one statement.
+
+    A held-back thread carried by the user's message (``deferred``): one round
+    trip and one commit. The thread is the request's own, so the item's
+    tenancy check is its insert; it answers the item's id when the item went in
+    (as ``_add_item``, an id of another thread is left alone).
+    """
+    thread = (
+        postgresql_dialect.insert(T)
+        .values({name: bindparam(f"thread_{name}") for name in (*_THREAD_COLUMNS, "updated_at")})
+        .on_conflict_do_nothing(index_elements=[T.c.id])
+        .cte("new_thread")
+    )
+    item = _add_item(postgresql_dialect).values({name: bindparam(f"item_{name}") for name in _ITEM_COLUMNS})
+    return item.returning(I.c.id).add_cte(thread)
+
+
+_THREAD_WITH_FIRST_ITEM = _thread_with_first_item()
 
 
 def _owners(context: RequestContext) -> dict[str, tuple[str, float]]:
@@ -145,6 +172,7 @@ class ThreadStore(Store[RequestContext]):
         return (await self.get_thread(thread_id, context)).metadata
 
     async def get_thread(self, thread_id: str, context: RequestContext) -> StoredThread:
+        await settle(context)  # the request's held writes first (``deferred``)
         where = scope(context)
         rows = await self.db.fetch_all(
             visible.thread_row(where.shape), {**where.params, "thread_id": thread_id}
@@ -162,6 +190,7 @@ class ThreadStore(Store[RequestContext]):
             "status": thread.status.type,
             "updated_at": clock.unix(),
         }
+        await settle(context)
         fresh = context.extras.get(_FRESH_THREAD) == thread.id
         if fresh:
             del context.extras[_FRESH_THREAD]
@@ -184,9 +213,13 @@ class ThreadStore(Store[RequestContext]):
                 "rest": thread_rest(thread, context.user, created_at),
                 **values,
             }
+            _owners(context)[thread.id] = (context.user, created_at)
+            if fresh and frames_held(context) and not self.db.is_sqlite:
+                # Committed with the user's message, before any frame is sent (``deferred``).
+                defer(context, DeferredThread(self.db, thread.id, _INSERT_HELD_THREAD, row))
+                return
             async with self.db.write_direct(single=True) as direct:
                 await direct.execute(_INSERT_THREAD, row)
-            _owners(context)[thread.id] = (context.user, created_at)
             return
         [(user, created_at)] = existing
         if not await self._update_thread(thread, (user, created_at), values, context):
@@ -225,6 +258,7 @@ class ThreadStore(Store[RequestContext]):
         self, context: RequestContext, window: Window, user: str | None = None
     ) -> tuple[list[StoredThread], bool]:
         """A page of the threads the caller sees (only ``user``'s, when given)."""
+        await settle(context)  # the request's held writes first (``deferred``)
         where = scope(context)
         statement = visible.threads_page(where.shape, plan(window), by_user=user is not None)
         rows, has_more = await read_page(self.db, statement, window, {**where.params, "filter_user": user})
@@ -236,6 +270,7 @@ class ThreadStore(Store[RequestContext]):
         ], has_more
 
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
+        await settle(context)  # the request's held writes first (``deferred``)
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
             blob_ids = (await conn.scalars(select(_BLOB).where(A.c.thread_id == thread_id))).all()
@@ -287,6 +322,7 @@ class ThreadStore(Store[RequestContext]):
         One statement (how every run reads its history); the thread and the
         cursors are looked at on their own only when the page comes back empty.
         """
+        await settle(context)  # the request's held writes first (``deferred``)
         where = scope(context)
         kinds = frozenset(types) if types is not None else None
         params = {**where.params, "thread_id": thread_id}
@@ -314,16 +350,32 @@ class ThreadStore(Store[RequestContext]):
             return
         # On PostgreSQL the same in one statement, its own transaction: one round trip.
         new = {f"item_{name}": value for name, value in row.items() if name != "thread_id"}
-        async with self.db.write_direct(single=True) as direct:
-            [(visible_thread, added)] = await direct.fetch(
-                visible.add_item_touching_thread(where.shape), {**touch, **new}
-            )
+        statement, params = visible.add_item_touching_thread(where.shape), {**touch, **new}
+        held = deferred_thread(context)
+        if held is not None and held.thread_id != thread_id:
+            await settle(context)
+            held = None
+        if held is None:
+            async with self.db.write_direct(single=True) as direct:
+                [(visible_thread, added)] = await direct.fetch(statement, params)
+        else:
+            # The thread this request created and has not committed yet: one statement for both.
+            async with held.carried() as carrying:
+                async with self.db.write_direct(single=True) as direct:
+                    if carrying:
+                        both = {f"thread_{name}": held.row[name] for name in _THREAD_COLUMNS}
+                        both |= {f"item_{name}": value for name, value in row.items()}
+                        both["thread_updated_at"] = touch["touched_at"]
+                        visible_thread, added = True, bool(await direct.fetch(_THREAD_WITH_FIRST_ITEM, both))
+                    else:
+                        [(visible_thread, added)] = await direct.fetch(statement, params)
         if not visible_thread:
             raise NotFoundError(f"Thread {thread_id} not found")
         if not added:
             raise ValueError(f"Item id {item.id} is already used in another thread")
 
     async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
+        await settle(context)  # the request's held writes first (``deferred``)
         row = item_row(thread_id, item)
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
@@ -341,6 +393,7 @@ class ThreadStore(Store[RequestContext]):
                 await conn.execute(_INSERT_ITEM, row)
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
+        await settle(context)  # the request's held writes first (``deferred``)
         where = scope(context)
         rows = await self.db.fetch_all(
             visible.item_row(where.shape), {**where.params, "thread_id": thread_id, "item_id": item_id}
@@ -357,6 +410,7 @@ class ThreadStore(Store[RequestContext]):
         ``threads.retry_after_item`` removes every item after the one retried,
         later messages with attachments included.
         """
+        await settle(context)  # the request's held writes first (``deferred``)
         async with self.db.write() as conn:
             await self._require_thread(conn, thread_id, context)
             data = await conn.scalar(select(I.c.data).where(I.c.id == item_id, I.c.thread_id == thread_id))
@@ -388,6 +442,7 @@ class ThreadStore(Store[RequestContext]):
     # -- attachment records (the bytes live in the blob store) ----------------------
 
     async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:
+        await settle(context)  # the request's held writes first (``deferred``)
         data = attachment.model_dump_json()
         where = scope(context)
         async with self.db.write() as conn:
