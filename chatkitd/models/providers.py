@@ -58,6 +58,16 @@ def _client(base_url: str | None, api_key: str) -> AsyncOpenAI:
     return client
 
 
+async def close_clients() -> None:
+    """Closes this loop's model clients, so a stopping server closes its connections itself."""
+    try:
+        per_loop = _clients.pop(asyncio.get_running_loop(), {})
+    except RuntimeError:
+        return
+    for client in per_loop.values():
+        await client.close()
+
+
 def effective_provider(provider: ProviderDefinition | None, settings: Settings) -> ProviderDefinition:
     """The workflow's provider, or the server-wide one from settings."""
     if provider is not None:
