@@ -61,8 +61,8 @@ def test_a_huge_integer_is_a_400_naming_its_param(server, digits):
 def test_a_value_that_is_not_json_is_a_400_naming_its_param(server, user, chat_for, value):
     response = httpx2.post(server.base_url + SESSIONS, content=session_body(value), headers=ADMIN)
     refused(response, "workflow.state_variables.x", "invalid_json")
-    message = b'{"type": "threads.create", "params": {"input": {"content": [{"type": "input_text", "text": V}],'
-    message += b' "attachments": [], "inference_options": {}}}}'
+    message = b'{"type": "threads.create", "params": {"input": {"content": [{"type": "input_text", '
+    message += b'"text": V}], "attachments": [], "inference_options": {}}}}'
     response = chat_for(user).http.post("/v1/chatkit/conversation", content=message.replace(b"V", value))
     refused(response, "params.input.content[0].text", "invalid_json")
 
