@@ -247,22 +247,47 @@ def test_unsupported_option_is_reported_once_and_never_breaks_the_chat(page):
     options = (
         f"{{ {HOSTED}, commands: {{ enabled: true }}, startScreen: {{ prompts: [{prompt}] }},"
         # Dictation is supported (the composer's microphone): not reported.
-        " composer: { dictation: { enabled: true } } }"
+        " composer: { dictation: { enabled: true },"
+        " tools: [{ id: 't', label: 'T', icon: 'search', badge: 'new' }] },"
+        # A language chatkitd has no translation for: shown in English, and said so.
+        " locale: 'ko-KR' }"
     )
     configure(page, options)
     page.evaluate(f"() => chat.setOptions({options})")  # again: no second report
-    page.wait_for_function("() => window.events.filter(e => e.name === 'chatkit.log').length >= 2")
+    page.wait_for_function("() => window.events.filter(e => e.name === 'chatkit.log').length >= 4")
     page.wait_for_timeout(100)
     logs = [e["detail"] for e in events(page, "chatkit.log")]
     assert logs == [
-        {"name": "unsupported_option", "data": {"option": "commands"}},
-        {"name": "unsupported_option", "data": {"option": "startScreen.prompts[0].icon=no-such-icon"}},
+        {"name": "unsupported_option", "data": {"option": option}}
+        for option in (
+            "commands",
+            "locale=ko-KR",
+            "startScreen.prompts[0].icon=no-such-icon",
+            "composer.tools[0].badge",
+        )
     ]
+    expect(inner(page, ".ck-root")).to_have_attribute("lang", "en")
     assert not any("dictation" in w for w in page.evaluate("() => window.warnings"))
     warnings = page.evaluate("() => window.warnings")
     assert sum('"commands"' in w for w in warnings) == 1
     send(page, "still works")
     expect(replies(page).last).to_contain_text("Got text=still works")
+
+
+def test_every_method_of_the_types_is_there_under_both_names(page):
+    """The methods @openai/chatkit's OpenAIChatKit declares (read from the installed types)."""
+    from tests.test_chatkit_types import audit
+
+    methods = audit()["methods"]
+    assert "sendUserMessage" in methods
+    missing = page.evaluate(
+        """(methods) => ["openai-chatkit", "chatkitd-chat"].flatMap((name) => {
+             const el = document.createElement(name);
+             return methods.filter((m) => typeof el[m] !== "function").map((m) => `${name}.${m}`);
+           })""",
+        methods,
+    )
+    assert missing == []
 
 
 # -- option groups -------------------------------------------------------------------------------
