@@ -216,7 +216,8 @@ def test_direct_upload_strategy_posts_the_file_once_to_the_upload_url(page, serv
         api = f"""url: "{chatkitd.base_url}/v1/chatkit/conversation", domainKey: "domain_pk_test",
           fetch: async (url, init) => {{
             window.secret = window.secret || await session();
-            return fetch(url, {{ ...init, headers: {{ ...init.headers, Authorization: `Bearer ${{window.secret}}` }} }});
+            const headers = {{ ...init.headers, Authorization: `Bearer ${{window.secret}}` }};
+            return fetch(url, {{ ...init, headers }});
           }}, {direct}"""
     else:
         api = f"getClientSecret: () => session(), {direct}"

@@ -415,9 +415,10 @@ class ChatkitdChat extends HTMLElement {
   // -- session --------------------------------------------------------------------
 
   _onSession(session) {
-    // A new secret is a new session: upload counts and limits start again.
+    // A new secret is a new session: upload counts and limits start again, and the mic is offered.
     this.uploads.reset();
     this.uploads.refreshLimits();
+    this.dictation.reset();
     const history = session.chatkit_configuration && session.chatkit_configuration.history;
     this.history.setSessionLimits(history);
   }
