@@ -313,7 +313,9 @@ class ChatkitdChat extends HTMLElement {
     this.readyState = "scheduled";
     // A frame to draw, then a task: a listener added right after setOptions (as
     // @openai/chatkit-react adds its handlers, in an effect) is in place by then.
-    requestAnimationFrame(() =>
+    // A hidden tab draws no frames: there, the task alone (ChatKit.js's ready does not wait for one either).
+    const frame = document.visibilityState === "hidden" ? (next) => next() : requestAnimationFrame;
+    frame(() =>
       setTimeout(() => {
         this.readyState = "ready";
         this._emit("ready", undefined);
