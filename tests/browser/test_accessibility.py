@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -42,8 +43,8 @@ def check_axe(page) -> None:
     assert not found, "\n".join(found)
 
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
 # (colour scheme, screen, browser language): both schemes, a phone, and right to left.
 SETUPS = {
     "light-desktop-en": ("light", DESKTOP, "en-US"),

@@ -120,7 +120,8 @@ def test_under_640px_the_history_is_a_drawer(browser, ui_server, ui_user):
         assert page.evaluate(f"() => {ACTIVE}.closest('.ck-history') !== null")
         expect(chat.locator(".ck-backdrop")).to_be_visible()
         # A modal dialog: Tab and Shift+Tab go round inside it; the conversation is out of reach.
-        expect(chat.get_by_role("dialog", name="Conversation history")).to_have_attribute("aria-modal", "true")
+        dialog = chat.get_by_role("dialog", name="Conversation history")
+        expect(dialog).to_have_attribute("aria-modal", "true")
         assert page.evaluate(f"() => {SHADOW}.querySelector('.ck-main').inert")
         in_drawer = f"() => {ACTIVE} && {ACTIVE}.closest('.ck-history') !== null"
         stops = set()
