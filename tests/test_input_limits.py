@@ -27,9 +27,9 @@ def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
-def session_body(state_value: str) -> bytes:
-    body = '{"user": "u", "workflow": {"id": "demo", "state_variables": {"x": VALUE}}}'
-    return body.replace("VALUE", state_value).encode()
+def session_body(state_value: str | bytes) -> bytes:
+    body = b'{"user": "u", "workflow": {"id": "demo", "state_variables": {"x": VALUE}}}'
+    return body.replace(b"VALUE", state_value if isinstance(state_value, bytes) else state_value.encode())
 
 
 def refused(response: httpx2.Response, param: str | None, code: str) -> dict:
@@ -46,6 +46,25 @@ def refused(response: httpx2.Response, param: str | None, code: str) -> dict:
 def test_a_huge_integer_is_a_400_naming_its_param(server, digits):
     response = httpx2.post(server.base_url + SESSIONS, content=session_body("9" * digits), headers=ADMIN)
     refused(response, "workflow.state_variables.x", "invalid_number")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b'"\xff\xfe"',  # not UTF-8
+        b'"\xed\xa0\x80"',  # a surrogate encoded in UTF-8
+        b'"\\ud800"',  # a lone surrogate escape: no text can hold it
+        b'"a\x01"',  # a raw control character
+        b'"\\q"',  # an escape JSON does not have
+    ],
+)
+def test_a_value_that_is_not_json_is_a_400_naming_its_param(server, user, chat_for, value):
+    response = httpx2.post(server.base_url + SESSIONS, content=session_body(value), headers=ADMIN)
+    refused(response, "workflow.state_variables.x", "invalid_json")
+    message = b'{"type": "threads.create", "params": {"input": {"content": [{"type": "input_text", '
+    message += b'"text": V}], "attachments": [], "inference_options": {}}}}'
+    response = chat_for(user).http.post("/v1/chatkit/conversation", content=message.replace(b"V", value))
+    refused(response, "params.input.content[0].text", "invalid_json")
 
 
 def test_the_largest_64_bit_integer_is_accepted(server):

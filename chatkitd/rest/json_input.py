@@ -38,7 +38,8 @@ MAX_ARRAY_ITEMS = 1000
 # JSON numbers chatkitd keeps are 64-bit integers or finite doubles.
 MAX_INTEGER = 2**63 - 1
 
-_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}:,]')
+# A string (or one the body cuts off, up to where the parser stopped), or a structural character.
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|$)|[\[\]{}:,]')
 _NON_FINITE = re.compile(rb"-?(?:NaN|Infinity)")
 
 
@@ -59,7 +60,14 @@ def decode(raw: bytes) -> Any:
         if "number out of range" in reason:
             # Past Python's 4 300-digit conversion limit, or a float past 1e308's range.
             raise _number_error(raw, offset, "number out of range") from None
-        raise InvalidRequest("The request body is not valid JSON.", code="invalid_json") from None
+        # Named where parsing stopped: a bad escape, invalid UTF-8 or a stray character
+        # inside a param's value names the param.
+        param = param_path(_path_to(raw, end=offset)) or None
+        where = f" (in '{param}')" if param else ""
+        problem = reason.split(" at line ")[0]
+        raise InvalidRequest(
+            f"The request body is not valid JSON{where}: {problem}.", param=param, code="invalid_json"
+        ) from None
     check(data)
     return data
 
@@ -165,6 +173,8 @@ def _path_to(raw: bytes, *, depth: int | None = None, end: int | None = None) ->
         elif token == b":":
             if path:
                 path[-1] = pending_key
+        elif len(token) < 2 or not token.endswith(b'"'):
+            break  # a string cut off where parsing stopped: the error is inside it
         else:  # a string: an object's key when a colon follows
             pending_key = pydantic_core.from_json(token)
     return tuple(part for part in path if part is not None)

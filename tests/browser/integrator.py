@@ -79,13 +79,20 @@ class Integrator:
 
 
 @contextmanager
-def chatkitd_and_integrator(data_dir, admin_key: str, workflows_dir, **settings) -> Iterator[tuple]:
-    """A chatkitd allowing the integrator's origin (CORS), and the integrator, on two ports."""
+def chatkitd_and_integrator(
+    data_dir, admin_key: str, workflows_dir, domain_key: str | None = None, **settings
+) -> Iterator[tuple]:
+    """A chatkitd allowing the integrator's origin (CORS), and the integrator, on two ports.
+
+    With `domain_key`, chatkitd checks domain keys (CHATKITD_DOMAIN_KEYS), with that key
+    registered for the integrator's origin only."""
     from tests.support.servers import free_port, start_server
 
     port = free_port()
     url = f"sqlite+aiosqlite:///{data_dir / 'chatkitd.db'}"
     cors = [f"http://127.0.0.1:{port}"]
+    if domain_key:
+        settings["domain_keys"] = {domain_key: cors}
     with start_server(
         url, data_dir, admin_key, cors_origins=cors, workflows_dir=workflows_dir, **settings
     ) as chatkitd:

@@ -194,6 +194,56 @@ def test_custom_style_uses_the_pages_fetch_and_sends_the_domain_key(page, server
     assert page.evaluate("() => window.customFetches") >= 3  # create attachment, upload, send
 
 
+@pytest.mark.parametrize("style", ["hosted", "custom"])
+def test_direct_upload_strategy_posts_the_file_once_to_the_upload_url(page, servers, style):
+    """`uploadStrategy: {type: "direct", uploadUrl}`: one multipart POST, no attachments.create;
+    through the page's fetch in the custom style, with the element's secret in the hosted one."""
+    chatkitd, _ = servers
+    operations: list[str] = []
+    uploads: list[dict] = []
+    page.on(
+        "request",
+        lambda r: (
+            operations.append(r.post_data_json["type"])
+            if r.url.endswith("/conversation") and r.method == "POST"
+            else uploads.append(r.headers)
+            if r.url.endswith("/v1/chatkit/files") and r.method == "POST"
+            else None
+        ),
+    )
+    direct = f'uploadStrategy: {{ type: "direct", uploadUrl: "{chatkitd.base_url}/v1/chatkit/files" }}'
+    if style == "custom":
+        api = f"""url: "{chatkitd.base_url}/v1/chatkit/conversation", domainKey: "domain_pk_test",
+          fetch: async (url, init) => {{
+            window.secret = window.secret || await session();
+            const headers = {{ ...init.headers, Authorization: `Bearer ${{window.secret}}` }};
+            return fetch(url, {{ ...init, headers }});
+          }}, {direct}"""
+    else:
+        api = f"getClientSecret: () => session(), {direct}"
+    configure(page, f"{{ api: {{ {api} }}, composer: {{ attachments: {{ enabled: true }} }} }}")
+    inner(page, "input[type=file]").set_input_files(
+        [FilePayload(name="direct.txt", mimeType="text/plain", buffer=b"sent directly\n")]
+    )
+    expect(inner(page, ".ck-pending-attachment")).not_to_have_attribute("data-status", "uploading")
+    expect(inner(page, ".ck-composer-error")).to_have_text("")
+    expect(inner(page, ".ck-pending-attachment")).to_have_attribute("data-status", "ready")
+    send(page, "direct upload")
+    expect(replies(page).last).to_contain_text("files=direct.txt")
+    assert len(uploads) == 1 and uploads[0]["authorization"].startswith("Bearer ")
+    assert (uploads[0].get("chatkit-domain-key") == "domain_pk_test") == (style == "custom")
+    assert "attachments.create" not in operations
+
+
+def test_attachments_are_off_unless_the_page_enables_them(page):
+    """ChatKit.js: no composer.attachments, no attachments, even when the session allows them."""
+    configure(page, f"{{ {HOSTED} }}")
+    attach = page.get_by_role("button", name="Attach files")
+    expect(attach).to_be_hidden()
+    configure(page, f"{{ {HOSTED}, composer: {{ attachments: {{ enabled: true }} }} }}", wait_ready=False)
+    expect(attach).to_be_visible()
+
+
 def test_script_loaded_after_the_element_exists_and_element_made_after_it_loaded(browser, servers, ui_user):
     """React renders <openai-chatkit> whenever it likes: before the async script ran, or after."""
     chatkitd, integrator = servers
@@ -247,22 +297,47 @@ def test_unsupported_option_is_reported_once_and_never_breaks_the_chat(page):
     options = (
         f"{{ {HOSTED}, commands: {{ enabled: true }}, startScreen: {{ prompts: [{prompt}] }},"
         # Dictation is supported (the composer's microphone): not reported.
-        " composer: { dictation: { enabled: true } } }"
+        " composer: { dictation: { enabled: true },"
+        " tools: [{ id: 't', label: 'T', icon: 'search', badge: 'new' }] },"
+        # A language chatkitd has no translation for: shown in English, and said so.
+        " locale: 'ko-KR' }"
     )
     configure(page, options)
     page.evaluate(f"() => chat.setOptions({options})")  # again: no second report
-    page.wait_for_function("() => window.events.filter(e => e.name === 'chatkit.log').length >= 2")
+    page.wait_for_function("() => window.events.filter(e => e.name === 'chatkit.log').length >= 4")
     page.wait_for_timeout(100)
     logs = [e["detail"] for e in events(page, "chatkit.log")]
     assert logs == [
-        {"name": "unsupported_option", "data": {"option": "commands"}},
-        {"name": "unsupported_option", "data": {"option": "startScreen.prompts[0].icon=no-such-icon"}},
+        {"name": "unsupported_option", "data": {"option": option}}
+        for option in (
+            "commands",
+            "locale=ko-KR",
+            "startScreen.prompts[0].icon=no-such-icon",
+            "composer.tools[0].badge",
+        )
     ]
+    expect(inner(page, ".ck-root")).to_have_attribute("lang", "en")
     assert not any("dictation" in w for w in page.evaluate("() => window.warnings"))
     warnings = page.evaluate("() => window.warnings")
     assert sum('"commands"' in w for w in warnings) == 1
     send(page, "still works")
     expect(replies(page).last).to_contain_text("Got text=still works")
+
+
+def test_every_method_of_the_types_is_there_under_both_names(page):
+    """The methods @openai/chatkit's OpenAIChatKit declares (read from the installed types)."""
+    from tests.test_chatkit_types import audit
+
+    methods = audit()["methods"]
+    assert "sendUserMessage" in methods
+    missing = page.evaluate(
+        """(methods) => ["openai-chatkit", "chatkitd-chat"].flatMap((name) => {
+             const el = document.createElement(name);
+             return methods.filter((m) => typeof el[m] !== "function").map((m) => `${name}.${m}`);
+           })""",
+        methods,
+    )
+    assert missing == []
 
 
 # -- option groups -------------------------------------------------------------------------------
@@ -441,7 +516,8 @@ def test_entities_tag_search_mention_click_and_preview(page):
         f"""{{ {HOSTED}, entities: {{
           showComposerMenu: true,
           onTagSearch: async (query) => [
-            {{ id: "u_1", title: "Alice", group: "People", interactive: true, data: {{ team: "red" }} }},
+            {{ id: "u_1", title: "Alice", group: "People", interactive: true, data: {{ team: "red" }},
+               icon: "profile" }},
             {{ id: "u_2", title: "Albert", group: "People" }},
             {{ id: "d_1", title: "Alpha plan", group: "Documents" }},
           ].filter((e) => e.title.toLowerCase().startsWith(query.toLowerCase())),
@@ -455,6 +531,7 @@ def test_entities_tag_search_mention_click_and_preview(page):
     menu = inner(page, ".ck-tag-menu")
     expect(menu.get_by_role("option")).to_have_text(["Alice", "Albert", "Alpha plan"])
     expect(menu.locator(".ck-tag-group")).to_have_text(["People", "Documents"])
+    expect(menu.get_by_role("option", name="Alice").locator("svg[data-icon='profile']")).to_have_count(1)
     box.press("ArrowDown")
     box.press("ArrowUp")
     box.press("Enter")  # picks Alice, does not send
@@ -468,6 +545,7 @@ def test_entities_tag_search_mention_click_and_preview(page):
     box.press("Enter")
     expect(replies(page).last).to_contain_text("Got text=about her tags=u_1:Alice")
     tag = inner(page, ".ck-item-user-message .ck-tag")
+    expect(tag).to_have_attribute("role", "button")
     tag.hover()
     expect(inner(page, ".ck-entity-preview")).to_contain_text("Preview of Alice")
     tag.click()
@@ -478,6 +556,21 @@ def test_entities_tag_search_mention_click_and_preview(page):
         "data": {"team": "red"},
         "interactive": True,
     }
+    # Albert is not `interactive`: his tag is neither clicked nor previewed.
+    wait_idle(page)
+    box.fill("@alb")
+    expect(menu.get_by_role("option")).to_have_text(["Albert"])
+    box.press("Enter")
+    box.fill("and him")
+    box.press("Enter")
+    expect(replies(page).last).to_contain_text("Got text=and him tags=u_2:Albert")
+    albert = inner(page, ".ck-item-user-message").last.locator(".ck-tag")
+    expect(albert).not_to_have_attribute("role", "button")
+    page.evaluate("() => { window.clickedEntity = null; }")
+    albert.hover()
+    albert.click()
+    assert page.evaluate("() => window.clickedEntity") is None
+    expect(inner(page, ".ck-entity-preview")).to_be_hidden()
 
 
 def test_widgets_on_action_then_send_custom_action(page):

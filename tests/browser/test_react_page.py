@@ -3,7 +3,12 @@
 The page (tests/browser/react_app) is bundled here, offline, with esbuild from the npm
 packages in node_modules; its only change from a page made for OpenAI is the script tag.
 It chats in Chromium in both `api` styles, with a client tool, a widget action and an
-attachment, and only ever talks to its own server and chatkitd.
+attachment, and only ever talks to its own server and chatkitd. chatkitd checks domain
+keys here (CHATKITD_DOMAIN_KEYS), with the page's key registered for the page's origin.
+
+The script tag is `async` in the head, as ChatKit's docs write it, so it may run before
+React renders <openai-chatkit> or after: each test holds one of the two back to make
+each order happen, and checks it did.
 """
 
 from __future__ import annotations
@@ -54,14 +59,37 @@ def bundle_app(out: Path) -> bytes:
 def react_site(tmp_path_factory) -> Iterator[tuple]:
     app_js = bundle_app(tmp_path_factory.mktemp("react") / "app.js")
     data_dir = tmp_path_factory.mktemp("react-chatkitd")
-    with chatkitd_and_integrator(data_dir, ADMIN_KEY, WORKFLOWS, mode="production") as (chatkitd, integrator):
+    with chatkitd_and_integrator(
+        data_dir, ADMIN_KEY, WORKFLOWS, domain_key="domain_pk_support", mode="production"
+    ) as (chatkitd, integrator):
         integrator.add("/index.html", (APP / "index.html").read_text())
         integrator.add("/app.js", app_js, "text/javascript")
         yield chatkitd, integrator
 
 
+def load_in_order(page, url: str, order: str) -> None:
+    """Open the page, making React render <openai-chatkit> before chatkitd's script defines
+    it (`react_first`) or after (`script_first`), by holding the other back until then."""
+    held: list = []
+    page.route(
+        "**/static/chatkit.js" if order == "react_first" else "**/app.js", lambda route: held.append(route)
+    )
+    page.goto(url, wait_until="commit")
+    if order == "react_first":
+        page.wait_for_function("() => document.querySelector('openai-chatkit') !== null")
+        assert page.evaluate("() => customElements.get('openai-chatkit') === undefined")
+    else:
+        page.wait_for_function("() => customElements.get('openai-chatkit') !== undefined")
+        assert page.evaluate("() => document.querySelector('openai-chatkit') === null")
+    assert len(held) == 1
+    held[0].continue_()
+
+
+@pytest.mark.parametrize("order", ["script_first", "react_first"])
 @pytest.mark.parametrize("style", ["hosted", "custom"])
-def test_react_page_chats_with_a_client_tool_a_widget_action_and_an_attachment(browser, react_site, style):
+def test_react_page_chats_with_a_client_tool_a_widget_action_and_an_attachment(
+    browser, react_site, style, order
+):
     chatkitd, integrator = react_site
     context = browser.new_context(viewport={"width": 1000, "height": 800})
     context.set_default_timeout(15_000)
@@ -69,6 +97,8 @@ def test_react_page_chats_with_a_client_tool_a_widget_action_and_an_attachment(b
     hosts: set[str] = set()
     conversation_headers: list[dict] = []
     errors: list[str] = []
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type in ("warning", "error") else None)
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
     page.on(
         "request",
@@ -78,9 +108,11 @@ def test_react_page_chats_with_a_client_tool_a_widget_action_and_an_attachment(b
     )
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        page.goto(f"{integrator.origin}/index.html?style={style}")
-        page.wait_for_function("() => window.chatEvents.includes('ready')")
+        load_in_order(page, f"{integrator.origin}/index.html?style={style}", order)
+        page.wait_for_function("() => (window.chatEvents || []).includes('ready')")
         chat = page.locator("openai-chatkit")
+        # The docs' Tailwind classes size it (index.html has the CSS Tailwind makes of them).
+        assert chat.bounding_box() == {"x": 0.0, "y": 0.0, "width": 320.0, "height": 600.0}
         expect(chat.get_by_role("textbox", name="Message", exact=True)).to_have_attribute(
             "placeholder", "Ask support"
         )
@@ -124,6 +156,7 @@ def test_react_page_chats_with_a_client_tool_a_widget_action_and_an_attachment(b
         context.close()
 
     assert errors == [], errors
+    assert warnings == [], warnings  # nothing reported unsupported, no failed request
     assert seen.count("ready") == 1
     assert "thread.change:thread" in seen
     assert seen.count("response.start") == seen.count("response.end") >= 5

@@ -62,5 +62,5 @@ export function SupportChat() {
     onError: ({ error }) => seen.push(`error:${error.message}`),
   });
   window.sendFromReact = (text) => sendUserMessage({ text });
-  return <ChatKit control={control} className="h-[600px] w-[400px]" style={{ display: "block", height: 600 }} />;
+  return <ChatKit control={control} className="h-[600px] w-[320px]" />;
 }

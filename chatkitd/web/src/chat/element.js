@@ -312,7 +312,9 @@ class ChatkitdChat extends HTMLElement {
     this.readyState = "scheduled";
     // A frame to draw, then a task: a listener added right after setOptions (as
     // @openai/chatkit-react adds its handlers, in an effect) is in place by then.
-    requestAnimationFrame(() =>
+    // A hidden tab draws no frames: there, the task alone (ChatKit.js's ready does not wait for one either).
+    const frame = document.visibilityState === "hidden" ? (next) => next() : requestAnimationFrame;
+    frame(() =>
       setTimeout(() => {
         this.readyState = "ready";
         this._emit("ready", undefined);
@@ -413,9 +415,10 @@ class ChatkitdChat extends HTMLElement {
   // -- session --------------------------------------------------------------------
 
   _onSession(session) {
-    // A new secret is a new session: upload counts and limits start again.
+    // A new secret is a new session: upload counts and limits start again, and the mic is offered.
     this.uploads.reset();
     this.uploads.refreshLimits();
+    this.dictation.reset();
     const history = session.chatkit_configuration && session.chatkit_configuration.history;
     this.history.setSessionLimits(history);
   }

@@ -31,6 +31,8 @@ function match(wanted) {
   return null;
 }
 
+export { match as matchLocale };
+
 /** The locale the chat uses: the option, else the browser's languages, else English. */
 export function resolveLocale(option) {
   return match(option) || match(typeof navigator !== "undefined" ? navigator.languages || [navigator.language] : []) || "en";

@@ -7,9 +7,11 @@
 // chatkitd's own earlier spellings (`theme.accent`, `onResponseEnd`, ...) still work.
 
 import { knownIcon } from "./chatkit-icons.js";
+import { matchLocale } from "./i18n.js";
 
-// Every option path chatkitd reads. An object at a path not listed here, or a key
-// under one of these objects that is not listed, is reported as unsupported.
+// Every option path chatkitd reads, as ChatKit.js's types name them (`[]` is an array's
+// element). A key of one of these objects that is not listed is reported as unsupported;
+// tests/test_chatkit_types.py checks this table against the installed @openai/chatkit types.
 const TOP = new Set([
   "api", "locale", "theme", "frameTitle", "initialThread", "onClientTool", "header", "history",
   "startScreen", "threadItemActions", "composer", "disclaimer", "entities", "widgets", "thread",
@@ -19,38 +21,80 @@ const TOP = new Set([
 ]);
 const KEYS = {
   api: ["url", "fetch", "domainKey", "uploadStrategy", "getClientSecret"],
+  "api.uploadStrategy": ["type", "uploadUrl"],
   theme: ["colorScheme", "typography", "radius", "density", "color", "accent"],
   "theme.typography": ["baseSize", "fontSources", "fontFamily", "fontFamilyMono"],
+  "theme.typography.fontSources[]": ["family", "src", "weight", "style", "display", "unicodeRange"],
   "theme.color": ["grayscale", "accent", "surface"],
+  "theme.color.grayscale": ["hue", "tint", "shade"],
+  "theme.color.accent": ["primary", "level"],
+  "theme.color.surface": ["background", "foreground"],
   header: ["enabled", "title", "leftAction", "rightAction"],
   "header.title": ["enabled", "text"],
+  "header.leftAction": ["icon", "onClick"],
+  "header.rightAction": ["icon", "onClick"],
   history: ["enabled", "showDelete", "showRename"],
   startScreen: ["greeting", "prompts"],
+  "startScreen.prompts[]": ["label", "prompt", "icon"],
+  "startScreen.prompts[].prompt[]": ["type", "text", "id", "group", "data", "interactive"],
   threadItemActions: ["feedback", "retry"],
   composer: ["placeholder", "attachments", "tools", "models", "dictation"],
   "composer.attachments": ["enabled", "maxSize", "maxCount", "accept"],
+  "composer.tools[]": ["id", "label", "icon", "shortLabel", "placeholderOverride", "pinned", "persistent"],
+  "composer.models[]": ["id", "label", "description", "disabled", "default"],
+  "composer.dictation": ["enabled"],
   disclaimer: ["text", "highContrast"],
   entities: ["onTagSearch", "showComposerMenu", "onClick", "onRequestPreview"],
   widgets: ["onAction", "allowedImageDomains"],
   thread: ["autoScroll"],
 };
 
+/** ChatKit.js options chatkitd does not implement: each is reported once when a page sets it.
+ *  (The test against @openai/chatkit's types fails on an option neither read nor listed here.) */
+export const UNSUPPORTED_OPTIONS = {
+  commands: "the composer's / command menu",
+};
+
+/** Options chatkitd reads, some of whose values it cannot honour: such a value is reported
+ *  as `path=value` (and the chat does what the comment says instead). */
+export const PARTLY_SUPPORTED_OPTIONS = {
+  locale: "languages without a translation in chat/locales/ fall back to English (Traditional Chinese to Simplified)",
+};
+
+/** Every option path chatkitd reads (`[]`: an array's element). */
+export const OPTION_PATHS = [
+  ...[...TOP],
+  ...Object.entries(KEYS).flatMap(([parent, keys]) => keys.map((key) => `${parent}.${key}`)),
+];
+
 const RADII = { pill: "pill", round: "round", soft: "soft", sharp: "sharp" };
 const DENSITIES = new Set(["compact", "normal", "spacious"]);
+const STRATEGIES = new Set(["two_phase", "direct"]);
+// Shown in Simplified Chinese (chatkitd has no Traditional Chinese strings): reported.
+const TRADITIONAL_CHINESE = /^zh[-_](hant|tw|hk|mo)\b/i;
 
 function isObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Keys of `value` not in KEYS[path], as full paths. */
-function unknownKeys(value, path) {
+/** Keys of `value` not in KEYS[path], as full paths. `at` is the path as the page wrote it
+ *  (with array indices: `composer.tools[1]`), when it differs from the table's. */
+function unknownKeys(value, path, at = path) {
   if (!isObject(value) || !KEYS[path]) return [];
-  return Object.keys(value).filter((key) => !KEYS[path].includes(key)).map((key) => `${path}.${key}`);
+  return Object.keys(value).filter((key) => !KEYS[path].includes(key)).map((key) => `${at}.${key}`);
+}
+
+/** unknownKeys for each element of an array option. */
+function unknownElementKeys(list, path) {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((value, index) => unknownKeys(value, `${path}[]`, `${path}[${index}]`));
 }
 
 function readApi(api, unsupported) {
   if (!isObject(api)) return null;
-  unsupported.push(...unknownKeys(api, "api"));
+  unsupported.push(...unknownKeys(api, "api"), ...unknownKeys(api.uploadStrategy, "api.uploadStrategy"));
+  const strategy = isObject(api.uploadStrategy) ? api.uploadStrategy : null;
+  if (strategy && strategy.type !== undefined && !STRATEGIES.has(strategy.type)) unsupported.push(`api.uploadStrategy.type=${strategy.type}`);
   if (typeof api.getClientSecret === "function" && !api.url) {
     // Hosted style: the secret comes from the page; the server is the one that served the script.
     return { style: "hosted", getClientSecret: api.getClientSecret, uploadStrategy: api.uploadStrategy };
@@ -69,8 +113,10 @@ function readTheme(theme, unsupported) {
   if (typeof theme === "string") theme = { colorScheme: theme };
   if (!isObject(theme)) theme = {};
   unsupported.push(...unknownKeys(theme, "theme"), ...unknownKeys(theme.typography, "theme.typography"));
+  unsupported.push(...unknownElementKeys(theme.typography?.fontSources, "theme.typography.fontSources"));
   unsupported.push(...unknownKeys(theme.color, "theme.color"));
   const color = isObject(theme.color) ? theme.color : {};
+  for (const part of ["grayscale", "accent", "surface"]) unsupported.push(...unknownKeys(color[part], `theme.color.${part}`));
   // chatkitd's earlier `theme.accent: "#hex"` and ChatKit.js's `theme.color.accent: {primary, level}`.
   let accent = null;
   if (typeof theme.accent === "string") accent = { primary: theme.accent, level: 1 };
@@ -100,7 +146,8 @@ function readHeader(header, unsupported) {
   const title = isObject(header.title) ? header.title : {};
   const action = (value, path) => {
     if (!isObject(value)) return null;
-    if (!knownIcon(value.icon)) unsupported.push(`${path}.icon=${value.icon}`);
+    unsupported.push(...unknownKeys(value, path));
+    if (value.icon !== undefined && !knownIcon(value.icon)) unsupported.push(`${path}.icon=${value.icon}`);
     return { icon: value.icon, onClick: typeof value.onClick === "function" ? value.onClick : () => {} };
   };
   return {
@@ -114,7 +161,11 @@ function readHeader(header, unsupported) {
 
 function readStartScreen(start, unsupported) {
   start = isObject(start) ? start : {};
-  unsupported.push(...unknownKeys(start, "startScreen"));
+  unsupported.push(...unknownKeys(start, "startScreen"), ...unknownElementKeys(start.prompts, "startScreen.prompts"));
+  (Array.isArray(start.prompts) ? start.prompts : []).forEach((prompt, index) => {
+    const content = isObject(prompt) ? prompt.prompt : null;
+    unsupported.push(...unknownElementKeys(content, "startScreen.prompts[].prompt").map((p) => p.replace("[].", `[${index}].`)));
+  });
   const prompts = (Array.isArray(start.prompts) ? start.prompts : []).filter(isObject).map((prompt, index) => {
     if (prompt.icon && !knownIcon(prompt.icon)) unsupported.push(`startScreen.prompts[${index}].icon=${prompt.icon}`);
     return { label: prompt.label || (typeof prompt.prompt === "string" ? prompt.prompt : ""), prompt: prompt.prompt ?? prompt.label, icon: prompt.icon || null };
@@ -125,6 +176,8 @@ function readStartScreen(start, unsupported) {
 function readComposer(composer, unsupported) {
   composer = isObject(composer) ? composer : {};
   unsupported.push(...unknownKeys(composer, "composer"), ...unknownKeys(composer.attachments, "composer.attachments"));
+  unsupported.push(...unknownElementKeys(composer.tools, "composer.tools"), ...unknownElementKeys(composer.models, "composer.models"));
+  unsupported.push(...unknownKeys(composer.dictation, "composer.dictation"));
   const attachments = isObject(composer.attachments) ? composer.attachments : null;
   const tools = (Array.isArray(composer.tools) ? composer.tools : []).filter((t) => isObject(t) && t.id);
   tools.forEach((tool, index) => {
@@ -158,6 +211,9 @@ function readSection(value, path, unsupported) {
 export function readOptions(raw) {
   raw = isObject(raw) ? raw : {};
   const unsupported = Object.keys(raw).filter((key) => !TOP.has(key));
+  if (typeof raw.locale === "string" && (!matchLocale(raw.locale) || TRADITIONAL_CHINESE.test(raw.locale))) {
+    unsupported.push(`locale=${raw.locale}`);
+  }
   const history = readSection(raw.history, "history", unsupported);
   const actions = readSection(raw.threadItemActions, "threadItemActions", unsupported);
   const disclaimer = readSection(raw.disclaimer, "disclaimer", unsupported);
