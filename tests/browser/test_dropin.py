@@ -650,7 +650,8 @@ COMMANDS = """commands: { enabled: true,
   onSelect: async (command) => {
     window.selected = (window.selected || []).concat(command.id);
     if (command.id === "assign") {
-      return { type: "menu", commands: [{ id: "pick-alice", label: "Alice" }, { id: "pick-bob", label: "Bob" }] };
+      const people = [{ id: "pick-alice", label: "Alice" }, { id: "pick-bob", label: "Bob" }];
+      return { type: "menu", commands: people };
     }
     if (command.id.startsWith("pick-")) {
       return { type: "entity", entity: { id: `u_${command.id.slice(5)}`, title: command.label } };

@@ -223,6 +223,7 @@ class ChatkitdChat extends HTMLElement {
     this.commands.attach(this.textarea, this.composer);
     this.disclaimerEl = h("div", { class: "ck-disclaimer ck-markdown", hidden: true });
     const main = h("section", { class: "ck-main", "aria-labelledby": "ck-title" }, this.header.el, this.banner, scroller, this.composer, this.disclaimerEl, this.entities.preview);
+    this.mainEl = main;
     this.root.append(this.historyEl, main);
     root.append(this.root);
     this.history = new History(this, this.historyEl);
