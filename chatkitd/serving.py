@@ -6,12 +6,14 @@ take the server down for the others.
   let 1 100 idle connections stop the server from accepting anyone.
 - At most ``CHATKITD_MAX_CONNECTIONS`` connections (fewer if the file limit
   leaves less room, keeping ``FD_RESERVE`` for the database, uploads and
-  logs) are served; a request on any connection beyond that is answered 503
-  with ``Retry-After``, in OpenAI's error envelope, and its connection closed.
+  logs) are kept: a connection arriving beyond them closes the one idle the
+  longest, so idle clients never shut out a new one; only when every
+  connection is in the middle of a request is a new request answered 503 with
+  ``Retry-After``, in OpenAI's error envelope, and its connection closed.
 - A client that keeps a connection without sending a whole request in time,
-  or stops sending a body, is disconnected after ``CHATKITD_CLIENT_TIMEOUT``
-  seconds (``chatkitd.compat.uvicorn``); between requests, a keep-alive
-  connection may idle ``KEEP_ALIVE`` seconds.
+  stops sending a body, or stops reading its answer, is disconnected after
+  ``CHATKITD_CLIENT_TIMEOUT`` seconds (``chatkitd.compat.uvicorn``); between
+  requests, a keep-alive connection may idle ``KEEP_ALIVE`` seconds.
 
 The tests' servers are built here too (``tests/support/servers.py``), so they
 run with these guards.
@@ -90,7 +92,7 @@ def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Co
         "port": settings.port,
         "log_level": settings.log_level,
         "proxy_headers": True,
-        "http": guarded_protocol(settings.client_timeout, over_capacity),
+        "http": guarded_protocol(settings.client_timeout, over_capacity, cap),
         # uvicorn counts the connection asking, so cap + 1 serves exactly ``cap``.
         "limit_concurrency": cap + 1,
         "timeout_keep_alive": KEEP_ALIVE,

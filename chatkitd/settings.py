@@ -129,14 +129,15 @@ class Settings(BaseSettings):
     max_connections: int = Field(
         16384,
         ge=1,
-        description="Most client connections served at once; a request beyond them is a 503 with "
-        "Retry-After. Lowered to what the open-file limit allows.",
+        description="Most client connections kept at once; one more closes the connection waiting on "
+        "its client the longest, and a request beyond that many in progress is a 503 with Retry-After. "
+        "Lowered to what the open-file limit allows.",
     )
     client_timeout: float = Field(
         15.0,
         gt=0,
-        description="Seconds a client may take to send a request's head, or between the parts of its "
-        "body, before it is disconnected.",
+        description="Seconds a client may take to send a request's head, between the parts of its "
+        "body, or to read any of its answer, before it is disconnected.",
     )
     log_format: Literal["text", "json"] = Field(
         "text",

@@ -509,6 +509,9 @@ def test_uvicorn_protocol_has_what_the_guards_override():
         "on_headers_complete",
         "on_body",
         "on_message_complete",
+        "on_response_complete",
+        "pause_writing",
+        "resume_writing",
         "_start_asgi_task",
     ):
         assert callable(getattr(protocol, name, None)), name
@@ -516,3 +519,10 @@ def test_uvicorn_protocol_has_what_the_guards_override():
     assert vars(httptools_impl)["service_unavailable"] is service_unavailable
     assert "service_unavailable" in inspect.getsource(protocol.on_headers_complete)
     assert "read_paused" in inspect.getsource(FlowControl.__init__)
+    made = inspect.getsource(protocol.connection_made)
+    assert "self.connections.add(self)" in made and "self.connections = " in inspect.getsource(
+        protocol.__init__
+    )
+    cycle = inspect.getsource(httptools_impl.RequestResponseCycle.__init__)
+    assert "self.response_complete = False" in cycle and "self.more_body = True" in cycle
+    assert "self.cycle.more_body = False" in inspect.getsource(protocol.on_message_complete)

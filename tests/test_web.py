@@ -170,6 +170,7 @@ def test_playground_workflow_answers_the_composers_choices(server):
     assert [tool["id"] for tool in body["tools"]] == ["current_time", "get_location"]
     demo = httpx2.get(server.base_url + "/playground/workflows/demo").json()
     assert demo["models"] == [] and demo["tools"] == []
+    assert demo["dictation"] is False  # no CHATKITD_TRANSCRIPTION_*: the playground shows no mic
     unknown = httpx2.get(server.base_url + "/playground/workflows/nope")
     assert unknown.status_code == 404 and unknown.json()["error"]["param"] == "workflow.id"
     no_version = httpx2.get(server.base_url + "/playground/workflows/picker?version=9")

@@ -100,8 +100,10 @@ REACHES: tuple[Reach, ...] = (
     Reach(
         "uvicorn",
         "HttpToolsProtocol's parser callbacks (on_message_begin, on_headers_complete, on_body, "
-        "on_message_complete), .flow.read_paused, .transport, .loop, and _start_asgi_task(cycle, app) "
-        "given flow_control.service_unavailable beyond limit_concurrency",
+        "on_message_complete), on_response_complete, pause_writing/resume_writing, .flow.read_paused, "
+        ".cycle (its response_complete and more_body), .connections (the server's set), .transport, "
+        ".loop, and _start_asgi_task(cycle, app) given flow_control.service_unavailable beyond "
+        "limit_concurrency",
         "chatkitd.compat.uvicorn.guarded_protocol",
         "tests/test_compat.py::test_uvicorn_protocol_has_what_the_guards_override",
     ),

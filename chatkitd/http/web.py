@@ -99,7 +99,8 @@ async def playground_session(request: Request) -> JSONResponse:
 
 async def playground_workflow(request: Request) -> JSONResponse:
     """The composer's choices for a workflow of the default project (``?version=``, else the latest):
-    its models and tools, in ChatKit.js's ``composer.models`` and ``composer.tools`` shapes."""
+    its models and tools, in ChatKit.js's ``composer.models`` and ``composer.tools`` shapes, and
+    whether dictation can answer (``composer.dictation``)."""
     platform = platform_of(request)
     _playground_only(request)
     workflow_id = path_id(request, "workflow_id")
@@ -117,6 +118,7 @@ async def playground_workflow(request: Request) -> JSONResponse:
             "version": resolved.version,
             "models": [{"id": m, "label": m, "default": i == 0} for i, m in enumerate(choices.models)],
             "tools": [{"id": t, "label": t, "icon": "bolt"} for t in choices.tools],
+            "dictation": platform.conversation.dictation_available(workflow),
         }
     )
 

@@ -428,9 +428,14 @@ class ConversationServer(OutgoingServer[RequestContext]):
     async def transcribe(self, audio_input: AudioInput, context: RequestContext) -> TranscriptionResult:
         """The session's workflow, if it transcribes itself; else the configured endpoint."""
         workflow = await self.workflow_for(context)
-        if type(workflow).transcribe is not Workflow.transcribe or self.transcriber is None:
+        if _transcribes_itself(workflow) or self.transcriber is None:
             return await workflow.transcribe(audio_input, context)
         return await self.transcriber.transcribe(audio_input, context.locale)
+
+    def dictation_available(self, workflow: Workflow) -> bool:
+        """Whether ``input.transcribe`` can answer for this workflow's chats: it transcribes
+        itself, or the server has a transcription endpoint (the composer's mic shows only then)."""
+        return _transcribes_itself(workflow) or self.transcriber is not None
 
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext
@@ -462,3 +467,7 @@ async def _unprocessable_on_value_error(stream: AsyncIterator[bytes]) -> AsyncGe
         raise
     except ValueError as error:
         raise Unprocessable(str(error), code="invalid_item") from None
+
+
+def _transcribes_itself(workflow: Workflow) -> bool:
+    return type(workflow).transcribe is not Workflow.transcribe

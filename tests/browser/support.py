@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page, expect
@@ -21,8 +22,17 @@ def open_playground(recorded: RecordedPage, user: str, **fields: str) -> Page:
     return page
 
 
+LOCALES = Path(__file__).resolve().parents[2] / "chatkitd/web/src/chat/locales"
+
+
+def words(page: Page) -> dict:
+    """The chat's own words in the language it shows (its root's `lang`), from its locale file."""
+    lang = page.locator("chatkitd-chat .ck-root").get_attribute("lang") or "en"
+    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+
+
 def composer(page: Page) -> Locator:
-    return page.get_by_role("textbox", name="Message", exact=True)
+    return page.get_by_role("textbox", name=words(page)["message"], exact=True)
 
 
 def send(page: Page, text: str) -> None:
@@ -37,4 +47,4 @@ def assistant_messages(page: Page) -> Locator:
 
 def wait_idle(page: Page) -> None:
     """Until no response is streaming (the Send button is back)."""
-    expect(page.get_by_role("button", name="Send message")).to_be_visible()
+    expect(page.get_by_role("button", name=words(page)["sendMessage"], exact=True)).to_be_visible()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -42,16 +43,34 @@ def check_axe(page) -> None:
     assert not found, "\n".join(found)
 
 
-@pytest.fixture(params=["light", "dark"])
-def scheme(request) -> str:
-    return request.param
+PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
+# (colour scheme, screen, browser language): both schemes, a phone, and right to left.
+SETUPS = {
+    "light-desktop-en": ("light", DESKTOP, "en-US"),
+    "dark-desktop-en": ("dark", DESKTOP, "en-US"),
+    "light-phone-en": ("light", PHONE, "en-US"),
+    "dark-phone-ar": ("dark", PHONE, "ar-EG"),
+    "light-desktop-ar": ("light", DESKTOP, "ar-EG"),
+}
+
+
+@pytest.fixture(params=list(SETUPS))
+def setup(request) -> tuple[str, dict, str]:
+    return SETUPS[request.param]
 
 
 @pytest.fixture
-def axe_page(browser, ui_server, scheme):
+def scheme(setup) -> str:
+    return setup[0]
+
+
+@pytest.fixture
+def axe_page(browser, ui_server, setup):
+    scheme, screen, locale = setup
     context = browser.new_context(
-        viewport={"width": 1280, "height": 900},
-        locale="en-US",
+        **screen,
+        locale=locale,
         bypass_csp=True,  # to inject axe-core
         color_scheme=scheme,
         reduced_motion="reduce",  # axe measures colours: not halfway through a fade-in
@@ -78,8 +97,15 @@ def test_chat_and_playground_have_no_serious_axe_violations(axe_page, ui_user, s
     send(page, RICH)
     wait_idle(page)
     expect(page.locator("chatkitd-chat .ck-math[data-typeset]")).to_have_count(1)
-    expect(page.locator("chatkitd-chat .hljs-built_in, chatkitd-chat .hljs-string").first).to_be_visible()
+    expect(page.locator("chatkitd-chat .hljs-built_in, chatkitd-chat .hljs-string").first).to_be_attached()
     check_axe(page)
+    # The history: a sidebar, or on a phone a drawer over the conversation.
+    chat = page.locator("chatkitd-chat")
+    if chat.locator(".ck-root.ck-narrow").count():
+        chat.locator(".ck-header button").first.click()
+        expect(chat.locator(".ck-history")).to_be_visible()
+        expect(chat.locator(".ck-backdrop")).to_be_visible()
+        check_axe(page)
 
 
 def test_admin_console_has_no_serious_axe_violations(axe_page, ui_user, scheme):
@@ -94,6 +120,11 @@ def test_admin_console_has_no_serious_axe_violations(axe_page, ui_user, scheme):
     page.evaluate("(id) => window.admin.showThread(id)", thread_id)
     expect(page.locator(".ck-admin-items .ck-item").first).to_be_visible()
     check_axe(page)  # a thread, rendered as its user saw it
+    page.get_by_role("link", name="Workflows", exact=True).click()
+    expect(page.locator("table.data")).to_be_visible()
+    check_axe(page)
+    # On a phone too, the page never scrolls sideways: wide tables scroll inside themselves.
+    assert page.evaluate("() => document.scrollingElement.scrollWidth <= innerWidth")
 
 
 def test_the_chat_works_from_the_keyboard_alone(recorded, ui_user):

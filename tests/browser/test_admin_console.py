@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ADMIN_KEY, SCREENSHOTS
-from tests.browser.support import assistant_messages, open_playground, send, wait_idle
+from tests.browser.support import assistant_messages, open_playground, send, wait_idle, words
 
 
 def hold_conversation(page) -> str:
@@ -21,8 +21,9 @@ def hold_conversation(page) -> str:
     send(page, "think it through")
     expect(assistant_messages(page).last).to_contain_text("Done thinking.")
     wait_idle(page)
-    assistant_messages(page).first.get_by_role("button", name="Good response").click()
-    expect(assistant_messages(page).first.get_by_role("button", name="Good response")).to_have_attribute(
+    good = words(page)["goodResponse"]
+    assistant_messages(page).first.get_by_role("button", name=good).click()
+    expect(assistant_messages(page).first.get_by_role("button", name=good)).to_have_attribute(
         "aria-pressed", "true"
     )
     return page.evaluate("() => window.playground.chat.thread.id")

@@ -95,3 +95,34 @@ def test_dictation_fills_the_message_box_from_the_microphone(microphone_browser,
         context.close()
     assert recorded.errors == []
     assert recorded.foreign_requests() == []
+
+
+def test_the_mic_is_hidden_when_the_server_cannot_transcribe(microphone_browser, ui_server):
+    """No CHATKITD_TRANSCRIPTION_*: the playground offers no mic; a page that turns dictation on
+    anyway loses its mic at the server's first `transcription_not_supported`, saying why."""
+    context = microphone_browser.new_context(viewport={"width": 1100, "height": 760}, locale="en-US")
+    context.set_default_timeout(15_000)
+    context.grant_permissions(["microphone"], origin=ui_server.base_url)
+    recorded = RecordedPage(context.new_page(), ui_server)
+    try:
+        page = open_playground(recorded, f"ui_{uuid.uuid4().hex[:8]}", workflow="render-echo")
+        chat = page.locator("chatkitd-chat")
+        expect(chat.get_by_role("textbox", name="Message", exact=True)).to_be_visible()
+        mic = chat.locator(".ck-dictate")
+        expect(mic).to_be_hidden()
+        page.evaluate(
+            """() => {
+              const chat = window.playground.chat;
+              const composer = { ...chat.options.composer, dictation: { enabled: true } };
+              chat.setOptions({ ...chat.options, composer });
+            }"""
+        )
+        chat.get_by_role("button", name="Dictate", exact=True).click()
+        page.wait_for_timeout(300)
+        chat.get_by_role("button", name="Stop dictation", exact=True).click()
+        expect(chat.locator(".ck-composer-error")).to_contain_text("Dictation is off")
+        expect(mic).to_be_hidden()
+        assert "input.transcribe" in recorded.types()
+    finally:
+        context.close()
+    assert recorded.errors == []

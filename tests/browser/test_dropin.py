@@ -194,6 +194,56 @@ def test_custom_style_uses_the_pages_fetch_and_sends_the_domain_key(page, server
     assert page.evaluate("() => window.customFetches") >= 3  # create attachment, upload, send
 
 
+@pytest.mark.parametrize("style", ["hosted", "custom"])
+def test_direct_upload_strategy_posts_the_file_once_to_the_upload_url(page, servers, style):
+    """`uploadStrategy: {type: "direct", uploadUrl}`: one multipart POST, no attachments.create;
+    through the page's fetch in the custom style, with the element's secret in the hosted one."""
+    chatkitd, _ = servers
+    operations: list[str] = []
+    uploads: list[dict] = []
+    page.on(
+        "request",
+        lambda r: (
+            operations.append(r.post_data_json["type"])
+            if r.url.endswith("/conversation") and r.method == "POST"
+            else uploads.append(r.headers)
+            if r.url.endswith("/v1/chatkit/files") and r.method == "POST"
+            else None
+        ),
+    )
+    direct = f'uploadStrategy: {{ type: "direct", uploadUrl: "{chatkitd.base_url}/v1/chatkit/files" }}'
+    if style == "custom":
+        api = f"""url: "{chatkitd.base_url}/v1/chatkit/conversation", domainKey: "domain_pk_test",
+          fetch: async (url, init) => {{
+            window.secret = window.secret || await session();
+            const headers = {{ ...init.headers, Authorization: `Bearer ${{window.secret}}` }};
+            return fetch(url, {{ ...init, headers }});
+          }}, {direct}"""
+    else:
+        api = f"getClientSecret: () => session(), {direct}"
+    configure(page, f"{{ api: {{ {api} }}, composer: {{ attachments: {{ enabled: true }} }} }}")
+    inner(page, "input[type=file]").set_input_files(
+        [FilePayload(name="direct.txt", mimeType="text/plain", buffer=b"sent directly\n")]
+    )
+    expect(inner(page, ".ck-pending-attachment")).not_to_have_attribute("data-status", "uploading")
+    expect(inner(page, ".ck-composer-error")).to_have_text("")
+    expect(inner(page, ".ck-pending-attachment")).to_have_attribute("data-status", "ready")
+    send(page, "direct upload")
+    expect(replies(page).last).to_contain_text("files=direct.txt")
+    assert len(uploads) == 1 and uploads[0]["authorization"].startswith("Bearer ")
+    assert (uploads[0].get("chatkit-domain-key") == "domain_pk_test") == (style == "custom")
+    assert "attachments.create" not in operations
+
+
+def test_attachments_are_off_unless_the_page_enables_them(page):
+    """ChatKit.js: no composer.attachments, no attachments, even when the session allows them."""
+    configure(page, f"{{ {HOSTED} }}")
+    attach = page.get_by_role("button", name="Attach files")
+    expect(attach).to_be_hidden()
+    configure(page, f"{{ {HOSTED}, composer: {{ attachments: {{ enabled: true }} }} }}", wait_ready=False)
+    expect(attach).to_be_visible()
+
+
 def test_script_loaded_after_the_element_exists_and_element_made_after_it_loaded(browser, servers, ui_user):
     """React renders <openai-chatkit> whenever it likes: before the async script ran, or after."""
     chatkitd, integrator = servers
@@ -466,7 +516,8 @@ def test_entities_tag_search_mention_click_and_preview(page):
         f"""{{ {HOSTED}, entities: {{
           showComposerMenu: true,
           onTagSearch: async (query) => [
-            {{ id: "u_1", title: "Alice", group: "People", interactive: true, data: {{ team: "red" }} }},
+            {{ id: "u_1", title: "Alice", group: "People", interactive: true, data: {{ team: "red" }},
+               icon: "profile" }},
             {{ id: "u_2", title: "Albert", group: "People" }},
             {{ id: "d_1", title: "Alpha plan", group: "Documents" }},
           ].filter((e) => e.title.toLowerCase().startsWith(query.toLowerCase())),
@@ -480,6 +531,7 @@ def test_entities_tag_search_mention_click_and_preview(page):
     menu = inner(page, ".ck-tag-menu")
     expect(menu.get_by_role("option")).to_have_text(["Alice", "Albert", "Alpha plan"])
     expect(menu.locator(".ck-tag-group")).to_have_text(["People", "Documents"])
+    expect(menu.get_by_role("option", name="Alice").locator("svg[data-icon='profile']")).to_have_count(1)
     box.press("ArrowDown")
     box.press("ArrowUp")
     box.press("Enter")  # picks Alice, does not send
@@ -493,6 +545,7 @@ def test_entities_tag_search_mention_click_and_preview(page):
     box.press("Enter")
     expect(replies(page).last).to_contain_text("Got text=about her tags=u_1:Alice")
     tag = inner(page, ".ck-item-user-message .ck-tag")
+    expect(tag).to_have_attribute("role", "button")
     tag.hover()
     expect(inner(page, ".ck-entity-preview")).to_contain_text("Preview of Alice")
     tag.click()
@@ -503,6 +556,21 @@ def test_entities_tag_search_mention_click_and_preview(page):
         "data": {"team": "red"},
         "interactive": True,
     }
+    # Albert is not `interactive`: his tag is neither clicked nor previewed.
+    wait_idle(page)
+    box.fill("@alb")
+    expect(menu.get_by_role("option")).to_have_text(["Albert"])
+    box.press("Enter")
+    box.fill("and him")
+    box.press("Enter")
+    expect(replies(page).last).to_contain_text("Got text=and him tags=u_2:Albert")
+    albert = inner(page, ".ck-item-user-message").last.locator(".ck-tag")
+    expect(albert).not_to_have_attribute("role", "button")
+    page.evaluate("() => { window.clickedEntity = null; }")
+    albert.hover()
+    albert.click()
+    assert page.evaluate("() => window.clickedEntity") is None
+    expect(inner(page, ".ck-entity-preview")).to_be_hidden()
 
 
 def test_widgets_on_action_then_send_custom_action(page):

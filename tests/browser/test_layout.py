@@ -74,6 +74,15 @@ OVERFLOWS = """() => {
       out.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
     }
   }
+  // Nor is any element's content wider than the element, unless the element scrolls.
+  for (const el of root.querySelectorAll("*")) {
+    const style = getComputedStyle(el);
+    if (!el.clientWidth || style.display === "none" || ["auto", "scroll"].includes(style.overflowX)) continue;
+    if (el.closest(".katex-mathml, .ck-sr-only")) continue; // for screen readers, not shown
+    if (el.scrollWidth > el.clientWidth + 1) {
+      out.push(`${el.tagName.toLowerCase()}.${el.className} content ${el.scrollWidth} > ${el.clientWidth}`);
+    }
+  }
   const ck = root.querySelector(".ck-root");
   if (ck.scrollWidth > ck.clientWidth) out.push(`.ck-root scrolls ${ck.scrollWidth} > ${ck.clientWidth}`);
   return out;
@@ -110,9 +119,22 @@ def test_under_640px_the_history_is_a_drawer(browser, ui_server, ui_user):
         assert main and drawer and drawer["x"] <= main["x"] + 1 and drawer["width"] < main["width"]
         assert page.evaluate(f"() => {ACTIVE}.closest('.ck-history') !== null")
         expect(chat.locator(".ck-backdrop")).to_be_visible()
+        # A modal dialog: Tab and Shift+Tab go round inside it; the conversation is out of reach.
+        dialog = chat.get_by_role("dialog", name="Conversation history")
+        expect(dialog).to_have_attribute("aria-modal", "true")
+        assert page.evaluate(f"() => {SHADOW}.querySelector('.ck-main').inert")
+        in_drawer = f"() => {ACTIVE} && {ACTIVE}.closest('.ck-history') !== null"
+        stops = set()
+        for key in ["Tab"] * 8 + ["Shift+Tab"] * 8:
+            page.keyboard.press(key)
+            assert page.evaluate(in_drawer), f"{key} left the drawer"
+            stops.add(page.evaluate(f"() => {ACTIVE}.getAttribute('aria-label') || {ACTIVE}.textContent"))
+        assert {"Close history", "first thread"} <= stops, stops
         page.keyboard.press("Escape")
         expect(history).to_be_hidden()
         assert page.evaluate(f"() => {ACTIVE}.getAttribute('aria-label')") == "Toggle history"
+        assert not page.evaluate(f"() => {SHADOW}.querySelector('.ck-main').inert")
+        expect(chat.get_by_role("dialog")).to_have_count(0)
 
         # Choosing a conversation closes the drawer; so does its close button and the backdrop.
         chat.get_by_role("button", name="New chat").click()
@@ -127,9 +149,12 @@ def test_under_640px_the_history_is_a_drawer(browser, ui_server, ui_user):
         chat.locator(".ck-backdrop").click(position={"x": 560, "y": 400})
         expect(history).to_be_hidden()
 
-        # Wider again: the sidebar is back beside the conversation.
+        # Wider again: the sidebar is back beside the conversation, and no dialog.
+        toggle(page).click()
         page.set_viewport_size({"width": 1200, "height": 800})
         expect(history).to_be_visible()
+        expect(chat.get_by_role("dialog")).to_have_count(0)
+        assert not page.evaluate(f"() => {SHADOW}.querySelector('.ck-main').inert")
         main, side = chat.locator(".ck-main").bounding_box(), history.bounding_box()
         assert main and side and side["x"] + side["width"] <= main["x"] + 1
         expect(chat.get_by_role("button", name="Close history")).to_be_hidden()
@@ -150,7 +175,7 @@ def test_nothing_is_cut_off_in_a_380px_box(recorded, ui_user):
     assert page.locator("chatkitd-chat").bounding_box()["width"] == 380  # type: ignore[index]
     for scroll_to in (0, 10_000):
         page.evaluate(f"() => {SHADOW}.querySelector('.ck-scroller').scrollTop = {scroll_to}")
-        assert page.evaluate(OVERFLOWS) == []
+        assert page.evaluate(OVERFLOWS) == [], page.evaluate(OVERFLOWS)
     # The wide table and code scroll inside the answer; the chart shrinks to fit.
     wrap = page.locator("chatkitd-chat .ck-table-wrap").first
     assert wrap.evaluate("el => el.scrollWidth > el.clientWidth")
@@ -182,7 +207,7 @@ def test_the_playground_works_on_a_phone(browser, ui_server, ui_user):
         page.locator("chatkitd-chat").get_by_role("button", name="Send message").tap()
         expect(assistant_messages(page).last).to_contain_text("hello from a phone")
         wait_idle(page)
-        assert page.evaluate(OVERFLOWS) == []
+        assert page.evaluate(OVERFLOWS) == [], page.evaluate(OVERFLOWS)
         page.screenshot(path=str(SCREENSHOTS / "phone.png"))
         # The session form is below, reachable and usable.
         user = page.get_by_label("User")

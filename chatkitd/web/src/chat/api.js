@@ -130,20 +130,34 @@ export class Conversation {
   }
 
   /**
-   * Send a file's bytes to an attachment's upload descriptor with progress.
-   * XMLHttpRequest, because fetch cannot report upload progress.
+   * Send a file's bytes to an attachment's upload descriptor (or the direct strategy's
+   * URL) with progress. To our own server it carries the secret, waiting for one if the
+   * page's getClientSecret has not answered yet, and asking again (once) if the server
+   * says it expired, as every other request does.
    */
-  upload(descriptor, file, onProgress, { signal } = {}) {
+  async upload(descriptor, file, onProgress, { signal } = {}) {
     if (this.fetch) return this._uploadWithPageFetch(descriptor, file, onProgress, signal);
+    // Our secret goes only to our own server, never to a third-party upload URL.
+    const sameServer = new URL(descriptor.url, location.href).origin === new URL(this.url, location.href).origin;
+    const hasAuth = Object.keys(descriptor.headers || {}).some((h) => h.toLowerCase() === "authorization");
+    const withSecret = sameServer && !hasAuth && this.ownsSecret;
+    if (withSecret && !this.session) await this.refresh(null);
+    try {
+      return await this._xhrUpload(descriptor, file, onProgress, signal, withSecret ? this.secret : null);
+    } catch (error) {
+      if (!withSecret || error.status !== 401 || !REFRESH_CODES.has(error.code)) throw error;
+      await this.refresh(this.secret);
+      return this._xhrUpload(descriptor, file, onProgress, signal, this.secret);
+    }
+  }
+
+  /** One upload by XMLHttpRequest, because fetch cannot report upload progress. */
+  _xhrUpload(descriptor, file, onProgress, signal, secret) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open(descriptor.method || "POST", descriptor.url);
-      const headers = descriptor.headers || {};
-      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
-      // Our secret goes only to our own server, never to a third-party upload URL.
-      const sameServer = new URL(descriptor.url, location.href).origin === new URL(this.url, location.href).origin;
-      const hasAuth = Object.keys(headers).some((h) => h.toLowerCase() === "authorization");
-      if (sameServer && !hasAuth && this.secret) xhr.setRequestHeader("authorization", `Bearer ${this.secret}`);
+      for (const [name, value] of Object.entries(descriptor.headers || {})) xhr.setRequestHeader(name, value);
+      if (secret) xhr.setRequestHeader("authorization", `Bearer ${secret}`);
       xhr.upload.onprogress = (event) => {
         if (event.lengthComputable) onProgress(event.loaded / event.total);
       };

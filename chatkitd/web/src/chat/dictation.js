@@ -34,10 +34,18 @@ export class Dictation {
     }, icon("mic"));
   }
 
-  /** Shown when the page turned dictation on and the browser can record. */
+  /** Shown when the page turned dictation on, the browser can record, and the server has not
+   * answered that it cannot transcribe (`transcription_not_supported`) for this session. */
   setEnabled(enabled) {
+    this.enabled = enabled;
     const possible = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia) && typeof MediaRecorder !== "undefined";
-    this.button.hidden = !(enabled && possible);
+    this.button.hidden = !(enabled && possible) || !!this.unavailable;
+  }
+
+  /** A new session (another workflow, another server) may transcribe: offer the mic again. */
+  reset() {
+    this.unavailable = false;
+    this.setEnabled(!!this.enabled);
   }
 
   applyStrings() {
@@ -107,7 +115,10 @@ export class Dictation {
       }
     } catch (error) {
       chat.composerError.textContent = (error && error.message) || chat.t("errorGeneric");
+      // The server has no transcription for this chat: the mic goes, not just this recording.
+      if (error && error.code === "transcription_not_supported") this.unavailable = true;
     } finally {
+      if (this.unavailable) this.button.hidden = true;
       this._set("idle");
       chat.textarea.focus();
     }

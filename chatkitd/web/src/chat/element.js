@@ -220,6 +220,7 @@ class ChatkitdChat extends HTMLElement {
     this.entities.attach(this.textarea, this.composer, this.log);
     this.disclaimerEl = h("div", { class: "ck-disclaimer ck-markdown", hidden: true });
     const main = h("section", { class: "ck-main", "aria-labelledby": "ck-title" }, this.header.el, this.banner, scroller, this.composer, this.disclaimerEl, this.entities.preview);
+    this.mainEl = main;
     this.root.append(this.historyEl, main);
     root.append(this.root);
     this.history = new History(this, this.historyEl);
@@ -312,7 +313,9 @@ class ChatkitdChat extends HTMLElement {
     this.readyState = "scheduled";
     // A frame to draw, then a task: a listener added right after setOptions (as
     // @openai/chatkit-react adds its handlers, in an effect) is in place by then.
-    requestAnimationFrame(() =>
+    // A hidden tab draws no frames: there, the task alone (ChatKit.js's ready does not wait for one either).
+    const frame = document.visibilityState === "hidden" ? (next) => next() : requestAnimationFrame;
+    frame(() =>
       setTimeout(() => {
         this.readyState = "ready";
         this._emit("ready", undefined);
@@ -413,9 +416,10 @@ class ChatkitdChat extends HTMLElement {
   // -- session --------------------------------------------------------------------
 
   _onSession(session) {
-    // A new secret is a new session: upload counts and limits start again.
+    // A new secret is a new session: upload counts and limits start again, and the mic is offered.
     this.uploads.reset();
     this.uploads.refreshLimits();
+    this.dictation.reset();
     const history = session.chatkit_configuration && session.chatkit_configuration.history;
     this.history.setSessionLimits(history);
   }

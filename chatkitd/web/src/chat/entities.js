@@ -4,6 +4,7 @@
 // A chosen entity becomes a chip above the message box and is sent as an `input_tag`
 // content part before the text, carrying the entity's id, group and data to the server.
 
+import { chatkitIcon, knownIcon } from "./chatkit-icons.js";
 import { h } from "./dom.js";
 import { render as renderWidget } from "./widgets.js";
 
@@ -92,7 +93,8 @@ export class Entities {
     this._renderChips();
   }
 
-  /** Make the tags of a rendered user message focusable, so they can be clicked and previewed by keyboard too. */
+  /** Make the interactive tags of a rendered user message focusable, so they can be clicked
+   *  and previewed by keyboard too. (ChatKit.js: only an `interactive` entity is clicked or previewed.) */
   decorate(node, item) {
     const parts = (item.content || []).filter((part) => part.type === "input_tag");
     node.querySelectorAll(".ck-tag").forEach((el, index) => {
@@ -100,7 +102,7 @@ export class Entities {
       if (!part) return;
       el.dataset.entityId = part.id;
       el.dataset.tagIndex = String(index);
-      if (this.options.onClick || this.options.onRequestPreview) {
+      if (part.interactive && (this.options.onClick || this.options.onRequestPreview)) {
         el.tabIndex = 0;
         el.setAttribute("role", "button");
       }
@@ -112,7 +114,7 @@ export class Entities {
     const item = node && this.chat.items.find((i) => i.id === node.dataset.itemId);
     const parts = item ? (item.content || []).filter((part) => part.type === "input_tag") : [];
     const part = parts[Number(el.dataset.tagIndex)];
-    return part ? entityOf(part) : null;
+    return part && part.interactive ? entityOf(part) : null;
   }
 
   _clickTag(event) {
@@ -186,12 +188,11 @@ export class Entities {
         role: "option",
         id: `ck-tag-option-${index}`,
         "aria-selected": String(index === this.active),
-        text: entity.title,
         onmousedown: (event) => {
           event.preventDefault(); // keep the focus in the textarea
           this._choose(index);
         },
-      });
+      }, ...this._icon(entity), h("span", { text: entity.title }));
       this.menu.append(option);
     });
     this.menu.hidden = !this.results.length;
@@ -243,10 +244,19 @@ export class Entities {
     box.focus();
   }
 
+  /** An entity's `icon` (a ChatKit icon name or `lucide:<name>`), as a list of zero or one node. */
+  _icon(entity) {
+    if (!entity.icon) return [];
+    if (knownIcon(entity.icon)) return [chatkitIcon(entity.icon, 14)];
+    this.chat._reportUnsupported(`entities.icon=${entity.icon}`);
+    return [];
+  }
+
   _renderChips() {
     this.chips.replaceChildren(
       ...this.tags.map((entity, index) =>
         h("li", { class: "ck-composer-tag" },
+          ...this._icon(entity),
           h("span", { class: "ck-tag", text: `@${entity.title}` }),
           h("button", {
             type: "button",

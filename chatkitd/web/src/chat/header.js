@@ -58,5 +58,6 @@ export class Header {
   /** The thread's title, unless the page fixed one. */
   setTitle(threadTitle) {
     this.title.textContent = this.options.titleText ?? (threadTitle || this.chat.t("newChat"));
+    this.title.title = this.title.textContent; // the whole title, where it is cut short
   }
 }

@@ -3,8 +3,9 @@
 //
 // The width that matters is the chat's own, not the window's: a 380 px box on a wide page
 // is as narrow as a phone. A ResizeObserver sets `ck-narrow` on the root; the drawer opens
-// from the history button, traps nothing, closes on Escape, on the backdrop, on its close
-// button and when a conversation is chosen, and hands focus back to the button.
+// from the history button as a modal dialog: the conversation behind it is inert, Tab and
+// Shift+Tab cycle inside it, and it closes on Escape, on the backdrop, on its close button
+// and when a conversation is chosen, handing focus back to the button.
 
 import { h } from "./dom.js";
 import { icon } from "./icons.js";
@@ -21,9 +22,12 @@ export class Layout {
     chat.root.append(this.backdrop);
     chat.historyEl.prepend(this.closeButton);
     chat.root.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && this.narrow && this.isOpen()) {
+      if (!this.narrow || !this.isOpen()) return;
+      if (event.key === "Escape") {
         event.stopPropagation();
         this.close();
+      } else if (event.key === "Tab") {
+        this._cycle(event);
       }
     });
     this.observer = new ResizeObserver((entries) => this._resized(entries[0].contentRect.width));
@@ -57,10 +61,44 @@ export class Layout {
     } else {
       this.chat._setHistoryOpen(this.wideOpen);
     }
+    this._modal();
+  }
+
+  /** An open drawer is a modal dialog: what lies behind it can be neither reached nor read. */
+  _modal() {
+    const modal = this.narrow && this.isOpen();
+    const history = this.chat.historyEl;
+    if (modal) {
+      history.setAttribute("role", "dialog");
+      history.setAttribute("aria-modal", "true");
+    } else {
+      history.removeAttribute("role");
+      history.removeAttribute("aria-modal");
+    }
+    this.chat.mainEl.inert = modal;
+  }
+
+  /** Tab past the drawer's last control comes back to its first, Shift+Tab the other way. */
+  _cycle(event) {
+    const stops = [...this.chat.historyEl.querySelectorAll("button, input, [tabindex]:not([tabindex='-1'])")].filter(
+      (el) => !el.disabled && el.getClientRects().length > 0,
+    );
+    if (!stops.length) return;
+    const first = stops[0];
+    const last = stops[stops.length - 1];
+    const active = this.chat.shadowRoot.activeElement;
+    if (event.shiftKey && (active === first || !this.chat.historyEl.contains(active))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || !this.chat.historyEl.contains(active))) {
+      event.preventDefault();
+      first.focus();
+    }
   }
 
   /** After the history opened or closed: where focus goes in the drawer. */
   opened(open) {
+    this._modal();
     if (!this.narrow) return;
     if (open) {
       const target = this.chat.historyEl.querySelector(".ck-thread-open[aria-current=true], .ck-thread-open") || this.closeButton;

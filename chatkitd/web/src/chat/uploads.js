@@ -32,9 +32,9 @@ export class Uploads {
   get limits() {
     const option = this.chat.config.composer.attachments || {};
     const session = this.chat.sessionConfig && this.chat.sessionConfig.file_upload;
-    // With a session (hosted style) its setting decides unless the page turns files off;
-    // without one (custom style) ChatKit.js's rule holds: off unless the page enables them.
-    const enabled = session ? !!session.enabled && option.enabled !== false : option.enabled === true;
+    // ChatKit.js's rule: off unless the page enables them (composer.attachments.enabled);
+    // a session that says (hosted style) must allow them too.
+    const enabled = option.enabled === true && (!session || !!session.enabled);
     const sessionBytes = session && session.max_file_size ? session.max_file_size * MB : null;
     let maxFiles = session && session.max_files ? session.max_files : null;
     if (option.maxCount && (!maxFiles || option.maxCount < maxFiles)) maxFiles = option.maxCount;

@@ -119,8 +119,11 @@ async function start({ keepSession = false } = {}) {
     choices = await workflowChoices();
   } catch (error) {
     errorEl.textContent = error.message;
+    // No chat to show until a session starts: not a chat that looks ready and is not.
+    if (!chat.options || !chat.options.api) chat.hidden = true;
     return;
   }
+  chat.hidden = false;
   playground.workflow = choices;
   const options = {
     api: keepSession && chat.options.api ? chat.options.api : { url: "/v1/chatkit/conversation", getClientSecret: mintSession },
@@ -132,7 +135,8 @@ async function start({ keepSession = false } = {}) {
     composer: {
       placeholder: `Message the ${choices.id} workflow`,
       attachments: { enabled: true },
-      dictation: { enabled: true }, // answered by CHATKITD_TRANSCRIPTION_BASE_URL's endpoint
+      // The mic shows when the server can transcribe for this workflow (CHATKITD_TRANSCRIPTION_*).
+      dictation: { enabled: choices.dictation },
       models: choices.models,
       tools: choices.tools,
     },
