@@ -57,3 +57,12 @@ def test_every_string_is_translated(locale):
         assert placeholders(translated) - {"count"} == english_vars, key
         if key not in SAME_AS_ENGLISH and locale != "en":
             assert translated != value, f"{locale}.{key} is still English"
+
+
+def test_every_key_the_chat_asks_for_exists():
+    """A t("key") whose key no locale has would show the key itself: every literal key the
+    sources translate is in English (and so, by the test above, in every locale)."""
+    sources = (LOCALES_DIR.parent.parent).rglob("*.js")
+    used = {key for path in sources for key in re.findall(r"""\bt\(\s*["'](\w+)["']""", path.read_text())}
+    assert len(used) > 40  # the pattern still finds the chat's calls
+    assert used - set(load("en")) == set()

@@ -159,3 +159,97 @@ def test_arabic_is_laid_out_right_to_left(browser, ui_server, ui_user):
     finally:
         recorded.page.context.close()
     assert recorded.errors == []
+
+
+def content_strings(node) -> set[str]:
+    """Every string a widget tree carries (values and keys): what the workflow said, not the chat."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.add(str(key))
+            found |= content_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= content_strings(value)
+    elif isinstance(node, str):
+        found.add(node)
+    return found
+
+
+# Everything the chat draws itself around content: its texts and its labels for assistive tech;
+# and the thread titles (the user's words), to take out of the labels that name them.
+UI_TEXTS = """() => {
+  const root = document.querySelector("chatkitd-chat").shadowRoot;
+  // The page's own options (greeting, placeholder), the user's words, the thread titles,
+  // rendered markdown (but its buttons), code and TeX are not the chat's words.
+  const theirs = ".ck-start,.ck-bubble,.ck-user-text,.ck-thread-open,.ck-title,pre,.ck-math,.ck-code-lang";
+  const texts = [];
+  for (const el of root.querySelectorAll("*")) {
+    if (el.closest(theirs) || el.matches("textarea")) continue;
+    for (const attr of ["aria-label", "title", "placeholder", "alt", "aria-description"]) {
+      if (el.getAttribute(attr)) texts.push(el.getAttribute(attr));
+    }
+    if (el.closest(".ck-markdown") && !el.closest("button")) continue;
+    for (const node of el.childNodes) {
+      if (node.nodeType === 3 && node.textContent.trim()) texts.push(node.textContent.trim());
+    }
+  }
+  const titles = [...root.querySelectorAll(".ck-thread-open")].map((el) => el.textContent);
+  return { texts, titles };
+}"""
+MARKDOWN = "md:## T\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint(1)\n```\n\n$x^2$"
+
+
+def drawn_words(browser, server, user: str, browser_locale: str) -> set[str]:
+    """What the chat writes itself around the widget gallery and rich markdown, each text with
+    the workflow's and the user's own strings taken out (only the chat's words are left)."""
+    from tests.browser.workflows.widget_gallery import GALLERY
+
+    recorded = new_page(browser, server, browser_locale)
+    try:
+        page = open_playground(recorded, user, workflow="widget-gallery")
+        send(page, "gallery")
+        wait_idle(page)
+        expect(page.locator("chatkitd-chat [data-widget=Basic]")).to_be_visible()
+        first = page.evaluate(UI_TEXTS)
+        page = open_playground(recorded, user + "_md", workflow="render-echo")
+        send(page, MARKDOWN)
+        wait_idle(page)
+        expect(page.locator("chatkitd-chat .ck-math[data-typeset]")).to_have_count(1)
+        second = page.evaluate(UI_TEXTS)
+    finally:
+        recorded.page.context.close()
+    assert recorded.errors == []
+    content = content_strings(GALLERY) | {"T", "a", "b", "gallery"} | set(first["titles"] + second["titles"])
+    ordered = sorted(content, key=len, reverse=True)
+    words = set()
+    for text in first["texts"] + second["texts"]:
+        for piece in ordered:  # whole Latin words only: "a" is no piece of "Chat"
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(piece)}(?![A-Za-z0-9])", " ", text)
+        rest = " ".join(re.sub(r"[\W\d_]+", " ", text).split())
+        if rest:
+            words.add(rest)
+    return words
+
+
+@pytest.fixture(scope="module")
+def english_words(browser, ui_server) -> set[str]:
+    return drawn_words(browser, ui_server, "ui_i18n_en", "en-US")
+
+
+@pytest.mark.parametrize("browser_locale", [b for b in BROWSER if b != "en-US"])
+def test_no_english_is_drawn_around_widgets_markdown_and_charts(
+    browser, ui_server, ui_user, english_words, browser_locale
+):
+    """In another language, whatever the chat writes itself (buttons, labels, chart summaries,
+    list toggles, copy buttons...) is in that language, hard-coded strings included: no text the
+    English chat draws is drawn the same (unless the locale file says the word is the same), and
+    a language in another script has no Latin word left at all."""
+    locale = BROWSER[browser_locale]
+    drawn = drawn_words(browser, ui_server, ui_user, browser_locale)
+    assert english_words and drawn
+    same_in_both = {v for k, v in strings(locale).items() if isinstance(v, str) and strings("en").get(k) == v}
+    leftovers = {w for w in drawn & english_words if w not in same_in_both}
+    if locale in ("ja", "zh-CN", "ar"):
+        leftovers |= {w for w in drawn if re.search(r"[A-Za-z]{2,}", w)}
+    assert leftovers == set(), f"English drawn by the {locale} chat: {sorted(leftovers)}"

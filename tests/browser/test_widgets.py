@@ -247,7 +247,7 @@ def check_table_cell(page):
 def check_bar_chart(page):
     chart = w(page, "BarChart")
     svg = chart.locator("svg[role=img]")
-    expect(svg).to_have_attribute("aria-label", "Online, Store, Returns by month")
+    expect(svg).to_have_attribute("aria-label", "Online, Store, and Returns by month")
     online = chart.locator("[data-series=online] rect")
     store = chart.locator("[data-series=store] rect")
     returns = chart.locator("[data-series=returns] rect")

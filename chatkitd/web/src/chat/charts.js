@@ -11,6 +11,7 @@ import {
   curveMonotoneX, curveMonotoneY, curveNatural, curveStep, curveStepAfter, curveStepBefore,
 } from "d3-shape";
 import { withClass as h } from "./dom.js";
+import { english } from "./i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 560; // the viewBox; the SVG itself scales to its container
@@ -128,9 +129,10 @@ export function renderChart(node, ctx) {
   const inner = scaleBand().domain(groups).range([0, x.bandwidth()]).paddingInner(Math.min(0.9, number(node.barGap ?? 4) / Math.max(1, x.bandwidth() / Math.max(1, groups.length))));
   const centre = (i) => x(`${i}`) + x.bandwidth() / 2;
 
-  const summary = series.length
-    ? `${series.map(label).join(", ")} by ${xKey || "category"}`
-    : "Empty chart";
+  // What the chart shows, for screen readers, in the chat's language.
+  const t = ctx.t || english;
+  const names = new Intl.ListFormat(t.locale, { type: "conjunction" }).format(series.map((s) => String(label(s))));
+  const summary = !series.length ? t("chartEmpty") : xKey ? t("chartSummary", { series: names, axis: xKey }) : names;
   const svg = svgEl("svg", { viewBox: `0 0 ${WIDTH} ${height}`, role: "img", "aria-label": summary, class: "ck-chart-svg", preserveAspectRatio: "xMidYMid meet" });
   svg.style.aspectRatio = `${WIDTH} / ${height}`;
 
