@@ -79,6 +79,8 @@ def test_every_option_of_the_types_is_read_or_reported_unsupported():
     assert own == EXTENSIONS, "options.js reads options the types do not have: document them"
     # Each listed unsupported option is one ChatKit.js really has.
     assert unsupported <= typed
+    # The migration page names the version it was checked against.
+    assert f"`@openai/chatkit` {found['version']}" in (ROOT / "docs" / "migrating-chatkit-js.md").read_text()
 
 
 def test_what_the_reader_reports_for_each_option_and_value():

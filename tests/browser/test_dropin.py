@@ -8,6 +8,7 @@ and configures the element with ChatKit.js's option names and shapes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -295,7 +296,7 @@ def test_script_loaded_after_the_element_exists_and_element_made_after_it_loaded
 def test_unsupported_option_is_reported_once_and_never_breaks_the_chat(page):
     prompt = "{ label: 'x', prompt: 'x', icon: 'no-such-icon' }"
     options = (
-        f"{{ {HOSTED}, commands: {{ enabled: true }}, startScreen: {{ prompts: [{prompt}] }},"
+        f"{{ {HOSTED}, fancyMode: {{ enabled: true }}, startScreen: {{ prompts: [{prompt}] }},"
         # Dictation is supported (the composer's microphone): not reported.
         " composer: { dictation: { enabled: true },"
         " tools: [{ id: 't', label: 'T', icon: 'search', badge: 'new' }] },"
@@ -310,7 +311,7 @@ def test_unsupported_option_is_reported_once_and_never_breaks_the_chat(page):
     assert logs == [
         {"name": "unsupported_option", "data": {"option": option}}
         for option in (
-            "commands",
+            "fancyMode",
             "locale=ko-KR",
             "startScreen.prompts[0].icon=no-such-icon",
             "composer.tools[0].badge",
@@ -319,7 +320,7 @@ def test_unsupported_option_is_reported_once_and_never_breaks_the_chat(page):
     expect(inner(page, ".ck-root")).to_have_attribute("lang", "en")
     assert not any("dictation" in w for w in page.evaluate("() => window.warnings"))
     warnings = page.evaluate("() => window.warnings")
-    assert sum('"commands"' in w for w in warnings) == 1
+    assert sum('"fancyMode"' in w for w in warnings) == 1
     send(page, "still works")
     expect(replies(page).last).to_contain_text("Got text=still works")
 
@@ -418,6 +419,74 @@ def test_history_option_and_show_hide_methods(page):
     configure(page, f"{{ {HOSTED}, history: {{ enabled: false }} }}", wait_ready=False)
     expect(inner(page, ".ck-history")).to_be_hidden()
     expect(inner(page, ".ck-history-toggle")).to_be_hidden()
+
+
+def test_initial_thread_frame_title_and_an_untitled_header(page):
+    configure(page, f"{{ {HOSTED} }}")
+    send(page, "open me later")
+    expect(replies(page).last).to_contain_text("Got text=open me later")
+    wait_idle(page)
+    thread_id = events(page, "chatkit.thread.change")[-1]["detail"]["threadId"]
+    # A new element on the same page, as a page that remembers the user's thread makes it.
+    page.evaluate(
+        f"""() => {{
+          window.later = [];
+          const el = document.createElement("openai-chatkit");
+          el.id = "later";
+          el.style.cssText = "display:block;height:500px";
+          document.body.append(el);
+          el.setOptions({{ {HOSTED}, initialThread: {json.dumps(thread_id)}, frameTitle: "Support chat",
+                           header: {{ title: {{ enabled: false }} }} }});
+          for (const name of ["chatkit.thread.load.start", "chatkit.thread.load.end", "chatkit.ready"]) {{
+            el.addEventListener(name, (e) => window.later.push([name, e.detail && e.detail.threadId]));
+          }}
+        }}"""
+    )
+    later = page.locator("#later")
+    expect(later.locator(".ck-item-assistant-message")).to_contain_text("Got text=open me later")
+    expect(later.get_by_role("region", name="Support chat")).to_have_count(1)
+    # The title is not shown (still there for screen readers, naming the log).
+    expect(later.locator(".ck-title")).to_have_class(re.compile("ck-title-hidden"))
+    assert later.locator(".ck-title").bounding_box()["width"] <= 1
+    page.wait_for_function("() => window.later.length === 3")
+    assert sorted(page.evaluate("() => window.later")) == sorted(
+        [
+            ["chatkit.ready", None],
+            ["chatkit.thread.load.start", thread_id],
+            ["chatkit.thread.load.end", thread_id],
+        ]
+    )
+
+
+def test_set_composer_value_files_and_model_descriptions(page):
+    configure(
+        page,
+        f"""{{ {HOSTED}, composer: {{ attachments: {{ enabled: true }},
+          models: [{{ id: "m1", label: "Fast", description: "Quick answers" }}] }} }}""",
+    )
+    expect(page.get_by_role("option", name="Fast")).to_have_attribute("title", "Quick answers")
+    page.evaluate(
+        """() => chat.setComposerValue({ text: "see the file",
+             files: [new File(["from the page\\n"], "page.txt", { type: "text/plain" })] })"""
+    )
+    expect(inner(page, ".ck-pending-attachment")).to_have_attribute("data-status", "ready")
+    page.get_by_role("textbox", name="Message", exact=True).press("Enter")
+    expect(replies(page).last).to_contain_text("Got text=see the file")
+    expect(replies(page).last).to_contain_text("files=page.txt")
+
+
+@pytest.mark.parametrize("auto_scroll", [True, False])
+def test_thread_auto_scroll_follows_a_streaming_answer_only_when_asked(page, auto_scroll):
+    configure(
+        page,
+        f"""{{ api: {{ getClientSecret: () => session("render-echo") }},
+               thread: {{ autoScroll: {json.dumps(auto_scroll)} }} }}""",
+    )
+    send(page, "slow:" + "\n\n".join(f"paragraph{n}" for n in range(60)))
+    expect(replies(page).last).to_contain_text("paragraph59")
+    wait_idle(page)
+    gap = inner(page, ".ck-scroller").evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight")
+    assert (gap < 48) == auto_scroll, gap
 
 
 def test_start_screen_greeting_and_prompts_with_icons(page):
@@ -571,6 +640,88 @@ def test_entities_tag_search_mention_click_and_preview(page):
     albert.click()
     assert page.evaluate("() => window.clickedEntity") is None
     expect(inner(page, ".ck-entity-preview")).to_be_hidden()
+
+
+COMMANDS = """commands: { enabled: true,
+  onSearch: async (query) => [
+    { id: "assign", label: "Assign to", description: "Pick a person", icon: "user", group: "Team" },
+    { id: "summarize", label: "Summarize", icon: "notebook", group: "Actions" },
+  ].filter((c) => c.label.toLowerCase().includes(query.toLowerCase())),
+  onSelect: async (command) => {
+    window.selected = (window.selected || []).concat(command.id);
+    if (command.id === "assign") {
+      const people = [{ id: "pick-alice", label: "Alice" }, { id: "pick-bob", label: "Bob" }];
+      return { type: "menu", commands: people };
+    }
+    if (command.id.startsWith("pick-")) {
+      return { type: "entity", entity: { id: `u_${command.id.slice(5)}`, title: command.label } };
+    }
+    return undefined;
+  },
+}"""
+
+
+def test_commands_slash_menu_with_the_composers_actions_entities_and_menus(page):
+    from tests.browser.test_accessibility import check_axe
+
+    configure(
+        page,
+        f"""{{ {HOSTED}, {COMMANDS}, composer: {{ attachments: {{ enabled: true }},
+             tools: [{{ id: "search", label: "Search the web", icon: "globe" }}] }} }}""",
+    )
+    box = page.get_by_role("textbox", name="Message", exact=True)
+    menu = inner(page, ".ck-command-menu")
+    labels = menu.locator(".ck-suggestion-label")
+    box.fill("/")
+    # The composer's own actions, then the page's commands by group, with icons and descriptions.
+    expect(labels).to_have_text(["Attach files", "Search the web", "Assign to", "Summarize"])
+    expect(menu.locator(".ck-tag-group")).to_have_text(["Team", "Actions"])
+    expect(menu.get_by_role("option", name="Assign to")).to_contain_text("Pick a person")
+    expect(menu.get_by_role("option", name="Assign to").locator("svg[data-icon='user']")).to_have_count(1)
+    check_axe(page)
+    # Nothing comes back: the page did something itself; the typed command is gone.
+    box.fill("/sum")
+    expect(labels).to_have_text(["Summarize"])
+    box.press("Enter")
+    expect(menu).to_be_hidden()
+    expect(box).to_have_value("")
+    assert page.evaluate("() => window.selected") == ["summarize"]
+    # Another menu, narrowed by typing, then an entity: a tag sent with the message.
+    box.fill("/ass")
+    box.press("Enter")
+    expect(labels).to_have_text(["Alice", "Bob"])
+    expect(box).to_have_value("/")
+    box.press_sequentially("b")
+    expect(labels).to_have_text(["Bob"])
+    box.press("Enter")
+    expect(inner(page, ".ck-composer-tag")).to_have_text("@Bob×")
+    expect(box).to_have_value("")
+    box.fill("about him")
+    box.press("Enter")
+    expect(replies(page).last).to_contain_text("Got text=about him tags=u_bob:Bob")
+    wait_idle(page)
+    # A composer action: the tool is selected.
+    box.fill("/search")
+    box.press("Enter")
+    expect(page.get_by_role("combobox", name="Tool")).to_have_value("search")
+    expect(box).to_have_value("")
+    # Escape closes the menu; a "/" message nothing matches is sent as it is.
+    box.fill("/")
+    box.press("Escape")
+    expect(menu).to_be_hidden()
+    box.fill("/nothing-matches")
+    expect(menu).to_be_hidden()
+    box.press("Enter")
+    expect(replies(page).last).to_contain_text("Got text=/nothing-matches")
+    assert events(page, "chatkit.log") == []
+    assert page.evaluate("() => window.selected") == ["summarize", "assign", "pick-bob"]
+    # Without `enabled`, no menu.
+    configure(
+        page, f"{{ {HOSTED}, {COMMANDS.replace('enabled: true', 'enabled: false')} }}", wait_ready=False
+    )
+    box.fill("/")
+    page.wait_for_timeout(200)
+    expect(menu).to_be_hidden()
 
 
 def test_widgets_on_action_then_send_custom_action(page):

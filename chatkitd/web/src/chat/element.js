@@ -18,6 +18,7 @@ import { imagePolicy } from "./widgets.js";
 import { applyUpdate } from "./updates.js";
 import { buildComposer, autosize, applyComposerOptions, applyComposerStrings } from "./composer.js";
 import { h } from "./dom.js";
+import { Commands } from "./commands.js";
 import { Entities, tagContent } from "./entities.js";
 import { Header } from "./header.js";
 import { History } from "./history.js";
@@ -215,9 +216,11 @@ class ChatkitdChat extends HTMLElement {
     this.entities = new Entities(this);
     this.composer = buildComposer(this);
     this.replyEl = h("div", { class: "ck-reply", hidden: true });
-    this.composer.prepend(this.replyEl, this.entities.chips, this.entities.menu);
+    this.commands = new Commands(this);
+    this.composer.prepend(this.replyEl, this.entities.chips, this.entities.menu, this.commands.menu);
     this.composer.querySelector(".ck-composer-row").prepend(this.entities.button);
     this.entities.attach(this.textarea, this.composer, this.log);
+    this.commands.attach(this.textarea, this.composer);
     this.disclaimerEl = h("div", { class: "ck-disclaimer ck-markdown", hidden: true });
     const main = h("section", { class: "ck-main", "aria-labelledby": "ck-title" }, this.header.el, this.banner, scroller, this.composer, this.disclaimerEl, this.entities.preview);
     this.mainEl = main;
@@ -244,6 +247,7 @@ class ChatkitdChat extends HTMLElement {
     this._updateHeader();
     applyComposerStrings(this);
     this.entities.applyStrings();
+    this.commands.applyStrings();
     this.history.applyStrings();
     this.layout.applyStrings();
     this._renderStartScreen();
@@ -265,6 +269,7 @@ class ChatkitdChat extends HTMLElement {
     this._updateHeader();
     applyComposerOptions(this);
     this.entities.applyOptions();
+    this.commands.applyOptions();
     this._renderStartScreen();
     this.disclaimerEl.hidden = !config.disclaimer;
     this.disclaimerEl.classList.toggle("ck-high-contrast", !!(config.disclaimer && config.disclaimer.highContrast));

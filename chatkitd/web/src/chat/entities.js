@@ -6,6 +6,7 @@
 
 import { chatkitIcon, knownIcon } from "./chatkit-icons.js";
 import { h } from "./dom.js";
+import { SuggestionMenu } from "./suggestions.js";
 import { render as renderWidget } from "./widgets.js";
 
 const MENTION = /(^|\s)@([^\s@]*)$/; // "@query" right before the caret
@@ -26,11 +27,15 @@ export class Entities {
   constructor(chat) {
     this.chat = chat;
     this.tags = [];
-    this.results = [];
-    this.active = -1;
     this.searchSeq = 0;
     this.chips = h("ul", { class: "ck-composer-tags" });
-    this.menu = h("ul", { class: "ck-tag-menu", role: "listbox", id: "ck-tag-menu", hidden: true });
+    this.suggestions = new SuggestionMenu({
+      id: "ck-tag-menu",
+      className: "ck-tag-menu",
+      onChoose: (entry) => this._choose(entry.entity),
+      onUnknownIcon: (name) => this.chat._reportUnsupported(`entities.icon=${name}`),
+    });
+    this.menu = this.suggestions.el;
     this.button = h("button", { type: "button", class: "ck-icon-button ck-mention-button", text: "@", hidden: true, onclick: () => this._startMention() });
     this.preview = h("div", { class: "ck-entity-preview", role: "tooltip", hidden: true });
   }
@@ -44,17 +49,18 @@ export class Entities {
   applyStrings() {
     const t = this.chat.t;
     this.chips.setAttribute("aria-label", t("tagged"));
-    this.menu.setAttribute("aria-label", t("suggestions"));
+    this.suggestions.setLabel(t("suggestions"));
     this.button.setAttribute("aria-label", t("mention"));
     if (this.tags) this._renderChips();
   }
 
   attach(textarea, form, log) {
     this.textarea = textarea;
+    this.suggestions.attach(textarea);
     textarea.addEventListener("input", () => this._search());
     // Capture on the form: runs before the textarea's own Enter-to-send.
     form.addEventListener("keydown", (event) => this._keydown(event), true);
-    textarea.addEventListener("blur", () => setTimeout(() => this._close(), 150));
+    textarea.addEventListener("blur", () => setTimeout(() => this.suggestions.close(), 150));
     log.addEventListener("click", (event) => this._clickTag(event));
     log.addEventListener("keydown", (event) => {
       if ((event.key === "Enter" || event.key === " ") && event.target.classList?.contains("ck-tag")) this._clickTag(event);
@@ -74,6 +80,12 @@ export class Entities {
     const parts = this.tags.map(tagContent);
     if (text || !parts.length) parts.push({ type: "input_text", text });
     return parts;
+  }
+
+  /** Add an entity as a tag (a chosen mention, or what a command's onSelect returned). */
+  add(entity) {
+    this.tags.push(entity);
+    this._renderChips();
   }
 
   setTags(parts) {
@@ -161,7 +173,7 @@ export class Entities {
   async _search() {
     const search = this.options.onTagSearch;
     const match = search && MENTION.exec(this.textarea.value.slice(0, this.textarea.selectionStart));
-    if (!match) return this._close();
+    if (!match) return this.suggestions.close();
     const seq = ++this.searchSeq;
     let results = [];
     try {
@@ -170,66 +182,17 @@ export class Entities {
       this.chat._log("entities.search_failed", { message: String(error && error.message) });
     }
     if (seq !== this.searchSeq) return; // a later keystroke's search wins
-    this.results = results.filter((e) => e && e.id != null);
-    this.active = this.results.length ? 0 : -1;
-    this._renderMenu();
-  }
-
-  _renderMenu() {
-    this.menu.replaceChildren();
-    let group = null;
-    this.results.forEach((entity, index) => {
-      if (entity.group && entity.group !== group) {
-        group = entity.group;
-        this.menu.append(h("li", { class: "ck-tag-group", role: "presentation", text: group }));
-      }
-      const option = h("li", {
-        class: "ck-tag-option",
-        role: "option",
-        id: `ck-tag-option-${index}`,
-        "aria-selected": String(index === this.active),
-        onmousedown: (event) => {
-          event.preventDefault(); // keep the focus in the textarea
-          this._choose(index);
-        },
-      }, ...this._icon(entity), h("span", { text: entity.title }));
-      this.menu.append(option);
-    });
-    this.menu.hidden = !this.results.length;
-    // A textbox with a suggestion list (aria-expanded is not allowed on a textbox; the
-    // message box keeps its role, so it stays "Message" to assistive technology).
-    this.textarea.setAttribute("aria-autocomplete", "list");
-    this.textarea.setAttribute("aria-controls", "ck-tag-menu");
-    if (this.active >= 0) this.textarea.setAttribute("aria-activedescendant", `ck-tag-option-${this.active}`);
-    else this.textarea.removeAttribute("aria-activedescendant");
-  }
-
-  _close() {
-    if (this.menu.hidden) return;
-    this.results = [];
-    this.active = -1;
-    this._renderMenu();
+    const entities = results.filter((e) => e && e.id != null);
+    this.suggestions.show(entities.map((entity) => ({ label: entity.title, group: entity.group, icon: entity.icon, entity })));
   }
 
   _keydown(event) {
-    if (this.menu.hidden || event.target !== this.textarea) return;
-    const count = this.results.length;
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      this.active = (this.active + (event.key === "ArrowDown" ? 1 : count - 1)) % count;
-      this._renderMenu();
-    } else if ((event.key === "Enter" || event.key === "Tab") && this.active >= 0) {
-      this._choose(this.active);
-    } else if (event.key === "Escape") {
-      this._close();
-    } else {
-      return;
-    }
+    if (event.target !== this.textarea || !this.suggestions.keydown(event)) return;
     event.preventDefault();
     event.stopImmediatePropagation();
   }
 
-  _choose(index) {
-    const entity = this.results[index];
+  _choose(entity) {
     const box = this.textarea;
     const caret = box.selectionStart;
     const match = MENTION.exec(box.value.slice(0, caret));
@@ -238,18 +201,14 @@ export class Entities {
       box.value = box.value.slice(0, start) + box.value.slice(caret);
       box.setSelectionRange(start, start);
     }
-    this.tags.push(entity);
-    this._renderChips();
-    this._close();
+    this.add(entity);
+    this.suggestions.close();
     box.focus();
   }
 
-  /** An entity's `icon` (a ChatKit icon name or `lucide:<name>`), as a list of zero or one node. */
+  /** An entity's `icon` (a ChatKit icon name or `lucide:<name>`; the menu reported an unknown one). */
   _icon(entity) {
-    if (!entity.icon) return [];
-    if (knownIcon(entity.icon)) return [chatkitIcon(entity.icon, 14)];
-    this.chat._reportUnsupported(`entities.icon=${entity.icon}`);
-    return [];
+    return entity.icon && knownIcon(entity.icon) ? [chatkitIcon(entity.icon, 14)] : [];
   }
 
   _renderChips() {

@@ -14,7 +14,7 @@ import { matchLocale } from "./i18n.js";
 // tests/test_chatkit_types.py checks this table against the installed @openai/chatkit types.
 const TOP = new Set([
   "api", "locale", "theme", "frameTitle", "initialThread", "onClientTool", "header", "history",
-  "startScreen", "threadItemActions", "composer", "disclaimer", "entities", "widgets", "thread",
+  "startScreen", "threadItemActions", "composer", "disclaimer", "entities", "commands", "widgets", "thread",
   // chatkitd's own callbacks (ChatKit.js has DOM events for these; both work)
   "onReady", "onError", "onLog", "onEffect", "onDeeplink", "onResponseStart", "onResponseEnd",
   "onThreadChange", "onThreadLoadStart", "onThreadLoadEnd", "onToolChange", "onHistoryOpen", "onHistoryClose",
@@ -45,15 +45,14 @@ const KEYS = {
   "composer.dictation": ["enabled"],
   disclaimer: ["text", "highContrast"],
   entities: ["onTagSearch", "showComposerMenu", "onClick", "onRequestPreview"],
+  commands: ["enabled", "onSearch", "onSelect"],
   widgets: ["onAction", "allowedImageDomains"],
   thread: ["autoScroll"],
 };
 
 /** ChatKit.js options chatkitd does not implement: each is reported once when a page sets it.
  *  (The test against @openai/chatkit's types fails on an option neither read nor listed here.) */
-export const UNSUPPORTED_OPTIONS = {
-  commands: "the composer's / command menu",
-};
+export const UNSUPPORTED_OPTIONS = {};
 
 /** Options chatkitd reads, some of whose values it cannot honour: such a value is reported
  *  as `path=value` (and the chat does what the comment says instead). */
@@ -218,6 +217,7 @@ export function readOptions(raw) {
   const actions = readSection(raw.threadItemActions, "threadItemActions", unsupported);
   const disclaimer = readSection(raw.disclaimer, "disclaimer", unsupported);
   const entities = readSection(raw.entities, "entities", unsupported);
+  const commands = readSection(raw.commands, "commands", unsupported);
   const widgets = readSection(raw.widgets, "widgets", unsupported);
   const thread = readSection(raw.thread, "thread", unsupported);
   const options = {
@@ -240,6 +240,12 @@ export function readOptions(raw) {
       onClick: typeof entities.onClick === "function" ? entities.onClick : null,
       onRequestPreview: typeof entities.onRequestPreview === "function" ? entities.onRequestPreview : null,
     },
+    commands: commands.enabled === true
+      ? {
+        onSearch: typeof commands.onSearch === "function" ? commands.onSearch : null,
+        onSelect: typeof commands.onSelect === "function" ? commands.onSelect : null,
+      }
+      : null,
     widgets: {
       onAction: typeof widgets.onAction === "function" ? widgets.onAction : null,
       allowedImageDomains: Array.isArray(widgets.allowedImageDomains) ? widgets.allowedImageDomains : [],
