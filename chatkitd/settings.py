@@ -283,11 +283,25 @@ class Settings(BaseSettings):
             raise ValueError("names no bucket: use s3://bucket/prefix")
         return value or None
 
-    @field_validator("public_url", "model_base_url", "otlp_endpoint")
+    @field_validator(
+        "public_url",
+        "model_base_url",
+        "otlp_endpoint",
+        "searxng_url",
+        "embedding_base_url",
+        "transcription_base_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError("is a file, not a directory")
         return value
 
     @field_validator("model_inputs", mode="before")
@@ -337,7 +351,20 @@ def load_settings(**overrides: object) -> Settings:
             name = f"--{field.replace('_', '-')}" if field in overrides else f"CHATKITD_{field.upper()}"
             # Values that may hold a credential (a key, a password in a URL) are never echoed.
             hidden = field in _NOT_ECHOED or isinstance(problem["input"], dict)
-            shown = "" if hidden else f"={problem['input']!r}"
             reason = str(problem["msg"]).removeprefix("Value error, ")
-            lines.append(f"Invalid setting {name}{shown}: {reason}.")
+            lines.append(_invalid(name, None if hidden else problem["input"], reason))
         raise SettingsError("\n".join(lines)) from None
+
+
+def _invalid(name: str, value: object, reason: str) -> str:
+    shown = "" if value is None else f"={value!r}"
+    return f"Invalid setting {name}{shown}: {reason}."
+
+
+def check_serving(settings: Settings) -> None:
+    """What only ``chatkitd serve`` uses, checked before it serves (other commands, run with the
+    server's environment where its folders are not, must not fail on them)."""
+    folder = settings.workflows_dir
+    if folder is not None and not folder.is_dir():
+        reason = "is not a directory" if folder.exists() else "does not exist"
+        raise SettingsError(_invalid("CHATKITD_WORKFLOWS_DIR", str(folder), reason))
