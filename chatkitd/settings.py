@@ -83,6 +83,13 @@ class Settings(BaseSettings):
         description="Age after which an unfinished multipart upload in the object store counts as "
         "abandoned (its server died) and is aborted; make it longer than any upload takes.",
     )
+    upload_lease_seconds: int = Field(
+        120,
+        ge=1,
+        description="An upload under way renews its claim every quarter of this; a claim not "
+        "renewed for this long was a dead server's: the upload link may be used again, and a direct "
+        "upload gives its file back to the session's `max_files`.",
+    )
     secret_key: SecretStr | None = Field(
         None,
         description="Signs upload and preview URLs. Default: generated once and kept in the data dir.",
@@ -104,6 +111,12 @@ class Settings(BaseSettings):
         None,
         description="Model for workflows that name none (and for titling); on `CHATKITD_MODEL_BASE_URL`, "
         "the model every workflow without its own provider runs, whatever it names.",
+    )
+    model_timeout: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds a model server may stay silent (before its answer starts, or between two "
+        "parts of a streamed answer) before the call fails as timed out.",
     )
     model_map: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,

@@ -358,14 +358,17 @@ def test_a_page_with_a_strict_csp_needs_only_chatkitds_origin_allowed(browser, s
         <script nonce="page">
           window.violations = [];
           document.addEventListener("securitypolicyviolation",
-            (e) => window.violations.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`));
+            (e) => window.violations.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber}`));
           const session = "/api/chatkit/session?workflow=render-echo&user=__USER__";
           const getClientSecret = async () =>
             (await (await fetch(session, { method: "POST" })).json()).client_secret;
           const font = "{{CHATKITD}}/static/fonts/KaTeX_Main-Regular.woff2";
           customElements.whenDefined("openai-chatkit").then(() => chat.setOptions({
             api: { getClientSecret },
-            theme: { colorScheme: "dark", typography: { fontFamily: "Probe", fontSources: [{ family: "Probe", src: font }] } },
+            theme: {
+              colorScheme: "dark",
+              typography: { fontFamily: "Probe", fontSources: [{ family: "Probe", src: font }] },
+            },
           }));
         </script></body></html>""".replace("__USER__", ui_user),
         headers={"content-security-policy": csp},
