@@ -22,13 +22,12 @@ from chatkitd.errors import NotFound, PayloadTooLarge, Unauthenticated
 from chatkitd.http.admission import client_context, session_request_context
 from chatkitd.http.multipart import FilePart, file_chunks
 from chatkitd.http.state import platform_of
+from chatkitd.rest.input_policy import MULTIPART_ROOM
 from chatkitd.runtime.attachments import max_bytes
 from chatkitd.runtime.signing import PREVIEW, UPLOAD
 from chatkitd.store.uploads import AttachmentRecord, blob_id_of, find_attachment
 
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-# Room for the multipart envelope around the file when judging Content-Length.
-MULTIPART_SLACK = 64 * 1024
 
 
 def _attachment_response(attachment: Attachment) -> Response:
@@ -40,7 +39,7 @@ def _reject_oversized(request: Request, context: RequestContext) -> None:
     """Refuse before reading a byte when the declared length cannot fit."""
     assert context.session is not None
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes(context.session) + MULTIPART_SLACK:
+    if declared.isdigit() and int(declared) > max_bytes(context.session) + MULTIPART_ROOM:
         raise PayloadTooLarge(
             f"Files may be at most {context.session.max_file_size} MB.", param="file", code="file_too_large"
         )
