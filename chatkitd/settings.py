@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         description="Model for workflows that name none (and for titling); on `CHATKITD_MODEL_BASE_URL`, "
         "the model every workflow without its own provider runs, whatever it names.",
     )
+    model_timeout: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds a model server may stay silent (before its answer starts, or between two "
+        "parts of a streamed answer) before the call fails as timed out.",
+    )
     model_map: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,
         description="`name=served` pairs, comma-separated: the model to run when a workflow without its "

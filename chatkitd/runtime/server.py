@@ -51,6 +51,7 @@ from chatkitd import approvals, log_context
 from chatkitd.compat.chatkit import OutgoingServer, dispatch_non_streaming, dispatch_streaming
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
+from chatkitd.models.failures import Where, called, clear_error, model_failure
 from chatkitd.rest import input_policy, json_input
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
@@ -306,7 +307,23 @@ class ConversationServer(OutgoingServer[RequestContext]):
                     yield event
         except BaseException as error:
             failure = error
-            raise
+            # A workflow's own model call (a ``Workflow`` subclass) fails as the agents' do: one
+            # line for the operator, a clear error for the user, no traceback.
+            unclear = model_failure(error)
+            if unclear is None:
+                raise
+            said = called(error)
+            where = Where(
+                workflow=workflow.id,
+                version=workflow.version,
+                provider=said["provider"],
+                endpoint=said["endpoint"],
+                model=said["model"],
+                served_as=said["model"],
+                thread=thread.id,
+                session=context.session.id if context.session is not None else None,
+            )
+            raise clear_error(unclear, where) from None
         finally:
             # Saved beside the rest of the stream; the stream ends once it is (``_settled``).
             saving = self.tracer.close_soon(run, failure)
