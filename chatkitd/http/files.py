@@ -18,7 +18,7 @@ from chatkitd.http.multipart import FilePart, file_chunks
 from chatkitd.http.state import platform_of
 from chatkitd.knowledge import files as knowledge_files
 from chatkitd.knowledge.service import Knowledge
-from chatkitd.rest.input_policy import MULTIPART_ROOM
+from chatkitd.rest.input_policy import MULTIPART_SLACK
 from chatkitd.runtime.attachments import OCTET_STREAM, media_type
 from chatkitd.store.rest_shapes import list_resource
 
@@ -34,7 +34,7 @@ async def create_file(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
     store = knowledge(request).files
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > store.max_bytes + MULTIPART_ROOM:
+    if declared.isdigit() and int(declared) > store.max_bytes + MULTIPART_SLACK:
         raise PayloadTooLarge(
             f"Files may be at most {store.max_bytes} bytes.", param="file", code="file_too_large"
         )

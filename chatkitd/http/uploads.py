@@ -22,7 +22,7 @@ from chatkitd.errors import NotFound, PayloadTooLarge, Unauthenticated
 from chatkitd.http.admission import client_context, session_request_context
 from chatkitd.http.multipart import FilePart, file_chunks
 from chatkitd.http.state import platform_of
-from chatkitd.rest.input_policy import MULTIPART_ROOM
+from chatkitd.rest.input_policy import MULTIPART_SLACK
 from chatkitd.runtime.attachments import max_bytes
 from chatkitd.runtime.signing import PREVIEW, UPLOAD
 from chatkitd.store.uploads import AttachmentRecord, blob_id_of, find_attachment
@@ -39,7 +39,7 @@ def _reject_oversized(request: Request, context: RequestContext) -> None:
     """Refuse before reading a byte when the declared length cannot fit."""
     assert context.session is not None
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes(context.session) + MULTIPART_ROOM:
+    if declared.isdigit() and int(declared) > max_bytes(context.session) + MULTIPART_SLACK:
         raise PayloadTooLarge(
             f"Files may be at most {context.session.max_file_size} MB.", param="file", code="file_too_large"
         )

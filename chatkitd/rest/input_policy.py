@@ -32,8 +32,11 @@ from chatkitd.rest.validation import param_path
 
 # JSON bodies: sessions, conversation requests (a message with its attachments' ids), admin calls.
 MAX_BODY_BYTES = 16 * 1024 * 1024
-# Multipart boundaries, part headers and the other fields of an upload.
+# Multipart boundaries, part headers and the other fields of an upload: the routes' outer bound
+# allows this much beside the largest file; a declared length is refused early when it passes the
+# file's own limit by more than the slack.
 MULTIPART_ROOM = 1024 * 1024
+MULTIPART_SLACK = 64 * 1024
 # The largest ``chatkit_configuration.file_upload.max_file_size`` (512 MB, the reference's bound).
 MAX_ATTACHMENT_BYTES = 512 * 1024 * 1024
 # Beside an upload's file, a few small fields (the Files API's ``purpose``).
