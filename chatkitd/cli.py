@@ -17,6 +17,7 @@ from chatkitd.cli_database import current_settings, data_options, is_new, locati
 from chatkitd.cli_workflows import PROJECT, traces_group, workflows_group
 
 if TYPE_CHECKING:
+    from chatkitd.settings import Settings
     from chatkitd.store.db import Database
 
 
@@ -49,6 +50,7 @@ def main() -> None:
 def serve(host: str | None, port: int | None) -> None:
     """Run the server. Migrations run first, unless CHATKITD_MIGRATE_ON_START=false."""
     settings = current_settings(host=host, port=port)
+    _check_serving(settings)
     new = " (new)" if is_new(settings) else ""
     click.echo(f"chatkitd: data in {location(settings)}{new}", err=True)
     migrate = settings.migrate_on_start
@@ -74,6 +76,17 @@ def serve(host: str | None, port: int | None) -> None:
         raise click.ClickException(str(error)) from None
     logs.configure(settings.log_level, json_lines=settings.log_format == "json")
     uvicorn.Server(uvicorn_config(app, settings)).run()
+
+
+def _check_serving(settings: Settings) -> None:
+    from chatkitd.serving import check_address
+    from chatkitd.settings import SettingsError, check_serving
+
+    try:
+        check_serving(settings)
+        check_address(settings)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
 
 
 async def _nothing(db: Database) -> None:

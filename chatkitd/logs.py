@@ -13,6 +13,10 @@
   ``QUIET_SECONDS``.
 - The access log is chatkitd's own, batched (``chatkitd.http.access_log``),
   not uvicorn's.
+- No line carries a usable credential, whichever library wrote it and at
+  whatever level (``chatkitd.redaction``): at ``trace`` uvicorn prints every
+  request's query, signed links' signatures included.
+- Times are UTC, marked ``Z``, as in the access log.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from chatkit.store import NotFoundError
 
 from chatkitd import log_context
 from chatkitd.errors import APIError
+from chatkitd.redaction import redact
 from chatkitd.store import availability
 
 QUIET_SECONDS = 10.0
@@ -38,11 +43,11 @@ class ContextFormatter(logging.Formatter):
     """Text lines, with the request's ids when there is a request."""
 
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
         self.converter = time.gmtime
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        line = redact(super().format(record))
         fields = log_context.current()
         if not fields:
             return line
@@ -59,11 +64,11 @@ class JsonFormatter(logging.Formatter):
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + "Z",
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
             **(log_context.current() or {}),
         }
         if record.exc_info:
-            data["exception"] = self.formatException(record.exc_info)
+            data["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(data, default=str, separators=(",", ":"))
 
 

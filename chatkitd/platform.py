@@ -41,7 +41,9 @@ class Platform:
         self.rest_pages = RestPages(self.db)
         self.workflows = WorkflowRegistry(self.db, settings)
         self.signer = Signer.from_settings(settings)
-        self.attachments = ConversationAttachments(self.threads, self.blobs, self.signer)
+        self.attachments = ConversationAttachments(
+            self.threads, self.blobs, self.signer, settings.upload_lease_seconds
+        )
         self.knowledge = Knowledge(self.db, self.blobs, settings)
         # Every run of every workflow is traced here; installing its processor replaces the
         # Agents SDK's export to OpenAI, before any agent runs.
@@ -102,15 +104,23 @@ class Platform:
 
     async def sweep_unfinished_uploads(self) -> None:
         """What uploads cut short by a crash left behind: partial files no live process writes,
-        multipart uploads older than ``CHATKITD_UPLOAD_ABANDONED_SECONDS``."""
+        multipart uploads older than ``CHATKITD_UPLOAD_ABANDONED_SECONDS``, direct uploads' records
+        whose lease (``CHATKITD_UPLOAD_LEASE_SECONDS``) lapsed."""
         try:
             removed = await self.blobs.sweep_unfinished(self.settings.upload_abandoned_seconds)
         except (BlobUnavailable, OSError) as error:
             # Not fatal: the server starts, /readyz says the store is down, the next sweep retries.
             logger.warning("could not sweep unfinished uploads in %s: %s", self.blobs.description, error)
+        else:
+            if removed:
+                logger.info("removed %d unfinished upload(s) from %s", removed, self.blobs.description)
+        try:
+            lapsed = await self.attachments.sweep_lapsed()
+        except Exception as error:  # the database or the store is away: the next sweep retries
+            logger.warning("could not sweep direct uploads left by a dead server: %s", error)
             return
-        if removed:
-            logger.info("removed %d unfinished upload(s) from %s", removed, self.blobs.description)
+        if lapsed:
+            logger.info("gave back %d file(s) of direct uploads left by a dead server", lapsed)
 
     async def _sweep_now_and_then(self) -> None:
         """Abandoned uploads also go while the server runs: a crashed replica may never restart."""

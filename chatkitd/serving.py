@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import socket
 from typing import Any
 
 import uvicorn
@@ -30,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from chatkitd.compat.uvicorn import guarded_protocol
 from chatkitd.errors import ServiceUnavailable
-from chatkitd.settings import Settings
+from chatkitd.settings import Settings, SettingsError
 
 logger = logging.getLogger("chatkitd")
 
@@ -82,6 +83,25 @@ async def over_capacity(scope: Scope, receive: Receive, send: Send) -> None:
         )
     )
     await response(scope, receive, send)
+
+
+def check_address(settings: Settings) -> None:
+    """Bind and let go of the address ``chatkitd serve`` will listen on, as uvicorn will bind it,
+    before anything starts: a host that does not resolve or a port in use is one line naming the
+    settings, not uvicorn's bare ``[Errno 98]`` after the migrations ran."""
+    where = f"{settings.host}:{settings.port} (CHATKITD_HOST and CHATKITD_PORT, or --host and --port)"
+    try:
+        addresses = socket.getaddrinfo(
+            settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        for family, kind, proto, _, address in addresses:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+    except OSError as error:
+        raise SettingsError(f"Cannot listen on {where}: {error.strerror or error}.") from None
 
 
 def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:

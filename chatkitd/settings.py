@@ -83,6 +83,13 @@ class Settings(BaseSettings):
         description="Age after which an unfinished multipart upload in the object store counts as "
         "abandoned (its server died) and is aborted; make it longer than any upload takes.",
     )
+    upload_lease_seconds: int = Field(
+        120,
+        ge=1,
+        description="An upload under way renews its claim every quarter of this; a claim not "
+        "renewed for this long was a dead server's: the upload link may be used again, and a direct "
+        "upload gives its file back to the session's `max_files`.",
+    )
     secret_key: SecretStr | None = Field(
         None,
         description="Signs upload and preview URLs. Default: generated once and kept in the data dir.",
@@ -104,6 +111,12 @@ class Settings(BaseSettings):
         None,
         description="Model for workflows that name none (and for titling); on `CHATKITD_MODEL_BASE_URL`, "
         "the model every workflow without its own provider runs, whatever it names.",
+    )
+    model_timeout: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds a model server may stay silent (before its answer starts, or between two "
+        "parts of a streamed answer) before the call fails as timed out.",
     )
     model_map: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,
@@ -283,11 +296,25 @@ class Settings(BaseSettings):
             raise ValueError("names no bucket: use s3://bucket/prefix")
         return value or None
 
-    @field_validator("public_url", "model_base_url", "otlp_endpoint")
+    @field_validator(
+        "public_url",
+        "model_base_url",
+        "otlp_endpoint",
+        "searxng_url",
+        "embedding_base_url",
+        "transcription_base_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError("is a file, not a directory")
         return value
 
     @field_validator("model_inputs", mode="before")
@@ -337,7 +364,20 @@ def load_settings(**overrides: object) -> Settings:
             name = f"--{field.replace('_', '-')}" if field in overrides else f"CHATKITD_{field.upper()}"
             # Values that may hold a credential (a key, a password in a URL) are never echoed.
             hidden = field in _NOT_ECHOED or isinstance(problem["input"], dict)
-            shown = "" if hidden else f"={problem['input']!r}"
             reason = str(problem["msg"]).removeprefix("Value error, ")
-            lines.append(f"Invalid setting {name}{shown}: {reason}.")
+            lines.append(_invalid(name, None if hidden else problem["input"], reason))
         raise SettingsError("\n".join(lines)) from None
+
+
+def _invalid(name: str, value: object, reason: str) -> str:
+    shown = "" if value is None else f"={value!r}"
+    return f"Invalid setting {name}{shown}: {reason}."
+
+
+def check_serving(settings: Settings) -> None:
+    """What only ``chatkitd serve`` uses, checked before it serves (other commands, run with the
+    server's environment where its folders are not, must not fail on them)."""
+    folder = settings.workflows_dir
+    if folder is not None and not folder.is_dir():
+        reason = "is not a directory" if folder.exists() else "does not exist"
+        raise SettingsError(_invalid("CHATKITD_WORKFLOWS_DIR", str(folder), reason))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -195,6 +196,10 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"CHATKITD_MODE": "prod"}, "Invalid setting CHATKITD_MODE='prod': Input should be 'development'"),
         ({"CHATKITD_LOG_LEVEL": "loud"}, "Invalid setting CHATKITD_LOG_LEVEL='loud'"),
         ({"CHATKITD_RESPONSE_CACHE_BYTES": "-1"}, "Invalid setting CHATKITD_RESPONSE_CACHE_BYTES='-1'"),
+        # Every URL setting is checked, not only some: these were accepted and failed on first use.
+        ({"CHATKITD_SEARXNG_URL": "searx.local"}, "Invalid setting CHATKITD_SEARXNG_URL='searx.local': must"),
+        ({"CHATKITD_EMBEDDING_BASE_URL": "x"}, "Invalid setting CHATKITD_EMBEDDING_BASE_URL='x': must"),
+        ({"CHATKITD_TRANSCRIPTION_BASE_URL": "x"}, "Invalid setting CHATKITD_TRANSCRIPTION_BASE_URL='x'"),
         # A URL may carry a password: the setting is named, its value never echoed.
         ({"CHATKITD_DATABASE_URL": "mysql://u:hunter2@db/x"}, "Invalid setting CHATKITD_DATABASE_URL: use"),
     ],
@@ -207,6 +212,44 @@ def test_a_bad_setting_is_one_line_naming_it(env, named, command, tmp_path):
     assert result.stderr.startswith(f"Error: {named}"), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr + result.stdout
+
+
+def test_a_data_dir_that_is_a_file_is_named(tmp_path):
+    (tmp_path / "data").write_text("not a directory")
+    for command in (["keys", "list"], ["serve"]):
+        result = run_cli(*command, CHATKITD_DATA_DIR=str(tmp_path / "data"))
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            f"Error: Invalid setting CHATKITD_DATA_DIR='{tmp_path / 'data'}': is a file, not a directory."
+        )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"CHATKITD_WORKFLOWS_DIR": "/nonexistent/flows"}, "Invalid setting CHATKITD_WORKFLOWS_DIR="),
+        ({"CHATKITD_HOST": "no-such-host.invalid"}, "Cannot listen on no-such-host.invalid:"),
+        ({"CHATKITD_PORT": "in-use"}, "Cannot listen on 127.0.0.1:"),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else "",
+)
+def test_serve_refuses_what_it_cannot_serve_with_in_one_line(env, named, tmp_path):
+    """Checked before the database is touched: one line naming the setting, nothing created (a
+    missing workflows folder was a traceback; a port in use, uvicorn's ``[Errno 98]`` after the
+    migrations ran and a first key was made)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        if env.get("CHATKITD_PORT") == "in-use":
+            env = {"CHATKITD_PORT": str(taken.getsockname()[1])}
+        result = run_cli("serve", CHATKITD_DATA_DIR=str(tmp_path / "data"), **env)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"Error: {named}"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "CHATKITD_" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()
+    # The other commands do not use these: run with the server's environment, they still work.
+    assert "Invalid setting" not in run_cli("keys", "list", CHATKITD_DATA_DIR=str(tmp_path), **env).stderr
 
 
 def test_the_cli_starts_without_its_heavy_libraries():

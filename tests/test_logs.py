@@ -97,6 +97,34 @@ def test_no_credential_reaches_the_log(text_log):
     assert log.count("signature=REDACTED") >= 2, log
 
 
+@pytest.mark.parametrize(("level", "log_format"), [("trace", "text"), ("debug", "json")])
+def test_no_credential_reaches_the_log_at_any_level(level, log_format, tmp_path):
+    """At ``trace`` uvicorn prints each request's query (a signed link's signature) and at
+    ``debug`` every library speaks: no line may carry a credential, in either format."""
+    log, seen = serve_and_exercise(tmp_path, CHATKITD_LOG_LEVEL=level, CHATKITD_LOG_FORMAT=log_format)
+    assert "uvicorn.asgi" in log if level == "trace" else " DEBUG " in log or '"DEBUG"' in log
+    for name in ("secret", "upload_signature", "preview_signature"):
+        assert seen[name] not in log, (name, [line for line in log.splitlines() if seen[name] in line])
+    assert ADMIN_KEY not in log
+
+
+def test_the_redaction_rule_covers_every_credential_shape():
+    from chatkitd.redaction import redact
+
+    line = (
+        "GET /v1/chatkit/files/atc_1/preview?expires=9&signature=abc123 "
+        "Authorization: Bearer sk-live-xyz, scope={'query_string': b'expires=1&sig=s3cr3t'} "
+        "https://mcp.example.com/?api_key=k3y&x=1 ck-admin-AbC_dEf-1 ck_secret_QwErTy "
+        "ck_secret_redacted_0a1b2c3d"
+    )
+    redacted = redact(line)
+    for secret in ("abc123", "sk-live-xyz", "s3cr3t", "k3y", "AbC_dEf-1", "QwErTy"):
+        assert secret not in redacted, secret
+    assert "expires=9&signature=REDACTED" in redacted and "&x=1" in redacted
+    assert "ck_secret_redacted_0a1b2c3d" in redacted  # a redacted form stays readable
+    assert redact(redacted) == redacted
+
+
 def test_every_request_has_an_access_line_with_its_id(text_log):
     log, seen = text_log
     access = [line for line in log.splitlines() if '"GET /healthz"' in line]

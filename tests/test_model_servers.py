@@ -4,6 +4,7 @@ refused key) that reach the user as a clear message and the log as one line."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -255,3 +256,85 @@ def test_an_unknown_model_on_the_servers_model_settings_is_the_same_clear_error(
     assert error["allow_retry"] is False
     line = one_clear_failure(caplog, workflow_id, chat, stream)
     assert f"endpoint={llm.base_url}" in line and "HTTP 404" in line
+
+
+def test_a_silent_model_server_times_out_as_a_clear_retryable_error(database_url, tmp_path, caplog):
+    """A server that takes the call and says nothing (a model still loading, a hung gateway) ends the
+    turn after CHATKITD_MODEL_TIMEOUT, not after the client library's ten minutes, tried twice."""
+    workflow_id = "silent-model"
+    with (
+        fake_llm(delay=4) as llm,
+        start_server(
+            database_url, tmp_path, ADMIN_KEY, model_base_url=llm.base_url, model_timeout=0.5
+        ) as server,
+        server.sdk(ADMIN_KEY) as sdk,
+    ):
+        server.run(deploy_yaml(server.platform, f"id: {workflow_id}\nmodel: gpt-4.1-mini\n"))
+        session = new_session(sdk, "a-user", workflow={"id": workflow_id})
+        with Chat(server, session.client_secret) as chat, caplog.at_level(logging.INFO):
+            chat.session = session
+            stream = chat.create(
+                "hello"
+            )  # the fake would answer after 4 s: an error means it was not awaited
+    [error] = stream.of("error")
+    assert error["message"] == "This assistant's model server did not answer in time. Try again in a moment."
+    assert error["allow_retry"] is True
+    line = one_clear_failure(caplog, workflow_id, chat, stream)
+    assert f"endpoint={llm.base_url}" in line and "the model server timed out" in line
+
+
+SUBCLASS = """
+from chatkit.types import AssistantMessageContent, AssistantMessageItem, ThreadItemDoneEvent
+from openai import AsyncOpenAI
+
+from chatkitd import clock
+from chatkitd.workflows.base import Workflow
+
+ID = "{id}"
+
+
+class OwnModelCall(Workflow):
+    async def respond(self, thread, item, context, store):
+        client = AsyncOpenAI(base_url="{base_url}", api_key="sk-do-not-show-this-key", max_retries=0)
+        async with client:
+            answer = await client.chat.completions.create(
+                model="gpt-4.1-mini", messages=[{{"role": "user", "content": "hi"}}]
+            )
+        yield ThreadItemDoneEvent(
+            item=AssistantMessageItem(
+                id=store.generate_item_id("message", thread, context),
+                thread_id=thread.id,
+                created_at=clock.now(),
+                content=[AssistantMessageContent(text=answer.choices[0].message.content or "")],
+            )
+        )
+
+
+WORKFLOW = OwnModelCall
+"""
+
+
+@pytest.mark.parametrize("failure", ["unknown-model", "unreachable"])
+def test_a_workflow_subclass_s_own_model_call_fails_as_clearly(failure, server, chat_for, tmp_path, caplog):
+    """A ``Workflow`` subclass calling a model itself got chatkit's "An error occurred" and a
+    traceback: its failure is the same clear error and one line, named from the failed call."""
+    workflow_id = f"own-model-call-{failure}"
+    with contextlib.ExitStack() as stack:
+        if failure == "unknown-model":
+            base_url = stack.enter_context(fake_llm(models={"llama3.2"})).base_url
+        else:
+            base_url = f"http://127.0.0.1:{free_port()}/v1"
+        source = tmp_path / "own_model_call.py"
+        source.write_text(SUBCLASS.format(id=workflow_id, base_url=base_url))
+        server.run(deploy_file(server.platform.workflows, "default", source))
+        chat = chat_for("subclass-user", workflow={"id": workflow_id})
+        with caplog.at_level(logging.INFO):
+            stream = chat.create("hello")
+    [error] = stream.of("error")
+    expected = {
+        "unknown-model": "This assistant's model is not available on its model server.",
+        "unreachable": "This assistant's model server cannot be reached right now. Try again in a moment.",
+    }
+    assert error["message"] == expected[failure]
+    line = one_clear_failure(caplog, workflow_id, chat, stream)
+    assert f"endpoint={base_url}" in line

@@ -14,8 +14,8 @@ session, thread and workflow once known.
 
 Signed links (upload, preview, cited source) carry their credential in the
 query: ``signature`` and any other credential-like parameter is written as
-``REDACTED``, so a log reader cannot use a link it reads. Headers are never
-logged.
+``REDACTED`` (``chatkitd.redaction``, the rule every log line follows), so a
+log reader cannot use a link it reads. Headers are never logged.
 """
 
 from __future__ import annotations
@@ -31,25 +31,12 @@ from typing import TextIO
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatkitd import log_context
+from chatkitd.redaction import redact_query
 
 BATCH_LINES = 256
 FLUSH_SECONDS = 0.25
-# Query parameters that are credentials (a signed link's signature; keys some clients put in URLs).
-SECRET_PARAMS = frozenset({"signature", "sig", "token", "key", "api_key", "client_secret", "access_token"})
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _FIELDS = ("project", "session", "thread", "workflow")
-
-
-def redact_query(query: bytes) -> str:
-    """The query string, with the value of every credential-like parameter replaced."""
-    text = query.decode("latin-1")
-    if "=" not in text:
-        return text
-    parts = []
-    for part in text.split("&"):
-        name, equals, _ = part.partition("=")
-        parts.append(f"{name}=REDACTED" if equals and name.lower() in SECRET_PARAMS else part)
-    return "&".join(parts)
 
 
 class AccessLog:

@@ -21,7 +21,7 @@ from agents import ModelSettings
 from agents.models.interface import Model
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from agents.models.openai_responses import OpenAIResponsesModel
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, Timeout
 
 from chatkitd.models.definition import ProviderDefinition as ProviderDefinition  # re-exported
 from chatkitd.models.metering import Metered
@@ -29,31 +29,37 @@ from chatkitd.models.scripted import ScriptedModel
 from chatkitd.settings import Settings
 
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+# Connecting never waits longer than this, whatever CHATKITD_MODEL_TIMEOUT allows the answer.
+CONNECT_TIMEOUT_SECONDS = 10.0
 
 
 class ModelUnavailable(RuntimeError):
     """No model can be built: missing key, or no model name."""
 
 
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str | None, str], AsyncOpenAI]] = (
-    weakref.WeakKeyDictionary()
-)
+_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str | None, str, float], AsyncOpenAI]
+] = weakref.WeakKeyDictionary()
 
 
-def _client(base_url: str | None, api_key: str) -> AsyncOpenAI:
-    """One client (and connection pool) per endpoint and key, shared by every run on this loop.
+def _client(base_url: str | None, api_key: str, timeout: float) -> AsyncOpenAI:
+    """One client (and connection pool) per endpoint, key and timeout, shared by every run on this
+    loop. Per loop, because a client's connections belong to the loop that opened them.
 
-    Per loop, because a client's connections belong to the loop that opened them.
+    ``timeout`` (``CHATKITD_MODEL_TIMEOUT``) bounds each wait for the model server: its first byte,
+    and each part of a stream. The client library's own default is ten minutes, tried twice: a
+    server that accepted the call and went silent held the user's turn for twenty.
     """
+    limits = Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS))
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
-        return AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=1)
+        return AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=1, timeout=limits)
     per_loop = _clients.setdefault(loop, {})
-    client = per_loop.get((base_url, api_key))
+    client = per_loop.get((base_url, api_key, timeout))
     if client is None:
-        client = per_loop[(base_url, api_key)] = AsyncOpenAI(
-            base_url=base_url, api_key=api_key, max_retries=1
+        client = per_loop[(base_url, api_key, timeout)] = AsyncOpenAI(
+            base_url=base_url, api_key=api_key, max_retries=1, timeout=limits
         )
     return client
 
@@ -159,7 +165,7 @@ def build_model(provider: ProviderDefinition | None, model_name: str | None, set
             f"{resolved.api_key_env or 'OPENAI_API_KEY'} in the server's environment."
         )
     base_url = resolved.base_url or (settings.model_base_url if resolved.type == "chat_completions" else None)
-    client = _client(base_url, key)
+    client = _client(base_url, key, settings.model_timeout)
     if resolved.type == "chat_completions":
         return ChatCompletionsModel(model=name, openai_client=client)
     return ResponsesModel(model=name, openai_client=client)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -39,6 +40,7 @@ from chatkitd.store.threads import ThreadStore
 from chatkitd.store.uploads import AttachmentRecord, find_attachment
 
 MB = 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 class FileDescription(Protocol):
@@ -63,8 +65,9 @@ def media_type(declared: str | None) -> str:
 
 
 UPLOAD_URL_TTL = 60 * 60
-# An upload's claim on its attachment lapses after this (its server may have died).
-UPLOAD_LEASE_SECONDS = 15 * 60
+# An upload under way holds a lease on its attachment, renewed every quarter of this while it
+# runs; one not renewed for this long was a dead server's (``CHATKITD_UPLOAD_LEASE_SECONDS``).
+UPLOAD_LEASE_SECONDS = 120
 PREVIEW_URL_TTL = 30 * 24 * 60 * 60
 
 
@@ -81,10 +84,17 @@ def _too_large(session: SessionRecord, param: str | None) -> PayloadTooLarge:
 
 
 class ConversationAttachments(AttachmentStore[RequestContext]):
-    def __init__(self, threads: ThreadStore, blobs: BlobStore, signer: Signer) -> None:
+    def __init__(
+        self,
+        threads: ThreadStore,
+        blobs: BlobStore,
+        signer: Signer,
+        lease_seconds: float = UPLOAD_LEASE_SECONDS,
+    ) -> None:
         self.threads = threads
         self.blobs = blobs
         self.signer = signer
+        self.lease_seconds = lease_seconds
 
     def generate_attachment_id(self, mime_type: str, context: RequestContext) -> str:
         return ids.new_id(ids.ATTACHMENT)
@@ -112,11 +122,15 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
             raise _too_large(session, "params.size")
         return session
 
-    async def _reserve(self, attachment: Attachment, context: RequestContext) -> None:
-        """Take one of the session's ``max_files`` for this attachment, atomically."""
+    async def _reserve(self, attachment: Attachment, context: RequestContext, *, direct: bool) -> None:
+        """Take one of the session's ``max_files`` for this attachment, atomically (a direct
+        upload's is under way at once, with a lease)."""
         session = context.session
         assert session is not None
-        if not await self.threads.reserve_attachment(attachment, context, session.max_files):
+        lease = self.lease_seconds if direct else None
+        if not await self.threads.reserve_attachment(
+            attachment, context, session.max_files, direct_lease_seconds=lease
+        ):
             raise InvalidRequest(
                 f"This session may upload at most {session.max_files} files.",
                 code="max_files_exceeded",
@@ -153,7 +167,7 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
             upload_descriptor=descriptor,
             metadata={"size": input.size, "uploaded": False},
         )
-        await self._reserve(attachment, context)
+        await self._reserve(attachment, context, direct=False)
         return attachment
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
@@ -163,13 +177,34 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
 
     # -- bytes ------------------------------------------------------------------------
 
-    async def _write(self, blob_id: str, chunks: AsyncIterator[bytes], context: RequestContext) -> int:
+    async def _write(
+        self, attachment_id: str, blob_id: str, chunks: AsyncIterator[bytes], context: RequestContext
+    ) -> int:
+        """Stream the bytes to ``blob_id``, renewing the upload's lease on ``attachment_id`` while
+        they come: however long a live upload takes, no other request takes it over."""
         session = context.session
         assert session is not None
+        renewing = asyncio.create_task(self._renew_lease(attachment_id))
         try:
             return await self.blobs.write(context.project_id, blob_id, chunks, max_bytes(session))
         except BlobTooLarge:
             raise _too_large(session, "file") from None
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+
+    async def _renew_lease(self, attachment_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 4)
+            try:
+                await self.threads.renew_upload(attachment_id)
+            except Exception as error:  # the next renewal may pass; the upload goes on
+                logger.warning("could not renew the upload lease of %s: %s", attachment_id, error)
+
+    async def sweep_lapsed(self) -> int:
+        """Direct uploads a dead server left under way give their files back (at start and now
+        and then); how many."""
+        return await self.threads.sweep_lapsed_uploads(self.lease_seconds)
 
     async def complete_upload(
         self, record: AttachmentRecord, chunks: AsyncIterator[bytes], context: RequestContext
@@ -184,14 +219,14 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
         attachment_id = record.attachment.id
         if record.uploaded:
             raise _already_uploaded()
-        if not await self.threads.begin_upload(attachment_id, UPLOAD_LEASE_SECONDS):
+        if not await self.threads.begin_upload(attachment_id, self.lease_seconds):
             fresh = await find_attachment(self.threads.db, attachment_id)
             if fresh is not None and fresh.uploaded:
                 raise _already_uploaded()
             raise Conflict("This attachment is being uploaded by another request.", code="upload_in_progress")
         blob_id = f"{attachment_id}-{secrets.token_hex(8)}"
         try:
-            size = await self._write(blob_id, chunks, context)
+            size = await self._write(attachment_id, blob_id, chunks, context)
         except BaseException:
             await asyncio.shield(self.threads.abandon_upload(attachment_id))
             raise
@@ -215,16 +250,17 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
         """One request: take a file of the session's ``max_files``, stream the bytes, record them.
 
         ``part`` is read after the bytes: its name and type arrive with them. A
-        failed upload gives the file back.
+        failed upload gives the file back, and so does one whose server died mid-upload, once its
+        lease lapses.
         """
         await self.check_allowed(context)
         attachment_id = self.generate_attachment_id("", context)
         pending = self._build(
             context, attachment_id, attachment_id, OCTET_STREAM, metadata={"uploaded": False}
         )
-        await self._reserve(pending, context)
+        await self._reserve(pending, context, direct=True)
         try:
-            size = await self._write(attachment_id, chunks, context)
+            size = await self._write(attachment_id, attachment_id, chunks, context)
             attachment = self._build(
                 context,
                 attachment_id,
@@ -232,7 +268,12 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
                 part.content_type or OCTET_STREAM,
                 metadata={"size": size, "uploaded": True, "blob": attachment_id},
             )
-            await asyncio.shield(self.threads.finish_upload(attachment, attachment_id, size))
+            if not await asyncio.shield(self.threads.finish_upload(attachment, attachment_id, size)):
+                # Its lease lapsed (every renewal failed for that long) and the file was given back.
+                raise Conflict(
+                    "This upload lost its place while the database was away; send it again.",
+                    code="upload_lapsed",
+                )
         except BaseException:
             await asyncio.shield(self._give_back(attachment_id, context))
             raise

@@ -51,7 +51,8 @@ from chatkitd import approvals, log_context
 from chatkitd.compat.chatkit import OutgoingServer, dispatch_non_streaming, dispatch_streaming
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
-from chatkitd.rest import json_input
+from chatkitd.models.failures import Where, called, clear_error, model_failure
+from chatkitd.rest import input_policy, json_input
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.run_metrics import RunMetrics
@@ -67,9 +68,6 @@ from chatkitd.workflows.registry import WorkflowRegistry
 _ANSWERED = "chatkitd.approval_answered"  # in RequestContext.extras, from process() to action()
 _TRACE_SAVES = "chatkitd.trace_saves"  # in RequestContext.extras: the run traces being saved
 _requests: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
-# Characters of text in one user message: about 50 000 tokens, more than a chat turn needs, and a
-# bound on the work one message makes (saving it, titling it, a workflow reading it).
-MAX_MESSAGE_CHARS = 200_000
 
 # Requests that add input to a thread: refused once the thread is locked or closed.
 INPUT_REQUESTS = (
@@ -118,17 +116,8 @@ def _check_bounds(request: ChatKitReq) -> None:
         parse_limit(request.params.limit, "params.limit")
     if isinstance(request, AttachmentsCreateReq) and request.params.size < 0:
         raise InvalidRequest("Invalid 'params.size': must not be negative.", param="params.size")
-    if isinstance(request, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
-        total = 0
-        for index, part in enumerate(request.params.input.content):
-            total += len(getattr(part, "text", ""))
-            if total > MAX_MESSAGE_CHARS:
-                param = f"params.input.content[{index}].text"
-                raise InvalidRequest(
-                    f"Invalid '{param}': a message may hold at most {MAX_MESSAGE_CHARS} characters of text.",
-                    param=param,
-                    code="message_too_long",
-                )
+    # A message's size, a title's and a name's length: the input policy's.
+    input_policy.check_conversation(request)
     if isinstance(request, InputTranscribeReq):
         decode_audio(request.params.audio_base64, request.params.mime_type)
     if isinstance(request, ItemsFeedbackReq) and not request.params.item_ids:
@@ -318,7 +307,23 @@ class ConversationServer(OutgoingServer[RequestContext]):
                     yield event
         except BaseException as error:
             failure = error
-            raise
+            # A workflow's own model call (a ``Workflow`` subclass) fails as the agents' do: one
+            # line for the operator, a clear error for the user, no traceback.
+            unclear = model_failure(error)
+            if unclear is None:
+                raise
+            said = called(error)
+            where = Where(
+                workflow=workflow.id,
+                version=workflow.version,
+                provider=said["provider"],
+                endpoint=said["endpoint"],
+                model=said["model"],
+                served_as=said["model"],
+                thread=thread.id,
+                session=context.session.id if context.session is not None else None,
+            )
+            raise clear_error(unclear, where) from None
         finally:
             # Saved beside the rest of the stream; the stream ends once it is (``_settled``).
             saving = self.tracer.close_soon(run, failure)

@@ -21,7 +21,7 @@ from typing import Any, cast
 from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -499,44 +499,79 @@ class ThreadStore(Store[RequestContext]):
     # -- uploads: the session's max_files, and one upload per attachment -------------------
 
     async def reserve_attachment(
-        self, attachment: Attachment, context: RequestContext, max_files: int
+        self,
+        attachment: Attachment,
+        context: RequestContext,
+        max_files: int,
+        *,
+        direct_lease_seconds: float | None = None,
     ) -> bool:
         """Record a not-yet-uploaded attachment if the session has a file left; False if not.
 
         Counting and inserting are one transaction that holds the session's row
         (``FOR UPDATE`` on PostgreSQL; SQLite's write lock is the database's), so
         parallel requests, in this process or another, never pass the limit together.
+
+        With ``direct_lease_seconds`` the record is a direct upload's, under way at once: it names
+        its blob (the attachment's id) and holds a lease its writer renews
+        (``renew_upload``). The session's direct uploads whose lease lapsed (their server died
+        mid-upload) are dropped first, so a crash does not use up one of its files.
         """
         session = context.session
         if session is None or context.user is None:
             raise ValueError("an upload needs a session and a user in the request context")
         S = tables.sessions
+        now = clock.unix()
+        lapsed: list[tuple[str, str]] = []
         async with self.db.write() as conn:
             await conn.execute(select(S.c.id).where(S.c.id == session.id).with_for_update())
+            if direct_lease_seconds is not None:
+                lapsed = await _drop_lapsed_direct_uploads(
+                    conn, now - direct_lease_seconds, A.c.session_id == session.id
+                )
             used = await conn.scalar(select(func.count()).select_from(A).where(A.c.session_id == session.id))
             if (used or 0) >= max_files:
-                return False
-            await conn.execute(
-                insert(A).values(
-                    id=attachment.id,
-                    project_id=context.project_id,
-                    user=context.user,
-                    session_id=session.id,
-                    thread_id=attachment.thread_id,
-                    mime_type=attachment.mime_type,
-                    size=int((attachment.metadata or {}).get("size", 0)),
-                    uploaded=False,
-                    created_at=clock.unix(),
-                    data=attachment.model_dump_json(),
+                reserved = False
+            else:
+                direct = direct_lease_seconds is not None
+                await conn.execute(
+                    insert(A).values(
+                        id=attachment.id,
+                        project_id=context.project_id,
+                        user=context.user,
+                        session_id=session.id,
+                        thread_id=attachment.thread_id,
+                        mime_type=attachment.mime_type,
+                        size=int((attachment.metadata or {}).get("size", 0)),
+                        uploaded=False,
+                        created_at=now,
+                        data=attachment.model_dump_json(),
+                        blob_id=attachment.id if direct else None,
+                        upload_started_at=now if direct else None,
+                    )
                 )
-            )
-        return True
+                reserved = True
+        await self._delete_blobs(lapsed)
+        return reserved
+
+    async def sweep_lapsed_uploads(self, lease_seconds: float) -> int:
+        """Drop every direct upload whose lease lapsed (its server died mid-upload), with any bytes
+        it stored; how many went. Run at start and now and then."""
+        async with self.db.write() as conn:
+            lapsed = await _drop_lapsed_direct_uploads(conn, clock.unix() - lease_seconds)
+        await self._delete_blobs(lapsed)
+        return len(lapsed)
+
+    async def _delete_blobs(self, blobs: list[tuple[str, str]]) -> None:
+        for project_id, blob_id in blobs:
+            await self.blobs.delete(project_id, blob_id)
 
     async def begin_upload(self, attachment_id: str, lease_seconds: float) -> bool:
         """Claim the attachment's upload; False while another one is under way or done.
 
-        The claim lapses after ``lease_seconds``, so an upload whose server died
-        can be retried; ``finish_upload`` still lets only one upload be recorded.
+        The claim is a lease its writer renews (``renew_upload``); it lapses when its server died,
+        and then the upload can be retried. ``finish_upload`` still lets only one upload be
+        recorded.
         """
         now = clock.unix()
         async with self.db.write() as conn:
@@ -551,6 +586,15 @@ class ThreadStore(Store[RequestContext]):
             )
         return bool(claimed.rowcount)
 
+    async def renew_upload(self, attachment_id: str) -> None:
+        """The upload of ``attachment_id`` is still under way: its lease starts again."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(A)
+                .where(A.c.id == attachment_id, A.c.uploaded.is_(False), A.c.upload_started_at.is_not(None))
+                .values(upload_started_at=clock.unix())
+            )
+
     async def abandon_upload(self, attachment_id: str) -> None:
         """An upload failed: the attachment may be uploaded again."""
         async with self.db.write() as conn:
@@ -561,7 +605,8 @@ class ThreadStore(Store[RequestContext]):
             )
 
     async def finish_upload(self, attachment: Attachment, blob_id: str, size: int) -> bool:
-        """Record the bytes at ``blob_id`` as the attachment's; False if another upload was first."""
+        """Record the bytes at ``blob_id`` as the attachment's; False if another upload was first
+        (or, for a direct upload, its record was dropped as its lease had lapsed)."""
         async with self.db.write() as conn:
             done = await conn.execute(
                 update(A)
@@ -615,3 +660,18 @@ class ThreadStore(Store[RequestContext]):
                     for item_id in unique
                 ],
             )
+
+
+async def _drop_lapsed_direct_uploads(
+    conn: AsyncConnection, lapsed_before: float, *where: ColumnElement[bool]
+) -> list[tuple[str, str]]:
+    """Delete direct uploads under way whose lease was last renewed before ``lapsed_before``;
+    their (project, blob). A direct upload's record is the only unfinished one naming its blob."""
+    lapsed = (
+        A.c.uploaded.is_(False),
+        A.c.blob_id.is_not(None),
+        A.c.upload_started_at < lapsed_before,
+        *where,
+    )
+    dropped = await conn.execute(delete(A).where(*lapsed).returning(A.c.project_id, A.c.blob_id))
+    return [(project_id, blob_id) for project_id, blob_id in dropped.all()]

@@ -196,7 +196,9 @@ def parse_yaml(text: str) -> Any:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise InvalidRequest(f"Workflow YAML does not parse: {error}", param="definition") from None
+        raise InvalidRequest(
+            f"Workflow YAML does not parse: {_yaml_problem(error)}", param="definition"
+        ) from None
     if not isinstance(raw, dict):
         raise InvalidRequest("Workflow YAML must be a mapping.", param="definition")
     model: type[BaseModel] = GraphDefinition if "nodes" in raw else AgentDefinition
@@ -206,6 +208,15 @@ def parse_yaml(text: str) -> Any:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "definition"
         raise InvalidRequest(f"Invalid workflow definition: {where}: {first['msg']}", param=where) from None
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """PyYAML's error in one line: where, then what (its own text quotes the source over lines)."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        what = " ".join(part for part in (error.context, error.problem) if part)
+        return f"line {mark.line + 1}, column {mark.column + 1}: {what}"
+    return " ".join(str(error).split())
 
 
 def python_module_id(source: str) -> tuple[str, str | None]:

@@ -71,7 +71,8 @@ async def deploy_folder(
             version, created = await deploy_file(registry, project, path, only_if_changed=True)
         except InvalidRequest as error:
             # One broken file must not keep the others (or the server) down.
-            logger.error("not deploying %s: %s", path, error.message)
+            reason = " ".join(error.message.split())  # one line, whatever the file's error says
+            logger.error("CHATKITD_WORKFLOWS_DIR: not deploying %s: %s", path, reason)
             continue
         if created:
             logger.info("deployed workflow %s version %s from %s", version.workflow_id, version.version, path)

@@ -9,22 +9,18 @@ provider, else the server's, building each model once per process.
 from __future__ import annotations
 
 import functools
-import logging
 from dataclasses import dataclass, field
 
 from agents.models.interface import Model, ModelProvider
-from chatkit.errors import CustomStreamError
 
 from chatkitd.context import RequestContext
 from chatkitd.models.definition import ProviderDefinition
-from chatkitd.models.failures import model_failure
+from chatkitd.models.failures import Where, clear_error, model_failure
 from chatkitd.models.providers import build_model, describe, served_model
 from chatkitd.settings import Settings
 from chatkitd.store.db import Database
 from chatkitd.workflows.definitions import AgentAction, ThreadUploadsConfig
 from chatkitd.workflows.streaming import HistoryConverter
-
-logger = logging.getLogger("chatkitd.workflows.agent")  # the name operators' log filters know
 
 
 @dataclass
@@ -89,21 +85,18 @@ class RunEnvironment:
         if failure is None:
             return
         provider = provider or self.provider
-        where = describe(provider, self.settings)
-        logger.error(
-            "model call failed: workflow=%s version=%s provider=%s endpoint=%s model=%s served_as=%s "
-            "thread=%s session=%s: %s",
-            workflow,
-            version,
-            where["provider"],
-            where["endpoint"],
-            model,
-            served_model(provider, model, self.settings),
-            thread_id,
-            session,
-            failure.reason,
+        described = describe(provider, self.settings)
+        where = Where(
+            workflow=workflow,
+            version=version,
+            provider=described["provider"],
+            endpoint=described["endpoint"],
+            model=model,
+            served_as=served_model(provider, model, self.settings),
+            thread=thread_id,
+            session=session,
         )
-        raise CustomStreamError(failure.user_message, allow_retry=failure.allow_retry) from None
+        raise clear_error(failure, where) from None
 
 
 class WorkflowModels(ModelProvider):

@@ -168,3 +168,86 @@ def test_script_and_event_handler_payloads_never_run(browser, ui_server, ui_user
         context.close()
     assert recorded.errors == []
     assert recorded.foreign_requests() == []
+
+
+SCRIPTY = "<img src=x onerror=\"window.__pwned.push('widget')\"><script>window.__pwned.push('s')</script>"
+ELSEWHERE = "https://tracker.example/pixel.png"
+
+
+def test_widget_text_links_and_images_stay_inert(browser, ui_server, ui_user):
+    """Script in every text a widget carries shows as text; javascript: and foreign images are not
+    loaded; a style value cannot smuggle in a URL. Nothing runs and no request leaves the server."""
+    texts = {"type": "Text", "value": SCRIPTY}
+    widget = {
+        "type": "Card",
+        "status": {"text": SCRIPTY, "favicon": ELSEWHERE},
+        "confirm": {"label": SCRIPTY, "action": {"type": "x"}},
+        "children": [
+            {"type": "Title", "value": SCRIPTY},
+            {"type": "Caption", "value": SCRIPTY},
+            texts,
+            {"type": "Badge", "label": SCRIPTY},
+            {"type": "Label", "value": SCRIPTY, "fieldName": "f"},
+            {"type": "Input", "name": "f", "placeholder": SCRIPTY, "defaultValue": SCRIPTY},
+            {"type": "Button", "label": SCRIPTY, "onClickAction": {"type": "y"}},
+            {"type": "Image", "src": "javascript:window.__pwned.push('src')", "alt": "js image"},
+            {"type": "Image", "src": ELSEWHERE, "alt": "tracker"},
+            {
+                "type": "Image",
+                "src": "data:text/html,<script>parent.__pwned.push('data')</script>",
+                "alt": "html",
+            },
+            {
+                "type": "Box",
+                "background": f"url({ELSEWHERE})",
+                "border": {"size": 1, "style": f"solid url({ELSEWHERE})", "color": f"url({ELSEWHERE})"},
+                "children": [texts],
+            },
+            {
+                "type": "Table",
+                "children": [
+                    {"type": "Table.Row", "children": [{"type": "Table.Cell", "children": [texts]}]}
+                ],
+            },
+            {
+                "type": "Chart",
+                "data": [{"k": SCRIPTY, "v": 1}],
+                "xAxis": "k",
+                "series": [{"type": "bar", "dataKey": "v", "label": SCRIPTY, "color": f"url({ELSEWHERE})"}],
+            },
+        ],
+    }
+    context = browser.new_context(viewport={"width": 1280, "height": 820}, bypass_csp=True)
+    recorded = RecordedPage(context.new_page(), ui_server)
+    try:
+        page = open_playground(recorded, ui_user, workflow="render-echo")
+        page.evaluate("() => { window.__pwned = []; }")
+        send(page, "widget:" + json.dumps(widget))
+        wait_idle(page)
+        card = page.locator("chatkitd-chat .ck-item-widget")
+        expect(card.locator("[data-widget=Title]")).to_have_text(SCRIPTY)
+        expect(card.get_by_role("button", name=SCRIPTY)).to_have_count(2)  # confirm and Button
+        expect(card.locator("[data-widget=Input]")).to_have_value(SCRIPTY)
+        expect(card.locator("img")).to_have_count(0)  # none of the three images loads
+        expect(card.get_by_text("tracker")).to_be_visible()
+        card.get_by_role("button", name=SCRIPTY).last.click()
+        wait_idle(page)
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => window.__pwned") == []
+        found = page.evaluate(
+            """() => {
+              const root = document.querySelector("chatkitd-chat").shadowRoot;
+              const out = [];
+              for (const el of root.querySelectorAll(".ck-item-widget *")) {
+                if (["SCRIPT", "IFRAME", "OBJECT", "EMBED"].includes(el.tagName)) out.push(el.tagName);
+                for (const attr of el.attributes) if (attr.name.startsWith("on")) out.push(attr.name);
+                if ((el.getAttribute("style") || "").includes("url(")) out.push(el.getAttribute("style"));
+              }
+              return out;
+            }"""
+        )
+        assert found == []
+    finally:
+        context.close()
+    assert recorded.errors == []
+    assert recorded.foreign_requests() == []

@@ -81,7 +81,17 @@ function sampleValue(option) {
   return "x";
 }
 
-/** `{a: {b: [{c: value}]}}` for the path `a.b[].c`. */
+// `api` is the one option ChatKit.js requires: every sample has one (the custom style's url).
+const REQUIRED = { api: { url: "x" } };
+
+function merged(base, extra) {
+  if (!base || typeof base !== "object" || !extra || typeof extra !== "object" || Array.isArray(extra)) return extra;
+  const out = { ...base };
+  for (const [key, value] of Object.entries(extra)) out[key] = key in base ? merged(base[key], value) : value;
+  return out;
+}
+
+/** `{a: {b: [{c: value}]}}` for the path `a.b[].c` (with the required `api`). */
 function optionsSetting(at, value) {
   const steps = at.split(".");
   const build = (index) => {
@@ -92,7 +102,7 @@ function optionsSetting(at, value) {
     for (let i = 0; i < depth; i++) inner = [inner];
     return { [name]: inner };
   };
-  return build(0);
+  return merged(REQUIRED, build(0));
 }
 
 async function loadReader() {

@@ -46,6 +46,8 @@ class FakeLLM:
     # /v1/embeddings: word -> the concept it means; and the inputs embedded, in order.
     concepts: dict[str, str] = field(default_factory=dict)
     embedded: list[str] = field(default_factory=list)
+    # Seconds a chat completion waits before it answers (a server that went silent).
+    delay: float = 0.0
 
     @property
     def models_asked(self) -> list[str]:
@@ -84,6 +86,8 @@ def app(fake: FakeLLM) -> Starlette:
     async def completions(request: Request):
         body = await request.json()
         fake.requests.append({"body": body, "authorization": request.headers.get("authorization")})
+        if fake.delay:
+            await asyncio.sleep(fake.delay)
         reply, model = (fake.reply or _reply)(body), body["model"]
         if fake.key is not None and request.headers.get("authorization") != f"Bearer {fake.key}":
             error = {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": None}
@@ -169,10 +173,16 @@ def fake_llm(
     key: str | None = None,
     reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     concepts: dict[str, str] | None = None,
+    delay: float = 0.0,
 ) -> Iterator[FakeLLM]:
     port = free_port()
     fake = FakeLLM(
-        f"http://127.0.0.1:{port}/v1", models=models, key=key, reply=reply, concepts=concepts or {}
+        f"http://127.0.0.1:{port}/v1",
+        models=models,
+        key=key,
+        reply=reply,
+        concepts=concepts or {},
+        delay=delay,
     )
     server = uvicorn.Server(uvicorn.Config(app(fake), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -74,6 +74,11 @@ class ChatkitdChat extends HTMLElement {
     return this.rawOptions;
   }
 
+  /** `chatkit.options = {...}`, as ChatKit.js's own documentation writes it: setOptions. */
+  set options(raw) {
+    this.setOptions(raw);
+  }
+
   // -- public API (ChatKit.js's OpenAIChatKit interface) ------------------------------------
 
   /** Configure (or reconfigure) the chat with a full set of ChatKit.js options. */

@@ -9,9 +9,9 @@ import { render as renderWidget } from "./widgets.js";
 import { withClass as h } from "./dom.js";
 import { english } from "./i18n.js";
 
-function sourceLink(source) {
+function sourceLink(source, t) {
   const li = h("li", "ck-source");
-  const label = source.title || source.label || source.filename || source.url || "source";
+  const label = source.title || source.label || source.filename || source.url || t("source");
   const href = source.type === "url" ? safeUrl(source.url) : null;
   if (href) {
     const a = h("a", null, label);
@@ -67,7 +67,7 @@ function assistantMessage(item, ctx) {
   if (sources.length) {
     const list = h("ol", "ck-sources");
     list.setAttribute("aria-label", ctx.t("sources"));
-    for (const source of sources) list.append(sourceLink(source));
+    for (const source of sources) list.append(sourceLink(source, ctx.t));
     el.append(list);
   }
   return el;
@@ -103,7 +103,7 @@ function taskBody(task, t) {
   if (task.queries && task.queries.length) body.append(h("div", "ck-task-queries", task.queries.join(" · ")));
   if (task.sources && task.sources.length) {
     const list = h("ul", "ck-sources");
-    for (const source of task.sources) list.append(sourceLink(source));
+    for (const source of task.sources) list.append(sourceLink(source, t));
     body.append(list);
   }
   return body;

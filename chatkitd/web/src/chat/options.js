@@ -91,6 +91,11 @@ function unknownElementKeys(list, path) {
 
 function readApi(api, unsupported) {
   if (!isObject(api)) return null;
+  if (typeof api.getClientSecret !== "function" && typeof api.url !== "string") {
+    // Neither style: nothing to talk to (never the page's own origin by accident).
+    unsupported.push("api (needs getClientSecret, or url)");
+    return null;
+  }
   unsupported.push(...unknownKeys(api, "api"), ...unknownKeys(api.uploadStrategy, "api.uploadStrategy"));
   const strategy = isObject(api.uploadStrategy) ? api.uploadStrategy : null;
   if (strategy && strategy.type !== undefined && !STRATEGIES.has(strategy.type)) unsupported.push(`api.uploadStrategy.type=${strategy.type}`);

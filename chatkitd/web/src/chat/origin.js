@@ -15,5 +15,14 @@ function scriptUrl() {
 
 export const SCRIPT_URL = scriptUrl();
 
+/** Where chatkitd answers: what precedes `/static/` in the script's URL, so a chatkitd a
+ *  reverse proxy serves under a path (`https://app.example.com/chat/static/chatkit.js`) is
+ *  reached under that path too. */
+function servedBase(url) {
+  const path = new URL(url).pathname;
+  const at = path.lastIndexOf("/static/");
+  return new URL(at === -1 ? "/" : path.slice(0, at + 1), url);
+}
+
 /** The conversation endpoint of the chatkitd that served this script. */
-export const SERVED_CONVERSATION_URL = new URL("/v1/chatkit/conversation", SCRIPT_URL).href;
+export const SERVED_CONVERSATION_URL = new URL("v1/chatkit/conversation", servedBase(SCRIPT_URL)).href;
