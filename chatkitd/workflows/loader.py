@@ -173,5 +173,8 @@ def _module_setting(module: types.ModuleType, name: str, shape: Any, default: An
         return TypeAdapter(shape).validate_python(getattr(module, name, default))
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join([name, *(str(p) for p in first["loc"] if not str(p).startswith(("function-", "nullable")))])
-        raise InvalidRequest(f"Invalid Python workflow setting: {where}: {first['msg']}", param=name) from None
+        inner = [str(p) for p in first["loc"] if not str(p).startswith(("function-", "nullable"))]
+        where = ".".join([name, *inner])
+        raise InvalidRequest(
+            f"Invalid Python workflow setting: {where}: {first['msg']}", param=name
+        ) from None
