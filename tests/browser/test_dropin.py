@@ -234,6 +234,24 @@ def test_direct_upload_strategy_posts_the_file_once_to_the_upload_url(page, serv
     assert len(uploads) == 1 and uploads[0]["authorization"].startswith("Bearer ")
     assert (uploads[0].get("chatkit-domain-key") == "domain_pk_test") == (style == "custom")
     assert "attachments.create" not in operations
+    if style == "hosted":
+        # The backend cancels the session: the next upload gets a 401, asks getClientSecret for
+        # a new secret (with the old one) and goes through.
+        wait_idle(page)
+        _, integrator = servers
+        first = page.evaluate("() => window.secrets[window.secrets.length - 1]")
+        session = next(s for s in integrator.sessions if s["client_secret"] == first)
+        integrator.client.beta.chatkit.sessions.cancel(session["id"])
+        inner(page, "input[type=file]").set_input_files(
+            [FilePayload(name="after.txt", mimeType="text/plain", buffer=b"after the cancel\n")]
+        )
+        expect(inner(page, ".ck-pending-attachment")).to_have_attribute("data-status", "ready")
+        assert len(uploads) == 3  # refused once, then sent with the new secret
+        assert (
+            uploads[2]["authorization"]
+            == f"Bearer {page.evaluate('() => window.secrets.at(-1)')}"
+            != (f"Bearer {first}")
+        )
 
 
 def test_attachments_are_off_unless_the_page_enables_them(page):
