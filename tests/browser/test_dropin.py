@@ -338,6 +338,74 @@ def test_behind_a_proxy_under_a_path_the_hosted_style_keeps_the_path(browser, se
     assert hosts == {urlsplit(integrator.origin).netloc}  # the page saw only its own origin
 
 
+def test_a_page_with_a_strict_csp_needs_only_chatkitds_origin_allowed(browser, servers, ui_user):
+    """The README's CSP advice, on a page that allows nothing inline for styles: markdown, code
+    (highlight.js, loaded lazily), math (KaTeX and its fonts), every widget and the theme's font
+    all work with chatkitd's origin in script-src, style-src, img-src, font-src and connect-src."""
+    from tests.browser.test_markdown import RICH_ANSWER
+    from tests.browser.workflows.widget_gallery import GALLERY
+
+    chatkitd, integrator = servers
+    csp = (
+        "default-src 'none'; script-src 'self' 'nonce-page' {{CHATKITD}}; style-src 'self' {{CHATKITD}}; "
+        "img-src 'self' data: blob: {{CHATKITD}}; font-src {{CHATKITD}}; connect-src 'self' {{CHATKITD}}"
+    )
+    url = integrator.add(
+        "/strict",
+        """<!doctype html><html><head><meta charset="utf-8"><title>strict</title>
+        <script src="{{CHATKITD}}/static/chatkit.js" async></script></head><body>
+        <openai-chatkit id="chat"></openai-chatkit>
+        <script nonce="page">
+          window.violations = [];
+          document.addEventListener("securitypolicyviolation",
+            (e) => window.violations.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber}`));
+          const session = "/api/chatkit/session?workflow=render-echo&user=__USER__";
+          const getClientSecret = async () =>
+            (await (await fetch(session, { method: "POST" })).json()).client_secret;
+          const font = "{{CHATKITD}}/static/fonts/KaTeX_Main-Regular.woff2";
+          customElements.whenDefined("openai-chatkit").then(() => chat.setOptions({
+            api: { getClientSecret },
+            theme: {
+              colorScheme: "dark",
+              typography: { fontFamily: "Probe", fontSources: [{ family: "Probe", src: font }] },
+            },
+          }));
+        </script></body></html>""".replace("__USER__", ui_user),
+        headers={"content-security-policy": csp},
+    )
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    console: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.goto(url)
+        box = page.get_by_role("textbox", name="Message", exact=True)
+        box.fill("md:" + RICH_ANSWER)
+        box.press("Enter")
+        answer = page.locator("#chat .ck-item-assistant-message").last
+        expect(answer.locator(".katex").first).to_be_visible()
+        expect(answer.locator("code .hljs-keyword").first).to_have_text("def")
+        page.wait_for_function(
+            "() => document.fonts.check('16px KaTeX_Main') && document.fonts.check('16px Probe')"
+        )
+        # The table's right-aligned column, and KaTeX's layout (the fraction's 1 above its 2).
+        score = answer.locator("td").nth(1)
+        assert score.evaluate("el => getComputedStyle(el).textAlign") == "right"
+        frac = answer.locator(".katex-display .mfrac .vlist span.mord").all()
+        assert len(frac) >= 2 and frac[-1].bounding_box()["y"] < frac[0].bounding_box()["y"]
+        # Every widget, charts included (the widget gallery's tree, through render-echo).
+        box.fill("widget:" + json.dumps(GALLERY))
+        box.press("Enter")
+        expect(page.locator("#chat .ck-w-chart svg").first).to_be_visible()
+        expect(page.locator("#chat [data-widget-id]").last).to_be_visible()
+        violations = page.evaluate("() => window.violations")
+    finally:
+        context.close()
+    assert violations == []
+    assert not [line for line in console if "Content Security Policy" in line], console
+
+
 def test_an_api_with_neither_style_is_reported_and_talks_to_nobody(page, servers):
     _, integrator = servers
     posts: list[str] = []

@@ -82,6 +82,18 @@ md.renderer.rules.fence = (tokens, i) => {
 };
 md.renderer.rules.code_block = md.renderer.rules.fence;
 
+// A column's alignment (`|:--|--:|`) as a class, not markdown-it's style attribute: the chat
+// runs in pages whose Content-Security-Policy allows no inline styles.
+md.core.ruler.push("ck_align_classes", (state) => {
+  for (const token of state.tokens) {
+    const style = (token.type === "th_open" || token.type === "td_open") && token.attrGet("style");
+    const align = style && /^text-align:(left|center|right)$/.exec(style);
+    if (!align) continue;
+    token.attrs = token.attrs.filter(([name]) => name !== "style");
+    token.attrJoin("class", `ck-align-${align[1]}`);
+  }
+});
+
 // Wide tables scroll sideways inside the message instead of widening the chat.
 md.renderer.rules.table_open = () => '<div class="ck-table-wrap"><table>';
 md.renderer.rules.table_close = () => "</table></div>";
@@ -137,6 +149,12 @@ function loadRich() {
   return loading;
 }
 
+// KaTeX positions its spans with style attributes. Parsed as HTML, those break a page whose
+// Content-Security-Policy allows no inline styles (the chat runs in integrators' pages): they
+// are parsed as data attributes instead and set through the CSSOM, which CSP does not govern.
+// KaTeX writes ` style="…"` only as markup (a quote in text or a value is escaped).
+const STYLE_ATTR = / style=(?=")/g;
+
 /** Colour code and typeset math inside `el` (rendered by renderMarkdown). */
 function upgrade(el) {
   for (const code of el.querySelectorAll("code[data-lang]:not([data-highlighted])")) {
@@ -145,7 +163,11 @@ function upgrade(el) {
   }
   for (const span of el.querySelectorAll(".ck-math:not([data-typeset])")) {
     const html = rich.typeset(span.textContent, span.dataset.display === "1");
-    span.innerHTML = DOMPurify.sanitize(html, MATH_PURIFY);
+    span.innerHTML = DOMPurify.sanitize(html.replace(STYLE_ATTR, " data-ck-style="), MATH_PURIFY);
+    for (const node of span.querySelectorAll("[data-ck-style]")) {
+      node.style.cssText = node.dataset.ckStyle;
+      node.removeAttribute("data-ck-style");
+    }
     span.dataset.typeset = "1";
   }
   // Rendered nodes are inserted right after rendering: adopt the styles into wherever they landed.
