@@ -103,16 +103,18 @@ class IngestionWorker:
     async def _run(self) -> None:
         try:
             await self.drop_abandoned_stages()
-        except Exception:  # noqa: BLE001 - a database away at start: the next start sweeps
-            logger.warning("ingestion worker: could not drop abandoned staged chunks", exc_info=True)
+        except Exception as error:  # noqa: BLE001 - a database away at start: the next start sweeps
+            if not self.db.availability.absorbs(error):
+                logger.exception("ingestion worker: could not drop abandoned staged chunks")
         while True:
             try:
                 while await self.run_once():
                     pass
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the loop must outlive a bad moment (say, the database restarting)
-                logger.exception("ingestion worker: unexpected error; retrying")
+            except Exception as error:  # noqa: BLE001 - the loop must outlive a bad moment (say, the database restarting)
+                if not self.db.availability.absorbs(error):
+                    logger.exception("ingestion worker: unexpected error; retrying")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
