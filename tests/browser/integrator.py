@@ -51,7 +51,7 @@ class Integrator:
             rate_limits={"max_requests_per_1_minute": 600},
         )
         body = {"client_secret": session.client_secret, "user": user}
-        self.sessions.append(body)
+        self.sessions.append({**body, "id": session.id})  # the id stays here, as a backend keeps it
         return body
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
