@@ -186,7 +186,8 @@ def test_widget_actions(chat, client):
     for kind in ("threads.sync_custom_action", "threads.custom_action"):
         unknown = chat.post(kind, thread_id=stream.thread_id, item_id=widget["id"], action={"type": "x"})
         assert unknown.status_code == 400 and error_of(unknown)["param"] == "params.action.type", kind
-        assert error_of(unknown)["message"] == "Workflow 'demo' has no action 'x' (its actions: demo.increment)."
+        expected = "Workflow 'demo' has no action 'x' (its actions: demo.increment)."
+        assert error_of(unknown)["message"] == expected
 
 
 def test_task_group_tasks_and_progress(chat, client):
