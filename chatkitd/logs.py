@@ -83,15 +83,18 @@ def is_client_error(error: BaseException | None) -> bool:
 
 class ClientErrorsAsInfo(logging.Filter):
     """chatkit's ERROR-with-traceback for an error that leaves a streamed request before it
-    starts: a client's error becomes one INFO line; the database being away is dropped (its
-    outage is logged once, ``chatkitd.store.availability``); anything else stays as it is."""
+    starts: a client's error becomes one INFO line; the database being away, there or once the
+    stream is under way, is dropped (its outage is logged once, ``chatkitd.store.availability``);
+    anything else stays as it is."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg != STREAM_FAILED or not record.exc_info or record.exc_info[1] is None:
+        if not record.exc_info or record.exc_info[1] is None:
             return True
         error = record.exc_info[1]
         if availability.kind_of(error) is not None:
-            return False
+            return False  # before the stream or inside it (the user got a retryable error event)
+        if record.msg != STREAM_FAILED:
+            return True
         if is_client_error(error):
             record.msg = "client error: %s: %s"
             record.args = (type(error).__name__, str(error).splitlines()[0] if str(error) else "")

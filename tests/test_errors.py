@@ -10,7 +10,7 @@ import openai
 import pytest
 from sqlalchemy import func, select
 
-from chatkitd.http.body_limit import MAX_BODY_BYTES
+from chatkitd.rest.input_policy import MAX_BODY_BYTES
 from chatkitd.store import keys, tables
 from tests.conftest import ADMIN_KEY
 

@@ -8,7 +8,7 @@ import time
 
 import httpx2
 
-from chatkitd.runtime.server import MAX_MESSAGE_CHARS
+from chatkitd.rest.input_policy import MAX_MESSAGE_CHARS
 from tests.support.chat import error_of, user_input
 
 

@@ -14,8 +14,13 @@ import time
 import httpx2
 import pytest
 
-from chatkitd.http.body_limit import MAX_BODY_BYTES
-from chatkitd.rest.json_input import MAX_ARRAY_ITEMS, MAX_DEPTH
+from chatkitd.rest.input_policy import (
+    MAX_ARRAY_ITEMS,
+    MAX_BODY_BYTES,
+    MAX_DEPTH,
+    MAX_MESSAGE_CHARS,
+    MAX_NAME_CHARS,
+)
 from tests.conftest import ADMIN_KEY
 from tests.support.chat import error_of, user_input
 
@@ -127,6 +132,59 @@ def test_feedback_on_more_ids_than_the_bound_is_a_400_on_every_database(server, 
     refused(response, "params.item_ids", "invalid_items")
     params["item_ids"] = [item_id] * MAX_ARRAY_ITEMS
     assert chat.post("items.feedback", **params).status_code == 200
+
+
+# -- what a message, a title and a name may hold ----------------------------------------------
+
+
+def _message(text: str, **more: object) -> dict:
+    return {**user_input(text), **more}
+
+
+@pytest.mark.parametrize(
+    ("message", "param"),
+    [
+        # Every string of the message counts, not only its text parts: quoted text and tags
+        # were stored and sent back whole (15 MB each).
+        (_message("t" * 100, quoted_text="q" * MAX_MESSAGE_CHARS), "params.input.quoted_text"),
+        (
+            _message(
+                "t" * (MAX_MESSAGE_CHARS - 100),
+                content=[
+                    {"type": "input_text", "text": "t" * (MAX_MESSAGE_CHARS - 100)},
+                    {"type": "input_tag", "id": "x", "text": "tag", "data": {"k": "d" * 200}},
+                ],
+            ),
+            "params.input.content[1].data.k",
+        ),
+        (
+            _message("t", inference_options={"model": "m" * (MAX_MESSAGE_CHARS + 1)}),
+            "params.input.inference_options.model",
+        ),
+    ],
+)
+def test_a_message_over_the_bound_in_any_of_its_strings_is_a_400_naming_it(user, chat_for, message, param):
+    chat = chat_for(user)
+    refused(chat.post("threads.create", input=message), param, "message_too_long")
+    thread_id = chat.create("hello").thread_id
+    refused(
+        chat.post("threads.add_user_message", thread_id=thread_id, input=message), param, "message_too_long"
+    )
+
+
+def test_a_title_or_an_attachment_name_over_the_bound_is_a_400_naming_it(server, user, chat_for):
+    # A 15 MB title was stored and sent back in every page of threads.list.
+    chat = chat_for(user, chatkit_configuration={"file_upload": {"enabled": True}})
+    thread_id = chat.create("hello").thread_id
+    long = "n" * (MAX_NAME_CHARS + 1)
+    refused(chat.post("threads.update", thread_id=thread_id, title=long), "params.title", "invalid_value")
+    assert chat.call("threads.update", thread_id=thread_id, title=long[:-1])["title"] == long[:-1]
+    created = chat.post("attachments.create", name=long, size=3, mime_type="text/plain")
+    refused(created, "params.name", "invalid_value")
+    # A direct upload's file name comes with its bytes: it is cut to the bound, not refused.
+    uploaded = chat.http.post("/v1/chatkit/files", files={"file": (long, b"abc", "text/plain")})
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["name"] == long[:MAX_NAME_CHARS]
 
 
 # -- bodies are never held ------------------------------------------------------------------

@@ -25,7 +25,7 @@ PLURALS = {
     "ar": {"zero", "one", "two", "few", "many", "other"},
 }
 # Words that are the same in a language as in English.
-SAME_AS_ENGLISH = {"message", "sources", "arguments", "chat"}
+SAME_AS_ENGLISH = {"message", "sources", "source", "arguments", "chat"}
 
 
 def load(locale: str) -> dict:

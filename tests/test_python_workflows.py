@@ -103,6 +103,8 @@ def test_invalid_definitions_are_refused_clearly(tmp_path, name, text, message):
     [
         ("broken.py", "ID = 'broken'\nimport no_such_module_here\n", "ModuleNotFoundError"),
         ("empty.py", "ID = 'empty'\n", "neither build_agent nor WORKFLOW"),
+        ("provider.py", "ID = 'p'\nPROVIDER = {'type': 'ollama'}\n", "PROVIDER.type: Input should be"),
+        ("models.py", "ID = 'm'\nMODELS = 'gpt-4.1'\n", "setting: MODELS: Input should be a valid list"),
         ("tools.yaml", "id: tools\ntools: [{builtin: rm_rf}]\n", "Unknown built-in tool 'rm_rf'"),
     ],
 )

@@ -26,6 +26,20 @@ def test_pages_and_static_files_are_served_with_a_strict_csp(server):
     assert httpx2.get(server.base_url + "/static/nope.js").status_code == 404
 
 
+def test_static_files_are_public_to_any_page(server):
+    """A page on any origin imports rich.js and loads KaTeX's fonts from chatkitd (module
+    imports and fonts need CORS), whether or not CHATKITD_CORS_ORIGINS names it."""
+    for path in ("/static/rich.js", "/static/chatkit.js", "/static/fonts/KaTeX_Main-Regular.woff2"):
+        response = httpx2.get(server.base_url + path, headers={"origin": "https://shop.example"})
+        assert response.status_code == 200, path
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert response.headers["cross-origin-resource-policy"] == "cross-origin"
+        assert "access-control-allow-credentials" not in response.headers
+    # The API is not: no origin is allowed there unless configured.
+    api = httpx2.get(server.base_url + "/v1/chatkit/threads", headers={"origin": "https://shop.example"})
+    assert "access-control-allow-origin" not in api.headers
+
+
 def test_the_bundles_load_nothing_from_elsewhere():
     """No CDN: the shipped bundles import only files that ship next to them."""
     import re

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from chatkitd.errors import InvalidRequest
 from chatkitd.rest import json_input
+from chatkitd.rest.input_policy import MAX_QUERY_TEXT
 from chatkitd.store.paging import DEFAULT_LIMIT, MAX_LIMIT, Window, is_order, parse_limit
 
 
@@ -24,10 +25,6 @@ async def json_object(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
     return data
-
-
-# The longest ``user`` the reference accepts (``maxLength: 512``); ids and cursors are far shorter.
-MAX_QUERY_TEXT = 512
 
 
 def _no_nul(value: str | None, param: str) -> str | None:

@@ -22,13 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatkitd.errors import PayloadTooLarge
 from chatkitd.http.errors import error_response
-
-# JSON bodies: sessions, conversation requests (a message with its attachments' ids), admin calls.
-MAX_BODY_BYTES = 16 * 1024 * 1024
-# Multipart boundaries, part headers and the other fields of an upload.
-MULTIPART_ROOM = 1024 * 1024
-# The largest ``chatkit_configuration.file_upload.max_file_size`` (512 MB, the reference's bound).
-MAX_ATTACHMENT_BYTES = 512 * 1024 * 1024
+from chatkitd.rest.input_policy import MAX_ATTACHMENT_BYTES, MAX_BODY_BYTES, MULTIPART_ROOM
 
 
 def too_large(limit: int) -> PayloadTooLarge:

@@ -18,10 +18,10 @@ from chatkitd.http.multipart import FilePart, file_chunks
 from chatkitd.http.state import platform_of
 from chatkitd.knowledge import files as knowledge_files
 from chatkitd.knowledge.service import Knowledge
+from chatkitd.rest.input_policy import MULTIPART_SLACK
 from chatkitd.runtime.attachments import OCTET_STREAM, media_type
 from chatkitd.store.rest_shapes import list_resource
 
-MULTIPART_SLACK = 64 * 1024
 # OpenAI's own bounds for GET /files.
 MAX_FILES_PAGE = 10_000
 
@@ -45,7 +45,7 @@ async def create_file(request: Request) -> JSONResponse:
         expires = knowledge_files.expiry(
             part.fields.get("expires_after[anchor]"), part.fields.get("expires_after[seconds]")
         )
-        filename = (part.filename or "file").replace("/", "_")[:512]
+        filename = (part.filename or "file").replace("/", "_")
         return filename, media_type(part.content_type or OCTET_STREAM), purpose, expires
 
     stream = file_chunks(request.stream(), request.headers.get("content-type"), part)

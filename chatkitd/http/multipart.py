@@ -14,11 +14,9 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from chatkitd.errors import InvalidRequest
+from chatkitd.rest.input_policy import MAX_FIELD_BYTES, MAX_FIELDS, cut_name
 
 FILE_FIELD = "file"
-# Other fields are kept (a few, each small): they name what the file is for.
-MAX_FIELD_BYTES = 4096
-MAX_FIELDS = 16
 
 
 @dataclass
@@ -87,7 +85,8 @@ async def file_chunks(
         if is_file:
             part.seen = True
             filename = options.get(b"filename")
-            part.filename = filename.decode("utf-8", "replace").replace("\x00", "") if filename else None
+            decoded = filename.decode("utf-8", "replace").replace("\x00", "") if filename else None
+            part.filename = cut_name(decoded) if decoded else None
             content_type = part._headers.get(b"content-type")
             part.content_type = content_type.decode("latin-1").replace("\x00", "") if content_type else None
 

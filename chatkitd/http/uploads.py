@@ -22,13 +22,12 @@ from chatkitd.errors import NotFound, PayloadTooLarge, Unauthenticated
 from chatkitd.http.admission import client_context, session_request_context
 from chatkitd.http.multipart import FilePart, file_chunks
 from chatkitd.http.state import platform_of
+from chatkitd.rest.input_policy import MULTIPART_SLACK
 from chatkitd.runtime.attachments import max_bytes
 from chatkitd.runtime.signing import PREVIEW, UPLOAD
 from chatkitd.store.uploads import AttachmentRecord, blob_id_of, find_attachment
 
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-# Room for the multipart envelope around the file when judging Content-Length.
-MULTIPART_SLACK = 64 * 1024
 
 
 def _attachment_response(attachment: Attachment) -> Response:

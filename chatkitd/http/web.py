@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from chatkitd.errors import InvalidRequest, NotFound, PermissionDenied
 from chatkitd.http import admin, workflows
@@ -141,7 +142,20 @@ async def static_files(scope: Scope, receive: Receive, send: Send) -> None:
             status_code=404,
         )(scope, receive, send)
         return
-    await _files(scope, receive, send)
+
+    async def public(message: Message) -> None:
+        # The bundles, their lazily imported modules (rich.js) and KaTeX's fonts are public: any
+        # page may load them. A module import and a font from another origin need CORS, so a page
+        # whose conversation goes through its own backend (CHATKITD_CORS_ORIGINS unset) gets
+        # code colours and math too. (CHATKITD_CORS_ORIGINS's middleware names an allowed origin
+        # instead, which is as good.) Never credentialed, so `*` is safe.
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            headers.setdefault("access-control-allow-origin", "*")
+            headers.setdefault("cross-origin-resource-policy", "cross-origin")
+        await send(message)
+
+    await _files(scope, receive, public)
 
 
 routes = [

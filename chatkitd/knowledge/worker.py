@@ -8,6 +8,16 @@ transaction that first checks the claim is still its own. A process that dies
 mid-file leaves a lease that runs out; the next worker takes the file over,
 and after ``MAX_ATTEMPTS`` interrupted tries the file fails with
 ``server_error`` instead of staying ``in_progress`` for ever.
+
+SQLite has one writer for every process sharing the data dir, and a file at
+the token bound is some 12 000 chunks: written in that one transaction they held
+the write lock (and, inline, the event loop) for seconds. There the chunks are
+written first in transactions of ``INSERT_BATCH``, each checking the claim, under
+a name no search reads (``_staged``: the claim's token), and the final
+transaction renames them to their store (no full-text work: only the chunk's
+text is indexed). A lost claim drops them; so does the next claim of the file,
+and a worker starting up drops any whose claim is gone (a process that died
+mid-file).
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from chatkitd import clock
 from chatkitd.blobs import BlobStore, read_all
@@ -44,6 +54,7 @@ LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 2.0
 INSERT_BATCH = 500
+STAGE_GAP = 0.11  # seconds between two staged batches (SQLite)
 STOP_SECONDS = 5.0
 
 
@@ -90,14 +101,20 @@ class IngestionWorker:
         self._wake.set()
 
     async def _run(self) -> None:
+        try:
+            await self.drop_abandoned_stages()
+        except Exception as error:  # noqa: BLE001 - a database away at start: the next start sweeps
+            if not self.db.availability.absorbs(error):
+                logger.exception("ingestion worker: could not drop abandoned staged chunks")
         while True:
             try:
                 while await self.run_once():
                     pass
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the loop must outlive a bad moment (say, the database restarting)
-                logger.exception("ingestion worker: unexpected error; retrying")
+            except Exception as error:  # noqa: BLE001 - the loop must outlive a bad moment (say, the database restarting)
+                if not self.db.availability.absorbs(error):
+                    logger.exception("ingestion worker: unexpected error; retrying")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
@@ -126,6 +143,8 @@ class IngestionWorker:
                 row = (await conn.execute(select(VF).where(*claimable).order_by(VF.c.seq).limit(1))).first()
                 if row is None:
                     return None
+                # A claim whose lease ran out may have staged chunks: they are not wanted.
+                await _drop_staged(conn, row.claim_token)
                 if row.attempts >= MAX_ATTEMPTS:
                     await conn.execute(
                         update(VF)
@@ -237,6 +256,9 @@ class IngestionWorker:
         """Write the outcome if the claim is still this worker's; whether it was."""
         if self.before_commit is not None:
             await self.before_commit(row)
+        staged = self.db.is_sqlite and len(chunks) > INSERT_BATCH
+        if staged and not await self._stage(row, chunks, vectors):
+            return False
         async with self.db.write() as conn:
             mine = await conn.execute(
                 update(VF)
@@ -250,39 +272,110 @@ class IngestionWorker:
                 )
             )
             if mine.rowcount != 1:
-                return False  # detached, cancelled or taken over meanwhile: what was done here is not wanted
-            base = {"vector_store_id": row.vector_store_id, "file_id": row.id}
-            for start in range(0, len(chunks), INSERT_BATCH):
-                part = chunks[start : start + INSERT_BATCH]
-                seqs = (
-                    (
-                        await conn.execute(
-                            insert(C).returning(C.c.seq, sort_by_parameter_order=True),
-                            [
-                                {**base, "position": c.position, "text": c.text, "tokens": c.tokens}
-                                for c in part
-                            ],
-                        )
-                    )
-                    .scalars()
-                    .all()
-                )
-                if vectors:
-                    model = self.embedder.model if self.embedder is not None else ""
+                # Detached, cancelled or taken over meanwhile: what was done here is not wanted.
+                if staged:
+                    await _drop_staged(conn, row.claim_token)
+                return False
+            if staged:
+                name = _staged(row.claim_token)
+                for table in (C, V):
                     await conn.execute(
-                        insert(V),
-                        [
-                            {**base, "chunk_seq": seq, "model": model, "vector": vectors[start + index]}
-                            for index, seq in enumerate(seqs)
-                        ],
+                        update(table)
+                        .where(table.c.vector_store_id == name)
+                        .values(vector_store_id=row.vector_store_id)
                     )
+            else:
+                for start in range(0, len(chunks), INSERT_BATCH):
+                    await self._insert(conn, row.vector_store_id, row.id, chunks, vectors, start)
         return True
+
+    async def _stage(self, row: Any, chunks: list[Any], vectors: list[bytes]) -> bool:
+        """Write the chunks in short transactions under the claim's staged name; False (and
+        nothing left behind) when the claim stopped being this worker's."""
+        for start in range(0, len(chunks), INSERT_BATCH):
+            if start:
+                # Another process waiting for the write lock polls for it (SQLite's busy
+                # handler sleeps up to 100 ms between tries): leave it free long enough to get it.
+                await asyncio.sleep(STAGE_GAP)
+            async with self.db.write() as conn:
+                mine = await conn.execute(
+                    select(VF.c.seq).where(
+                        VF.c.seq == row.seq, VF.c.claim_token == row.claim_token, VF.c.status == "in_progress"
+                    )
+                )
+                if mine.first() is None:
+                    await _drop_staged(conn, row.claim_token)
+                    return False
+                await self._insert(conn, _staged(row.claim_token), row.id, chunks, vectors, start)
+        return True
+
+    async def _insert(
+        self, conn: Any, store: str, file_id: str, chunks: list[Any], vectors: list[bytes], start: int
+    ) -> None:
+        """Insert ``INSERT_BATCH`` chunks from ``start`` (and their vectors) into ``store``."""
+        base = {"vector_store_id": store, "file_id": file_id}
+        part = chunks[start : start + INSERT_BATCH]
+        # One executemany (on SQLite, a bulk statement: off the event loop), not a statement per
+        # row as RETURNING makes it; each chunk's seq is read back by its position.
+        await conn.execute(
+            insert(C), [{**base, "position": c.position, "text": c.text, "tokens": c.tokens} for c in part]
+        )
+        if not vectors:
+            return
+        positions = [c.position for c in part]
+        by_position = dict(
+            (
+                await conn.execute(
+                    select(C.c.position, C.c.seq).where(
+                        C.c.vector_store_id == store,
+                        C.c.file_id == file_id,
+                        C.c.position.between(min(positions), max(positions)),
+                    )
+                )
+            ).all()
+        )
+        seqs = [by_position[position] for position in positions]
+        model = self.embedder.model if self.embedder is not None else ""
+        await conn.execute(
+            insert(V),
+            [
+                {**base, "chunk_seq": seq, "model": model, "vector": vectors[start + index]}
+                for index, seq in enumerate(seqs)
+            ],
+        )
+
+    async def drop_abandoned_stages(self) -> None:
+        """Chunks staged under a claim that is no longer anyone's (its process died)."""
+        live = select(VF.c.claim_token).where(VF.c.claim_token.is_not(None))
+        async with self.db.write() as conn:
+            for table in (V, C):
+                await conn.execute(
+                    delete(table).where(
+                        table.c.vector_store_id.like(f"{STAGED_PREFIX}%"),
+                        func.substr(table.c.vector_store_id, len(STAGED_PREFIX) + 1).not_in(live),
+                    )
+                )
 
     async def _forget_text_of_deleted(self, row: Any) -> None:
         """The file (or the thread of an upload) was deleted while it was processed: the text
         written for it must go too."""
         if await self._source(row) is None:
             await self.blobs.delete(row.project_id, text_blob_id(row.id))
+
+
+STAGED_PREFIX = "~staged:"
+
+
+def _staged(claim_token: str) -> str:
+    """The store name a claim's chunks are written under until they are complete."""
+    return STAGED_PREFIX + claim_token
+
+
+async def _drop_staged(conn: Any, claim_token: str | None) -> None:
+    if claim_token is None:
+        return
+    for table in (V, C):
+        await conn.execute(delete(table).where(table.c.vector_store_id == _staged(claim_token)))
 
 
 def _error(code: str, message: str) -> str:

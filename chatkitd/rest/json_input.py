@@ -1,4 +1,5 @@
-"""What a JSON request body may hold, checked once for every route: one input policy, one place.
+"""What a JSON request body may hold, checked once for every route (the bounds are
+``chatkitd.rest.input_policy``'s, with every other input limit).
 
 Valid JSON can still be hostile or useless: a 5 000-digit integer, an array
 nested 100 000 deep, ``NaN``, a million-element list, a NUL character that
@@ -27,16 +28,8 @@ from typing import Any
 import pydantic_core
 
 from chatkitd.errors import InvalidRequest
+from chatkitd.rest.input_policy import MAX_ARRAY_ITEMS, MAX_DEPTH, MAX_INTEGER
 from chatkitd.rest.validation import param_path
-
-# Containers inside containers. Real requests nest a handful of levels (a widget
-# action's payload, a tool's output); 64 leaves room for any of them.
-MAX_DEPTH = 64
-# Values in one array. ChatKit's lists (feedback item ids, attachments, content
-# parts, a batch's file ids) are short; this keeps a list of ids within one query.
-MAX_ARRAY_ITEMS = 1000
-# JSON numbers chatkitd keeps are 64-bit integers or finite doubles.
-MAX_INTEGER = 2**63 - 1
 
 # A string (or one the body cuts off, up to where the parser stopped), or a structural character.
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|$)|[\[\]{}:,]')

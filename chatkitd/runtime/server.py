@@ -52,7 +52,7 @@ from chatkitd.compat.chatkit import OutgoingServer, dispatch_non_streaming, disp
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest, NotFound, Unprocessable
 from chatkitd.models.failures import Where, called, clear_error, model_failure
-from chatkitd.rest import json_input
+from chatkitd.rest import input_policy, json_input
 from chatkitd.rest.validation import param_path
 from chatkitd.runtime.attachments import ConversationAttachments
 from chatkitd.runtime.run_metrics import RunMetrics
@@ -68,9 +68,6 @@ from chatkitd.workflows.registry import WorkflowRegistry
 _ANSWERED = "chatkitd.approval_answered"  # in RequestContext.extras, from process() to action()
 _TRACE_SAVES = "chatkitd.trace_saves"  # in RequestContext.extras: the run traces being saved
 _requests: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
-# Characters of text in one user message: about 50 000 tokens, more than a chat turn needs, and a
-# bound on the work one message makes (saving it, titling it, a workflow reading it).
-MAX_MESSAGE_CHARS = 200_000
 
 # Requests that add input to a thread: refused once the thread is locked or closed.
 INPUT_REQUESTS = (
@@ -119,17 +116,8 @@ def _check_bounds(request: ChatKitReq) -> None:
         parse_limit(request.params.limit, "params.limit")
     if isinstance(request, AttachmentsCreateReq) and request.params.size < 0:
         raise InvalidRequest("Invalid 'params.size': must not be negative.", param="params.size")
-    if isinstance(request, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
-        total = 0
-        for index, part in enumerate(request.params.input.content):
-            total += len(getattr(part, "text", ""))
-            if total > MAX_MESSAGE_CHARS:
-                param = f"params.input.content[{index}].text"
-                raise InvalidRequest(
-                    f"Invalid '{param}': a message may hold at most {MAX_MESSAGE_CHARS} characters of text.",
-                    param=param,
-                    code="message_too_long",
-                )
+    # A message's size, a title's and a name's length: the input policy's.
+    input_policy.check_conversation(request)
     if isinstance(request, InputTranscribeReq):
         decode_audio(request.params.audio_base64, request.params.mime_type)
     if isinstance(request, ItemsFeedbackReq) and not request.params.item_ids:

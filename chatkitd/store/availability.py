@@ -11,7 +11,8 @@ Each is answered 503 with ``Retry-After`` (the ``openai`` SDK waits and
 retries), never 500. An outage is logged when it begins, in one line without a
 traceback, and again when the database next answers, with how long it lasted
 and how many requests were refused meanwhile: one pair of lines per outage,
-however many requests arrive during it.
+however many requests arrive during it. Background work (ingestion, traces,
+sweeps) that fails for it says nothing more (``Availability.absorbs``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ _UNREACHABLE = (
     asyncpg.InternalClientError,  # a connection the server ended mid-way
     sa_exc.TimeoutError,  # no pooled connection came free in time
 )
+
+
+class DatabaseUnreachable(ConnectionError):
+    """Connecting to the database failed at the socket in a way that is not a ``ConnectionError``:
+    no route to its host (``EHOSTUNREACH``, a failover's old address), a timeout."""
 
 
 class WriteLockTimeout(Exception):
@@ -100,9 +106,10 @@ class Availability:
         self._kind: Kind = "unavailable"
         self._refused = 0
 
-    def refused(self, kind: Kind, error: BaseException) -> int:
-        """Note a request refused because the database is away; the seconds to retry after."""
-        self._refused += 1
+    def refused(self, kind: Kind, error: BaseException, *, request: bool = True) -> int:
+        """Note a request refused because the database is away (``request=False``: background
+        work that failed for it); the seconds to retry after."""
+        self._refused += request
         if self._away_since is None:
             self._away_since = time.monotonic()
             self._kind = kind
@@ -114,6 +121,15 @@ class Availability:
                 str(error).splitlines()[0][:200] if str(error) else "",
             )
         return RETRY_AFTER[kind]
+
+    def absorbs(self, error: BaseException) -> bool:
+        """Whether background work's ``error`` is the database being away: then it is noted with
+        the outage (logged once for all of it) and needs no log line, nor traceback, of its own."""
+        kind = kind_of(error)
+        if kind is None:
+            return False
+        self.refused(kind, error, request=False)
+        return True
 
     def answered(self, *, wrote: bool = False) -> None:
         """The database answered (``wrote``: a write committed): ends an outage, if there was one.

@@ -28,6 +28,7 @@ from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatkitd.compat.sqlalchemy import asyncpg_connect_args
+from chatkitd.store.availability import DatabaseUnreachable
 from chatkitd.store.direct import Compiled
 
 # What a connection the server ended raises on its next use. An idle connection
@@ -159,7 +160,7 @@ class PostgresReader:
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection for a write; one the server ended is replaced, with the others."""
         pool = self._pool or await self._open()
-        async with pool.acquire() as connection:
+        async with _acquired(pool) as connection:
             try:
                 yield connection
             except _CONNECTION_LOST:
@@ -169,7 +170,7 @@ class PostgresReader:
 
     @staticmethod
     async def _fetch(pool: asyncpg.Pool, sql: str, values: tuple[Any, ...]) -> list[tuple]:
-        async with pool.acquire() as connection:
+        async with _acquired(pool) as connection:
             try:
                 rows = await connection.fetch(sql, *values)
             except _CONNECTION_LOST:
@@ -181,3 +182,18 @@ class PostgresReader:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+@asynccontextmanager
+async def _acquired(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """``pool.acquire()``, where failing to connect is always the database being unreachable."""
+    try:
+        connection = await pool.acquire()
+    except ConnectionError:
+        raise
+    except OSError as error:
+        raise DatabaseUnreachable(f"could not connect to the database: {error}") from error
+    try:
+        yield connection
+    finally:
+        await pool.release(connection)

@@ -123,6 +123,7 @@ async def sweep_every(db: Database, threads: ThreadStore, interval: float) -> No
                         result.project_name,
                         result.idle_days,
                     )
-        except Exception:  # noqa: BLE001 - a failed sweep is retried at the next interval
-            logger.exception("retention sweep failed; retrying in %.0f s", interval)
+        except Exception as error:  # noqa: BLE001 - a failed sweep is retried at the next interval
+            if not db.availability.absorbs(error):
+                logger.exception("retention sweep failed; retrying in %.0f s", interval)
         await asyncio.sleep(interval)

@@ -46,9 +46,10 @@ class _WriterConnection(InlineConnection):
     A write transaction makes a dozen calls (cursors, statements, results), and
     on aiosqlite's thread each costs a hand-off. Only a few kinds can take long:
     taking the write lock (``BEGIN IMMEDIATE`` waits, up to the busy timeout,
-    for another process's writer), rolling back, and deletes (a thread's delete
-    removes all its items). Those still go to the thread, so the loop never
-    waits on them; everything between them runs inline, the commit too: in WAL
+    for another process's writer), rolling back, deletes (a thread's delete
+    removes all its items) and bulk statements (``BULK_PARAMETERS``: a file's
+    chunks). Those still go to the thread, so the loop never waits on them;
+    everything between them runs inline, the commit too: in WAL
     mode with ``synchronous=NORMAL`` it appends the transaction to the WAL and
     syncs nothing, and this connection never checkpoints (``Checkpoints`` does,
     on a thread of its own).
@@ -78,6 +79,9 @@ class _WriterConnection(InlineConnection):
 
 
 _WAITING_STATEMENTS = ("BEGIN", "ROLLBACK", "DELETE")
+# A statement carrying more parameters (or ``executemany`` rows) than this is bulk work (a
+# file's chunks, with their full-text index): it runs on the worker, as a long delete does.
+BULK_PARAMETERS = 256
 
 
 def _may_wait(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
@@ -91,6 +95,8 @@ def _may_wait(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
     if name == "executescript":
         return True
     if name in ("execute", "executemany") and args and isinstance(args[0], str):
+        if len(args) > 1 and isinstance(args[1], (list, tuple)) and len(args[1]) > BULK_PARAMETERS:
+            return True
         words = args[0].split(None, 1)
         return bool(words) and words[0].upper() in _WAITING_STATEMENTS
     return False

@@ -216,7 +216,8 @@ class RunTracer:
         # A cancelled stream still records its trace; shielding keeps the write whole.
         try:
             await asyncio.shield(trace_store.save_trace(self.db, recorder))
-        except Exception:  # noqa: BLE001 - losing a trace must never fail the chat
-            logger.exception("could not save trace %s", recorder.trace_id)
+        except Exception as error:  # noqa: BLE001 - losing a trace must never fail the chat
+            if not self.db.availability.absorbs(error):
+                logger.exception("could not save trace %s", recorder.trace_id)
         if self._otlp is not None:
             self._otlp.export_soon(recorder)

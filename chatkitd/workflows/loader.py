@@ -16,9 +16,11 @@ import types
 from typing import Any
 
 from agents import Agent, ModelSettings, RunContextWrapper, StopAtTools
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from chatkitd import templating
+from chatkitd.errors import InvalidRequest
+from chatkitd.models.definition import ProviderDefinition
 from chatkitd.workflows import hosted_tools
 from chatkitd.workflows.agent import AgentRun, AgentWorkflow
 from chatkitd.workflows.base import Workflow
@@ -154,10 +156,25 @@ def load_version(
     # Registered so that dataclasses and pydantic models defined in it resolve their module.
     sys.modules[module.__name__] = module
     exec(compile(definition, module.__file__, "exec"), module.__dict__)
-    env.models = list(getattr(module, "MODELS", []))
-    env.actions = TypeAdapter(dict[str, AgentAction]).validate_python(getattr(module, "ACTIONS", {}))
-    env.thread_uploads = ThreadUploadsConfig.model_validate(getattr(module, "THREAD_UPLOADS", {}))
+    env.provider = _module_setting(module, "PROVIDER", ProviderDefinition | None, None)
+    env.models = _module_setting(module, "MODELS", list[str], [])
+    env.actions = _module_setting(module, "ACTIONS", dict[str, AgentAction], {})
+    env.thread_uploads = _module_setting(module, "THREAD_UPLOADS", ThreadUploadsConfig, {})
     target = getattr(module, "WORKFLOW", None) or getattr(module, "build_agent", None)
     if target is None:
         raise ValueError(f"Python workflow '{workflow_id}' defines neither build_agent nor WORKFLOW.")
     return _from_target(target, workflow_id, version, env)
+
+
+def _module_setting(module: types.ModuleType, name: str, shape: Any, default: Any) -> Any:
+    """A Python workflow's module-level setting (``PROVIDER``, ``MODELS``, ...), checked as YAML's
+    keys are, so a wrong one fails the deploy naming itself."""
+    try:
+        return TypeAdapter(shape).validate_python(getattr(module, name, default))
+    except ValidationError as error:
+        first = error.errors()[0]
+        inner = [str(p) for p in first["loc"] if not str(p).startswith(("function-", "nullable"))]
+        where = ".".join([name, *inner])
+        raise InvalidRequest(
+            f"Invalid Python workflow setting: {where}: {first['msg']}", param=name
+        ) from None

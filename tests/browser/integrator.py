@@ -22,15 +22,25 @@ class Integrator:
         self.port = port
         self.origin = f"http://127.0.0.1:{self.port}"
         self.chatkitd_url = chatkitd_url
-        self.files: dict[str, tuple[str, bytes]] = {}
+        self.files: dict[str, tuple[str, bytes, dict[str, str]]] = {}
         self.client = OpenAI(base_url=f"{chatkitd_url}/v1", api_key=admin_key)
         self.sessions: list[dict] = []
 
-    def add(self, path: str, body: str | bytes, content_type: str = "text/html; charset=utf-8") -> str:
-        """Serve `body` at `path` and return its URL; ``{{CHATKITD}}`` in a text body is chatkitd's URL."""
+    def add(
+        self,
+        path: str,
+        body: str | bytes,
+        content_type: str = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        """Serve `body` at `path` (with `headers`) and return its URL; ``{{CHATKITD}}`` in a text
+        body or a header is chatkitd's URL."""
         if isinstance(body, str):
             body = body.replace("{{CHATKITD}}", self.chatkitd_url).encode()
-        self.files[path] = (content_type, body)
+        headers = {
+            name: value.replace("{{CHATKITD}}", self.chatkitd_url) for name, value in (headers or {}).items()
+        }
+        self.files[path] = (content_type, body, headers)
         return self.origin + path
 
     def mint(self, workflow: str, user: str) -> dict:
@@ -41,15 +51,19 @@ class Integrator:
             rate_limits={"max_requests_per_1_minute": 600},
         )
         body = {"client_secret": session.client_secret, "user": user}
-        self.sessions.append(body)
+        self.sessions.append({**body, "id": session.id})  # the id stays here, as a backend keeps it
         return body
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         integrator = self
 
         class Handler(BaseHTTPRequestHandler):
-            def _send(self, status: int, content_type: str, body: bytes) -> None:
+            def _send(
+                self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(body)))
                 self.send_header("cache-control", "no-store")

@@ -17,7 +17,8 @@ from tests.support.servers import RunningServer, start_server
 
 expect.set_options(timeout=15_000)
 SESSIONS = 105
-RUNS = 12
+RUNS = 55  # 110 items: more than one page of the items API
+THREADS = 105  # with the one above
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,10 @@ def busy_server(tmp_path_factory) -> Iterator[tuple[RunningServer, str, str]]:
                 if not thread_id:
                     first = next(line for line in body.splitlines() if line.startswith("data: "))
                     thread_id = json.loads(first[6:])["thread"]["id"]
+            for n in range(THREADS - 1):
+                content = [{"type": "input_text", "text": f"thread {n}"}]
+                params = {"input": {"content": content, "attachments": [], "inference_options": {}}}
+                http.post("/v1/chatkit/conversation", json={"type": "threads.create", "params": params})
         yield server, user, thread_id
 
 
@@ -81,14 +86,42 @@ def test_more_than_a_hundred_sessions_page_through(console):
     expect(rows.first.locator("td").first).to_have_text(first_page)
 
 
-def test_a_threads_runs_page_through_and_each_span_shows_its_details(console, busy_server):
+def test_more_than_a_hundred_threads_page_through(console, busy_server):
+    console.get_by_role("link", name="Threads", exact=True).click()
+    rows = console.locator("table.data tbody tr")
+    pager = console.get_by_role("navigation", name="Threads pages")
+    expect(pager).to_contain_text("Rows 1–100")
+    expect(rows).to_have_count(100)
+    pager.get_by_role("button", name="Next page").click()
+    expect(pager).to_contain_text(f"Rows 101–{THREADS}")
+    expect(rows).to_have_count(THREADS - 100)
+    expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
+
+
+def test_a_threads_items_and_runs_page_through_and_each_span_shows_its_details(console, busy_server):
     server, _, thread_id = busy_server
     console.goto(f"{server.base_url}/admin#thread?id={thread_id}")
+    # Every item, past the items API's first page of 100.
+    conversation = console.get_by_label("Conversation")
+    expect(conversation.locator(".ck-item-user-message")).to_have_count(RUNS)
+    expect(conversation.locator(".ck-item-user-message").last).to_have_text(f"message {RUNS - 1}")
     runs = console.locator(".trace-run")
     expect(runs).to_have_count(10)
-    console.get_by_role("button", name="Older runs").click()
+    older = console.get_by_role("button", name="Older runs")
+    # Clicked twice at once (the second is refused while the page loads), then until the last page.
+    older.evaluate("button => { button.click(); button.click(); }")
+    settled = """() => {
+      const button = [...document.querySelectorAll("button")].find((b) => b.textContent === "Older runs");
+      return button.hidden || !button.disabled;
+    }"""
+    console.wait_for_function(settled)
+    expect(runs).to_have_count(20)
+    while older.is_visible():
+        older.click()
+        console.wait_for_function(settled)
     expect(runs).to_have_count(RUNS)
-    expect(console.get_by_role("button", name="Older runs")).to_be_hidden()
+    console.wait_for_timeout(300)
+    expect(runs).to_have_count(RUNS)  # no page loaded twice
     # Every span is a disclosure: its summary opens kind, timing, ids and data.
     span = runs.first.locator("details.span-row-details").first
     span.locator("summary").click()

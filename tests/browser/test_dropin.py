@@ -234,6 +234,24 @@ def test_direct_upload_strategy_posts_the_file_once_to_the_upload_url(page, serv
     assert len(uploads) == 1 and uploads[0]["authorization"].startswith("Bearer ")
     assert (uploads[0].get("chatkit-domain-key") == "domain_pk_test") == (style == "custom")
     assert "attachments.create" not in operations
+    if style == "hosted":
+        # The backend cancels the session: the next upload gets a 401, asks getClientSecret for
+        # a new secret (with the old one) and goes through.
+        wait_idle(page)
+        _, integrator = servers
+        first = page.evaluate("() => window.secrets[window.secrets.length - 1]")
+        session = next(s for s in integrator.sessions if s["client_secret"] == first)
+        integrator.client.beta.chatkit.sessions.cancel(session["id"])
+        inner(page, "input[type=file]").set_input_files(
+            [FilePayload(name="after.txt", mimeType="text/plain", buffer=b"after the cancel\n")]
+        )
+        expect(inner(page, ".ck-pending-attachment")).to_have_attribute("data-status", "ready")
+        assert len(uploads) == 3  # refused once, then sent with the new secret
+        assert (
+            uploads[2]["authorization"]
+            == f"Bearer {page.evaluate('() => window.secrets.at(-1)')}"
+            != (f"Bearer {first}")
+        )
 
 
 def test_attachments_are_off_unless_the_page_enables_them(page):
@@ -336,6 +354,133 @@ def test_behind_a_proxy_under_a_path_the_hosted_style_keeps_the_path(browser, se
         context.close()
     assert "/v1/chatkit/conversation" in proxied and "/static/chatkit.js" in proxied
     assert hosts == {urlsplit(integrator.origin).netloc}  # the page saw only its own origin
+
+
+def test_a_page_with_a_strict_csp_needs_only_chatkitds_origin_allowed(browser, servers, ui_user):
+    """The README's CSP advice, on a page that allows nothing inline for styles: markdown, code
+    (highlight.js, loaded lazily), math (KaTeX and its fonts), every widget and the theme's font
+    all work with chatkitd's origin in script-src, style-src, img-src, font-src and connect-src."""
+    from tests.browser.test_markdown import RICH_ANSWER
+    from tests.browser.workflows.widget_gallery import GALLERY
+
+    chatkitd, integrator = servers
+    csp = (
+        "default-src 'none'; script-src 'self' 'nonce-page' {{CHATKITD}}; style-src 'self' {{CHATKITD}}; "
+        "img-src 'self' data: blob: {{CHATKITD}}; font-src {{CHATKITD}}; connect-src 'self' {{CHATKITD}}"
+    )
+    url = integrator.add(
+        "/strict",
+        """<!doctype html><html><head><meta charset="utf-8"><title>strict</title>
+        <script src="{{CHATKITD}}/static/chatkit.js" async></script></head><body>
+        <openai-chatkit id="chat"></openai-chatkit>
+        <script nonce="page">
+          window.violations = [];
+          document.addEventListener("securitypolicyviolation",
+            (e) => window.violations.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber}`));
+          const session = "/api/chatkit/session?workflow=render-echo&user=__USER__";
+          const getClientSecret = async () =>
+            (await (await fetch(session, { method: "POST" })).json()).client_secret;
+          const font = "{{CHATKITD}}/static/fonts/KaTeX_Main-Regular.woff2";
+          customElements.whenDefined("openai-chatkit").then(() => chat.setOptions({
+            api: { getClientSecret },
+            theme: {
+              colorScheme: "dark",
+              typography: { fontFamily: "Probe", fontSources: [{ family: "Probe", src: font }] },
+            },
+          }));
+        </script></body></html>""".replace("__USER__", ui_user),
+        headers={"content-security-policy": csp},
+    )
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    console: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.goto(url)
+        box = page.get_by_role("textbox", name="Message", exact=True)
+        box.fill("md:" + RICH_ANSWER)
+        box.press("Enter")
+        answer = page.locator("#chat .ck-item-assistant-message").last
+        expect(answer.locator(".katex").first).to_be_visible()
+        expect(answer.locator("code .hljs-keyword").first).to_have_text("def")
+        page.wait_for_function(
+            "() => document.fonts.check('16px KaTeX_Main') && document.fonts.check('16px Probe')"
+        )
+        # The table's right-aligned column, and KaTeX's layout (the fraction's 1 above its 2).
+        score = answer.locator("td").nth(1)
+        assert score.evaluate("el => getComputedStyle(el).textAlign") == "right"
+        frac = answer.locator(".katex-display .mfrac .vlist span.mord").all()
+        assert len(frac) >= 2 and frac[-1].bounding_box()["y"] < frac[0].bounding_box()["y"]
+        # Every widget, charts included (the widget gallery's tree, through render-echo).
+        box.fill("widget:" + json.dumps(GALLERY))
+        box.press("Enter")
+        expect(page.locator("#chat .ck-w-chart svg").first).to_be_visible()
+        expect(page.locator("#chat [data-widget-id]").last).to_be_visible()
+        violations = page.evaluate("() => window.violations")
+    finally:
+        context.close()
+    assert violations == []
+    assert not [line for line in console if "Content Security Policy" in line], console
+
+
+def test_a_page_whose_backend_proxies_the_conversation_needs_no_cors_setting(browser, tmp_path, ui_user):
+    """The custom style through the page's own backend (`url: "/chat-api"`, proxied here by
+    Playwright's routing) with CHATKITD_CORS_ORIGINS unset: only the script, its lazily
+    imported rich.js and KaTeX's fonts come from chatkitd, and code colours and math work."""
+    from tests.browser.integrator import serve_integrator
+    from tests.browser.test_markdown import RICH_ANSWER
+    from tests.support.servers import free_port, start_server
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'chatkitd.db'}"
+    with start_server(url, tmp_path, ADMIN_KEY, workflows_dir=WORKFLOWS, mode="production") as chatkitd:
+        assert not chatkitd.settings.cors_origins
+        with serve_integrator(chatkitd.base_url, ADMIN_KEY, free_port()) as integrator:
+            page_url = integrator.add(
+                "/proxying",
+                """<!doctype html><html><head><meta charset="utf-8"><title>proxying</title>
+                <script src="{{CHATKITD}}/static/chatkit.js" async></script></head><body>
+                <openai-chatkit id="chat" style="display:block;height:600px"></openai-chatkit>
+                <script>
+                  let secret = null;
+                  const session = "/api/chatkit/session?workflow=render-echo&user=__USER__";
+                  async function withSecret(url, init) {
+                    if (!secret) {
+                      secret = (await (await fetch(session, { method: "POST" })).json()).client_secret;
+                    }
+                    const headers = { ...init.headers, Authorization: `Bearer ${secret}` };
+                    return fetch(url, { ...init, headers });
+                  }
+                  customElements.whenDefined("openai-chatkit").then(() => chat.setOptions({
+                    api: { url: "/chat-api", domainKey: "domain_pk_app", fetch: withSecret },
+                  }));
+                </script></body></html>""".replace("__USER__", ui_user),
+            )
+            context = browser.new_context()
+            context.set_default_timeout(15_000)
+            context.route(
+                f"{integrator.origin}/chat-api",
+                lambda route: route.fulfill(
+                    response=route.fetch(url=f"{chatkitd.base_url}/v1/chatkit/conversation")
+                ),
+            )
+            warnings: list[str] = []
+            try:
+                page = context.new_page()
+                page.on(
+                    "console", lambda m: warnings.append(m.text) if m.type in ("warning", "error") else None
+                )
+                page.goto(page_url)
+                box = page.get_by_role("textbox", name="Message", exact=True)
+                box.fill("md:" + RICH_ANSWER)
+                box.press("Enter")
+                answer = page.locator("#chat .ck-item-assistant-message").last
+                expect(answer.locator("code .hljs-keyword").first).to_have_text("def")
+                expect(answer.locator(".katex").first).to_be_visible()
+                page.wait_for_function("() => document.fonts.check('16px KaTeX_Main')")
+            finally:
+                context.close()
+    assert warnings == []
 
 
 def test_an_api_with_neither_style_is_reported_and_talks_to_nobody(page, servers):
@@ -859,6 +1004,37 @@ def test_send_user_message_and_set_composer_value(page):
     expect(replies(page)).to_have_count(1)
     expect(replies(page).last).to_contain_text("Got text=fresh")
     assert [e["detail"]["threadId"] is None for e in events(page, "chatkit.thread.change")].count(True) == 1
+
+
+def test_attachments_the_pages_server_uploaded_are_sent_and_prefilled(page, servers):
+    """sendUserMessage({attachments}) and setComposerValue({attachments}): ChatKit.js's
+    `Attachment`s the page's server already uploaded (here to chatkitd's /v1/chatkit/files)."""
+    import httpx
+
+    chatkitd, _ = servers
+    configure(page, f"{{ {HOSTED}, composer: {{ attachments: {{ enabled: true }} }} }}")
+    page.wait_for_function("() => window.secrets.length > 0")
+    secret = page.evaluate("() => window.secrets.at(-1)")
+
+    def uploaded(name: str) -> dict:
+        response = httpx.post(
+            chatkitd.base_url + "/v1/chatkit/files",
+            headers={"authorization": f"Bearer {secret}"},
+            files={"file": (name, b"uploaded by the server\n", "text/plain")},
+        )
+        response.raise_for_status()
+        return response.json()
+
+    first, second = uploaded("first.txt"), uploaded("second.txt")
+    assert first["type"] == "file" and first["name"] == "first.txt"
+    page.evaluate("(a) => chat.sendUserMessage({ text: 'sent with one', attachments: [a] })", first)
+    expect(replies(page).last).to_contain_text("Got text=sent with one")
+    expect(replies(page).last).to_contain_text("files=first.txt")
+    wait_idle(page)
+    page.evaluate("(a) => chat.setComposerValue({ text: 'prefilled with one', attachments: [a] })", second)
+    expect(inner(page, ".ck-pending-attachment")).to_have_attribute("data-status", "ready")
+    page.get_by_role("textbox", name="Message", exact=True).press("Enter")
+    expect(replies(page).last).to_contain_text("files=second.txt")
 
 
 def test_set_thread_id_fetch_updates_focus_and_thread_events(page, servers):

@@ -117,7 +117,7 @@ def test_under_640px_the_history_is_a_drawer(browser, ui_server, ui_user):
         # Over the conversation, not beside it, and focus moved into it.
         main, drawer = chat.locator(".ck-main").bounding_box(), history.bounding_box()
         assert main and drawer and drawer["x"] <= main["x"] + 1 and drawer["width"] < main["width"]
-        assert page.evaluate(f"() => {ACTIVE}.closest('.ck-history') !== null")
+        page.wait_for_function(f"() => {ACTIVE} && {ACTIVE}.closest('.ck-history') !== null")
         expect(chat.locator(".ck-backdrop")).to_be_visible()
         # A modal dialog: Tab and Shift+Tab go round inside it; the conversation is out of reach.
         dialog = chat.get_by_role("dialog", name="Conversation history")
@@ -130,6 +130,11 @@ def test_under_640px_the_history_is_a_drawer(browser, ui_server, ui_user):
             assert page.evaluate(in_drawer), f"{key} left the drawer"
             stops.add(page.evaluate(f"() => {ACTIVE}.getAttribute('aria-label') || {ACTIVE}.textContent"))
         assert {"Close history", "first thread"} <= stops, stops
+        # The list refreshing (fetchUpdates, a new title) keeps focus on the same row's control.
+        chat.locator(".ck-thread-delete").first.focus()
+        page.evaluate("() => window.playground.chat.fetchUpdates()")
+        page.wait_for_timeout(200)
+        assert page.evaluate(f"() => {ACTIVE} && {ACTIVE}.classList.contains('ck-thread-delete')")
         page.keyboard.press("Escape")
         expect(history).to_be_hidden()
         assert page.evaluate(f"() => {ACTIVE}.getAttribute('aria-label')") == "Toggle history"

@@ -78,7 +78,8 @@ def test_tables_highlighted_code_and_math(recorded, ui_user):
 def test_markdown_renders_while_it_streams(recorded, ui_user):
     page = open_playground(recorded, ui_user, workflow="render-echo")
     rows = "\n".join(f"| row {i} | {i * i} |" for i in range(1, 7))
-    answer = f"| n | square |\n|---|---|\n{rows}\n\n```js\nconst a = 1;\nconst b = 2;\n```\ndone"
+    maths = "$$\n\\sum_{i=1}^{n} i = \\frac{n(n+1)}{2}\n$$"
+    answer = f"| n | square |\n|:---|---:|\n{rows}\n\n{maths}\n\n```js\nconst a = 1;\nconst b = 2;\n```\ndone"
     # Record what the chat shows after each change while the answer streams in.
     page.evaluate(
         """() => {
@@ -92,6 +93,7 @@ def test_markdown_renders_while_it_streams(recorded, ui_user):
               streaming: last.classList.contains("ck-streaming"),
               rows: last.querySelectorAll("tbody tr").length,
               code: last.querySelector(".ck-code code")?.textContent ?? null,
+              text: last.querySelector(".ck-markdown")?.innerText ?? "",
             });
           }).observe(root, { childList: true, subtree: true });
         }"""
@@ -106,6 +108,11 @@ def test_markdown_renders_while_it_streams(recorded, ui_user):
     partial_code = [s["code"] for s in streaming if s["code"] is not None]
     assert any(code != "const a = 1;\nconst b = 2;" for code in partial_code), partial_code
     assert seen[-1]["rows"] == 6
+    # No frame showed raw syntax that then jumped: a table's delimiter row being typed (header
+    # and all) or a display formula not yet closed waits for the rest, off screen.
+    raw = [s["text"] for s in streaming if "|" in s["text"] or "$$" in s["text"] or "---" in s["text"]]
+    assert raw == [], raw[:3]
+    expect(last_markdown(page).locator(".ck-math[data-display='1'] .katex-display")).to_have_count(1)
     expect(last_markdown(page).locator(".ck-code .hljs-keyword").first).to_have_text("const")
     expect(last_markdown(page).locator("p").last).to_have_text("done")
 
@@ -164,6 +171,89 @@ def test_script_and_event_handler_payloads_never_run(browser, ui_server, ui_user
         )
         assert dangerous == []
         assert page.locator("chatkitd-chat [data-widget=Markdown]").count() == 1
+    finally:
+        context.close()
+    assert recorded.errors == []
+    assert recorded.foreign_requests() == []
+
+
+SCRIPTY = "<img src=x onerror=\"window.__pwned.push('widget')\"><script>window.__pwned.push('s')</script>"
+ELSEWHERE = "https://tracker.example/pixel.png"
+
+
+def test_widget_text_links_and_images_stay_inert(browser, ui_server, ui_user):
+    """Script in every text a widget carries shows as text; javascript: and foreign images are not
+    loaded; a style value cannot smuggle in a URL. Nothing runs and no request leaves the server."""
+    texts = {"type": "Text", "value": SCRIPTY}
+    widget = {
+        "type": "Card",
+        "status": {"text": SCRIPTY, "favicon": ELSEWHERE},
+        "confirm": {"label": SCRIPTY, "action": {"type": "x"}},
+        "children": [
+            {"type": "Title", "value": SCRIPTY},
+            {"type": "Caption", "value": SCRIPTY},
+            texts,
+            {"type": "Badge", "label": SCRIPTY},
+            {"type": "Label", "value": SCRIPTY, "fieldName": "f"},
+            {"type": "Input", "name": "f", "placeholder": SCRIPTY, "defaultValue": SCRIPTY},
+            {"type": "Button", "label": SCRIPTY, "onClickAction": {"type": "y"}},
+            {"type": "Image", "src": "javascript:window.__pwned.push('src')", "alt": "js image"},
+            {"type": "Image", "src": ELSEWHERE, "alt": "tracker"},
+            {
+                "type": "Image",
+                "src": "data:text/html,<script>parent.__pwned.push('data')</script>",
+                "alt": "html",
+            },
+            {
+                "type": "Box",
+                "background": f"url({ELSEWHERE})",
+                "border": {"size": 1, "style": f"solid url({ELSEWHERE})", "color": f"url({ELSEWHERE})"},
+                "children": [texts],
+            },
+            {
+                "type": "Table",
+                "children": [
+                    {"type": "Table.Row", "children": [{"type": "Table.Cell", "children": [texts]}]}
+                ],
+            },
+            {
+                "type": "Chart",
+                "data": [{"k": SCRIPTY, "v": 1}],
+                "xAxis": "k",
+                "series": [{"type": "bar", "dataKey": "v", "label": SCRIPTY, "color": f"url({ELSEWHERE})"}],
+            },
+        ],
+    }
+    context = browser.new_context(viewport={"width": 1280, "height": 820}, bypass_csp=True)
+    recorded = RecordedPage(context.new_page(), ui_server)
+    try:
+        page = open_playground(recorded, ui_user, workflow="render-echo")
+        page.evaluate("() => { window.__pwned = []; }")
+        send(page, "widget:" + json.dumps(widget))
+        wait_idle(page)
+        card = page.locator("chatkitd-chat .ck-item-widget")
+        expect(card.locator("[data-widget=Title]")).to_have_text(SCRIPTY)
+        expect(card.get_by_role("button", name=SCRIPTY)).to_have_count(2)  # confirm and Button
+        expect(card.locator("[data-widget=Input]")).to_have_value(SCRIPTY)
+        expect(card.locator("img")).to_have_count(0)  # none of the three images loads
+        expect(card.get_by_text("tracker")).to_be_visible()
+        card.get_by_role("button", name=SCRIPTY).last.click()
+        wait_idle(page)
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => window.__pwned") == []
+        found = page.evaluate(
+            """() => {
+              const root = document.querySelector("chatkitd-chat").shadowRoot;
+              const out = [];
+              for (const el of root.querySelectorAll(".ck-item-widget *")) {
+                if (["SCRIPT", "IFRAME", "OBJECT", "EMBED"].includes(el.tagName)) out.push(el.tagName);
+                for (const attr of el.attributes) if (attr.name.startsWith("on")) out.push(attr.name);
+                if ((el.getAttribute("style") || "").includes("url(")) out.push(el.getAttribute("style"));
+              }
+              return out;
+            }"""
+        )
+        assert found == []
     finally:
         context.close()
     assert recorded.errors == []

@@ -155,20 +155,17 @@ def _opens_the_cited_file(server, client, user, secret, thread_id, file_id) -> N
 
 
 PYTHON_WORKFLOW = """
-from agents import Agent, FileSearchTool, OpenAIChatCompletionsModel
-from openai import AsyncOpenAI
+from agents import Agent, FileSearchTool
 
 ID = "handbook-python"
+PROVIDER = {{"type": "chat_completions", "base_url": "{base_url}"}}
 
 
 def build_agent(run):
-    model = OpenAIChatCompletionsModel(
-        model="fake-model", openai_client=AsyncOpenAI(base_url="{base_url}", api_key="unused")
-    )
     return Agent(
         name="Handbook",
         instructions="Answer from the staff handbook. Always search it first.",
-        model=model,
+        model="fake-model",
         tools=[FileSearchTool(vector_store_ids=["{store_id}"], max_num_results=3)],
     )
 """

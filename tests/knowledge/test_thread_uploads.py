@@ -275,19 +275,16 @@ def test_thread_uploads_is_validated_at_deploy(value):
 
 
 PYTHON_WORKFLOW = """
-from agents import Agent, FileSearchTool, OpenAIChatCompletionsModel
-from openai import AsyncOpenAI
+from agents import Agent, FileSearchTool
 
 ID = "thread-files-python"
 THREAD_UPLOADS = {{"index": True}}
+PROVIDER = {{"type": "chat_completions", "base_url": "{base_url}"}}
 
 
 def build_agent(run):
-    model = OpenAIChatCompletionsModel(
-        model="fake-model", openai_client=AsyncOpenAI(base_url="{base_url}", api_key="unused")
-    )
     tools = [FileSearchTool(vector_store_ids=[])]
-    return Agent(name="Files", instructions="Search first.", model=model, tools=tools)
+    return Agent(name="Files", instructions="Search first.", model="fake-model", tools=tools)
 """
 
 

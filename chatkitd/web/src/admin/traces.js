@@ -24,6 +24,14 @@ export async function traceView(api, threadId, go = null) {
   const more = h("button", { type: "button", class: "secondary", text: "Older runs", hidden: true });
   let after = null;
   const load = async () => {
+    more.disabled = true; // one page at a time: a second click would fetch the same page again
+    try {
+      return await loadPage();
+    } finally {
+      more.disabled = false;
+    }
+  };
+  const loadPage = async () => {
     const page = await api(withQuery("/v1/chatkit/traces", { thread_id: threadId, limit: TRACES_PER_PAGE, after }));
     for (const summary of page.data || []) {
       let trace = summary;

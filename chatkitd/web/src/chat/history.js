@@ -92,9 +92,18 @@ export class History {
     // A refresh (a live title, a reload of the list) must not pull the input out
     // from under someone renaming a thread; finishing the rename renders anyway.
     if (this.renaming) return;
+    // Focus on a row stays on that row's same control: a refresh must not throw a keyboard
+    // user (or the drawer's focus trap) out of the list.
+    const active = this.chat.shadowRoot.activeElement;
+    const focused = active && this.list.contains(active) ? { id: active.closest("li").dataset.threadId, cls: active.className } : null;
     this.list.replaceChildren(...this.threads.map((thread) => this._entry(thread)));
     if (!this.threads.length) this.list.append(h("li", { class: "ck-thread-empty" }, this.chat.t("noConversations")));
     this.markActive(this.activeId);
+    if (focused) {
+      const row = [...this.list.children].find((li) => li.dataset.threadId === focused.id);
+      const again = row && [...row.querySelectorAll("button")].find((b) => b.className === focused.cls);
+      (again || this.chat.historyEl.querySelector(".ck-thread-open") || this.chat.layout.closeButton).focus();
+    }
   }
 
   _entry(thread) {

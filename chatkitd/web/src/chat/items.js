@@ -4,14 +4,14 @@
 // conversation exactly as its user did. Rendering is a pure function of the item:
 // the chat re-renders an item whenever a stream event changes it.
 
-import { escapeHtml, renderMarkdown, safeUrl } from "./markdown.js";
+import { escapeHtml, renderMarkdown, safeUrl, streamingPart } from "./markdown.js";
 import { render as renderWidget } from "./widgets.js";
 import { withClass as h } from "./dom.js";
 import { english } from "./i18n.js";
 
-function sourceLink(source) {
+function sourceLink(source, t) {
   const li = h("li", "ck-source");
-  const label = source.title || source.label || source.filename || source.url || "source";
+  const label = source.title || source.label || source.filename || source.url || t("source");
   const href = source.type === "url" ? safeUrl(source.url) : null;
   if (href) {
     const a = h("a", null, label);
@@ -61,13 +61,15 @@ function assistantMessage(item, ctx) {
   const el = h("div", "ck-assistant-body");
   const sources = [];
   for (const part of item.content || []) {
-    el.append(renderMarkdown(h("div", "ck-markdown"), part.text, { copyLabel: ctx.t("copyCode") }));
+    // While it streams, an unfinished table or formula waits for the rest (streamingPart).
+    const text = ctx.streaming ? streamingPart(part.text) : part.text;
+    el.append(renderMarkdown(h("div", "ck-markdown"), text, { copyLabel: ctx.t("copyCode") }));
     for (const annotation of part.annotations || []) if (annotation.source) sources.push(annotation.source);
   }
   if (sources.length) {
     const list = h("ol", "ck-sources");
     list.setAttribute("aria-label", ctx.t("sources"));
-    for (const source of sources) list.append(sourceLink(source));
+    for (const source of sources) list.append(sourceLink(source, ctx.t));
     el.append(list);
   }
   return el;
@@ -103,7 +105,7 @@ function taskBody(task, t) {
   if (task.queries && task.queries.length) body.append(h("div", "ck-task-queries", task.queries.join(" · ")));
   if (task.sources && task.sources.length) {
     const list = h("ul", "ck-sources");
-    for (const source of task.sources) list.append(sourceLink(source));
+    for (const source of task.sources) list.append(sourceLink(source, t));
     body.append(list);
   }
   return body;

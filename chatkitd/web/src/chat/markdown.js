@@ -82,6 +82,18 @@ md.renderer.rules.fence = (tokens, i) => {
 };
 md.renderer.rules.code_block = md.renderer.rules.fence;
 
+// A column's alignment (`|:--|--:|`) as a class, not markdown-it's style attribute: the chat
+// runs in pages whose Content-Security-Policy allows no inline styles.
+md.core.ruler.push("ck_align_classes", (state) => {
+  for (const token of state.tokens) {
+    const style = (token.type === "th_open" || token.type === "td_open") && token.attrGet("style");
+    const align = style && /^text-align:(left|center|right)$/.exec(style);
+    if (!align) continue;
+    token.attrs = token.attrs.filter(([name]) => name !== "style");
+    token.attrJoin("class", `ck-align-${align[1]}`);
+  }
+});
+
 // Wide tables scroll sideways inside the message instead of widening the chat.
 md.renderer.rules.table_open = () => '<div class="ck-table-wrap"><table>';
 md.renderer.rules.table_close = () => "</table></div>";
@@ -104,6 +116,54 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
     node.setAttribute("rel", "noopener noreferrer");
   }
 });
+
+const FENCE = /^\s{0,3}(`{3,}|~{3,})/;
+const TABLE_ROW = /^\s{0,3}\|/;
+const DELIMITER_ROW = /^\s{0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+
+/**
+ * The part of a streaming answer to show now: its unfinished tail is held back where it would
+ * flash as raw syntax and then jump — a table whose delimiter row (`|---|---|`) is not complete
+ * yet (header and all), and a display formula (`$$`, `\[`) not yet closed. Code fences need
+ * nothing (an unclosed fence is a code block to the end) and a lone inline `$` stays text (it may
+ * be a price). The finished answer is rendered whole.
+ */
+export function streamingPart(source) {
+  const text = String(source ?? "");
+  const lines = text.split("\n");
+  // Where display math may open: outside code fences, line by line.
+  let fence = null;
+  let offset = 0;
+  let mathOpen = -1; // offset of the unclosed opener, or -1
+  for (const line of lines) {
+    const opener = line.match(FENCE);
+    if (fence) {
+      if (opener && opener[1][0] === fence[0] && opener[1].length >= fence.length) fence = null;
+    } else if (opener) {
+      fence = opener[1];
+    } else {
+      for (const m of line.matchAll(/\$\$|\\\[|\\\]/g)) {
+        const at = offset + m.index;
+        if (m[0] === "$$") mathOpen = mathOpen === -1 ? at : -1;
+        else if (m[0] === "\\[" && mathOpen === -1) mathOpen = at;
+        else if (m[0] === "\\]") mathOpen = -1;
+      }
+    }
+    offset += line.length + 1;
+  }
+  if (fence) return text; // inside a code block: shown as it grows
+  if (mathOpen !== -1) return text.slice(0, mathOpen);
+  // Trailing table lines (each starting with "|"): held back until the delimiter row is whole
+  // (a line after it has begun: until then "|--" may still become "|---|---|").
+  const ended = lines[lines.length - 1] === ""; // the text ends with a newline
+  const end = ended ? lines.length - 1 : lines.length;
+  let first = end;
+  while (first > 0 && TABLE_ROW.test(lines[first - 1])) first -= 1;
+  const rows = lines.slice(first, end);
+  if (!rows.length) return text;
+  const established = rows.length >= 2 && DELIMITER_ROW.test(rows[1]) && (rows.length > 2 || ended);
+  return established ? text : lines.slice(0, first).join("\n");
+}
 
 /** Markdown source -> sanitized HTML (code uncoloured, math as TeX until rich.js upgrades it). */
 export function markdownToHtml(source) {
@@ -137,6 +197,12 @@ function loadRich() {
   return loading;
 }
 
+// KaTeX positions its spans with style attributes. Parsed as HTML, those break a page whose
+// Content-Security-Policy allows no inline styles (the chat runs in integrators' pages): they
+// are parsed as data attributes instead and set through the CSSOM, which CSP does not govern.
+// KaTeX writes ` style="…"` only as markup (a quote in text or a value is escaped).
+const STYLE_ATTR = / style=(?=")/g;
+
 /** Colour code and typeset math inside `el` (rendered by renderMarkdown). */
 function upgrade(el) {
   for (const code of el.querySelectorAll("code[data-lang]:not([data-highlighted])")) {
@@ -145,7 +211,11 @@ function upgrade(el) {
   }
   for (const span of el.querySelectorAll(".ck-math:not([data-typeset])")) {
     const html = rich.typeset(span.textContent, span.dataset.display === "1");
-    span.innerHTML = DOMPurify.sanitize(html, MATH_PURIFY);
+    span.innerHTML = DOMPurify.sanitize(html.replace(STYLE_ATTR, " data-ck-style="), MATH_PURIFY);
+    for (const node of span.querySelectorAll("[data-ck-style]")) {
+      node.style.cssText = node.dataset.ckStyle;
+      node.removeAttribute("data-ck-style");
+    }
     span.dataset.typeset = "1";
   }
   // Rendered nodes are inserted right after rendering: adopt the styles into wherever they landed.

@@ -57,6 +57,7 @@ function spacing(el, prop, value) {
   el.style[prop] = [side(top, y), side(right, x), side(bottom, y), side(left, x)].join(" ");
 }
 
+const BORDER_STYLES = new Set(["solid", "dashed", "dotted", "double", "groove", "ridge", "inset", "outset", "none", "hidden"]);
 const ALIGN = { start: "flex-start", end: "flex-end", center: "center", baseline: "baseline", stretch: "stretch" };
 const JUSTIFY = { ...ALIGN, between: "space-between", around: "space-around", evenly: "space-evenly" };
 const ICON_SIZE = { xs: 12, sm: 14, md: 16, lg: 20, xl: 24, "2xl": 32, "3xl": 40 };
@@ -86,7 +87,9 @@ function boxStyle(el, node, scheme) {
   if (node.aspectRatio != null) s.aspectRatio = String(node.aspectRatio);
   if (node.border != null) {
     const b = typeof node.border === "number" ? { size: node.border } : node.border;
-    if (b.size != null) s.border = `${b.size}px ${b.style || "solid"} ${color(b.color, scheme) || "var(--ck-border)"}`;
+    // Each part checked: with var() in it, a shorthand takes any text as it is (a url(...) too).
+    const style = BORDER_STYLES.has(b.style) ? b.style : "solid";
+    if (typeof b.size === "number") s.border = `${b.size}px ${style} ${color(b.color, scheme) || "var(--ck-border)"}`;
   }
 }
 
