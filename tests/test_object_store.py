@@ -19,6 +19,7 @@ from tests.conftest import ADMIN_KEY
 from tests.support.chat import error_of, user_input
 from tests.support.fake_llm import fake_llm
 from tests.support.harness import deploy_yaml
+from tests.support.races import distinct_bodies, one_wins
 from tests.support.s3 import Bucket, S3Server, environment, moto_server
 from tests.support.servers import RunningServer, start_server
 
@@ -150,6 +151,17 @@ def test_previews_are_read_from_the_bucket(server, bucket, user, chat_for):
         assert preview.status_code == 200
         assert (preview.content, preview.headers["content-type"]) == (PNG, "image/png")
         assert preview.headers["content-length"] == str(len(PNG))
+
+
+def test_one_upload_link_posted_at_once_stores_one_clients_bytes_whole(server, bucket, user, chat_for):
+    # In parts (over PART_SIZE), as a large file goes: one client's bytes, whole, and nothing else
+    # left in the bucket by the others (no object, no unfinished multipart upload).
+    chat = chat_for(user, chatkit_configuration=UPLOADS)
+    created = chat.call("attachments.create", name="race.png", size=PART_SIZE + 2, mime_type="image/png")
+    before = set(bucket.keys())
+    one_wins(created["upload_descriptor"]["url"], distinct_bodies(4, PART_SIZE + 1))
+    assert len(set(bucket.keys()) - before) == 1
+    assert bucket.unfinished_uploads() == []
 
 
 def test_deletes_follow_attachments_and_threads(server, client, bucket, user, chat_for):

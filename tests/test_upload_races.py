@@ -6,9 +6,7 @@ database (and a data dir). Each limit must hold; no request answers 500.
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,27 +16,11 @@ from openai import OpenAI
 
 from tests.support.chat import error_of, new_session
 from tests.support.processes import serve_process
+from tests.support.races import PNG_HEADER, all_at_once, distinct_bodies, one_wins, upload_to
 from tests.support.servers import TESTED_BACKENDS, fresh_database
 
-PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 LIMITED = {"file_upload": {"enabled": True, "max_files": 2, "max_file_size": 1}}
 MANY = {"file_upload": {"enabled": True, "max_files": 50, "max_file_size": 1}}
-
-
-def _all_at_once(calls: list[Callable[[], httpx2.Response]]) -> list[httpx2.Response]:
-    """Run the calls in parallel threads, released together."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], httpx2.Response]) -> httpx2.Response:
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
-def _upload_to(url: str, body: bytes) -> Callable[[], httpx2.Response]:
-    return lambda: httpx2.post(url, files={"file": ("race.png", body, "image/png")}, timeout=60)
 
 
 def _direct(base_url: str, secret: str, body: bytes) -> Callable[[], httpx2.Response]:
@@ -65,39 +47,19 @@ def _path(url: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
-def _bodies(count: int, size: int = 200 * 1024) -> list[bytes]:
-    """Distinct bodies: which client's bytes were stored is plain to see."""
-    return [PNG_HEADER + bytes([index + 1]) * size for index in range(count)]
-
-
-def _one_wins(url: str, bodies: list[bytes]) -> None:
-    responses = _all_at_once([_upload_to(url, body) for body in bodies])
-    statuses = [r.status_code for r in responses]
-    assert statuses.count(200) == 1, statuses
-    for response in responses:
-        if response.status_code != 200:
-            assert response.status_code == 409, response.text
-            assert error_of(response)["code"] in ("upload_in_progress", "already_uploaded")
-    winner = statuses.index(200)
-    # The stored bytes are the winner's, whole: read back through the signed preview link.
-    preview = httpx2.get(responses[winner].json()["preview_url"], timeout=30)
-    assert preview.status_code == 200
-    assert preview.content == bodies[winner]
-
-
 def test_one_upload_link_posted_at_once_stores_one_clients_bytes_whole(user, chat_for):
     chat = chat_for(user, chatkit_configuration=MANY)
     for _ in range(3):
         created = chat.call("attachments.create", name="race.png", size=1000, mime_type="image/png")
-        _one_wins(created["upload_descriptor"]["url"], _bodies(6))
+        one_wins(created["upload_descriptor"]["url"], distinct_bodies(6))
 
 
 def test_a_finished_upload_link_answers_409(user, chat_for):
     chat = chat_for(user, chatkit_configuration=MANY)
     created = chat.call("attachments.create", name="once.png", size=10, mime_type="image/png")
     url = created["upload_descriptor"]["url"]
-    assert _upload_to(url, PNG_HEADER + b"first")().status_code == 200
-    again = _upload_to(url, PNG_HEADER + b"second")()
+    assert upload_to(url, PNG_HEADER + b"first")().status_code == 200
+    again = upload_to(url, PNG_HEADER + b"second")()
     assert again.status_code == 409 and error_of(again)["code"] == "already_uploaded"
 
 
@@ -105,9 +67,9 @@ def test_a_failed_upload_frees_the_link_for_a_retry(user, chat_for):
     chat = chat_for(user, chatkit_configuration=MANY)
     created = chat.call("attachments.create", name="retry.png", size=10, mime_type="image/png")
     url = created["upload_descriptor"]["url"]
-    too_big = _upload_to(url, PNG_HEADER + b"x" * (1024 * 1024))()
+    too_big = upload_to(url, PNG_HEADER + b"x" * (1024 * 1024))()
     assert too_big.status_code == 413
-    retried = _upload_to(url, PNG_HEADER + b"fits")()
+    retried = upload_to(url, PNG_HEADER + b"fits")()
     assert retried.status_code == 200, retried.text
     assert httpx2.get(retried.json()["preview_url"]).content == PNG_HEADER + b"fits"
 
@@ -123,19 +85,19 @@ def _accepted(responses: list[httpx2.Response], allowed: int) -> None:
 
 def test_max_files_holds_for_parallel_direct_uploads(server, user, chat_for):
     chat = chat_for(user, chatkit_configuration=LIMITED)
-    _accepted(_all_at_once([_direct(server.base_url, chat.secret, b"%d" % i) for i in range(10)]), 2)
+    _accepted(all_at_once([_direct(server.base_url, chat.secret, b"%d" % i) for i in range(10)]), 2)
 
 
 def test_max_files_holds_for_parallel_attachments_create(server, user, chat_for):
     chat = chat_for(user, chatkit_configuration=LIMITED)
-    _accepted(_all_at_once([_create(server.base_url, chat.secret, f"f{i}.txt") for i in range(10)]), 2)
+    _accepted(all_at_once([_create(server.base_url, chat.secret, f"f{i}.txt") for i in range(10)]), 2)
 
 
 def test_max_files_holds_for_both_ways_at_once(server, user, chat_for):
     chat = chat_for(user, chatkit_configuration=LIMITED)
     calls = [_direct(server.base_url, chat.secret, b"d") for _ in range(5)]
     calls += [_create(server.base_url, chat.secret, "c.txt") for _ in range(5)]
-    _accepted(_all_at_once(calls), 2)
+    _accepted(all_at_once(calls), 2)
 
 
 def test_a_refused_or_failed_upload_does_not_use_up_a_file(server, user, chat_for):
@@ -172,9 +134,9 @@ def test_max_files_holds_across_processes(two_processes):
     admin_key, first, second = two_processes
     session = _session(first, admin_key, chatkit_configuration=LIMITED)
     targets = [first, second] * 5
-    _accepted(_all_at_once([_direct(t, session.client_secret, b"x") for t in targets]), 2)
+    _accepted(all_at_once([_direct(t, session.client_secret, b"x") for t in targets]), 2)
     session = _session(second, admin_key, chatkit_configuration=LIMITED)
-    _accepted(_all_at_once([_create(t, session.client_secret, "f.txt") for t in targets]), 2)
+    _accepted(all_at_once([_create(t, session.client_secret, "f.txt") for t in targets]), 2)
 
 
 def test_one_upload_link_across_processes(two_processes):
@@ -184,9 +146,9 @@ def test_one_upload_link_across_processes(two_processes):
     assert created.status_code == 200
     # The link names the first process; the same path and signature are posted to both.
     path = _path(created.json()["upload_descriptor"]["url"])
-    bodies = _bodies(6)
-    responses = _all_at_once(
-        [_upload_to(base + path, body) for base, body in zip([first, second] * 3, bodies, strict=True)]
+    bodies = distinct_bodies(6)
+    responses = all_at_once(
+        [upload_to(base + path, body) for base, body in zip([first, second] * 3, bodies, strict=True)]
     )
     statuses = [r.status_code for r in responses]
     assert statuses.count(200) == 1 and statuses.count(409) == 5, statuses

@@ -78,7 +78,8 @@ def test_tables_highlighted_code_and_math(recorded, ui_user):
 def test_markdown_renders_while_it_streams(recorded, ui_user):
     page = open_playground(recorded, ui_user, workflow="render-echo")
     rows = "\n".join(f"| row {i} | {i * i} |" for i in range(1, 7))
-    answer = f"| n | square |\n|---|---|\n{rows}\n\n```js\nconst a = 1;\nconst b = 2;\n```\ndone"
+    maths = "$$\n\\sum_{i=1}^{n} i = \\frac{n(n+1)}{2}\n$$"
+    answer = f"| n | square |\n|:---|---:|\n{rows}\n\n{maths}\n\n```js\nconst a = 1;\nconst b = 2;\n```\ndone"
     # Record what the chat shows after each change while the answer streams in.
     page.evaluate(
         """() => {
@@ -92,6 +93,7 @@ def test_markdown_renders_while_it_streams(recorded, ui_user):
               streaming: last.classList.contains("ck-streaming"),
               rows: last.querySelectorAll("tbody tr").length,
               code: last.querySelector(".ck-code code")?.textContent ?? null,
+              text: last.querySelector(".ck-markdown")?.innerText ?? "",
             });
           }).observe(root, { childList: true, subtree: true });
         }"""
@@ -106,6 +108,11 @@ def test_markdown_renders_while_it_streams(recorded, ui_user):
     partial_code = [s["code"] for s in streaming if s["code"] is not None]
     assert any(code != "const a = 1;\nconst b = 2;" for code in partial_code), partial_code
     assert seen[-1]["rows"] == 6
+    # No frame showed raw syntax that then jumped: a table's delimiter row being typed (header
+    # and all) or a display formula not yet closed waits for the rest, off screen.
+    raw = [s["text"] for s in streaming if "|" in s["text"] or "$$" in s["text"] or "---" in s["text"]]
+    assert raw == [], raw[:3]
+    expect(last_markdown(page).locator(".ck-math[data-display='1'] .katex-display")).to_have_count(1)
     expect(last_markdown(page).locator(".ck-code .hljs-keyword").first).to_have_text("const")
     expect(last_markdown(page).locator("p").last).to_have_text("done")
 

@@ -520,7 +520,7 @@ class ChatkitdChat extends HTMLElement {
     const index = this.items.findIndex((i) => i.id === item.id);
     if (index === -1) this.items.push(item);
     else this.items[index] = item;
-    const node = renderItem(item, this._ctx());
+    const node = renderItem(item, { ...this._ctx(), streaming: !!streaming });
     const old = this.nodes.get(item.id);
     if (!node) {
       if (old) old.remove();
@@ -712,9 +712,13 @@ class ChatkitdChat extends HTMLElement {
     } finally {
       this.streaming = null;
       finished();
-      for (const node of this.log.querySelectorAll(".ck-streaming")) {
-        node.classList.remove("ck-streaming");
-        if (stopped) node.classList.add("ck-stopped");
+      for (const [id, node] of this.nodes) {
+        if (!node.classList.contains("ck-streaming")) continue;
+        // Drawn whole now, held-back tail included (a stopped answer gets no final item).
+        const item = this.items.find((i) => i.id === id);
+        if (item) this._upsert(item, false);
+        else node.classList.remove("ck-streaming");
+        if (stopped) this.nodes.get(id)?.classList.add("ck-stopped");
       }
       this._setProgress(null);
       this.root.classList.remove("ck-busy");

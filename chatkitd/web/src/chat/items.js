@@ -4,7 +4,7 @@
 // conversation exactly as its user did. Rendering is a pure function of the item:
 // the chat re-renders an item whenever a stream event changes it.
 
-import { escapeHtml, renderMarkdown, safeUrl } from "./markdown.js";
+import { escapeHtml, renderMarkdown, safeUrl, streamingPart } from "./markdown.js";
 import { render as renderWidget } from "./widgets.js";
 import { withClass as h } from "./dom.js";
 import { english } from "./i18n.js";
@@ -61,7 +61,9 @@ function assistantMessage(item, ctx) {
   const el = h("div", "ck-assistant-body");
   const sources = [];
   for (const part of item.content || []) {
-    el.append(renderMarkdown(h("div", "ck-markdown"), part.text, { copyLabel: ctx.t("copyCode") }));
+    // While it streams, an unfinished table or formula waits for the rest (streamingPart).
+    const text = ctx.streaming ? streamingPart(part.text) : part.text;
+    el.append(renderMarkdown(h("div", "ck-markdown"), text, { copyLabel: ctx.t("copyCode") }));
     for (const annotation of part.annotations || []) if (annotation.source) sources.push(annotation.source);
   }
   if (sources.length) {

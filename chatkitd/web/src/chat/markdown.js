@@ -117,6 +117,54 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   }
 });
 
+const FENCE = /^\s{0,3}(`{3,}|~{3,})/;
+const TABLE_ROW = /^\s{0,3}\|/;
+const DELIMITER_ROW = /^\s{0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+
+/**
+ * The part of a streaming answer to show now: its unfinished tail is held back where it would
+ * flash as raw syntax and then jump — a table whose delimiter row (`|---|---|`) is not complete
+ * yet (header and all), and a display formula (`$$`, `\[`) not yet closed. Code fences need
+ * nothing (an unclosed fence is a code block to the end) and a lone inline `$` stays text (it may
+ * be a price). The finished answer is rendered whole.
+ */
+export function streamingPart(source) {
+  const text = String(source ?? "");
+  const lines = text.split("\n");
+  // Where display math may open: outside code fences, line by line.
+  let fence = null;
+  let offset = 0;
+  let mathOpen = -1; // offset of the unclosed opener, or -1
+  for (const line of lines) {
+    const opener = line.match(FENCE);
+    if (fence) {
+      if (opener && opener[1][0] === fence[0] && opener[1].length >= fence.length) fence = null;
+    } else if (opener) {
+      fence = opener[1];
+    } else {
+      for (const m of line.matchAll(/\$\$|\\\[|\\\]/g)) {
+        const at = offset + m.index;
+        if (m[0] === "$$") mathOpen = mathOpen === -1 ? at : -1;
+        else if (m[0] === "\\[" && mathOpen === -1) mathOpen = at;
+        else if (m[0] === "\\]") mathOpen = -1;
+      }
+    }
+    offset += line.length + 1;
+  }
+  if (fence) return text; // inside a code block: shown as it grows
+  if (mathOpen !== -1) return text.slice(0, mathOpen);
+  // Trailing table lines (each starting with "|"): held back until the delimiter row is whole
+  // (a line after it has begun: until then "|--" may still become "|---|---|").
+  const ended = lines[lines.length - 1] === ""; // the text ends with a newline
+  const end = ended ? lines.length - 1 : lines.length;
+  let first = end;
+  while (first > 0 && TABLE_ROW.test(lines[first - 1])) first -= 1;
+  const rows = lines.slice(first, end);
+  if (!rows.length) return text;
+  const established = rows.length >= 2 && DELIMITER_ROW.test(rows[1]) && (rows.length > 2 || ended);
+  return established ? text : lines.slice(0, first).join("\n");
+}
+
 /** Markdown source -> sanitized HTML (code uncoloured, math as TeX until rich.js upgrades it). */
 export function markdownToHtml(source) {
   return DOMPurify.sanitize(md.render(String(source ?? "")), PURIFY);
