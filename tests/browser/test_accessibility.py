@@ -181,3 +181,42 @@ def test_the_chat_works_from_the_keyboard_alone(recorded, ui_user):
     expect(chat.locator(".ck-history")).to_be_hidden()
     page.keyboard.press("Enter")
     expect(chat.locator(".ck-history")).to_be_visible()
+
+
+def test_the_admin_console_works_from_the_keyboard_alone(recorded, ui_user):
+    page = open_playground(recorded, ui_user)
+    hold_conversation(page)
+    page.goto(recorded.server.base_url + "/admin")
+    page.get_by_label("Admin key").focus()
+    page.keyboard.type(ADMIN_KEY)
+    page.keyboard.press("Enter")  # signs in
+    expect(page.locator("table.data")).to_be_visible()
+
+    def tab_to(name: str, limit: int = 60) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            label = page.evaluate(
+                "() => { const el = document.activeElement;"
+                " return el.getAttribute('aria-label') || el.textContent.trim(); }"
+            )
+            if label == name:
+                visible = page.evaluate(
+                    "() => getComputedStyle(document.activeElement).outlineStyle !== 'none'"
+                )
+                assert visible, f"{name} shows no focus"
+                return
+        raise AssertionError(f"Tab never reached {name}")
+
+    tab_to("Threads")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Threads", exact=True)).to_be_visible()
+    tab_to("Open thread hello admin")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Conversation").locator(".ck-item-user-message").first).to_be_visible()
+    span = page.locator("details.span-row-details").first
+    expect(span).to_be_visible()
+    span.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(span.locator("dl.span-facts")).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(span.locator("dl.span-facts")).to_be_hidden()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, RecordedPage
@@ -224,7 +225,9 @@ def test_the_playground_works_on_a_phone(browser, ui_server, ui_user):
     assert recorded.errors == []
 
 
-def test_the_dark_theme_covers_the_whole_page(recorded, ui_user):
+@pytest.mark.parametrize("width,height", [(1280, 820), (390, 844)], ids=["desktop", "phone"])
+def test_the_dark_theme_covers_the_whole_page(recorded, ui_user, width, height):
+    recorded.page.set_viewport_size({"width": width, "height": height})
     page = open_playground(recorded, ui_user)
     page.get_by_label("Theme").select_option("dark")
     page.get_by_role("button", name="Start new session").click()
@@ -241,7 +244,12 @@ def test_the_dark_theme_covers_the_whole_page(recorded, ui_user):
     for selector in ("body", ".page-header h1", ".panel label"):
         assert luminance(selector, "color") > 0.6, selector
     assert luminance("chatkitd-chat .ck-root") < 0.2
-    # Nothing light shows at the page's corners or between the panels.
-    for x, y in ((2, 2), (1270, 810), (300, 400)):
-        colour = page.evaluate(f"() => getComputedStyle(document.elementFromPoint({x}, {y})).backgroundColor")
-        assert colour != "rgb(255, 255, 255)" and colour != "rgb(243, 244, 247)", (x, y, colour)
+    # Nothing light shows at the page's corners or between the panels, from top to bottom
+    # (a phone scrolls down to the session form).
+    for scroll in (0, 100_000):
+        page.evaluate(f"() => window.scrollTo(0, {scroll})")
+        for x, y in ((2, 2), (width - 10, height - 10), (width // 4, height // 2)):
+            colour = page.evaluate(
+                f"() => getComputedStyle(document.elementFromPoint({x}, {y})).backgroundColor"
+            )
+            assert colour != "rgb(255, 255, 255)" and colour != "rgb(243, 244, 247)", (x, y, colour)

@@ -128,12 +128,9 @@ async function start({ keepSession = false } = {}) {
   const options = {
     api: keepSession && chat.options.api ? chat.options.api : { url: "/v1/chatkit/conversation", getClientSecret: mintSession },
     theme: { colorScheme: form.elements.scheme.value, density: "normal" },
-    startScreen: {
-      greeting: `Try the ${choices.id} workflow`,
-      prompts: choices.id === "demo" ? DEMO_PROMPTS : [],
-    },
+    // The greeting and the placeholder are the chat's own, in the user's language.
+    startScreen: { prompts: choices.id === "demo" ? DEMO_PROMPTS : [] },
     composer: {
-      placeholder: `Message the ${choices.id} workflow`,
       attachments: { enabled: true },
       // The mic shows when the server can transcribe for this workflow (CHATKITD_TRANSCRIPTION_*).
       dictation: { enabled: choices.dictation },
