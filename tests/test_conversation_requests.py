@@ -181,10 +181,13 @@ def test_widget_actions(chat, client):
         i for i in client.beta.chatkit.threads.list_items(stream.thread_id).data if i.type == "chatkit.widget"
     )
     assert "Clicked 2 times" in rest_widget.widget
-    unknown = chat.post(
-        "threads.sync_custom_action", thread_id=stream.thread_id, item_id=widget["id"], action={"type": "x"}
-    )
-    assert unknown.status_code == 400 and error_of(unknown)["param"] == "params.action.type"
+    # An action the demo does not have is a 400 before anything streams, sync or streamed (the
+    # streamed one was an error event inside a 200 stream, where every other workflow answers 400).
+    for kind in ("threads.sync_custom_action", "threads.custom_action"):
+        unknown = chat.post(kind, thread_id=stream.thread_id, item_id=widget["id"], action={"type": "x"})
+        assert unknown.status_code == 400 and error_of(unknown)["param"] == "params.action.type", kind
+        expected = "Workflow 'demo' has no action 'x' (its actions: demo.increment)."
+        assert error_of(unknown)["message"] == expected
 
 
 def test_task_group_tasks_and_progress(chat, client):

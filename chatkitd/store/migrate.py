@@ -7,8 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from chatkitd.store import projection
 from chatkitd.store.db import Database
+from chatkitd.store.projection_version import check_version
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -27,7 +27,7 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         config.attributes["connection"] = sync_connection
         command.upgrade(config, revision)
         if revision == "head":
-            projection.check_version(sync_connection)
+            check_version(sync_connection)
 
     async with db.write() as conn:
         await conn.run_sync(run)
@@ -58,7 +58,7 @@ async def check_current(db: Database) -> None:
                 f"{', '.join(sorted(wanted))}: run `chatkitd migrate` first "
                 "(CHATKITD_MIGRATE_ON_START=false, so the server does not migrate by itself)."
             )
-        projection.check_version(sync_connection)
+        check_version(sync_connection)
 
     async with db.read() as conn:
         await conn.run_sync(run)

@@ -27,17 +27,20 @@ from chatkit.types import ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
 
 from chatkitd.store import tables
+from chatkitd.store.projection_version import (
+    NAME,
+    VERSION,
+    ProjectionOutOfDate,
+    check_version,
+    stored_version,
+)
 from chatkitd.store.rest_shapes import thread_resource, to_rest
 
-VERSION = 1
-NAME = "rest"  # the row of ``projections`` that holds the REST shapes' version
+__all__ = ["VERSION", "ProjectionOutOfDate", "check_version", "reproject_all", "stored_version"]
+
 BATCH = 2000
 
 _items = TypeAdapter(ThreadItem)
-
-
-class ProjectionOutOfDate(RuntimeError):
-    """The database's stored REST shapes are not the version this chatkitd writes."""
 
 
 def dumps(value: Any) -> str:
@@ -59,23 +62,6 @@ def thread_rest_json(data: str, user: str, created_at: float) -> str:
 
 def item_rest_json(data: str) -> str | None:
     return item_rest(_items.validate_json(data))
-
-
-def stored_version(conn: sa.Connection) -> int | None:
-    """The version the database's rows hold (None before the table exists)."""
-    if not sa.inspect(conn).has_table(tables.projections.name):
-        return None
-    p = tables.projections
-    return conn.scalar(sa.select(p.c.version).where(p.c.name == NAME))
-
-
-def check_version(conn: sa.Connection) -> None:
-    found = stored_version(conn)
-    if found != VERSION:
-        raise ProjectionOutOfDate(
-            f"The database's stored REST shapes are version {found}, and this chatkitd writes "
-            f"version {VERSION}: a migration calling chatkitd.store.projection.reproject_all is missing."
-        )
 
 
 def reproject_all(conn: sa.Connection) -> None:

@@ -70,7 +70,7 @@ from chatkitd import clock
 from chatkitd.context import RequestContext
 from chatkitd.errors import InvalidRequest
 from chatkitd.store.threads import ThreadStore
-from chatkitd.workflows.base import Workflow
+from chatkitd.workflows.base import Workflow, declared_action
 from chatkitd.workflows.events import chunk_words, stream_assistant_message
 
 # Deltas of one answer, at most: an echo of a long message streams several words per delta.
@@ -305,6 +305,10 @@ class DemoWorkflow(Workflow):
             type="custom", tasks=tasks, expanded=False, summary=CustomSummary(title="Thought it through")
         )
         yield ThreadItemDoneEvent(item=group.model_copy(update={"workflow": done}))
+
+    def check_action(self, action_type: str) -> None:
+        """An action the demo does not have is a 400 before anything streams, as for every workflow."""
+        declared_action(self.id, {INCREMENT: INCREMENT}, action_type)
 
     def action(
         self,

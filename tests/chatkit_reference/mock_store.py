@@ -9,7 +9,10 @@ becomes a chatkitd context for that user in one project.
 The reference names its databases with shared in-memory SQLite URIs; each name
 becomes one file, so two stores opened on the same name share their data, as
 there. aiosqlite's connections belong to the event loop that opened them and
-each reference test runs in a loop of its own, so the store is opened per loop.
+each reference test runs in a loop of its own, so the store is opened per loop,
+and closed as the test ends (``close_this_loop``, an autouse fixture of the
+laid-out ``conftest.py``): a database left open was garbage-collected with a
+warning per test.
 """
 
 from __future__ import annotations
@@ -34,6 +37,18 @@ from chatkitd.store.threads import ThreadStore
 _ROOT = Path(tempfile.mkdtemp(prefix="chatkitd-reference-"))
 _FILES: dict[str, Path] = {}  # the reference's database name -> its SQLite file
 _TEMPLATE = _ROOT / "migrated.sqlite"
+_STORES: list[SQLiteStore] = []  # every store made, to close what each test's loop opened
+
+
+async def close_this_loop() -> None:
+    """Dispose of the databases the running loop opened, before the loop goes."""
+    loop = asyncio.get_running_loop()
+    for made in _STORES:
+        opened = made._opened.pop(loop, None)
+        if opened is not None:
+            await opened[0].db.dispose()
+        for key in [key for key in made._contexts if key[0] is loop]:
+            del made._contexts[key]
 
 
 async def _migrated_copy(target: Path) -> None:
@@ -51,6 +66,7 @@ class SQLiteStore(Store[Any]):
         self._file = _FILES.setdefault(self.db_path, _ROOT / f"db{len(_FILES)}.sqlite")
         self._opened: dict[asyncio.AbstractEventLoop, tuple[ThreadStore, str]] = {}
         self._contexts: dict[tuple[asyncio.AbstractEventLoop, str], ChatkitdContext] = {}
+        _STORES.append(self)
 
     async def _store(self) -> tuple[ThreadStore, str]:
         loop = asyncio.get_running_loop()

@@ -48,6 +48,17 @@ class TestChatkitdStore(reference.TestStore):
     def teardown_method(self, method):
         pass
 """
+# Each test closes the databases its loop opened (mock_store.close_this_loop).
+CONFTEST = """import pytest
+from helpers.mock_store import close_this_loop
+
+
+@pytest.fixture(autouse=True)
+async def _close_chatkitd_stores():
+    yield
+    await close_this_loop()
+"""
+
 # The reference's pytest settings (its pyproject.toml), in a folder of their own.
 PYTEST_INI = """[pytest]
 asyncio_mode = auto
@@ -114,6 +125,7 @@ def lay_out(archive: Path, root: Path) -> None:
     (tests / "helpers" / "__init__.py").write_text("")
     shutil.copy(HERE / "mock_store.py", tests / "helpers" / "mock_store.py")
     (tests / "test_chatkitd_store.py").write_text(STORE_TESTS)
+    (tests / "conftest.py").write_text(CONFTEST)
     (root / "pytest.ini").write_text(PYTEST_INI)
 
 
