@@ -4,11 +4,12 @@ transcription server on loopback, and the text lands in the message box."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ADMIN_KEY, CHROMIUM, CHROMIUM_ARGS, WORKFLOWS, RecordedPage
 from tests.browser.support import assistant_messages, open_playground
@@ -51,61 +52,64 @@ def microphone_browser() -> Iterator[object]:
             launched.close()
 
 
-def test_dictation_fills_the_message_box_from_the_microphone(microphone_browser, dictating_server, endpoint):
-    context = microphone_browser.new_context(viewport={"width": 1100, "height": 760}, locale="de-DE")
+@contextlib.contextmanager
+def microphone_page(browser, server: RunningServer, locale: str) -> Iterator[tuple[RecordedPage, Page]]:
+    """The playground on `server` (render-echo) with the microphone granted; no page errors after."""
+    context = browser.new_context(viewport={"width": 1100, "height": 760}, locale=locale)
     context.set_default_timeout(15_000)
-    context.grant_permissions(["microphone"], origin=dictating_server.base_url)
-    recorded = RecordedPage(context.new_page(), dictating_server)
+    context.grant_permissions(["microphone"], origin=server.base_url)
+    recorded = RecordedPage(context.new_page(), server)
     try:
-        page = open_playground(recorded, f"ui_{uuid.uuid4().hex[:8]}", workflow="render-echo")
-        chat = page.locator("chatkitd-chat")
-        box = chat.get_by_role("textbox", name="Nachricht", exact=True)
-        box.fill("Notiz:")
-        mic = chat.get_by_role("button", name="Diktieren", exact=True)
-        mic.click()
-        stop = chat.get_by_role("button", name="Diktat beenden", exact=True)
-        expect(stop).to_have_attribute("aria-pressed", "true")
-        page.wait_for_timeout(1200)  # a second of the fake microphone's tone
-        stop.click()
-        expect(box).to_have_value("Notiz: hello from the microphone")
-        expect(chat.get_by_role("button", name="Diktieren", exact=True)).to_have_attribute(
-            "aria-pressed", "false"
-        )
-        assert "input.transcribe" in recorded.types()
-        [sent] = endpoint.requests
-        upload = sent["fields"]["file"]
-        assert upload["content_type"] in ("audio/webm", "audio/ogg", "audio/mp4")
-        assert len(upload["data"]) > 1000  # a real recording, not an empty blob
-        assert upload["data"][:4] == b"\x1aE\xdf\xa3"  # the WebM (EBML) signature Chromium records in
-        assert sent["fields"]["language"] == "de"
-        box.press("Enter")
-        expect(assistant_messages(page).last).to_have_text("Echo: Notiz: hello from the microphone")
-        expect(chat.get_by_role("button", name="Nachricht senden", exact=True)).to_be_visible()
-
-        # The endpoint failing is said in the composer; nothing typed is lost.
-        endpoint.status = 500
-        box.fill("kept")
-        chat.get_by_role("button", name="Diktieren", exact=True).click()
-        page.wait_for_timeout(400)
-        chat.get_by_role("button", name="Diktat beenden", exact=True).click()
-        expect(chat.locator(".ck-composer-error")).to_contain_text("transcription endpoint failed")
-        expect(box).to_have_value("kept")
+        yield recorded, open_playground(recorded, f"ui_{uuid.uuid4().hex[:8]}", workflow="render-echo")
     finally:
-        endpoint.status = 200
         context.close()
     assert recorded.errors == []
     assert recorded.foreign_requests() == []
 
 
+def test_dictation_fills_the_message_box_from_the_microphone(microphone_browser, dictating_server, endpoint):
+    try:
+        with microphone_page(microphone_browser, dictating_server, "de-DE") as (recorded, page):
+            chat = page.locator("chatkitd-chat")
+            box = chat.get_by_role("textbox", name="Nachricht", exact=True)
+            box.fill("Notiz:")
+            mic = chat.get_by_role("button", name="Diktieren", exact=True)
+            mic.click()
+            stop = chat.get_by_role("button", name="Diktat beenden", exact=True)
+            expect(stop).to_have_attribute("aria-pressed", "true")
+            page.wait_for_timeout(1200)  # a second of the fake microphone's tone
+            stop.click()
+            expect(box).to_have_value("Notiz: hello from the microphone")
+            expect(chat.get_by_role("button", name="Diktieren", exact=True)).to_have_attribute(
+                "aria-pressed", "false"
+            )
+            assert "input.transcribe" in recorded.types()
+            [sent] = endpoint.requests
+            upload = sent["fields"]["file"]
+            assert upload["content_type"] in ("audio/webm", "audio/ogg", "audio/mp4")
+            assert len(upload["data"]) > 1000  # a real recording, not an empty blob
+            assert upload["data"][:4] == b"\x1aE\xdf\xa3"  # the WebM (EBML) signature Chromium records in
+            assert sent["fields"]["language"] == "de"
+            box.press("Enter")
+            expect(assistant_messages(page).last).to_have_text("Echo: Notiz: hello from the microphone")
+            expect(chat.get_by_role("button", name="Nachricht senden", exact=True)).to_be_visible()
+
+            # The endpoint failing is said in the composer; nothing typed is lost.
+            endpoint.status = 500
+            box.fill("kept")
+            chat.get_by_role("button", name="Diktieren", exact=True).click()
+            page.wait_for_timeout(400)
+            chat.get_by_role("button", name="Diktat beenden", exact=True).click()
+            expect(chat.locator(".ck-composer-error")).to_contain_text("transcription endpoint failed")
+            expect(box).to_have_value("kept")
+    finally:
+        endpoint.status = 200
+
+
 def test_the_mic_is_hidden_when_the_server_cannot_transcribe(microphone_browser, ui_server):
     """No CHATKITD_TRANSCRIPTION_*: the playground offers no mic; a page that turns dictation on
     anyway loses its mic at the server's first `transcription_not_supported`, saying why."""
-    context = microphone_browser.new_context(viewport={"width": 1100, "height": 760}, locale="en-US")
-    context.set_default_timeout(15_000)
-    context.grant_permissions(["microphone"], origin=ui_server.base_url)
-    recorded = RecordedPage(context.new_page(), ui_server)
-    try:
-        page = open_playground(recorded, f"ui_{uuid.uuid4().hex[:8]}", workflow="render-echo")
+    with microphone_page(microphone_browser, ui_server, "en-US") as (recorded, page):
         chat = page.locator("chatkitd-chat")
         expect(chat.get_by_role("textbox", name="Message", exact=True)).to_be_visible()
         mic = chat.locator(".ck-dictate")
@@ -123,6 +127,3 @@ def test_the_mic_is_hidden_when_the_server_cannot_transcribe(microphone_browser,
         expect(chat.locator(".ck-composer-error")).to_contain_text("Dictation is off")
         expect(mic).to_be_hidden()
         assert "input.transcribe" in recorded.types()
-    finally:
-        context.close()
-    assert recorded.errors == []
