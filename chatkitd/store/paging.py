@@ -113,7 +113,9 @@ def cursor_seq(table: FromClause, scope: Sequence[ColumnElement[bool]], param: s
     return select(table.c.seq).where(table.c.id == bindparam(param), *scope)
 
 
-def keyset(query: Select, table: FromClause, cursor_scope: Sequence[ColumnElement[bool]], how: Plan) -> Select:
+def keyset(
+    query: Select, table: FromClause, cursor_scope: Sequence[ColumnElement[bool]], how: Plan
+) -> Select:
     """``query`` bounded by the window's cursors, in the plan's order, ``limit`` rows.
 
     The statement's parameters: ``after``, ``before`` (the cursor ids, when the
@@ -162,7 +164,11 @@ async def check_cursors(db: Database, statement: Select, window: Window, params:
 
 
 async def page_on(
-    conn: AsyncConnection, query: Select, table: FromClause, window: Window, scope: Sequence[ColumnElement[bool]]
+    conn: AsyncConnection,
+    query: Select,
+    table: FromClause,
+    window: Window,
+    scope: Sequence[ColumnElement[bool]],
 ) -> tuple[list[Any], bool]:
     """One page of ``query`` on an open connection (inside a transaction the caller holds):
     ``keyset`` with literal scope, for lists that are not hot enough for a statement built

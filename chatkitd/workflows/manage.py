@@ -14,9 +14,9 @@ from typing import Any
 
 from chatkitd import clock
 from chatkitd.errors import InvalidRequest, NotFound
+from chatkitd.store.paging import Window
 from chatkitd.workflows.definitions import Deployable, read_deployable
 from chatkitd.workflows.deploy import check_loads
-from chatkitd.store.paging import Window
 from chatkitd.workflows.registry import WorkflowRegistry, WorkflowSummary, WorkflowVersion
 
 

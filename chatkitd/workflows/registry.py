@@ -279,7 +279,9 @@ class WorkflowRegistry:
         """One workflow as ``page_workflows`` lists it; None if it has no version in the project."""
         query, _ = self._summaries(project_id)
         async with self._db().read() as conn:
-            row = (await conn.execute(query.where(tables.workflow_versions.c.workflow_id == workflow_id))).first()
+            row = (
+                await conn.execute(query.where(tables.workflow_versions.c.workflow_id == workflow_id))
+            ).first()
         return WorkflowSummary.from_row(row) if row is not None else None
 
     async def page_versions(
