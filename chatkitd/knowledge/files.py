@@ -19,7 +19,7 @@ from chatkitd.blobs import BlobStore, BlobTooLarge, read_all
 from chatkitd.errors import InvalidRequest, NotFound, PayloadTooLarge
 from chatkitd.knowledge import tables
 from chatkitd.knowledge.ids import new_file_id
-from chatkitd.knowledge.index_rows import detach_everywhere
+from chatkitd.knowledge.index_rows import Collector, detach_everywhere
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Window, page_on
 
@@ -105,10 +105,13 @@ def _not_found(file_id: str) -> NotFound:
 
 
 class FileStore:
-    def __init__(self, db: Database, blobs: BlobStore, max_bytes: int) -> None:
+    def __init__(
+        self, db: Database, blobs: BlobStore, max_bytes: int, collector: Collector | None = None
+    ) -> None:
         self.db = db
         self.blobs = blobs
         self.max_bytes = max_bytes
+        self.collector = collector or Collector(db)
 
     async def create(
         self,
@@ -196,7 +199,8 @@ class FileStore:
             found = await conn.execute(delete(F).where(F.c.id == file_id, F.c.project_id == project_id))
             if found.rowcount == 0:
                 raise _not_found(file_id)
-            await detach_everywhere(conn, project_id, file_id)
+            orphaned = await detach_everywhere(conn, project_id, file_id)
+        self.collector.collect(orphaned)
         await self.blobs.delete(project_id, file_id)
         await self.blobs.delete(project_id, text_blob_id(file_id))
 

@@ -207,7 +207,8 @@ class Searcher:
                 attributes=attributes.get((chunks[seq].vector_store_id, chunks[seq].file_id), {}),
             )
             for score, seq in ranked
-            if seq in chunks
+            # A file taken out of the store leaves its chunks to be deleted after (``index_rows``).
+            if seq in chunks and (chunks[seq].vector_store_id, chunks[seq].file_id) in attributes
         ]
 
 

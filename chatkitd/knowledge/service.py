@@ -12,6 +12,7 @@ from chatkitd.blobs import BlobStore, open_blobs
 from chatkitd.knowledge.batches import FileBatches
 from chatkitd.knowledge.embeddings import embedder_from_settings
 from chatkitd.knowledge.files import FileStore
+from chatkitd.knowledge.index_rows import Collector
 from chatkitd.knowledge.search import Searcher
 from chatkitd.knowledge.stores import VectorStores
 from chatkitd.knowledge.worker import IngestionWorker
@@ -26,7 +27,8 @@ class Knowledge:
         self.blobs = blobs
         # Per platform: an HTTP client belongs to one event loop (a local model is shared per process).
         self.embedder = embedder_from_settings(settings)
-        self.files = FileStore(db, blobs, settings.file_max_bytes)
+        self.collector = Collector(db)
+        self.files = FileStore(db, blobs, settings.file_max_bytes, self.collector)
         self.worker = IngestionWorker(db, blobs, self.embedder)
         self.stores = VectorStores(db, self.files, wake=self.worker.wake)
         self.batches = FileBatches(self.stores)
@@ -37,6 +39,7 @@ class Knowledge:
         self.worker.start()
 
     async def stop(self) -> None:
+        await self.collector.stop()
         await self.worker.stop()
         close = getattr(self.embedder, "close", None)
         if close is not None:

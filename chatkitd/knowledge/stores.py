@@ -23,7 +23,7 @@ from chatkitd.errors import NotFound
 from chatkitd.knowledge import tables
 from chatkitd.knowledge.files import FileStore
 from chatkitd.knowledge.ids import new_vector_store_id
-from chatkitd.knowledge.index_rows import remove_chunks
+from chatkitd.knowledge.index_rows import orphan
 from chatkitd.knowledge.requests import FileAttach, VectorStoreCreate, VectorStoreUpdate, chunking_of
 from chatkitd.store.db import Database
 from chatkitd.store.paging import Window, page_on
@@ -257,11 +257,12 @@ class VectorStores:
     async def delete(self, project_id: str, store_id: str) -> None:
         async with self.db.write() as conn:
             await _store_row(conn, project_id, store_id)
-            await remove_chunks(conn, store_id, None)
             await conn.execute(delete(VF).where(VF.c.vector_store_id == store_id))
             B = tables.vector_store_file_batches
             await conn.execute(delete(B).where(B.c.vector_store_id == store_id))
             await conn.execute(delete(S).where(S.c.id == store_id))
+            orphaned = await orphan(conn, store_id, None)
+        self.files.collector.collect(orphaned)
 
     async def touch(self, store_ids: list[str]) -> None:
         """Searching keeps a store active (expiry counts from ``last_active_at``); once a minute at most."""
@@ -374,4 +375,5 @@ class VectorStores:
             done = await conn.execute(delete(VF).where(VF.c.vector_store_id == store_id, VF.c.id == file_id))
             if done.rowcount == 0:
                 raise file_not_found(file_id)
-            await remove_chunks(conn, store_id, file_id)
+            orphaned = await orphan(conn, store_id, file_id)
+        self.files.collector.collect(orphaned)

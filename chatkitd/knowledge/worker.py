@@ -34,10 +34,11 @@ from sqlalchemy import delete, func, insert, or_, select, update
 
 from chatkitd import clock
 from chatkitd.blobs import BlobStore, read_all
-from chatkitd.knowledge import tables, thread_uploads
+from chatkitd.knowledge import index_rows, tables, thread_uploads
 from chatkitd.knowledge.chunking import chunk_text
 from chatkitd.knowledge.embeddings import Embedder, EmbeddingError, to_blob
 from chatkitd.knowledge.files import text_blob_id
+from chatkitd.knowledge.index_rows import STAGED_PREFIX
 from chatkitd.knowledge.parsing import UnreadableFile, extract_text
 from chatkitd.knowledge.thread_uploads import Source
 from chatkitd.store.db import Database
@@ -102,10 +103,10 @@ class IngestionWorker:
 
     async def _run(self) -> None:
         try:
-            await self.drop_abandoned_stages()
+            await self.drop_abandoned_chunks()
         except Exception as error:  # noqa: BLE001 - a database away at start: the next start sweeps
             if not self.db.availability.absorbs(error):
-                logger.exception("ingestion worker: could not drop abandoned staged chunks")
+                logger.exception("ingestion worker: could not drop abandoned chunks")
         while True:
             try:
                 while await self.run_once():
@@ -344,8 +345,9 @@ class IngestionWorker:
             ],
         )
 
-    async def drop_abandoned_stages(self) -> None:
-        """Chunks staged under a claim that is no longer anyone's (its process died)."""
+    async def drop_abandoned_chunks(self) -> None:
+        """Chunks staged under a claim that is no longer anyone's, and chunks no file in a store
+        owns: what a process that died mid-file or mid-delete left."""
         live = select(VF.c.claim_token).where(VF.c.claim_token.is_not(None))
         async with self.db.write() as conn:
             for table in (V, C):
@@ -355,15 +357,13 @@ class IngestionWorker:
                         func.substr(table.c.vector_store_id, len(STAGED_PREFIX) + 1).not_in(live),
                     )
                 )
+        await index_rows.delete_seqs(self.db, await index_rows.orphaned_seqs(self.db))
 
     async def _forget_text_of_deleted(self, row: Any) -> None:
         """The file (or the thread of an upload) was deleted while it was processed: the text
         written for it must go too."""
         if await self._source(row) is None:
             await self.blobs.delete(row.project_id, text_blob_id(row.id))
-
-
-STAGED_PREFIX = "~staged:"
 
 
 def _staged(claim_token: str) -> str:

@@ -81,6 +81,11 @@ def load_in_order(page, url: str, order: str) -> None:
     else:
         page.wait_for_function("() => customElements.get('openai-chatkit') !== undefined")
         assert page.evaluate("() => document.querySelector('openai-chatkit') === null")
+    # The held request reaches this thread as an event, maybe after the page got this far.
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
     assert len(held) == 1
     held[0].continue_()
 

@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from chatkitd.knowledge import tables
-from chatkitd.knowledge.worker import INSERT_BATCH, STAGED_PREFIX, IngestionWorker
+from chatkitd.knowledge.index_rows import STAGED_PREFIX
+from chatkitd.knowledge.worker import INSERT_BATCH, IngestionWorker
 from tests.conftest import ADMIN_KEY
 from tests.support.servers import start_server
 from tests.test_fairness import LoopLag
@@ -51,27 +52,43 @@ def sqlite_server(tmp_path):
         yield server
 
 
-def test_another_writer_gets_the_lock_while_a_big_file_is_written(sqlite_server):
-    server = sqlite_server
-    path = server.settings.resolved_database_url.split(":///", 1)[1]
-    seen: list[int] = []
-    done = threading.Event()
+class OtherProcess:
+    """What another chatkitd sharing the data dir does: take the write lock, briefly, again and
+    again, noting how many chunks it sees each time."""
 
-    def other_process() -> None:
-        # What another chatkitd sharing the data dir does: take the write lock, briefly.
-        other = sqlite3.connect(path, isolation_level=None, timeout=30)
+    def __init__(self, server) -> None:  # noqa: ANN001
+        self.path = server.settings.resolved_database_url.split(":///", 1)[1]
+        self.seen: list[int] = []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+        self._thread.start()
+
+    def _run(self) -> None:
+        other = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         try:
-            while not done.is_set():
+            while not self._done.is_set():
                 other.execute("BEGIN IMMEDIATE")
-                seen.append(other.execute("SELECT count(*) FROM knowledge_chunks").fetchone()[0])
+                self.seen.append(other.execute("SELECT count(*) FROM knowledge_chunks").fetchone()[0])
                 other.execute("COMMIT")
         finally:
             other.close()
 
-    writer = threading.Thread(target=other_process)
+    def stop(self) -> list[int]:
+        self._done.set()
+        self._thread.join(30)
+        return self.seen
+
+
+def got_in_between(seen: list[int], total: int) -> bool:
+    """Whether the other writer took the lock while some, not all, of ``total`` chunks were there."""
+    return any(0 < count < total for count in seen)
+
+
+def test_another_writer_gets_the_lock_while_a_big_file_is_written(sqlite_server):
+    server = sqlite_server
     with server.sdk(ADMIN_KEY) as sdk:
         store = sdk.vector_stores.create(name="big")
-        writer.start()
+        other = OtherProcess(server)
         lag = LoopLag(server.loop)
         try:
             attached = sdk.vector_stores.files.upload(
@@ -84,17 +101,58 @@ def test_another_writer_gets_the_lock_while_a_big_file_is_written(sqlite_server)
             )
         finally:
             worst = lag.stop()
-            done.set()
-            writer.join(30)
+            seen = other.stop()
         assert finished.status == "completed", finished.last_error
         total = max(seen)
         assert total > 4 * INSERT_BATCH
         # The other writer took the lock between the batches, not only before or after all of them.
-        assert any(0 < count < total for count in seen), sorted(set(seen))[:10]
+        assert got_in_between(seen, total), sorted(set(seen))[:10]
         assert worst < 1.0, f"the event loop stalled {worst:.2f}s while the chunks were written"
         assert staged_rows(server) == 0
         hits = sdk.vector_stores.search(store.id, query="zanzibarian").data
         assert [hit.file_id for hit in hits][:1] == [attached.id]
+
+
+def chunks_of(server, store_id: str) -> int:  # noqa: ANN001
+    async def count() -> int:
+        async with server.platform.db.read() as conn:
+            statement = select(func.count()).where(C.c.vector_store_id == store_id)
+            return (await conn.execute(statement)).scalar_one()
+
+    return server.run(count())
+
+
+def test_deleting_a_big_store_or_file_leaves_the_lock_free_between_batches(sqlite_server):
+    server = sqlite_server
+    collector = server.platform.knowledge.collector
+    with server.sdk(ADMIN_KEY) as sdk:
+        big = sdk.files.create(file=("big.txt", document(1000)), purpose="assistants")
+        kept, dropped = sdk.vector_stores.create(name="kept"), sdk.vector_stores.create(name="dropped")
+        for store in (kept, dropped):
+            sdk.vector_stores.files.create_and_poll(
+                file_id=big.id, vector_store_id=store.id, chunking_strategy=STATIC
+            )
+        total = chunks_of(server, dropped.id)
+        assert total > 4 * INSERT_BATCH
+
+        # Deleting a store answers at once; its chunks go in short transactions after.
+        other = OtherProcess(server)
+        try:
+            assert sdk.vector_stores.delete(dropped.id).deleted
+            server.run(collector.wait())
+        finally:
+            seen = other.stop()
+        assert chunks_of(server, dropped.id) == 0
+        before = chunks_of(server, kept.id)
+        assert got_in_between([count - before for count in seen], total), sorted(set(seen))[:10]
+
+        # A detached file's chunks, still there a moment, are never a hit.
+        assert sdk.vector_stores.search(kept.id, query="zanzibarian").data
+        sdk.vector_stores.files.delete(big.id, vector_store_id=kept.id)
+        assert chunks_of(server, kept.id) > 0
+        assert sdk.vector_stores.search(kept.id, query="zanzibarian").data == []
+        server.run(collector.wait())
+        assert chunks_of(server, kept.id) == 0
 
 
 def test_chunks_staged_by_a_claim_that_is_gone_are_dropped(sqlite_server):
@@ -140,13 +198,16 @@ def test_chunks_staged_by_a_claim_that_is_gone_are_dropped(sqlite_server):
 
         assert [hit.file_id for hit in searched] == [attached.id]  # once: the lost work is not there
 
-    # A process that died mid-file left staged chunks under a claim nobody holds: swept at start.
-    async def orphan() -> None:
+    # A process that died mid-file left staged chunks under a claim nobody holds: swept at start...
+    # ... and chunks whose store is gone, the process deleting them having stopped half-way.
+    async def orphans() -> None:
         async with platform.db.write() as conn:
-            row = {"vector_store_id": STAGED_PREFIX + "dead", "file_id": "f", "position": 0, "text": "t"}
-            await conn.execute(insert(C).values(**row, tokens=1))
+            for store_id in (STAGED_PREFIX + "dead", "vs_gone"):
+                row = {"vector_store_id": store_id, "file_id": "f", "position": 0, "text": "t"}
+                await conn.execute(insert(C).values(**row, tokens=1))
 
-    server.run(orphan())
-    assert staged_rows(server) == 1
-    server.run(worker().drop_abandoned_stages())
-    assert staged_rows(server) == 0
+    server.run(orphans())
+    assert staged_rows(server) == 1 and chunks_of(server, "vs_gone") == 1
+    server.run(worker().drop_abandoned_chunks())
+    assert staged_rows(server) == 0 and chunks_of(server, "vs_gone") == 0
+    assert chunks_of(server, store.id) > 0  # a store's own are kept

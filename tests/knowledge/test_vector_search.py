@@ -52,6 +52,8 @@ def _vectors(server: RunningServer, file_id: str) -> int:
     V = tables.knowledge_vectors
 
     async def count() -> int:
+        # A delete leaves its vectors to be collected after it answers (``index_rows.Collector``).
+        await server.platform.knowledge.collector.wait()
         async with server.platform.db.read() as conn:
             return int(
                 await conn.scalar(select(func.count()).select_from(V).where(V.c.file_id == file_id)) or 0

@@ -25,6 +25,8 @@ def chunk_count(server, **where: str) -> int:
     C = tables.knowledge_chunks
 
     async def count() -> int:
+        # A delete leaves its chunks to be collected after it answers (``index_rows.Collector``).
+        await server.platform.knowledge.collector.wait()
         async with server.platform.db.read() as conn:
             query = select(func.count()).select_from(C)
             for column, value in where.items():

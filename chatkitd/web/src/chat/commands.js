@@ -39,7 +39,7 @@ export class Commands {
 
   attach(textarea, form) {
     this.textarea = textarea;
-    this.suggestions.attach(textarea);
+    this.suggestions.attach(textarea, () => this._close());
     textarea.addEventListener("input", () => this._search());
     // Capture on the form: runs before the textarea's own Enter-to-send.
     form.addEventListener("keydown", (event) => {
@@ -47,7 +47,6 @@ export class Commands {
       event.preventDefault();
       event.stopImmediatePropagation();
     }, true);
-    textarea.addEventListener("blur", () => setTimeout(() => this._close(), 150));
   }
 
   applyOptions() {

@@ -67,6 +67,13 @@ class ChatkitdChat extends HTMLElement {
     this.t = translator(resolveLocale()); // the browser's language until the `locale` option says otherwise
     this._build();
     this._applyStrings();
+    // `element.options = {...}` set before this script defined the element (React or a page
+    // may run first) is an own property of the element, hiding the class's setter: apply it.
+    if (Object.prototype.hasOwnProperty.call(this, "options")) {
+      const early = this.options;
+      delete this.options;
+      this.setOptions(early);
+    }
   }
 
   /** The options as the page gave them (ChatKit.js: `setOptions` replaces, never merges). */

@@ -60,7 +60,6 @@ export class Entities {
     textarea.addEventListener("input", () => this._search());
     // Capture on the form: runs before the textarea's own Enter-to-send.
     form.addEventListener("keydown", (event) => this._keydown(event), true);
-    textarea.addEventListener("blur", () => setTimeout(() => this.suggestions.close(), 150));
     log.addEventListener("click", (event) => this._clickTag(event));
     log.addEventListener("keydown", (event) => {
       if ((event.key === "Enter" || event.key === " ") && event.target.classList?.contains("ck-tag")) this._clickTag(event);

@@ -26,9 +26,16 @@ export class SuggestionMenu {
     return !this.el.hidden;
   }
 
-  /** The message box it belongs to (its aria attributes point at this menu while it is open). */
-  attach(textarea) {
+  /** The message box it belongs to (its aria attributes point at this menu while it is open).
+   *  Leaving the box closes the menu (`onLeave`), a moment later so a click on an option lands
+   *  first, and only if the focus has not come back meanwhile. */
+  attach(textarea, onLeave = () => this.close()) {
     this.textarea = textarea;
+    textarea.addEventListener("blur", () =>
+      setTimeout(() => {
+        if (textarea.getRootNode().activeElement !== textarea) onLeave();
+      }, 150),
+    );
   }
 
   setLabel(text) {
