@@ -50,6 +50,27 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert result.exit_code == 1 and "unknown_field" in result.output
     result = CliRunner().invoke(main, ["workflows", "show", "nope"], env=env)
     assert result.exit_code == 1 and "No workflow 'nope'" in result.output
+    # A file that does not deploy is one line saying where and why (PyYAML quoted the source over
+    # lines; pydantic's report is three lines and a URL per error; an import error named no line).
+    unclosed = tmp_path / "unclosed.yaml"
+    unclosed.write_text("id: x\ninstructions: [\n")
+    invalid = tmp_path / "invalid.py"
+    invalid.write_text(
+        'ID = "p"\nfrom pydantic import BaseModel\n\n\nclass M(BaseModel):\n    a: int\n\n\nM(a="x")\n'
+    )
+    undefined = tmp_path / "undefined.py"
+    undefined.write_text('ID = "q"\n\n\ndef helper():\n    return undefined_name\n\n\nhelper()\n')
+    expected = {
+        unclosed: "Error: Workflow YAML does not parse: line 3, column 1: while parsing a flow node "
+        "expected the node content, but found '<stream end>'",
+        invalid: f"Error: Workflow 'p' from {invalid} does not load (line 9): ValidationError: a: Input "
+        "should be a valid integer, unable to parse string as an integer",
+        undefined: f"Error: Workflow 'q' from {undefined} does not load (line 5): NameError: name "
+        "'undefined_name' is not defined",
+    }
+    for path, line in expected.items():
+        result = CliRunner().invoke(main, ["workflows", "deploy", str(path)], env=env)
+        assert result.exit_code == 1 and result.output.strip() == line, result.output
     result = CliRunner().invoke(main, ["traces", "show", "trace_nope"], env=env)
     assert result.exit_code == 1 and "No trace 'trace_nope'" in result.output
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from chatkitd.errors import InvalidRequest
 from chatkitd.store import keys
@@ -53,10 +56,29 @@ def check_loads(deployable: Deployable, registry: WorkflowRegistry) -> None:
         ) from None
     except Exception as error:  # noqa: BLE001 - any failure is the file's, reported to the operator
         raise InvalidRequest(
-            f"Workflow '{deployable.id}' from {deployable.source_path} does not load: "
-            f"{type(error).__name__}: {error}",
+            f"Workflow '{deployable.id}' from {deployable.source_path} does not load"
+            f"{_where(error, deployable.source_path)}: {type(error).__name__}: {_one_line(error)}",
             param="definition",
         ) from None
+
+
+def _where(error: BaseException, source_path: str | None) -> str:
+    """`` (line N)``: the line of the workflow's own file the error came from, when it did."""
+    lines = [
+        line
+        for frame, line in traceback.walk_tb(error.__traceback__)
+        if frame.f_code.co_filename == source_path
+    ]
+    return f" (line {lines[-1]})" if source_path and lines else ""
+
+
+def _one_line(error: BaseException) -> str:
+    """The error in one line: pydantic's report lists each error over three lines, with a URL."""
+    if isinstance(error, ValidationError):
+        found = error.errors(include_url=False)
+        listed = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in found[:3])
+        return f"{listed}{'; ...' if len(found) > 3 else ''}"
+    return " ".join(str(error).split())
 
 
 async def deploy_folder(
