@@ -707,7 +707,10 @@ def test_start_screen_greeting_and_prompts_with_icons(page):
         page,
         f"""{{ {HOSTED}, startScreen: {{ greeting: "Welcome aboard", prompts: [
           {{ label: "Track an order", prompt: "where is my order", icon: "map-pin" }},
-          {{ label: "Lucide", prompt: "lucide icon", icon: "lucide:globe" }} ] }} }}""",
+          {{ label: "Lucide", prompt: "lucide icon", icon: "lucide:globe" }},
+          {{ label: "Ask Alice", prompt: [
+            {{ type: "input_tag", id: "u_1", text: "Alice", interactive: true }},
+            {{ type: "input_text", text: "what is new?" }}] }} ] }} }}""",
     )
     expect(inner(page, ".ck-greeting")).to_have_text("Welcome aboard")
     prompt = page.get_by_role("button", name="Track an order")
@@ -718,6 +721,11 @@ def test_start_screen_greeting_and_prompts_with_icons(page):
     assert events(page, "chatkit.log") == []  # both icons are known
     prompt.click()
     expect(replies(page).last).to_contain_text("Got text=where is my order")
+    wait_idle(page)
+    # A prompt given as content: its tag goes with it. (Only on a new thread's start screen.)
+    page.evaluate("() => chat.setThreadId(null)")
+    page.get_by_role("button", name="Ask Alice").click()
+    expect(replies(page).last).to_contain_text("Got text=what is new? tags=u_1:Alice")
 
 
 def test_composer_placeholder_tools_and_models(page):
