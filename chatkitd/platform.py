@@ -26,6 +26,7 @@ from chatkitd.store.rest_pages import RestPages
 from chatkitd.store.threads import ThreadStore
 from chatkitd.tools import mcp
 from chatkitd.tracing.runs import RunTracer
+from chatkitd.workflows import registry
 from chatkitd.workflows.deploy import deploy_folder
 from chatkitd.workflows.registry import WorkflowRegistry
 
@@ -81,6 +82,7 @@ class Platform:
         if self.settings.workflows_dir is not None:
             await deploy_folder(self.workflows, self.settings.workflows_dir)
         await self.knowledge.start()
+        registry.load_builtins()
         if self.settings.retention_interval > 0:
             self._retention = asyncio.create_task(
                 retention.sweep_every(self.db, self.threads, self.settings.retention_interval)

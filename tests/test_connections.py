@@ -177,16 +177,16 @@ def test_a_client_that_does_not_read_its_answer_is_cut_off(guarded):
     assert healthz(guarded).status_code == 200
 
 
-def test_serve_raises_its_open_file_limit(tmp_path: Path):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or hard <= 1024:
-        pytest.skip(f"no room to raise the limit here (hard limit {hard})")
+@contextlib.contextmanager
+def serve_at_file_limit(data_dir: Path, soft: int, hard: int) -> Iterator[tuple[int, int]]:
+    """``chatkitd serve`` started with that open-file limit (as ``ulimit -n`` would set it),
+    answering: its port and pid."""
     port = free_port()
 
     def low_limit() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
-    env = {**os.environ, "CHATKITD_DATA_DIR": str(tmp_path), "CHATKITD_API_KEY": ADMIN_KEY}
+    env = {**os.environ, "CHATKITD_DATA_DIR": str(data_dir), "CHATKITD_API_KEY": ADMIN_KEY}
     process = subprocess.Popen(
         [sys.executable, "-m", "chatkitd", "serve", "--port", str(port)],
         env=env,
@@ -203,45 +203,27 @@ def test_serve_raises_its_open_file_limit(tmp_path: Path):
                 if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                     break
             time.sleep(0.2)
-        limits = Path(f"/proc/{process.pid}/limits").read_text()
-        line = next(line for line in limits.splitlines() if line.startswith("Max open files"))
-        assert line.split()[3] == str(hard), line
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(15)
+
+
+def test_serve_raises_its_open_file_limit(tmp_path: Path):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard <= 1024:
+        pytest.skip(f"no room to raise the limit here (hard limit {hard})")
+    with serve_at_file_limit(tmp_path, 1024, hard) as (_, pid):
+        limits = Path(f"/proc/{pid}/limits").read_text()
+        line = next(line for line in limits.splitlines() if line.startswith("Max open files"))
+        assert line.split()[3] == str(hard), line
 
 
 def test_serve_answers_beside_1100_idle_connections_at_a_1024_file_limit(tmp_path: Path):
     """The issue's own reproduction: soft and hard limit 1 024 (``ulimit -n 1024``), nothing to raise."""
-    port = free_port()
-
-    def low_limit() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
-
-    env = {**os.environ, "CHATKITD_DATA_DIR": str(tmp_path), "CHATKITD_API_KEY": ADMIN_KEY}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chatkitd", "serve", "--port", str(port)],
-        env=env,
-        preexec_fn=low_limit,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/healthz"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "chatkitd serve exited"
-            assert time.monotonic() < deadline, "chatkitd serve did not start"
-            with contextlib.suppress(httpx2.HTTPError):
-                if httpx2.get(url, timeout=2).status_code == 200:
-                    break
-            time.sleep(0.2)
-        with contextlib.ExitStack() as stack:
-            for _ in range(1100):
-                stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=10))
-            for _ in range(3):
-                response = httpx2.get(url, timeout=5)
-                assert response.status_code == 200, response.text
-    finally:
-        process.terminate()
-        process.wait(15)
+    with serve_at_file_limit(tmp_path, 1024, 1024) as (port, _), contextlib.ExitStack() as stack:
+        for _ in range(1100):
+            stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=10))
+        for _ in range(3):
+            response = httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            assert response.status_code == 200, response.text

@@ -9,7 +9,10 @@ import time
 import httpx2
 
 from chatkitd.rest.input_policy import MAX_MESSAGE_CHARS
+from chatkitd.workflows import registry
+from tests.conftest import ADMIN_KEY
 from tests.support.chat import error_of, user_input
+from tests.support.servers import start_server
 
 
 class LoopLag:
@@ -63,3 +66,10 @@ def test_a_long_echo_does_not_block_the_event_loop(server, user, chat_for):
     assert b"thread.item.done" in body
     # Generous for a loaded machine: the whole answer took `took`; no single stall comes near it.
     assert worst < 1.0, f"the event loop stalled {worst:.2f}s during a {took:.2f}s answer"
+
+
+def test_the_built_in_workflow_is_built_before_the_first_chat(tmp_path):
+    # Building it (imports, pydantic schemas) held the loop about 0.5 s in the first chat after start.
+    registry._instances.clear()
+    with start_server(f"sqlite+aiosqlite:///{tmp_path / 'first.db'}", tmp_path, ADMIN_KEY):
+        assert "demo" in registry._instances

@@ -315,6 +315,12 @@ def _version_taken(workflow_id: str, version: int) -> InvalidRequest:
     return InvalidRequest(f"Workflow '{workflow_id}' already has a version {version}.", param="version")
 
 
+def load_builtins() -> None:
+    """Import and build the built-in workflows now (at start): the first chat used to do it,
+    holding the event loop about half a second while every other request waited."""
+    _builtin_instance("demo")
+
+
 def _builtin_instance(workflow_id: str) -> Workflow:
     # Built-ins are stateless, so one instance per process serves every session.
     if workflow_id not in _instances:
