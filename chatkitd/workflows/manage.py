@@ -105,9 +105,9 @@ async def list_versions(
 async def get_version(
     registry: WorkflowRegistry, project_id: str, workflow_id: str, version: str
 ) -> dict[str, Any]:
-    for candidate in await registry.versions(project_id, workflow_id):
-        if candidate.version == version:
-            return version_resource(candidate, definition=True)
+    found = await registry.find_version(project_id, workflow_id, version)
+    if found is not None and found.version == version:  # "01" names no version
+        return version_resource(found, definition=True)
     await get_workflow(registry, project_id, workflow_id)  # 404 naming the workflow if it is unknown
     raise NotFound(f"Workflow '{workflow_id}' has no version '{version}'.", param="version")
 

@@ -318,6 +318,13 @@ class WorkflowRegistry:
             raise RuntimeError("this registry has no database; it knows only the built-ins")
         return self.db
 
+    async def find_version(self, project_id: str, workflow_id: str, version: str) -> WorkflowVersion | None:
+        """One stored version (read alone, not among the workflow's others), or None."""
+        try:
+            return WorkflowVersion.from_row(await self._version_row(project_id, workflow_id, version))
+        except NotFound:
+            return None
+
     async def _version_row(self, project_id: str, workflow_id: str, version: str | None) -> Any:
         """The stored row for a version (None: the latest); 404s name what is unknown."""
         w = tables.workflow_versions
