@@ -174,6 +174,7 @@ ADMIN_ROUTES = [
     ("POST", "/v1/files", {"files": {"file": ("m.txt", b"m")}, "data": {"purpose": "assistants"}}, "create"),
     ("GET", "/v1/files", {}, None),
     ("GET", "/v1/files/{file}", {}, "file_id"),
+    ("GET", "/v1/chatkit/admin/files?id={file}&id=file-unknown", {}, None),
     ("GET", "/v1/files/{file}/content", {}, "file_id"),
     ("POST", "/v1/vector_stores", {"json": {"name": "theirs"}}, "create"),
     ("GET", "/v1/vector_stores", {}, None),

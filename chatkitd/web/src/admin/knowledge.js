@@ -88,22 +88,16 @@ function searchBox(admin, storeId, names) {
 export async function renderStore(view, params, admin) {
   const storeId = params.id;
   const store = await admin.api(`/v1/vector_stores/${encodeURIComponent(storeId)}`);
-  // File names come from the Files API (a store's file carries only its id): looked up
-  // for the rows of the page shown, never by listing every file.
+  // File names come from the Files API (a store's file carries only its id): those of the
+  // page shown, in one request, never by listing every file.
   const names = new Map();
-  const nameFiles = (rows) =>
-    Promise.all(
-      [...new Set(rows.map((f) => f.id))]
-        .filter((id) => !names.has(id))
-        .map(async (id) => {
-          try {
-            names.set(id, (await admin.api(`/v1/files/${encodeURIComponent(id)}`)).filename);
-          } catch (error) {
-            if (error.status !== 404) throw error;
-            names.set(id, null); // deleted from the Files API, still in the store: shown by id
-          }
-        }),
-    );
+  const nameFiles = async (rows) => {
+    const unknown = [...new Set(rows.map((f) => f.id))].filter((id) => !names.has(id));
+    if (!unknown.length) return;
+    const found = await admin.api(`/v1/chatkit/admin/files?${new URLSearchParams(unknown.map((id) => ["id", id]))}`);
+    for (const file of found.data || []) names.set(file.id, file.filename);
+    for (const id of unknown) if (!names.has(id)) names.set(id, null); // deleted from the Files API: shown by id
+  };
   const files = pagedTable({
     prepare: nameFiles,
     api: admin.api,
