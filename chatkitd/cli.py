@@ -7,13 +7,12 @@ Agents SDK, the OpenAI types or the web app.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 import click
 
 from chatkitd.cli_data import export_command, retention_group
-from chatkitd.cli_database import current_settings, data_options, is_new, location, with_database
+from chatkitd.cli_database import current_settings, data_options, is_new, location, when, with_database
 from chatkitd.cli_workflows import PROJECT, traces_group, workflows_group
 
 if TYPE_CHECKING:
@@ -142,7 +141,7 @@ def keys_list(include_revoked: bool) -> None:
 
     records = with_database(lambda db: keys.list_keys(db, include_revoked))
     for r in records:
-        created = dt.datetime.fromtimestamp(r.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
+        created = when(r.created_at)
         state = "revoked" if r.revoked_at else "active"
         click.echo(f"{r.id}\t{r.project_name}\t…{r.hint}\t{created}\t{state}\t{r.name or ''}")
 

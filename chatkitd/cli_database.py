@@ -15,6 +15,7 @@ when the CLI starts, so ``chatkitd --help`` stays fast.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -65,6 +66,14 @@ def current_settings(**overrides: Any) -> Settings:
         return load_settings(**given)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
+
+
+def when(timestamp: float | None) -> str:
+    """A time as every command prints it: UTC, and saying so (``2026-12-01T13:58:42Z``), as the
+    logs do; a local-looking time read on a server in another zone was hours off."""
+    if timestamp is None:
+        return "-"
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def location(settings: Settings) -> str:

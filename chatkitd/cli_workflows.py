@@ -6,7 +6,6 @@ are imported inside the commands, never when the CLI starts.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,7 +13,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from chatkitd.cli_database import current_settings, data_options, existing_project_id, location, with_database
+from chatkitd.cli_database import (
+    current_settings,
+    data_options,
+    existing_project_id,
+    location,
+    when,
+    with_database,
+)
 
 if TYPE_CHECKING:
     from chatkitd.settings import Settings
@@ -42,12 +48,6 @@ def _with_registry(work: Callable[[WorkflowRegistry], Awaitable[T]], settings: S
     return with_database(lambda db: work(WorkflowRegistry(db, settings)), settings=settings)
 
 
-def _when(timestamp: float | None) -> str:
-    if timestamp is None:
-        return "-"
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
 @click.group("workflows")
 def workflows_group() -> None:
     """Deploy and list workflows."""
@@ -70,7 +70,7 @@ def workflows_list(project: str) -> None:
         plural = "s" if count != 1 else ""
         click.echo(
             f"{version.workflow_id}\tv{version.version}\t{version.kind}\t{count} version{plural}"
-            f"\t{version.name or ''}\t{_when(version.created_at)}"
+            f"\t{version.name or ''}\t{when(version.created_at)}"
         )
 
 
@@ -101,7 +101,7 @@ def workflows_show(workflow_id: str, project: str, version: str | None) -> None:
         raise click.ClickException(f"Workflow '{workflow_id}' has no version '{version}'.")
     for v in versions:
         marker = "*" if v is chosen else " "
-        click.echo(f"{marker} v{v.version}\t{v.kind}\t{_when(v.created_at)}\t{v.source_path or ''}")
+        click.echo(f"{marker} v{v.version}\t{v.kind}\t{when(v.created_at)}\t{v.source_path or ''}")
     click.echo("")
     click.echo(chosen.definition.rstrip())
 
@@ -195,7 +195,7 @@ def traces_list(thread_id: str | None, limit: int) -> None:
         workflow = trace["workflow"]
         took = (trace["ended_at"] or trace["started_at"]) - trace["started_at"]
         click.echo(
-            f"{trace['id']}\t{_when(trace['started_at'])}\t{took * 1000:.0f} ms\t"
+            f"{trace['id']}\t{when(trace['started_at'])}\t{took * 1000:.0f} ms\t"
             f"{workflow['id']} v{workflow['version']}\t{trace['thread_id']}\t{trace['error'] or ''}"
         )
 

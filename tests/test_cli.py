@@ -75,6 +75,7 @@ def test_keys_create_list_revoke(migrated):
     fields = line.split("\t")
     assert fields[1] == "acme"
     assert fields[2] == "…" + token[-4:]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", fields[3]), fields  # UTC, saying so
     assert fields[4] == "active"
     assert fields[5] == "ci"
     assert token not in listed.output
