@@ -166,6 +166,7 @@ ADMIN_ROUTES = [
     ("GET", "/v1/chatkit/admin/workflows", {}, None),
     ("POST", "/v1/chatkit/admin/workflows", DEPLOY_BODY, "create"),
     ("GET", "/v1/chatkit/admin/workflows/{workflow}", {}, "workflow_id"),
+    ("GET", "/v1/chatkit/admin/workflows/{workflow}/versions", {}, "workflow_id"),
     ("GET", "/v1/chatkit/admin/workflows/{workflow}/versions/{version}", {}, "workflow_id"),
     ("POST", "/v1/chatkit/admin/workflows/{workflow}/rollback", {"json": {"version": 1}}, "workflow_id"),
     ("POST", "/v1/chatkit/admin/workflows/{workflow}/archive", {"json": {"archived": True}}, "workflow_id"),

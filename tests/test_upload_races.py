@@ -6,7 +6,9 @@ database (and a data dir). Each limit must hold; no request answers 500.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -72,6 +74,34 @@ def test_a_failed_upload_frees_the_link_for_a_retry(user, chat_for):
     retried = upload_to(url, PNG_HEADER + b"fits")()
     assert retried.status_code == 200, retried.text
     assert httpx2.get(retried.json()["preview_url"]).content == PNG_HEADER + b"fits"
+
+
+def test_a_preview_during_an_upload_is_a_404_and_then_the_whole_file(user, chat_for):
+    # Previews raced with the upload never see part of it: the bytes appear whole, or not at all.
+    chat = chat_for(user, chatkit_configuration=MANY)
+    created = chat.call("attachments.create", name="slow.png", size=1000, mime_type="image/png")
+    body = distinct_bodies(1, 512 * 1024)[0]
+    half = threading.Event()
+    resume = threading.Event()
+
+    def multipart() -> Iterator[bytes]:
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="slow.png"\r\n\r\n'
+        yield body[: len(body) // 2]
+        half.set()
+        resume.wait(30)
+        yield body[len(body) // 2 :] + b"\r\n--b--\r\n"
+
+    headers = {"content-type": "multipart/form-data; boundary=b"}
+    with ThreadPoolExecutor(1) as pool:
+        upload = pool.submit(
+            httpx2.post, created["upload_descriptor"]["url"], content=multipart(), headers=headers, timeout=60
+        )
+        assert half.wait(30)
+        previews = all_at_once([lambda: httpx2.get(created["preview_url"], timeout=30)] * 4)
+        assert [p.status_code for p in previews] == [404] * 4
+        resume.set()
+        assert upload.result().status_code == 200, upload.result().text
+    assert all_at_once([lambda: httpx2.get(created["preview_url"], timeout=30)] * 4)[0].content == body
 
 
 def _accepted(responses: list[httpx2.Response], allowed: int) -> None:

@@ -88,11 +88,24 @@ function searchBox(admin, storeId, names) {
 export async function renderStore(view, params, admin) {
   const storeId = params.id;
   const store = await admin.api(`/v1/vector_stores/${encodeURIComponent(storeId)}`);
-  // File names come from the Files API (a store's file carries only its id).
+  // File names come from the Files API (a store's file carries only its id): looked up
+  // for the rows of the page shown, never by listing every file.
   const names = new Map();
-  const listed = await admin.api("/v1/files?limit=10000");
-  for (const file of listed.data || []) names.set(file.id, file.filename);
+  const nameFiles = (rows) =>
+    Promise.all(
+      [...new Set(rows.map((f) => f.id))]
+        .filter((id) => !names.has(id))
+        .map(async (id) => {
+          try {
+            names.set(id, (await admin.api(`/v1/files/${encodeURIComponent(id)}`)).filename);
+          } catch (error) {
+            if (error.status !== 404) throw error;
+            names.set(id, null); // deleted from the Files API, still in the store: shown by id
+          }
+        }),
+    );
   const files = pagedTable({
+    prepare: nameFiles,
     api: admin.api,
     path: `/v1/vector_stores/${encodeURIComponent(storeId)}/files`,
     params: params.filter ? { filter: params.filter } : {},
