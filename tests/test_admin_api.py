@@ -132,3 +132,17 @@ def test_admin_sessions_feedback_and_traces_page_past_a_cursor(server, user):
         refused = admin_get(server, path, after=cursor)
         assert refused.status_code == 400, (path, cursor, refused.text)
         assert refused.json()["error"]["param"] == "after"
+
+
+def test_files_by_id_name_a_page_of_a_stores_files_in_one_request(server, client):
+    """``GET /v1/chatkit/admin/files?id=…``: the project's files of those ids, unknown ones left out."""
+    ids = [client.files.create(file=(f"n{n}.txt", b"x"), purpose="assistants").id for n in range(3)]
+    headers = {"authorization": f"Bearer {ADMIN_KEY}"}
+    url = server.base_url + "/v1/chatkit/admin/files"
+    asked = {"id": [ids[2], "file-nope", ids[0], ids[0]]}
+    page = httpx2.get(url, params=asked, headers=headers).json()
+    assert [(f["id"], f["filename"]) for f in page["data"]] == [(ids[2], "n2.txt"), (ids[0], "n0.txt")]
+    assert page["has_more"] is False
+    for bad in ([], [f"file-{n}" for n in range(101)]):
+        refused = httpx2.get(url, params={"id": bad}, headers=headers)
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "id"

@@ -46,6 +46,8 @@ def test_delete_thread(chat, client):
     response = chat.post("threads.get_by_id", thread_id=thread_id)
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+    # Idempotent, as chatkit's reference: deleting it again answers the same.
+    assert chat.call("threads.delete", thread_id=thread_id) == {}
 
 
 def test_feedback_is_stored(server, chat):

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from chatkitd.store import keys
-from tests.support.chat import Chat, error_of, user_input
+from tests.support.chat import DELETED, Chat, error_of, user_input
 
 
 def test_unknown_and_missing_secrets_are_401(server):
@@ -63,7 +63,6 @@ def _requests_on(thread_id: str, item_id: str) -> list[tuple[str, dict]]:
         ("threads.update", {"thread_id": thread_id, "title": "mine now"}),
         ("items.list", {"thread_id": thread_id}),
         ("items.feedback", {"thread_id": thread_id, "item_ids": [item_id], "kind": "positive"}),
-        ("threads.delete", {"thread_id": thread_id}),
     ]
 
 
@@ -72,6 +71,11 @@ def _assert_all_not_found(chat: Chat, thread_id: str, item_id: str) -> None:
         response = chat.post(kind, **params)
         assert response.status_code == 404, (kind, response.text)
         assert error_of(response)["code"] == "not_found", kind
+    # A delete is idempotent: it answers as for a thread that never was, and deletes nothing.
+    never_was = "cthr_" + "0" * 32
+    assert chat.deleted("threads.delete", thread_id=thread_id) == chat.deleted(
+        "threads.delete", thread_id=never_was
+    )
 
 
 def test_another_users_thread_is_not_found_for_every_request(server, client, user, chat_for):
@@ -94,6 +98,8 @@ def test_same_user_in_another_project_is_not_found(server, user, chat_for):
     other_key = server.run(_other_project_key(server))
     other = chat_for(user, sdk=server.sdk(other_key))
     _assert_all_not_found(other, stream.thread_id, widget_id)
+    thread = owner.call("threads.get_by_id", thread_id=stream.thread_id)
+    assert thread["title"] == "show me a widget" and len(thread["items"]["data"]) == 2
 
 
 def _admin_key(server) -> str:
@@ -114,6 +120,9 @@ def test_history_disabled_shows_only_this_sessions_threads(server, client, user,
     assert (
         fresh.post("threads.add_user_message", thread_id=old_thread, input=user_input("x")).status_code == 404
     )
+    # Deleting a thread outside the session's history answers as for any id, and deletes nothing.
+    assert fresh.deleted("threads.delete", thread_id=old_thread) == DELETED
+    assert before.call("threads.get_by_id", thread_id=old_thread)["id"] == old_thread
     new_thread = fresh.create("new news").thread_id
     assert [t["id"] for t in fresh.call("threads.list")["data"]] == [new_thread]
     assert fresh.call("threads.get_by_id", thread_id=new_thread)["id"] == new_thread
@@ -129,6 +138,8 @@ def test_recent_threads_limits_list_and_access(server, client, user, chat_for):
     assert limited.post("threads.get_by_id", thread_id=oldest).status_code == 404
     assert limited.post("items.list", thread_id=oldest).status_code == 404
     assert limited.call("items.list", thread_id=middle)["data"]
+    assert limited.deleted("threads.delete", thread_id=oldest) == DELETED
+    assert chat.call("threads.get_by_id", thread_id=oldest)["id"] == oldest
 
 
 @pytest.mark.parametrize("enabled", [True, False])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx2
+import openai
 import pytest
 
-from tests.support.chat import error_of, user_input
+from tests.support.chat import DELETED, error_of, user_input
 
 MIB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -195,12 +196,48 @@ def test_attachments_delete_removes_bytes_for_the_owner_only(server, user, chat_
     owner = chat_for(user, chatkit_configuration=UPLOADS)
     attachment_id = _direct(owner, b"secret").json()["id"]
     stranger = chat_for(user + "_x", chatkit_configuration=UPLOADS)
-    refused = stranger.post("attachments.delete", attachment_id=attachment_id)
-    assert refused.status_code == 404
-    assert _on_disk(server, attachment_id)
-    assert owner.call("attachments.delete", attachment_id=attachment_id) == {}
-    assert not _on_disk(server, attachment_id)
-    assert owner.post("attachments.delete", attachment_id=attachment_id).status_code == 404
+    # Idempotent, as chatkit's reference: someone else's id answers as a missing one does,
+    # so the stranger learns nothing, and deletes nothing.
+    assert stranger.deleted("attachments.delete", attachment_id=attachment_id) == DELETED
+    assert stranger.deleted("attachments.delete", attachment_id="atc_" + "0" * 32) == DELETED
+    [blob] = _on_disk(server, attachment_id)
+    assert blob.read_bytes() == b"secret"
+    mine = owner.post("threads.create", input=user_input("still mine", [attachment_id]))
+    assert mine.status_code == 200, mine.text
+
+    other = _direct(owner, b"other").json()["id"]
+    assert owner.deleted("attachments.delete", attachment_id=other) == DELETED
+    assert not _on_disk(server, other)
+    # A second delete, and one of an id that never was, answer the same.
+    assert owner.deleted("attachments.delete", attachment_id=other) == DELETED
+    assert owner.deleted("attachments.delete", attachment_id="atc_" + "1" * 32) == DELETED
+    # The record is gone: a message can no longer take it.
+    gone = owner.post("threads.create", input=user_input("look", [other]))
+    assert gone.status_code == 404 and error_of(gone)["param"] == "params.input.attachments[0]"
+
+
+def test_threads_delete_is_idempotent_and_leaves_others_threads_whole(server, client, user, chat_for):
+    owner = chat_for(user, chatkit_configuration=UPLOADS)
+    attached = _direct(owner, b"kept bytes").json()["id"]
+    thread_id = owner.stream("threads.create", input=user_input("keep", [attached])).thread_id
+    stranger = chat_for(user + "_z", chatkit_configuration=UPLOADS)
+    missing = "cthr_" + "0" * 32
+    assert stranger.deleted("threads.delete", thread_id=thread_id) == DELETED
+    assert stranger.deleted("threads.delete", thread_id=missing) == DELETED
+    # The owner's thread, its items and its file's bytes are all still there.
+    thread = owner.call("threads.get_by_id", thread_id=thread_id)
+    assert thread["title"] == "keep" and len(thread["items"]["data"]) == 2
+    [blob] = _on_disk(server, attached)
+    assert blob.read_bytes() == b"kept bytes"
+
+    assert owner.deleted("threads.delete", thread_id=thread_id) == DELETED
+    assert owner.post("threads.get_by_id", thread_id=thread_id).status_code == 404
+    assert not _on_disk(server, attached)
+    assert owner.deleted("threads.delete", thread_id=thread_id) == DELETED
+    assert owner.deleted("threads.delete", thread_id=missing) == DELETED
+    # REST keeps OpenAI's answer: a thread that is not there is a 404.
+    with pytest.raises(openai.NotFoundError):
+        client.beta.chatkit.threads.delete(thread_id)
 
 
 def test_deleting_a_thread_deletes_its_files(server, client, user, chat_for):
@@ -271,4 +308,6 @@ def test_retrying_removes_the_files_of_the_messages_it_removes(server, client, u
     assert [i.type for i in items] == ["chatkit.user_message", "chatkit.assistant_message"]
     assert items[0].id == first_message
     assert not _on_disk(server, attached)
-    assert chat.post("attachments.delete", attachment_id=attached).status_code == 404
+    # Its record went too: a message can no longer take it.
+    gone = chat.post("threads.add_user_message", thread_id=thread_id, input=user_input("again", [attached]))
+    assert gone.status_code == 404 and error_of(gone)["param"] == "params.input.attachments[0]"

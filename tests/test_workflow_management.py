@@ -53,7 +53,9 @@ def test_deploy_list_read_rollback_archive(server, client, user):
     assert rolled["version"] == "1"
     assert answer(server, client, user, {"id": wf})[0] == "first"
     shown = client.get(f"/chatkit/admin/workflows/{wf}", cast_to=object)
-    assert shown["latest_version"] == "1" and [v["version"] for v in shown["versions"]] == ["1", "2"]
+    assert (shown["latest_version"], shown["versions"], shown["rolled_back"]) == ("1", 2, True)
+    versions = client.get(f"/chatkit/admin/workflows/{wf}/versions", cast_to=object)["data"]
+    assert [v["version"] for v in versions] == ["2", "1"]
     # A session that names a version still gets exactly it.
     assert answer(server, client, user, {"id": wf, "version": "2"})[0] == "second"
 
@@ -81,6 +83,49 @@ def test_a_graph_version_carries_its_diagram(client):
     assert {"source": "route", "target": "approve", "label": "refund"} in graph["edges"]
     assert {"source": "guard", "target": "refuse", "label": "fail"} in graph["edges"]
     assert version["definition"] == TOUR
+
+
+def test_workflows_and_versions_page_like_every_list(client):
+    """``after``/``before``/``limit``/``order`` as on every other list (``paging``), newest first."""
+    tag = uuid.uuid4().hex[:8]
+    ids = [f"paged-{tag}-{n}" for n in range(3)]
+    for wf in ids:
+        deploy(client, "a.yaml", agent_yaml(wf, "x"))
+    first = client.get("/chatkit/admin/workflows", options={"params": {"limit": 2}}, cast_to=object)
+    assert [w["id"] for w in first["data"]] == ids[:0:-1] and first["has_more"] is True
+    assert first["last_id"] == ids[1]
+    after = {"limit": 1, "after": first["last_id"]}
+    second = client.get("/chatkit/admin/workflows", options={"params": after}, cast_to=object)
+    assert [w["id"] for w in second["data"]] == [ids[0]]
+    before = {"limit": 5, "before": ids[0], "order": "desc"}
+    newer = client.get("/chatkit/admin/workflows", options={"params": before}, cast_to=object)
+    assert [w["id"] for w in newer["data"]][-2:] == [ids[2], ids[1]]
+
+    # Versions in deploy order (kept numbers need not be ascending), cursors are version numbers.
+    wf = ids[0]
+    deploy(client, "a.yaml", agent_yaml(wf, "y"), version=7)
+    deploy(client, "a.yaml", agent_yaml(wf, "z"), version=4)
+    path = f"/chatkit/admin/workflows/{wf}/versions"
+    page = client.get(path, options={"params": {"limit": 2}}, cast_to=object)
+    assert [v["version"] for v in page["data"]] == ["4", "7"] and page["has_more"] is True
+    assert (page["first_id"], page["last_id"]) == ("4", "7")
+    rest = client.get(path, options={"params": {"after": "7"}}, cast_to=object)
+    assert [v["version"] for v in rest["data"]] == ["1"] and rest["has_more"] is False
+    ascending = client.get(path, options={"params": {"order": "asc"}}, cast_to=object)
+    assert [v["version"] for v in ascending["data"]] == ["1", "7", "4"]
+    shown = client.get(f"/chatkit/admin/workflows/{wf}", cast_to=object)
+    assert (shown["versions"], shown["latest_version"]) == (3, "4")  # the last deploy is the latest
+
+    for params, param in (({"limit": 101}, "limit"), ({"after": "99"}, "after"), ({"order": "up"}, "order")):
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.get(path, options={"params": params}, cast_to=object)
+        assert body_of(refused)["param"] == param
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.get("/chatkit/admin/workflows", options={"params": {"after": "nope"}}, cast_to=object)
+    assert body_of(refused)["param"] == "after"
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.get("/chatkit/admin/workflows/nope/versions", cast_to=object)
+    assert body_of(missing)["param"] == "workflow_id"
 
 
 def test_version_numbers_can_be_kept(client):

@@ -1,4 +1,4 @@
-"""Admin-only JSON for the console: sessions, feedback, and a thread's protocol items.
+"""Admin-only JSON for the console: sessions, feedback, a thread's protocol items, and files by id.
 
 The official API has no endpoint to list sessions or feedback, so these live
 under ``/v1/chatkit/admin/``. They take an admin key and see only its project,
@@ -15,13 +15,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from chatkitd.context import RequestContext
-from chatkitd.errors import NotFound
+from chatkitd.errors import InvalidRequest, NotFound
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import list_window, path_id, query_text
 from chatkitd.http.state import platform_of
 from chatkitd.rest.sessions import session_resource
 from chatkitd.store import feedback as feedback_store
 from chatkitd.store import sessions as session_store
+from chatkitd.store.paging import MAX_LIMIT
 from chatkitd.store.rest_shapes import list_resource
 
 HIDDEN_TYPES = ("hidden_context_item", "sdk_hidden_context")
@@ -84,7 +85,20 @@ async def thread_items(request: Request) -> JSONResponse:
     return JSONResponse(page)
 
 
+async def files_by_id(request: Request) -> JSONResponse:
+    """The Files API's resources of the ``id``s given (repeated, at most a page's worth, as many as
+    a page of a store's files holds): the console names a page of a store's files in one request,
+    not one a file nor by listing them all. Ids the project has no file for are left out."""
+    project_id = await admin_project(request)
+    ids = list(dict.fromkeys(request.query_params.getlist("id")))
+    if not ids or len(ids) > MAX_LIMIT:
+        raise InvalidRequest(f"Give 1 to {MAX_LIMIT} file ids as 'id'.", param="id")
+    found = await platform_of(request).knowledge.files.get_many(project_id, ids)
+    return JSONResponse(list_resource([found[i].resource() for i in ids if i in found], has_more=False))
+
+
 routes = [
+    Route("/v1/chatkit/admin/files", files_by_id, methods=["GET"]),
     Route("/v1/chatkit/admin/sessions", list_sessions, methods=["GET"]),
     Route("/v1/chatkit/admin/feedback", list_feedback, methods=["GET"]),
     Route("/v1/chatkit/admin/threads/{thread_id}/items", thread_items, methods=["GET"]),

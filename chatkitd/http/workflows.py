@@ -2,12 +2,15 @@
 
 | method and path | does |
 |---|---|
-| ``GET /v1/chatkit/admin/workflows`` | each workflow with its latest version |
-| ``GET /v1/chatkit/admin/workflows/{id}`` | a workflow and its versions |
+| ``GET /v1/chatkit/admin/workflows`` | a page of workflows, each with its latest version |
+| ``GET /v1/chatkit/admin/workflows/{id}`` | a workflow, its latest version and how many it has |
+| ``GET /v1/chatkit/admin/workflows/{id}/versions`` | a page of its versions |
 | ``GET /v1/chatkit/admin/workflows/{id}/versions/{version}`` | one version's definition (and graph) |
 | ``POST /v1/chatkit/admin/workflows`` | deploy ``{filename, definition, id?, version?}`` (YAML only) |
 | ``POST /v1/chatkit/admin/workflows/{id}/rollback`` | ``{version}`` becomes the latest |
 | ``POST /v1/chatkit/admin/workflows/{id}/archive`` | ``{archived: true/false}`` |
+
+The lists page like every other (``after``, ``before``, ``limit``, ``order``: ``list_window``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from starlette.routing import Route
 
 from chatkitd.errors import InvalidRequest
 from chatkitd.http.auth import admin_project
-from chatkitd.http.body import json_object, path_id
+from chatkitd.http.body import json_object, list_window, path_id
 from chatkitd.http.state import platform_of
 from chatkitd.store.rest_shapes import list_resource
 from chatkitd.workflows import manage
@@ -39,14 +42,24 @@ def _text(body: dict[str, Any], name: str, required: bool = True) -> str | None:
 
 async def list_workflows(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
-    data = await manage.list_workflows(platform_of(request).workflows, project_id)
-    return JSONResponse(list_resource(data, has_more=False))
+    window = list_window(request)
+    data, has_more = await manage.list_workflows(platform_of(request).workflows, project_id, window)
+    return JSONResponse(list_resource(data, has_more=has_more))
 
 
 async def get_workflow(request: Request) -> JSONResponse:
     project_id = await admin_project(request)
     registry = platform_of(request).workflows
     return JSONResponse(await manage.get_workflow(registry, project_id, path_id(request, "workflow_id")))
+
+
+async def list_versions(request: Request) -> JSONResponse:
+    project_id = await admin_project(request)
+    window = list_window(request)
+    registry = platform_of(request).workflows
+    workflow_id = path_id(request, "workflow_id")
+    data, has_more = await manage.list_versions(registry, project_id, workflow_id, window)
+    return JSONResponse(list_resource(data, has_more=has_more, key="version"))
 
 
 async def get_version(request: Request) -> JSONResponse:
@@ -112,6 +125,7 @@ routes = [
     Route("/v1/chatkit/admin/workflows", list_workflows, methods=["GET"]),
     Route("/v1/chatkit/admin/workflows", deploy, methods=["POST"]),
     Route("/v1/chatkit/admin/workflows/{workflow_id}", get_workflow, methods=["GET"]),
+    Route("/v1/chatkit/admin/workflows/{workflow_id}/versions", list_versions, methods=["GET"]),
     Route("/v1/chatkit/admin/workflows/{workflow_id}/versions/{version}", get_version, methods=["GET"]),
     Route("/v1/chatkit/admin/workflows/{workflow_id}/rollback", rollback, methods=["POST"]),
     Route("/v1/chatkit/admin/workflows/{workflow_id}/archive", archive, methods=["POST"]),

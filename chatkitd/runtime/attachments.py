@@ -172,7 +172,8 @@ class ConversationAttachments(AttachmentStore[RequestContext]):
 
     async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
         # Ownership only: chatkit then calls the store's delete_attachment, which
-        # removes the record and then its bytes.
+        # removes the record and then its bytes. Not the caller's: nothing is deleted, and
+        # the conversation answers as for any delete (``IDEMPOTENT_DELETES``).
         await self.threads.load_attachment(attachment_id, context)
 
     # -- bytes ------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 """``ConversationServer``: chatkit's ``ChatKitServer`` on chatkitd's store, running the session's workflow.
 
 It adds what the hosted service does around chatkit's request handling:
-requests are parsed into clear 400s, locked and closed threads refuse new
-input, chatkit's ``ValueError``s about wrong items become 422s, threads get an
-automatic title when the session asks for one (after a failed or cancelled
-first run too), feedback is stored, every run of every workflow is traced
-(``chatkitd.tracing.runs``), and every timestamp sent is UTC.
+requests are parsed into clear 400s, deletes are idempotent, locked and closed
+threads refuse new input, chatkit's ``ValueError``s about wrong items become
+422s, threads get an automatic title when the session asks for one (after a
+failed or cancelled first run too), feedback is stored, every run of every
+workflow is traced (``chatkitd.tracing.runs``), and every timestamp sent is UTC.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from chatkit.server import NonStreamingResult, StreamingResult
 from chatkit.store import NotFoundError
 from chatkit.types import (
     AttachmentsCreateReq,
+    AttachmentsDeleteReq,
     AudioInput,
     ChatKitReq,
     ClientToolCallItem,
@@ -36,6 +37,7 @@ from chatkit.types import (
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
     ThreadsCustomActionReq,
+    ThreadsDeleteReq,
     ThreadsListReq,
     ThreadsRetryAfterItemReq,
     ThreadsSyncCustomActionReq,
@@ -78,6 +80,14 @@ INPUT_REQUESTS = (
     ThreadsCustomActionReq,
     ThreadsSyncCustomActionReq,
 )
+
+# Deletes are idempotent, as in chatkit's reference server (its store deletes silently): whether
+# the thread or attachment is there, was deleted already, or is not the caller's, the answer is the
+# same ``{}`` and nothing the caller does not see is touched (the stores confine every delete,
+# ``chatkitd.store.tenancy``). So no answer tells whether someone else's id exists. REST's
+# ``DELETE /v1/chatkit/threads/{id}`` keeps OpenAI's 404.
+IDEMPOTENT_DELETES = (AttachmentsDeleteReq, ThreadsDeleteReq)
+DELETED = b"{}"
 
 
 def parse_request(body: str | bytes | bytearray) -> ChatKitReq:
@@ -175,6 +185,10 @@ class ConversationServer(OutgoingServer[RequestContext]):
             return StreamingResult(_unprocessable_on_value_error(stream))
         try:
             return NonStreamingResult(await dispatch_non_streaming(self, parsed, context))
+        except NotFoundError:
+            if isinstance(parsed, IDEMPOTENT_DELETES):
+                return NonStreamingResult(DELETED)
+            raise
         except UnknownCursor as error:
             raise InvalidRequest(str(error), param="params.after", code="invalid_cursor") from None
         except ValidationError:

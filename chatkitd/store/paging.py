@@ -1,5 +1,8 @@
 """Keyset pagination over a table's ``seq`` column: the one paging rule every list follows.
 
+A list keyed on something other than a table's own rows (one row per workflow, a
+version number for a cursor) pages a subquery with an ``id`` and a ``seq`` column.
+
 ``after=X`` continues past X in the requested order (what the ``openai``
 SDK's auto-pagination sends); ``before=X`` is the page just before X in that
 order. A page holds 0 to ``MAX_LIMIT`` rows (``DEFAULT_LIMIT`` unless asked).
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, select
+from sqlalchemy import ColumnElement, FromClause, Select, bindparam, select
 
 from chatkitd.errors import InvalidRequest
 
@@ -105,12 +108,14 @@ def plan(window: Window) -> Plan:
     )
 
 
-def cursor_seq(table: Table, scope: Sequence[ColumnElement[bool]], param: str = "cursor") -> Select:
+def cursor_seq(table: FromClause, scope: Sequence[ColumnElement[bool]], param: str = "cursor") -> Select:
     """The ``seq`` of the row of ``table`` within ``scope`` that the ``param`` parameter names."""
     return select(table.c.seq).where(table.c.id == bindparam(param), *scope)
 
 
-def keyset(query: Select, table: Table, cursor_scope: Sequence[ColumnElement[bool]], how: Plan) -> Select:
+def keyset(
+    query: Select, table: FromClause, cursor_scope: Sequence[ColumnElement[bool]], how: Plan
+) -> Select:
     """``query`` bounded by the window's cursors, in the plan's order, ``limit`` rows.
 
     The statement's parameters: ``after``, ``before`` (the cursor ids, when the
@@ -159,7 +164,11 @@ async def check_cursors(db: Database, statement: Select, window: Window, params:
 
 
 async def page_on(
-    conn: AsyncConnection, query: Select, table: Table, window: Window, scope: Sequence[ColumnElement[bool]]
+    conn: AsyncConnection,
+    query: Select,
+    table: FromClause,
+    window: Window,
+    scope: Sequence[ColumnElement[bool]],
 ) -> tuple[list[Any], bool]:
     """One page of ``query`` on an open connection (inside a transaction the caller holds):
     ``keyset`` with literal scope, for lists that are not hot enough for a statement built

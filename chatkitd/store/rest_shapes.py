@@ -167,13 +167,14 @@ def thread_resource(thread: ThreadMetadata, user: str, created_at: float) -> dic
     }
 
 
-def list_resource(data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
-    """The list envelope every list endpoint answers with."""
+def list_resource(data: list[dict[str, Any]], has_more: bool, key: str = "id") -> dict[str, Any]:
+    """The list envelope every list endpoint answers with; ``key`` names the field the
+    cursors are (a workflow version's ``version``)."""
     return {
         "object": "list",
         "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
+        "first_id": data[0][key] if data else None,
+        "last_id": data[-1][key] if data else None,
         "has_more": has_more,
     }
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from chatkitd import clock
 from chatkitd.errors import InvalidRequest, NotFound
+from chatkitd.store.paging import Window
 from chatkitd.workflows.definitions import Deployable, read_deployable
 from chatkitd.workflows.deploy import check_loads
-from chatkitd.workflows.registry import WorkflowRegistry, WorkflowVersion
+from chatkitd.workflows.registry import WorkflowRegistry, WorkflowSummary, WorkflowVersion
 
 
 def version_resource(version: WorkflowVersion, *, definition: bool = False) -> dict[str, Any]:
@@ -62,46 +63,51 @@ def graph_of(version: WorkflowVersion) -> dict[str, Any] | None:
     return {"nodes": nodes, "edges": edges, "start": graph.start}
 
 
-async def list_workflows(registry: WorkflowRegistry, project_id: str) -> list[dict[str, Any]]:
-    out = []
-    for version, count in await registry.latest_versions(project_id):
-        pointed, archived_at = await registry.status(project_id, version.workflow_id)
-        out.append(
-            {
-                "object": "chatkit.workflow",
-                "id": version.workflow_id,
-                "name": version.name,
-                "latest": version_resource(version),
-                "versions": count,
-                "rolled_back": pointed is not None,
-                "archived_at": archived_at,
-            }
-        )
-    return out
+def workflow_resource(summary: WorkflowSummary) -> dict[str, Any]:
+    latest = summary.latest
+    return {
+        "object": "chatkit.workflow",
+        "id": latest.workflow_id,
+        "name": latest.name,
+        "latest": version_resource(latest),
+        "latest_version": latest.version,
+        "versions": summary.versions,
+        "rolled_back": summary.pointed is not None,
+        "archived_at": summary.archived_at,
+    }
+
+
+async def list_workflows(
+    registry: WorkflowRegistry, project_id: str, window: Window
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of the project's workflows, each with its latest version."""
+    summaries, has_more = await registry.page_workflows(project_id, window)
+    return [workflow_resource(s) for s in summaries], has_more
 
 
 async def get_workflow(registry: WorkflowRegistry, project_id: str, workflow_id: str) -> dict[str, Any]:
-    versions = await registry.versions(project_id, workflow_id)
-    if not versions:
+    summary = await registry.summary(project_id, workflow_id)
+    if summary is None:
         raise NotFound(f"No workflow with id '{workflow_id}'.", param="workflow_id")
-    latest = await registry.resolve_latest(project_id, workflow_id)
-    _, archived_at = await registry.status(project_id, workflow_id)
-    return {
-        "object": "chatkit.workflow",
-        "id": workflow_id,
-        "name": latest.name,
-        "latest_version": latest.version,
-        "archived_at": archived_at,
-        "versions": [version_resource(v) for v in versions],
-    }
+    return workflow_resource(summary)
+
+
+async def list_versions(
+    registry: WorkflowRegistry, project_id: str, workflow_id: str, window: Window
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of a workflow's versions, newest deploy first unless ``window`` asks otherwise."""
+    versions, has_more = await registry.page_versions(project_id, workflow_id, window)
+    if not versions and window.after is None and window.before is None:
+        await get_workflow(registry, project_id, workflow_id)  # 404 naming an unknown workflow
+    return [version_resource(v) for v in versions], has_more
 
 
 async def get_version(
     registry: WorkflowRegistry, project_id: str, workflow_id: str, version: str
 ) -> dict[str, Any]:
-    for candidate in await registry.versions(project_id, workflow_id):
-        if candidate.version == version:
-            return version_resource(candidate, definition=True)
+    found = await registry.find_version(project_id, workflow_id, version)
+    if found is not None and found.version == version:  # "01" names no version
+        return version_resource(found, definition=True)
     await get_workflow(registry, project_id, workflow_id)  # 404 naming the workflow if it is unknown
     raise NotFound(f"Workflow '{workflow_id}' has no version '{version}'.", param="version")
 

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, String, Subquery, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatkitd import clock
@@ -21,6 +21,7 @@ from chatkitd.errors import InvalidRequest, NotFound
 from chatkitd.settings import Settings
 from chatkitd.store import tables
 from chatkitd.store.db import Database
+from chatkitd.store.paging import Window, page_on
 
 if TYPE_CHECKING:
     from chatkitd.workflows.base import Workflow
@@ -59,6 +60,20 @@ class WorkflowVersion:
             row.source_path,
             row.created_at,
         )
+
+
+@dataclass(frozen=True)
+class WorkflowSummary:
+    """A workflow as the admin list shows it: its latest version, how many it has, its state."""
+
+    latest: WorkflowVersion
+    versions: int
+    pointed: int | None  # the version a rollback made the latest (None: the highest)
+    archived_at: float | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> WorkflowSummary:
+        return cls(WorkflowVersion.from_row(row), row.n, row.pointed, row.archived_at)
 
 
 class WorkflowRegistry:
@@ -221,26 +236,67 @@ class WorkflowRegistry:
                 )
             )
 
-    async def latest_versions(self, project_id: str) -> list[tuple[WorkflowVersion, int]]:
-        """Each deployed workflow's latest version (a rollback's choice, else the highest), with its count."""
+    def _summaries(self, project_id: str) -> tuple[Select, Subquery]:
+        """Each workflow's latest version (a rollback's choice, else the highest), with its count,
+        rollback and archive state; and the per-workflow subquery a page of them is keyed on
+        (``id``: the workflow's id, ``seq``: its first deploy's, so the list is in deploy order)."""
         w, f = tables.workflow_versions, tables.workflows
-        newest = (
-            select(w.c.workflow_id, func.max(w.c.version).label("version"), func.count().label("n"))
+        each = (
+            select(
+                w.c.workflow_id.label("id"),
+                func.min(w.c.seq).label("seq"),
+                func.max(w.c.version).label("highest"),
+                func.count().label("n"),
+            )
             .where(w.c.project_id == project_id)
             .group_by(w.c.workflow_id)
-            .subquery()
+            .subquery("each_workflow")
         )
-        chosen = func.coalesce(f.c.latest_version, newest.c.version)
+        chosen = func.coalesce(f.c.latest_version, each.c.highest)
         query = (
-            select(w, newest.c.n)
-            .join(newest, w.c.workflow_id == newest.c.workflow_id)
+            select(w, each.c.n, f.c.latest_version.label("pointed"), f.c.archived_at)
+            .join(each, w.c.workflow_id == each.c.id)
             .outerjoin(f, (f.c.project_id == project_id) & (f.c.workflow_id == w.c.workflow_id))
             .where(w.c.project_id == project_id, w.c.version == chosen)
-            .order_by(w.c.workflow_id)
+        )
+        return query, each
+
+    async def latest_versions(self, project_id: str) -> list[tuple[WorkflowVersion, int]]:
+        """Every deployed workflow's latest version with its count, by id (the CLI's list)."""
+        query, _ = self._summaries(project_id)
+        async with self._db().read() as conn:
+            rows = (await conn.execute(query.order_by(tables.workflow_versions.c.workflow_id))).all()
+        return [(WorkflowVersion.from_row(row), row.n) for row in rows]
+
+    async def page_workflows(self, project_id: str, window: Window) -> tuple[list[WorkflowSummary], bool]:
+        """One page of the project's workflows in deploy order (``after``: a workflow id)."""
+        query, each = self._summaries(project_id)
+        async with self._db().read() as conn:
+            rows, has_more = await page_on(conn, query, each, window, [])
+        return [WorkflowSummary.from_row(row) for row in rows], has_more
+
+    async def summary(self, project_id: str, workflow_id: str) -> WorkflowSummary | None:
+        """One workflow as ``page_workflows`` lists it; None if it has no version in the project."""
+        query, _ = self._summaries(project_id)
+        async with self._db().read() as conn:
+            row = (
+                await conn.execute(query.where(tables.workflow_versions.c.workflow_id == workflow_id))
+            ).first()
+        return WorkflowSummary.from_row(row) if row is not None else None
+
+    async def page_versions(
+        self, project_id: str, workflow_id: str, window: Window
+    ) -> tuple[list[WorkflowVersion], bool]:
+        """One page of a workflow's versions in deploy order (``after``: a version number)."""
+        w = tables.workflow_versions
+        scoped = (
+            select(w, cast(w.c.version, String).label("id"))
+            .where(w.c.project_id == project_id, w.c.workflow_id == workflow_id)
+            .subquery("versions")
         )
         async with self._db().read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [(WorkflowVersion.from_row(row), row.n) for row in rows]
+            rows, has_more = await page_on(conn, select(scoped), scoped, window, [])
+        return [WorkflowVersion.from_row(row) for row in rows], has_more
 
     async def resolve_latest(self, project_id: str, workflow_id: str) -> WorkflowVersion:
         return WorkflowVersion.from_row(await self._version_row(project_id, workflow_id, None))
@@ -261,6 +317,13 @@ class WorkflowRegistry:
         if self.db is None:
             raise RuntimeError("this registry has no database; it knows only the built-ins")
         return self.db
+
+    async def find_version(self, project_id: str, workflow_id: str, version: str) -> WorkflowVersion | None:
+        """One stored version (read alone, not among the workflow's others), or None."""
+        try:
+            return WorkflowVersion.from_row(await self._version_row(project_id, workflow_id, version))
+        except NotFound:
+            return None
 
     async def _version_row(self, project_id: str, workflow_id: str, version: str | None) -> Any:
         """The stored row for a version (None: the latest); 404s name what is unknown."""

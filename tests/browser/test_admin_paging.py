@@ -130,3 +130,120 @@ def test_a_threads_items_and_runs_page_through_and_each_span_shows_its_details(c
     expect(facts.locator("dt")).to_contain_text(["Kind", "Name", "Starts at", "Duration", "Span"])
     expect(facts.locator("dd").nth(3)).to_have_text(re.compile(r"^\d+(\.\d)? ms$"))
     assert runs.locator("details.span-row-details").count() >= RUNS
+
+
+# Every other list of the console pages the same way: workflows, a workflow's versions, a
+# store's files (whose names the console looks up for the page shown, never by listing every
+# file). Each holds more than a page, and the console reaches the last row of each.
+WORKFLOWS = 105
+VERSIONS = 105
+STORE_FILES = 105
+LONG_LIVED = "many-versions"
+
+
+def agent_yaml(workflow_id: str, text: str) -> str:
+    return f"id: {workflow_id}\nname: {text}\ninstructions: {text}\n"
+
+
+@pytest.fixture(scope="module")
+def stocked_server(tmp_path_factory) -> Iterator[tuple[RunningServer, str]]:
+    """A server with WORKFLOWS workflows, one of VERSIONS versions, and a store of STORE_FILES files."""
+    data_dir = tmp_path_factory.mktemp("admin-lists")
+    url = f"sqlite+aiosqlite:///{data_dir / 'chatkitd.db'}"
+    with start_server(url, data_dir, ADMIN_KEY, mode="development") as server, server.sdk(ADMIN_KEY) as sdk:
+        deploy = "/chatkit/admin/workflows"
+        for n in range(WORKFLOWS):
+            body = {"filename": "w.yaml", "definition": agent_yaml(f"bulk-{n:03}", f"Bulk {n:03}")}
+            sdk.post(deploy, body=body, cast_to=object)
+        for n in range(VERSIONS):
+            body = {"filename": "v.yaml", "definition": agent_yaml(LONG_LIVED, f"Version text {n}")}
+            sdk.post(deploy, body=body, cast_to=object)
+        store = sdk.vector_stores.create(name="Big shelf")
+        ids = [
+            sdk.files.create(file=(f"doc-{n:03}.txt", f"Document {n}.".encode()), purpose="assistants").id
+            for n in range(STORE_FILES)
+        ]
+        batch = sdk.vector_stores.file_batches.create_and_poll(
+            vector_store_id=store.id, file_ids=ids, poll_interval_ms=100
+        )
+        assert batch.file_counts.completed == STORE_FILES
+        yield server, store.id
+
+
+@pytest.fixture
+def stocked_console(browser, stocked_server) -> Iterator:
+    """A page signed in to the stocked server's console, that fails the test if the console
+    ever asks a list for more than one page of rows."""
+    server = stocked_server[0]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(server.base_url + "/admin")
+    page.get_by_label("Admin key").fill(ADMIN_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Sessions pages")).to_be_visible()
+    try:
+        yield page
+    finally:
+        context.close()
+    wide = [url for url in asked if any(int(n) > 100 for n in re.findall(r"[?&]limit=(\d+)", url))]
+    assert not wide, f"the console asked for more than a page: {wide}"
+
+
+def test_more_than_a_hundred_workflows_page_through(stocked_console):
+    page = stocked_console
+    page.get_by_role("link", name="Workflows", exact=True).click()
+    pager = page.get_by_role("navigation", name="Workflows pages")
+    rows = page.locator("table.data tbody tr")
+    expect(pager).to_contain_text("Rows 1–100")
+    expect(rows).to_have_count(100)
+    expect(rows.first).to_contain_text(LONG_LIVED)  # newest first
+    pager.get_by_role("button", name="Next page").click()
+    expect(pager).to_contain_text("Rows 101–")
+    expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
+    # The first workflow deployed is on the last page.
+    oldest = page.locator("table.data tbody tr", has_text="bulk-000")
+    expect(oldest).to_have_count(1)
+    assert rows.count() >= WORKFLOWS + 1 - 100
+    oldest.get_by_role("button", name="Open workflow bulk-000").click()
+    expect(page.get_by_role("heading", name="Bulk 000")).to_be_visible()
+
+
+def test_a_workflows_more_than_a_hundred_versions_page_through(stocked_console, stocked_server):
+    page = stocked_console
+    page.goto(f"{stocked_server[0].base_url}/admin#workflow?id={LONG_LIVED}")
+    pager = page.get_by_role("navigation", name="Versions pages")
+    rows = page.locator("table.data tbody tr")
+    expect(page.get_by_text(f"{LONG_LIVED} · {VERSIONS} versions")).to_be_visible()
+    expect(pager).to_contain_text("Rows 1–100")
+    expect(rows).to_have_count(100)
+    expect(rows.first).to_contain_text("latest")
+    expect(rows.first.locator("strong")).to_have_text(str(VERSIONS))  # the version shown
+    pager.get_by_role("button", name="Next page").click()
+    expect(pager).to_contain_text(f"Rows 101–{VERSIONS}")
+    expect(rows).to_have_count(VERSIONS - 100)
+    expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
+    # The first version, on the last page, opens.
+    page.get_by_role("button", name="Show version 1", exact=True).click()
+    expect(page.get_by_role("heading", name="Version 1", exact=True)).to_be_visible()
+    expect(page.locator("pre.span-data")).to_contain_text("Version text 0")
+
+
+def test_a_stores_more_than_a_hundred_files_page_through_with_their_names(stocked_console, stocked_server):
+    server, store_id = stocked_server
+    page = stocked_console
+    page.goto(f"{server.base_url}/admin#store?id={store_id}")
+    pager = page.get_by_role("navigation", name="Files in the store pages")
+    rows = page.locator("table.data tbody tr")
+    expect(pager).to_contain_text("Rows 1–100")
+    expect(rows).to_have_count(100)
+    names = rows.locator("td:first-child").all_inner_texts()
+    pager.get_by_role("button", name="Next page").click()
+    expect(pager).to_contain_text(f"Rows 101–{STORE_FILES}")
+    expect(rows).to_have_count(STORE_FILES - 100)
+    expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
+    names += rows.locator("td:first-child").all_inner_texts()
+    # Every file, each by its name (looked up for its page), the first uploaded among them.
+    assert sorted(names) == [f"doc-{n:03}.txt" for n in range(STORE_FILES)]

@@ -155,6 +155,7 @@ def test_hosted_style_talks_to_the_chatkitd_that_served_the_script(page, servers
     assert [e["name"] for e in events(page)].count("chatkit.ready") == 1
     send(page, "hello")
     expect(replies(page).last).to_contain_text("Got text=hello")
+    wait_idle(page)  # the answer shows before its stream ends (and chatkit.response.end fires)
     assert set(conversation) == {chatkitd.base_url + "/v1/chatkit/conversation"}
     names = [e["name"] for e in events(page)]
     assert names.index("chatkit.response.start") < names.index("chatkit.response.end")
@@ -279,7 +280,12 @@ def test_script_loaded_after_the_element_exists_and_element_made_after_it_loaded
           // Options assigned as a property before the element is defined are applied on upgrade.
           const assigned = document.getElementById("assigned");
           assigned.options = { ...options, startScreen: { greeting: "Assigned early" } };
-          assigned.addEventListener("chatkit.ready", () => window.heard.push("assigned"));
+          // chatkit.ready comes once the options are applied and drawn: the greeting is there.
+          assigned.addEventListener("chatkit.ready", () => {
+            const greeting = assigned.shadowRoot.querySelector(".ck-greeting");
+            const drawn = greeting.getBoundingClientRect().height > 0 ? "drawn" : "not drawn";
+            window.heard.push(`assigned: ${greeting.textContent} (${drawn})`);
+          });
           customElements.whenDefined("openai-chatkit").then(() => {
             const early = document.getElementById("early");
             early.setOptions(options);
@@ -303,7 +309,11 @@ def test_script_loaded_after_the_element_exists_and_element_made_after_it_loaded
         page = context.new_page()
         page.goto(late)
         page.wait_for_function("() => window.heard.length === 3")
-        assert sorted(page.evaluate("() => window.heard")) == ["assigned", "early", "made"]
+        assert sorted(page.evaluate("() => window.heard")) == [
+            "assigned: Assigned early (drawn)",
+            "early",
+            "made",
+        ]
         expect(page.locator("#assigned .ck-greeting")).to_have_text("Assigned early")
         page.locator("#early").get_by_role("textbox", name="Message", exact=True).fill("first")
         page.locator("#early").get_by_role("textbox", name="Message", exact=True).press("Enter")

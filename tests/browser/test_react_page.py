@@ -156,6 +156,8 @@ def test_react_page_chats_with_a_client_tool_a_widget_action_and_an_attachment(
         # useChatKit's methods reach the element.
         page.evaluate("() => window.sendFromReact('sent by React')")
         expect(answers.last).to_contain_text("Echo: sent by React")
+        # The answer shows before its stream ends (and chatkit.response.end fires).
+        expect(chat.get_by_role("button", name="Send message")).to_be_visible()
         seen = page.evaluate("() => window.chatEvents")
     finally:
         context.close()

@@ -14,6 +14,9 @@ from openai import OpenAI
 
 from tests.support.servers import RunningServer
 
+# What the conversation answers every ``threads.delete`` and ``attachments.delete``.
+DELETED = (200, "application/json", b"{}")
+
 
 def user_input(text: str, attachments: list[str] | None = None) -> dict[str, Any]:
     return {
@@ -78,6 +81,12 @@ class Chat:
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/json")
         return response.json()
+
+    def deleted(self, _type: str, /, **params: Any) -> tuple[int, str, bytes]:
+        """A delete's whole answer (status, content type, body): the protocol's deletes are
+        idempotent, so a deleted, a missing and someone else's id must all answer the same."""
+        response = self.post(_type, **params)
+        return response.status_code, response.headers.get("content-type", ""), response.content
 
     def stream(self, _type: str, /, **params: Any) -> Stream:
         """A streaming request that must succeed, read to the end."""

@@ -88,11 +88,18 @@ function searchBox(admin, storeId, names) {
 export async function renderStore(view, params, admin) {
   const storeId = params.id;
   const store = await admin.api(`/v1/vector_stores/${encodeURIComponent(storeId)}`);
-  // File names come from the Files API (a store's file carries only its id).
+  // File names come from the Files API (a store's file carries only its id): those of the
+  // page shown, in one request, never by listing every file.
   const names = new Map();
-  const listed = await admin.api("/v1/files?limit=10000");
-  for (const file of listed.data || []) names.set(file.id, file.filename);
+  const nameFiles = async (rows) => {
+    const unknown = [...new Set(rows.map((f) => f.id))].filter((id) => !names.has(id));
+    if (!unknown.length) return;
+    const found = await admin.api(`/v1/chatkit/admin/files?${new URLSearchParams(unknown.map((id) => ["id", id]))}`);
+    for (const file of found.data || []) names.set(file.id, file.filename);
+    for (const id of unknown) if (!names.has(id)) names.set(id, null); // deleted from the Files API: shown by id
+  };
   const files = pagedTable({
+    prepare: nameFiles,
     api: admin.api,
     path: `/v1/vector_stores/${encodeURIComponent(storeId)}/files`,
     params: params.filter ? { filter: params.filter } : {},

@@ -39,15 +39,17 @@ export function table(columns, rows, empty) {
 /**
  * A table over a cursor-paged list endpoint (`after`, `limit`, answering `data`,
  * `has_more` and `last_id`), with Previous and Next. Returns its container; the
- * rows load right away.
+ * rows load right away. `prepare(rows)`, if given, is awaited before a page is drawn
+ * (to fetch what only that page's rows need, such as the names of their files).
  */
-export function pagedTable({ api, path, params = {}, columns, empty, label, pageSize = 100 }) {
+export function pagedTable({ api, path, params = {}, columns, empty, label, pageSize = 100, prepare = null }) {
   const box = h("div", { class: "paged" });
   const cursors = [null]; // the `after` of each page seen so far; the last is the current page
   const show = async () => {
     const after = cursors[cursors.length - 1];
     const page = await api(withQuery(path, { ...params, limit: pageSize, after }));
     const rows = page.data || [];
+    if (prepare) await prepare(rows);
     const previous = h("button", { type: "button", class: "secondary", text: "Previous page", disabled: cursors.length === 1, onclick: () => { cursors.pop(); show().catch(reportError); } });
     const lastId = page.last_id ?? (rows.length ? rows[rows.length - 1].id : null);
     const next = h("button", { type: "button", class: "secondary", text: "Next page", disabled: !page.has_more, onclick: () => { cursors.push(lastId); show().catch(reportError); } });

@@ -4,7 +4,7 @@
 // path that run took: the nodes it went through and the edges between them.
 
 import { graphlib, layout } from "@dagrejs/dagre";
-import { h, linkButton, status, table, when } from "./ui.js";
+import { h, linkButton, pagedTable, status, when } from "./ui.js";
 
 const enc = encodeURIComponent;
 const NODE_WIDTH = 168;
@@ -20,36 +20,40 @@ function s(tag, attrs = {}, ...children) {
 
 const stateOf = (w) => (w.archived_at ? "archived" : w.rolled_back ? "rolled back" : "active");
 
-/** Every workflow of the project, with its latest version; a name opens the workflow. */
+/** The project's workflows, newest first, each with its latest version; a name opens the workflow. */
 export async function renderList(view, params, admin) {
-  const page = await admin.api("/v1/chatkit/admin/workflows");
-  view.replaceChildren(
-    h("h2", { text: "Workflows" }),
-    table(
-      [
-        { label: "Workflow", render: (w) => linkButton(w.name || w.id, () => admin.go("workflow", { id: w.id }), `Open workflow ${w.id}`) },
-        { label: "Id", mono: true, render: (w) => w.id },
-        { label: "Latest", render: (w) => w.latest.version },
-        { label: "Kind", render: (w) => w.latest.kind },
-        { label: "Versions", render: (w) => String(w.versions) },
-        { label: "State", render: (w) => status(stateOf(w)) },
-        { label: "Deployed", render: (w) => when(w.latest.created_at) },
-      ],
-      page.data || [],
-      "No workflows yet. Deploy one with `chatkitd workflows deploy FILE`.",
-    ),
-  );
+  const list = pagedTable({
+    api: admin.api,
+    path: "/v1/chatkit/admin/workflows",
+    label: "Workflows",
+    empty: "No workflows yet. Deploy one with `chatkitd workflows deploy FILE`.",
+    columns: [
+      { label: "Workflow", render: (w) => linkButton(w.name || w.id, () => admin.go("workflow", { id: w.id }), `Open workflow ${w.id}`) },
+      { label: "Id", mono: true, render: (w) => w.id },
+      { label: "Latest", render: (w) => w.latest.version },
+      { label: "Kind", render: (w) => w.latest.kind },
+      { label: "Versions", render: (w) => String(w.versions) },
+      { label: "State", render: (w) => status(stateOf(w)) },
+      { label: "Deployed", render: (w) => when(w.latest.created_at) },
+    ],
+  });
+  view.replaceChildren(h("h2", { text: "Workflows" }), list);
+  await list.ready;
 }
 
-/** A workflow's versions, and one version (the latest, or `version`) drawn or shown as written. */
+/** A workflow's versions, newest first, and one version (the latest, or `version`) drawn or shown as written. */
 export async function renderWorkflow(view, params, admin) {
   const workflow = await admin.api(`/v1/chatkit/admin/workflows/${enc(params.id)}`);
   const shown = params.version || workflow.latest_version;
   const version = await admin.api(`/v1/chatkit/admin/workflows/${enc(params.id)}/versions/${enc(shown)}`);
   let path = null;
   if (params.trace) path = pathOf(await admin.api(`/v1/chatkit/traces/${enc(params.trace)}`));
-  const versions = table(
-    [
+  const versions = pagedTable({
+    api: admin.api,
+    path: `/v1/chatkit/admin/workflows/${enc(params.id)}/versions`,
+    label: "Versions",
+    empty: "",
+    columns: [
       {
         label: "Version",
         render: (v) =>
@@ -61,10 +65,9 @@ export async function renderWorkflow(view, params, admin) {
       { label: "Latest", render: (v) => (v.version === workflow.latest_version ? "latest" : "") },
       { label: "Deployed", render: (v) => when(v.created_at) },
     ],
-    workflow.versions,
-    "",
-  );
-  const parts = [h("h2", { text: workflow.name || workflow.id }), h("p", { class: "hint", text: `${workflow.id}${workflow.archived_at ? " · archived" : ""}` }), versions];
+  });
+  await versions.ready;
+  const parts = [h("h2", { text: workflow.name || workflow.id }), h("p", { class: "hint", text: `${workflow.id} · ${workflow.versions} version${workflow.versions === 1 ? "" : "s"}${workflow.archived_at ? " · archived" : ""}` }), versions];
   parts.push(h("h3", { text: `Version ${shown}` }));
   if (version.graph) {
     if (path) parts.push(h("p", { class: "hint", text: `The path of run ${params.trace}: ${path.nodes.join(" → ")}` }));
