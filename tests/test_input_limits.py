@@ -227,6 +227,48 @@ def test_a_body_over_the_limit_is_refused_before_it_ends(server, user, chat_for,
     assert b"connection: close" in head
 
 
+def _upload_without_end(server, path: str, token: str, before: int) -> tuple[bytes, int]:
+    """A chunked multipart upload to ``path`` sending ``before`` quarters of a MiB of its file, then
+    waiting for the answer, then going on: the answer's head, and how many more MiB the server took
+    after it (it should take none)."""
+    host, port = server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\n'
+        sock.sendall(b"%x\r\n%b\r\n" % (len(head), head))
+        chunk = b"x" * (256 * 1024)
+        for _ in range(before):
+            sock.sendall(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        taken = 0
+        try:
+            for _ in range(200):  # 50 MiB more: a server still reading takes them all
+                sock.sendall(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                taken += len(chunk)
+        except OSError:
+            pass
+        return answer.split(b"\r\n\r\n")[0].lower(), taken // (1024 * 1024)
+
+
+def test_an_answer_before_the_body_ends_closes_the_connection(server, user, chat_for):
+    # An upload past the session's file size got its 413 and the server went on reading (and
+    # throwing away) whatever the client sent; so did a request refused before its body was read.
+    chat = chat_for(user, chatkit_configuration={"file_upload": {"enabled": True, "max_file_size": 1}})
+    for path, token, before, status in [
+        ("/v1/chatkit/files", chat.secret, 5, b"413"),  # just past the 1 MB file size
+        ("/v1/chatkit/files/atc_x/upload?expires=1&signature=x", chat.secret, 0, b"401"),
+        ("/v1/chatkit/files", "not-a-secret", 0, b"401"),
+    ]:
+        head, taken = _upload_without_end(server, path, token, before)
+        assert head.startswith(b"http/1.1 " + status) and b"connection: close" in head, head
+        assert taken < 50, f"{path}: the server read {taken} MiB more after answering"
+
+
 def test_a_declared_length_over_the_limit_is_refused_unread(server):
     host, port = server.base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=20) as sock:

@@ -5,8 +5,10 @@ over the route's limit is a 413 before the handler runs, and a body sent
 without one (chunked) is counted as it arrives and refused at the first byte
 over (the handler's read raises ``PayloadTooLarge``, which becomes the 413).
 Either way the connection is closed after the answer, so the rest of an
-oversized body is never read. Nothing here holds the body; a handler that
-buffers it holds at most the limit.
+oversized body is never read; so is any connection whose answer starts before
+its body was read to the end (an upload past the session's file size, a request
+refused before its body was needed): the rest is not read and thrown away.
+Nothing here holds the body; a handler that buffers it holds at most the limit.
 
 Limits: ``MAX_BODY_BYTES`` for every JSON route; the upload routes stream to
 disk under their own, tighter limits (the session's ``max_file_size``,
@@ -58,25 +60,29 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
+        unread = False  # a body is coming that the app has not read to its end
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _refuse(limit, send)
-                return
+            if name == b"content-length" and value.isdigit():
+                if int(value) > limit:
+                    await _refuse(limit, send)
+                    return
+                unread = unread or int(value) > 0
+            elif name == b"transfer-encoding":
+                unread = True
         received = 0
-        refused = False
 
         async def counted() -> Message:
-            nonlocal received, refused
+            nonlocal received, unread
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    refused = True
                     raise too_large(limit)
+                unread = unread and message.get("more_body", False)
             return message
 
         async def closing(message: Message) -> None:
-            if refused and message["type"] == "http.response.start":
+            if unread and message["type"] == "http.response.start":
                 # The rest of the body is never read: the connection cannot be reused.
                 message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
             await send(message)
