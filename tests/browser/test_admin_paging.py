@@ -19,6 +19,7 @@ expect.set_options(timeout=15_000)
 SESSIONS = 105
 RUNS = 55  # 110 items: more than one page of the items API
 THREADS = 105  # with the one above
+FEEDBACK = RUNS * 2  # a thumb on each item of the long thread
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,22 @@ def busy_server(tmp_path_factory) -> Iterator[tuple[RunningServer, str, str]]:
                 content = [{"type": "input_text", "text": f"thread {n}"}]
                 params = {"input": {"content": content, "attachments": [], "inference_options": {}}}
                 http.post("/v1/chatkit/conversation", json={"type": "threads.create", "params": params})
+            # A thumb on every item of the long thread: FEEDBACK rows.
+            items: list[str] = []
+            after = None
+            while True:
+                listed = {"thread_id": thread_id, "limit": 100, "order": "asc", "after": after}
+                page = http.post(
+                    "/v1/chatkit/conversation", json={"type": "items.list", "params": listed}
+                ).json()
+                items += [item["id"] for item in page["data"]]
+                if not page["has_more"]:
+                    break
+                after = page["after"]
+            assert len(items) == FEEDBACK
+            for start in range(0, FEEDBACK, 50):
+                thumbs = {"thread_id": thread_id, "item_ids": items[start : start + 50], "kind": "positive"}
+                http.post("/v1/chatkit/conversation", json={"type": "items.feedback", "params": thumbs})
         yield server, user, thread_id
 
 
@@ -98,13 +115,26 @@ def test_more_than_a_hundred_threads_page_through(console, busy_server):
     expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
 
 
+def test_more_than_a_hundred_feedback_rows_page_through(console):
+    console.get_by_role("link", name="Feedback", exact=True).click()
+    rows = console.locator("table.data tbody tr")
+    pager = console.get_by_role("navigation", name="Feedback pages")
+    expect(pager).to_contain_text("Rows 1–100")
+    expect(rows).to_have_count(100)
+    pager.get_by_role("button", name="Next page").click()
+    expect(pager).to_contain_text(f"Rows 101–{FEEDBACK}")
+    expect(rows).to_have_count(FEEDBACK - 100)
+    expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
+
+
 def test_a_threads_items_and_runs_page_through_and_each_span_shows_its_details(console, busy_server):
     server, _, thread_id = busy_server
     console.goto(f"{server.base_url}/admin#thread?id={thread_id}")
     # Every item, past the items API's first page of 100.
     conversation = console.get_by_label("Conversation")
     expect(conversation.locator(".ck-item-user-message")).to_have_count(RUNS)
-    expect(conversation.locator(".ck-item-user-message").last).to_have_text(f"message {RUNS - 1}")
+    # (each with its thumb: the feedback test gives one to every item)
+    expect(conversation.locator(".ck-item-user-message").last).to_contain_text(f"message {RUNS - 1}")
     runs = console.locator(".trace-run")
     expect(runs).to_have_count(10)
     older = console.get_by_role("button", name="Older runs")
@@ -138,6 +168,7 @@ def test_a_threads_items_and_runs_page_through_and_each_span_shows_its_details(c
 WORKFLOWS = 105
 VERSIONS = 105
 STORE_FILES = 105
+STORES = 105
 LONG_LIVED = "many-versions"
 
 
@@ -159,6 +190,8 @@ def stocked_server(tmp_path_factory) -> Iterator[tuple[RunningServer, str]]:
             body = {"filename": "v.yaml", "definition": agent_yaml(LONG_LIVED, f"Version text {n}")}
             sdk.post(deploy, body=body, cast_to=object)
         store = sdk.vector_stores.create(name="Big shelf")
+        for n in range(STORES - 1):
+            sdk.vector_stores.create(name=f"Shelf {n:03}")
         ids = [
             sdk.files.create(file=(f"doc-{n:03}.txt", f"Document {n}.".encode()), purpose="assistants").id
             for n in range(STORE_FILES)
@@ -247,3 +280,21 @@ def test_a_stores_more_than_a_hundred_files_page_through_with_their_names(stocke
     names += rows.locator("td:first-child").all_inner_texts()
     # Every file, each by its name (looked up for its page), the first uploaded among them.
     assert sorted(names) == [f"doc-{n:03}.txt" for n in range(STORE_FILES)]
+
+
+def test_the_knowledge_pages_more_than_a_hundred_stores_and_files_page_through(stocked_console):
+    page = stocked_console
+    page.get_by_role("link", name="Knowledge", exact=True).click()
+    for label, total, oldest in (
+        ("Vector stores", STORES, "Big shelf"),
+        ("Files", STORE_FILES, "doc-000.txt"),
+    ):
+        pager = page.get_by_role("navigation", name=f"{label} pages", exact=True)
+        rows = pager.locator("xpath=preceding-sibling::table[1]").locator("tbody tr")
+        expect(pager).to_contain_text("Rows 1–100")
+        expect(rows).to_have_count(100)
+        pager.get_by_role("button", name="Next page").click()
+        expect(pager).to_contain_text(f"Rows 101–{total}")
+        expect(rows).to_have_count(total - 100)
+        expect(pager.get_by_role("button", name="Next page")).to_be_disabled()
+        expect(rows.filter(has_text=oldest)).to_have_count(1)
