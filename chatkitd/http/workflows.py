@@ -25,10 +25,9 @@ from chatkitd.errors import InvalidRequest
 from chatkitd.http.auth import admin_project
 from chatkitd.http.body import json_object, list_window, path_id
 from chatkitd.http.state import platform_of
+from chatkitd.rest.input_policy import MAX_DEFINITION_CHARS
 from chatkitd.store.rest_shapes import list_resource
 from chatkitd.workflows import manage
-
-MAX_DEFINITION_CHARS = 1_000_000
 
 
 def _text(body: dict[str, Any], name: str, required: bool = True) -> str | None:

@@ -9,7 +9,10 @@ the ``param``; README's "Input limits" table lists them. Who enforces what:
 - text query parameters: ``chatkitd.http.body.query_text``;
 - multipart fields beside an upload's file: ``chatkitd.http.multipart``;
 - the size of a user message, a thread's title and an attachment's name: here
-  (``check_conversation``, every conversation request type).
+  (``check_conversation``, every conversation request type);
+- the bounds OpenAI's reference gives ``sessions.create``'s fields (``user`` up to 512
+  characters, 64 state variables...) are its schema's, kept with that model
+  (``chatkitd.rest.sessions``).
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ MAX_QUERY_TEXT = 512
 MAX_MESSAGE_CHARS = 200_000
 # A thread's title and an attachment's name: shown in lists, sent back with every page of them.
 MAX_NAME_CHARS = 512
+# A workflow definition deployed through the admin API (YAML or Python source).
+MAX_DEFINITION_CHARS = 1_000_000
 
 
 def check_conversation(request: ChatKitReq) -> None:
