@@ -8,6 +8,7 @@ client secret, on the offline scripted model, as a browser's widget would send t
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -73,122 +74,106 @@ def chat(server, chat_for, user):
     return chat_for(user, workflow={"id": workflow_id})
 
 
+@dataclass
+class Cart:
+    """A thread that asked for the cart, and the cart widget its actions are sent from."""
+
+    chat: Any
+    thread_id: str
+    card: dict[str, Any]
+
+    def request(self, action_type: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {
+            "thread_id": self.thread_id,
+            "item_id": self.card["id"],
+            "action": {"type": action_type, "payload": payload or {}},
+        }
+
+    def sync(self, action_type: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``threads.sync_custom_action``'s answer."""
+        return self.chat.call("threads.sync_custom_action", **self.request(action_type, payload))
+
+    def try_sync(self, action_type: str, payload: dict[str, Any] | None = None) -> Any:
+        """The HTTP response, for a refusal."""
+        return self.chat.post("threads.sync_custom_action", **self.request(action_type, payload))
+
+    def stream(self, action_type: str, payload: dict[str, Any] | None = None) -> Any:
+        return self.chat.stream("threads.custom_action", **self.request(action_type, payload))
+
+    def items(self) -> list[dict[str, Any]]:
+        return self.chat.call("items.list", thread_id=self.thread_id, order="asc")["data"]
+
+
+@pytest.fixture
+def cart(chat) -> Cart:
+    first = chat.create("show me the cart")
+    [card] = first.done_items("widget")
+    return Cart(chat, first.thread_id, card)
+
+
 def widget_text(item: dict[str, Any]) -> str:
     return item["widget"]["children"][0]["value"]
 
 
-def test_a_sync_action_runs_its_nodes_and_replaces_the_widget(chat, client):
-    first = chat.create("show me the cart")
-    [card] = first.done_items("widget")
-    assert widget_text(card) == "Items: 0"
+def test_a_sync_action_runs_its_nodes_and_replaces_the_widget(cart, client):
+    assert widget_text(cart.card) == "Items: 0"
 
-    answer = chat.call(
-        "threads.sync_custom_action",
-        thread_id=first.thread_id,
-        item_id=card["id"],
-        action={"type": "cart.add", "payload": {"count": 2}},
-    )
-    updated = answer["updated_item"]
-    assert updated["id"] == card["id"] and widget_text(updated) == "Items: 2"
+    updated = cart.sync("cart.add", {"count": 2})["updated_item"]
+    assert updated["id"] == cart.card["id"] and widget_text(updated) == "Items: 2"
     # Saved: a reload shows the new widget, and nothing was added to the thread.
-    items = chat.call("items.list", thread_id=first.thread_id, order="asc")["data"]
+    items = cart.items()
     assert [i["type"] for i in items] == ["user_message", "widget"]
     assert widget_text(items[1]) == "Items: 2"
     # The state the action set is the thread's: the next action sees it.
-    again = chat.call(
-        "threads.sync_custom_action",
-        thread_id=first.thread_id,
-        item_id=card["id"],
-        action={"type": "cart.add", "payload": {"count": 3}},
-    )
+    again = cart.sync("cart.add", {"count": 3})
     assert widget_text(again["updated_item"]) == "Items: 5"
     # Its nodes are spans of a trace, like a streamed run's.
-    [newest, *_] = client.get(f"/chatkit/traces?thread_id={first.thread_id}", cast_to=object)["data"]
+    [newest, *_] = client.get(f"/chatkit/traces?thread_id={cart.thread_id}", cast_to=object)["data"]
     spans = client.get(f"/chatkit/traces/{newest['id']}", cast_to=object)["spans"]
     names = [s["name"] for s in spans]
     assert "set_state add" in names and "end redraw" in names
 
 
-def test_a_streamed_action_leads_to_a_node_with_its_payload(chat):
-    first = chat.create("show me the cart")
-    [card] = first.done_items("widget")
-    chat.call(
-        "threads.sync_custom_action",
-        thread_id=first.thread_id,
-        item_id=card["id"],
-        action={"type": "cart.add", "payload": {"count": 4}},
-    )
-    told = chat.stream(
-        "threads.custom_action",
-        thread_id=first.thread_id,
-        item_id=card["id"],
-        action={"type": "cart.tell", "payload": {"sku": "SKU-9"}},
-    )
+def test_a_streamed_action_leads_to_a_node_with_its_payload(cart):
+    cart.sync("cart.add", {"count": 4})
+    told = cart.stream("cart.tell", {"sku": "SKU-9"})
     assert not told.of("error")
     assert told.text() == "The cart holds 4; the user picked SKU-9."
 
 
-def test_a_sync_action_whose_path_talks_or_asks_is_refused_before_it_runs(chat):
-    first = chat.create("show me the cart")
-    [card] = first.done_items("widget")
+def test_a_sync_action_whose_path_talks_or_asks_is_refused_before_it_runs(cart):
     for action, node in (("cart.tell", "tell"), ("cart.check", "confirm")):
-        refused = chat.post(
-            "threads.sync_custom_action",
-            thread_id=first.thread_id,
-            item_id=card["id"],
-            action={"type": action, "payload": {"sku": "A"}},
-        )
+        refused = cart.try_sync(action, {"sku": "A"})
         assert refused.status_code == 400, refused.text
         error = refused.json()["error"]
         assert error["param"] == "params.action.type" and f"node '{node}'" in error["message"]
     # Nothing ran: no approval card, no message.
-    items = chat.call("items.list", thread_id=first.thread_id, order="asc")["data"]
-    assert [i["type"] for i in items] == ["user_message", "widget"]
+    assert [i["type"] for i in cart.items()] == ["user_message", "widget"]
 
 
-def test_unknown_actions_and_outputs_that_are_not_widgets(chat):
-    first = chat.create("show me the cart")
-    [card] = first.done_items("widget")
-    unknown = chat.post(
-        "threads.sync_custom_action",
-        thread_id=first.thread_id,
-        item_id=card["id"],
-        action={"type": "cart.nope", "payload": {}},
-    )
+def test_unknown_actions_and_outputs_that_are_not_widgets(cart):
+    unknown = cart.try_sync("cart.nope")
     assert unknown.status_code == 400
     assert unknown.json()["error"]["param"] == "params.action.type"
     assert "cart.add" in unknown.json()["error"]["message"]
-    broken = chat.post(
-        "threads.sync_custom_action",
-        thread_id=first.thread_id,
-        item_id=card["id"],
-        action={"type": "cart.wrong", "payload": {}},
-    )
+    broken = cart.try_sync("cart.wrong")
     assert broken.status_code == 422, broken.text
     assert broken.json()["error"]["code"] == "invalid_widget"
 
 
-def test_a_run_that_leaves_the_state_as_it_was_writes_nothing(chat, server):
+def test_a_run_that_leaves_the_state_as_it_was_writes_nothing(cart, server):
     from sqlalchemy import select
 
     from chatkitd.store import tables
 
-    first = chat.create("show me the cart")
-    [card] = first.done_items("widget")
-
     def add(count: int) -> dict[str, Any]:
-        return chat.call(
-            "threads.sync_custom_action",
-            thread_id=first.thread_id,
-            item_id=card["id"],
-            action={"type": "cart.add", "payload": {"count": count}},
-        )["updated_item"]
+        return cart.sync("cart.add", {"count": count})["updated_item"]
 
     async def stored() -> tuple[str, float]:
         g = tables.graph_threads
         async with server.platform.db.read() as conn:
             row = (
-                await conn.execute(select(g.c.state, g.c.updated_at).where(g.c.thread_id == first.thread_id))
+                await conn.execute(select(g.c.state, g.c.updated_at).where(g.c.thread_id == cart.thread_id))
             ).one()
             return row[0], row[1]
 
@@ -200,36 +185,19 @@ def test_a_run_that_leaves_the_state_as_it_was_writes_nothing(chat, server):
     assert server.run(stored()) != written
 
 
-def test_a_streamed_action_may_wait_for_approval_and_resume(chat):
-    first = chat.create("show me the cart")
-    [card] = first.done_items("widget")
-    chat.call(
-        "threads.sync_custom_action",
-        thread_id=first.thread_id,
-        item_id=card["id"],
-        action={"type": "cart.add", "payload": {"count": 7}},
-    )
-    asked = chat.stream(
-        "threads.custom_action",
-        thread_id=first.thread_id,
-        item_id=card["id"],
-        action={"type": "cart.check", "payload": {"sku": "ALL"}},
-    )
+def test_a_streamed_action_may_wait_for_approval_and_resume(cart):
+    cart.sync("cart.add", {"count": 7})
+    asked = cart.stream("cart.check", {"sku": "ALL"})
     [question] = asked.done_items("widget")
     assert question["widget"]["children"][0]["value"] == "Empty the cart?"
-    approved = chat.stream(
+    approved = cart.chat.stream(
         "threads.custom_action",
-        thread_id=first.thread_id,
+        thread_id=cart.thread_id,
         item_id=question["id"],
         action=question["widget"]["confirm"]["action"],
     )
     assert not approved.of("error")
     assert approved.text() == "The cart is empty now."
     # The resumed run's set_state is the thread's.
-    again = chat.call(
-        "threads.sync_custom_action",
-        thread_id=first.thread_id,
-        item_id=card["id"],
-        action={"type": "cart.add", "payload": {"count": 1}},
-    )
+    again = cart.sync("cart.add", {"count": 1})
     assert widget_text(again["updated_item"]) == "Items: 1"
